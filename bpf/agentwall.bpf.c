@@ -1,0 +1,696 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * agentwall kernel side (portable backend): discovery and lineage.
+ *
+ *  - sched_process_exec: classify the new image against the signature DFA
+ *    before it runs its first instruction (the tracepoint fires inside
+ *    execve, after the new mm is installed and before return to user
+ *    space). A match outside any session opens a session: the task gets
+ *    task local storage carrying the session id.
+ *  - sched_process_fork: a child of a session member inherits the storage
+ *    (threads too), so double forks, setsid and reparenting to init do not
+ *    leave the session: lineage is what the kernel saw, not ppid.
+ *  - sched_process_exit: report when a member's thread group is gone.
+ *
+ * Fast path for everything else: one task storage lookup (fork/exit), and
+ * at exec a scope check plus the DFA walk of the executable's path.
+ * Nothing here denies anything: this file only observes, so every early
+ * return is fail-open by construction; what must not fail silently (a lost
+ * event, storage that could not be created) is counted in aw_stats.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "agentwall_abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by the daemon before load. */
+const volatile __u32 aw_scope_kind = AW_SCOPE_CGROUP;
+const volatile __u32 aw_session_salt = 0;
+
+/* Session ids: salt (random per load) << 32 | counter. */
+__u32 aw_session_counter = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct aw_task_state);
+} aw_tasks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} aw_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, AW_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} aw_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} aw_scope_cgroup SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct aw_config);
+} aw_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AW_DFA_TRANS_MAX);
+	__type(key, struct aw_dfa_key);
+	__type(value, struct aw_dfa_next);
+} aw_dfa_trans SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, AW_DFA_STATES_MAX);
+	__type(key, __u32);
+	__type(value, struct aw_dfa_state);
+} aw_dfa_states SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, AW_RULES_MAX);
+	__type(key, __u32);
+	__type(value, struct aw_rule);
+} aw_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AW_INODES_MAX);
+	__type(key, struct aw_inode_key);
+	__type(value, __u32); /* rule number + 1 */
+} aw_inodes SEC(".maps");
+
+/* Per-CPU scratch: the exec record is built here, then copied to the ring
+ * buffer with its real size (records are up to ~1.6 KiB, most far less). */
+/*
+ * Loop state for the path walks. It lives in the per-CPU scratch map, not
+ * on the stack: the verifier tracks stack values exactly and would explore
+ * every iteration of a bpf_loop callback as a new state (the program then
+ * exceeds the 1M-instruction budget); values loaded from a map are plain
+ * scalars, bounded by the explicit checks below, and the states converge.
+ * Kernel pointers are kept as integers and only read with probe reads.
+ */
+struct walk_ctx {
+	__u64 dentry;
+	__u64 mnt;
+	__u32 state;
+	__u32 best;     /* rule + 1 */
+	__u32 at_root;
+	__u32 dead;
+};
+
+struct script_ctx {
+	__s32 pos;     /* next byte to look at, scanning down */
+	__u32 start;   /* first byte of the argument */
+	__u32 state;
+	__u32 best;
+	__u64 h;
+	__u32 clen;
+	__u32 dead;
+	__u32 dots;    /* component so far is "." or ".." */
+	__u32 stopped; /* met "..": only the suffix seen so far counts */
+};
+
+struct argscan_ctx {
+	__u32 pos, end;
+	__u32 argi;
+	__u32 cand_start, cand_end;
+	__u32 in_arg;
+	__u32 found;
+	__u32 _pad;
+};
+
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wgnu-variable-sized-type-not-at-end"
+/* ev.data[] and data[] are the same bytes: the record is contiguous. */
+struct aw_scratch {
+	struct aw_event_exec ev;
+	char data[AW_EXEC_DATA_MAX];
+	char name[AW_NAME_MAX];
+	struct walk_ctx walk;
+	struct script_ctx script;
+	struct argscan_ctx scan;
+};
+#pragma clang diagnostic pop
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct aw_scratch);
+} aw_scratch_map SEC(".maps");
+
+static __always_inline struct aw_scratch *scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&aw_scratch_map, &zero);
+}
+
+/* Byte i of the exec data area; the comparison is the verifier's bound. */
+static __always_inline char data_at(struct aw_scratch *sc, __u32 i)
+{
+	if (i >= AW_EXEC_DATA_MAX)
+		return 0;
+	return sc->data[i];
+}
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&aw_stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+/* One DFA step; returns the next state or 0 (dead). */
+static __always_inline __u32 dfa_step(__u32 state, __u64 hash)
+{
+	struct aw_dfa_key key = { .state = state, .name_hash = hash };
+	struct aw_dfa_next *next;
+
+	next = bpf_map_lookup_elem(&aw_dfa_trans, &key);
+	if (!next) {
+		key.name_hash = AW_DFA_OTHER;
+		next = bpf_map_lookup_elem(&aw_dfa_trans, &key);
+	}
+	return next ? next->state : 0;
+}
+
+static __always_inline __u32 dfa_accept(__u32 state, int root)
+{
+	struct aw_dfa_state *s = bpf_map_lookup_elem(&aw_dfa_states, &state);
+
+	if (!s)
+		return 0;
+	return root ? s->root_accept : s->accept;
+}
+
+static __always_inline __u64 hash_finish(__u64 h)
+{
+	/* 0 means "any other name" in the transition table. */
+	return h ? h : 1;
+}
+
+/* FNV-1a over name[0..len), last byte first. */
+struct hash_ctx {
+	__u32 len;
+	__u32 _pad;
+	__u64 h;
+};
+
+static long hash_step(__u32 i, void *data)
+{
+	struct hash_ctx *hc = data;
+	struct aw_scratch *sc = scratch();
+	__u32 idx;
+
+	if (!sc || i >= hc->len)
+		return 1;
+	idx = (hc->len - 1 - i) & (AW_NAME_MAX - 1);
+	hc->h ^= (__u8)sc->name[idx];
+	hc->h *= AW_FNV_PRIME;
+	return 0;
+}
+
+/*
+ * Match the executable's real path: walk d_parent from the file's dentry,
+ * crossing mount points through struct mount, feeding each name to the
+ * DFA (leaf first). At most AW_WALK_DEPTH hops; a deeper path can still
+ * match suffix patterns, which is all that is lost.
+ */
+static long walk_step(__u32 idx, void *data)
+{
+	struct aw_scratch *sc = scratch();
+	struct walk_ctx *w;
+	struct dentry *d, *parent, *mnt_root;
+	struct mount *mnt, *up;
+	struct hash_ctx hc = { .h = AW_FNV_OFFSET };
+	const unsigned char *np;
+	__u32 len, a;
+
+	if (!sc)
+		return 1;
+	w = &sc->walk;
+	d = (struct dentry *)w->dentry;
+	mnt = (struct mount *)w->mnt;
+	mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
+	if (d == mnt_root) {
+		up = BPF_CORE_READ(mnt, mnt_parent);
+		if (up == mnt) {
+			w->at_root = 1;
+			return 1;
+		}
+		w->dentry = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = (__u64)up;
+		return 0;
+	}
+	parent = BPF_CORE_READ(d, d_parent);
+	if (parent == d) {
+		/* Disconnected or pseudo-filesystem root. */
+		w->at_root = 1;
+		return 1;
+	}
+	len = BPF_CORE_READ(d, d_name.len);
+	np = BPF_CORE_READ(d, d_name.name);
+	if (len >= AW_NAME_MAX)
+		len = AW_NAME_MAX - 1;
+	if (bpf_probe_read_kernel(sc->name, len & (AW_NAME_MAX - 1), np) < 0) {
+		w->dead = 1;
+		return 1;
+	}
+	hc.len = len;
+	bpf_loop(AW_NAME_MAX, hash_step, &hc, 0);
+	w->state = dfa_step(w->state, hash_finish(hc.h));
+	if (!w->state) {
+		w->dead = 1;
+		return 1;
+	}
+	a = dfa_accept(w->state, 0);
+	if (a)
+		w->best = a;
+	w->dentry = (__u64)parent;
+	return 0;
+}
+
+static __always_inline __u32 match_exe(struct aw_scratch *sc,
+				       struct file *file, __u32 start,
+				       __u32 *flags)
+{
+	struct walk_ctx *w = &sc->walk;
+	long n;
+
+	w->dentry = (__u64)BPF_CORE_READ(file, f_path.dentry);
+	w->mnt = (__u64)container_of(BPF_CORE_READ(file, f_path.mnt),
+				     struct mount, mnt);
+	w->state = start;
+	w->best = 0;
+	w->at_root = 0;
+	w->dead = 0;
+	n = bpf_loop(AW_WALK_DEPTH, walk_step, NULL, 0);
+	if (!w->dead && !w->at_root && n >= AW_WALK_DEPTH)
+		*flags |= AW_EXEC_WALK_TRUNC;
+	if (w->at_root && !w->dead) {
+		__u32 a = dfa_accept(w->state, 1);
+
+		if (a)
+			return a;
+	}
+	return w->best;
+}
+
+/*
+ * Match a script argument (a string, possibly relative) with the script
+ * DFA: scan it backwards, hashing each component last byte first, which
+ * is why the hash is defined that way round.
+ */
+static __always_inline int script_component(struct script_ctx *s)
+{
+	__u32 a;
+
+	if (s->clen == 0)
+		return 0; /* "//" or trailing '/' */
+	if (s->dots && s->clen == 1) {
+		/* "./x": "." names the same directory, skip it. */
+		s->h = AW_FNV_OFFSET;
+		s->clen = 0;
+		return 0;
+	}
+	if (s->dots && s->clen == 2) {
+		/* ".." cancels what is left of it, never what is right of
+		 * it: the suffix already walked is real, so keep its accept
+		 * (no evasion by "/x/../node_modules/..."), but walk no
+		 * further and never take a whole-path match. */
+		s->stopped = 1;
+		return 1;
+	}
+	s->state = dfa_step(s->state, hash_finish(s->h));
+	if (!s->state) {
+		s->dead = 1;
+		return 1;
+	}
+	a = dfa_accept(s->state, 0);
+	if (a)
+		s->best = a;
+	s->h = AW_FNV_OFFSET;
+	s->clen = 0;
+	s->dots = 1;
+	return 0;
+}
+
+static long script_step(__u32 idx, void *data)
+{
+	struct aw_scratch *sc = scratch();
+	struct script_ctx *s;
+	char c;
+
+	if (!sc)
+		return 1;
+	s = &sc->script;
+	if (s->pos < (__s32)s->start || s->pos < 0)
+		return 1;
+	c = data_at(sc, (__u32)s->pos);
+	s->pos--;
+	if (c == '/')
+		return script_component(s);
+	if (c != '.')
+		s->dots = 0;
+	s->h ^= (__u8)c;
+	s->h *= AW_FNV_PRIME;
+	s->clen++;
+	return 0;
+}
+
+static __always_inline __u32 match_script(struct aw_scratch *sc, __u32 start,
+					  __u32 end, __u32 dfa_start)
+{
+	struct script_ctx *s = &sc->script;
+
+	if (end <= start || !dfa_start)
+		return 0;
+	s->pos = (__s32)end - 1;
+	s->start = start;
+	s->state = dfa_start;
+	s->best = 0;
+	s->h = AW_FNV_OFFSET;
+	s->clen = 0;
+	s->dead = 0;
+	s->dots = 1;
+	s->stopped = 0;
+	bpf_loop(AW_ARGS_MAX, script_step, NULL, 0);
+	/* Dead or stopped: no longer pattern can match, but the longest
+	 * suffix accepted so far stands. */
+	if (s->stopped || s->dead)
+		return s->best;
+	/* The first component (no '/' before it). */
+	if (s->clen) {
+		script_component(s);
+		if (s->stopped || s->dead)
+			return s->best;
+	}
+	if (data_at(sc, start) == '/') {
+		__u32 a = dfa_accept(s->state, 1);
+
+		if (a)
+			return a;
+	}
+	return s->best;
+}
+
+/* Find the first non-option argument after argv[0] in the args block. */
+static long argscan_step(__u32 idx, void *data)
+{
+	struct aw_scratch *sc = scratch();
+	struct argscan_ctx *a;
+	char c;
+
+	if (!sc)
+		return 1;
+	a = &sc->scan;
+	if (a->pos >= a->end || a->found)
+		return 1;
+	c = data_at(sc, a->pos);
+	if (!a->in_arg) {
+		a->in_arg = 1;
+		a->cand_start = a->pos;
+	}
+	if (c == 0) {
+		if (a->argi > 0 && a->pos > a->cand_start &&
+		    data_at(sc, a->cand_start) != '-') {
+			a->cand_end = a->pos;
+			a->found = 1;
+			return 1;
+		}
+		a->argi++;
+		a->in_arg = 0;
+		if (a->argi > AW_SCRIPT_ARG_MAX)
+			return 1;
+	}
+	a->pos++;
+	return 0;
+}
+
+static __always_inline __u32 classify(struct linux_binprm *bprm,
+				      struct aw_scratch *sc, __u32 args_off,
+				      __u32 args_len, __u32 *flags)
+{
+	__u32 zero = 0, rule, r;
+	struct aw_config *cfg = bpf_map_lookup_elem(&aw_config, &zero);
+	struct aw_rule *ri;
+	struct aw_inode_key ik = {};
+	struct argscan_ctx *a = &sc->scan;
+	__u32 *ir;
+	struct file *file = BPF_CORE_READ(bprm, file);
+
+	if (!cfg || !cfg->exe_start)
+		return 0; /* no database loaded yet: nothing to classify with */
+
+	/* Exact file identity first: it survives renames and hard links. */
+	ik.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	ik.ino = BPF_CORE_READ(file, f_inode, i_ino);
+	ir = bpf_map_lookup_elem(&aw_inodes, &ik);
+	if (ir && *ir)
+		return *ir;
+
+	rule = match_exe(sc, file, cfg->exe_start, flags);
+	if (!rule)
+		return 0;
+	r = rule - 1;
+	ri = bpf_map_lookup_elem(&aw_rules, &r);
+	if (!ri)
+		return 0;
+	if (ri->kind != AW_RULE_INTERPRETER)
+		return rule;
+
+	/* An interpreter: the agent is its script argument. */
+	if (args_off + args_len > AW_EXEC_DATA_MAX)
+		return 0;
+	a->pos = args_off;
+	a->end = args_off + args_len;
+	a->argi = 0;
+	a->cand_start = a->cand_end = 0;
+	a->in_arg = 0;
+	a->found = 0;
+	bpf_loop(AW_ARGS_MAX, argscan_step, NULL, 0);
+	if (!a->found)
+		return 0;
+	return match_script(sc, a->cand_start, a->cand_end, cfg->script_start);
+}
+
+static __always_inline int in_scope(void)
+{
+	if (aw_scope_kind == AW_SCOPE_HOST)
+		return 1;
+	/* Not under the scope cgroup (or no cgroup configured: the helper
+	 * returns an error) -> not ours to classify. */
+	return bpf_current_task_under_cgroup(&aw_scope_cgroup, 0) == 1;
+}
+
+static __always_inline void fill_proc(struct aw_proc *p, struct task_struct *t,
+				      struct aw_task_state *st)
+{
+	p->pid = BPF_CORE_READ(t, tgid);
+	p->tid = BPF_CORE_READ(t, pid);
+	p->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	p->uid = BPF_CORE_READ(t, cred, uid.val);
+	p->start_time = BPF_CORE_READ(t, group_leader, start_boottime);
+	p->session = st->session;
+	p->agent = st->agent;
+	p->task_flags = st->flags;
+	BPF_CORE_READ_STR_INTO(&p->comm, t, comm);
+}
+
+static __always_inline void fill_hdr(struct aw_event_hdr *h, __u16 type,
+				     __u32 size)
+{
+	h->type = type;
+	h->version = AW_ABI_VERSION;
+	h->size = size;
+	h->ktime = bpf_ktime_get_boot_ns();
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(aw_exec, struct task_struct *p, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	struct aw_task_state *st, fresh = {};
+	struct aw_scratch *sc;
+	struct aw_event_exec *ev;
+	__u32 zero = 0, rule, fl = 0, r;
+	long n;
+	__u64 a0, a1, alen;
+	__u32 size, args_len;
+	struct mm_struct *mm;
+
+	st = bpf_task_storage_get(&aw_tasks, p, 0, 0);
+	/* Fail-open: outside the scope we never classify (scope safety). */
+	if (!st && !in_scope())
+		return 0;
+
+	sc = bpf_map_lookup_elem(&aw_scratch_map, &zero);
+	if (!sc)
+		return 0; /* cannot happen: per-CPU array slot 0 */
+	ev = &sc->ev;
+
+	/* The argument block of the new image first: the pages were just
+	 * written by execve in this task, so they are present. */
+	ev->args_len = 0;
+	mm = BPF_CORE_READ(p, mm);
+	a0 = BPF_CORE_READ(mm, arg_start);
+	a1 = BPF_CORE_READ(mm, arg_end);
+	alen = a1 > a0 ? a1 - a0 : 0;
+	if (alen > AW_ARGS_MAX) {
+		alen = AW_ARGS_MAX;
+		fl |= AW_EXEC_ARGS_TRUNC;
+	}
+	if (alen && bpf_probe_read_user(sc->data, alen, (void *)a0) == 0)
+		ev->args_len = alen;
+
+	/* Then the filename as passed to execve (for a script: the script
+	 * path), right after the arguments. */
+	args_len = ev->args_len;
+	if (args_len > AW_ARGS_MAX)
+		args_len = AW_ARGS_MAX;
+	n = bpf_probe_read_kernel_str(sc->data + args_len, AW_PATH_MAX,
+				      BPF_CORE_READ(bprm, filename));
+	if (n <= 0) {
+		sc->data[args_len] = 0;
+		n = 1;
+	}
+	if (n >= AW_PATH_MAX)
+		fl |= AW_EXEC_PATH_TRUNC;
+	ev->filename_len = n > AW_PATH_MAX ? AW_PATH_MAX : n;
+
+	rule = classify(bprm, sc, 0, args_len, &fl);
+
+	if (!st) {
+		if (!rule)
+			return 0; /* not an agent: no event, no state */
+		r = rule - 1;
+		struct aw_rule *ri = bpf_map_lookup_elem(&aw_rules, &r);
+
+		if (!ri)
+			return 0;
+		/* Decide first: the task is marked before anything is
+		 * reported, so a full ring buffer never loses the session. */
+		fresh.session = ((__u64)aw_session_salt << 32) |
+				__sync_fetch_and_add(&aw_session_counter, 1);
+		fresh.agent = ri->sig;
+		fresh.flags = AW_TASK_ROOT;
+		st = bpf_task_storage_get(&aw_tasks, p, &fresh,
+					  BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!st) {
+			stat_inc(AW_STAT_STORAGE_FAIL);
+			return 0;
+		}
+		stat_inc(AW_STAT_SESSIONS);
+		fl |= AW_EXEC_NEW_SESSION;
+	} else if (rule) {
+		r = rule - 1;
+		struct aw_rule *ri = bpf_map_lookup_elem(&aw_rules, &r);
+
+		if (ri && ri->sig != st->agent) {
+			st->agent = ri->sig;
+			st->flags |= AW_TASK_SUBAGENT;
+			fl |= AW_EXEC_SUBAGENT;
+		}
+	}
+
+	fill_proc(&ev->proc, p, st);
+	ev->exe_dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
+	ev->exe_ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);
+	ev->rule = rule;
+	ev->flags = fl;
+	ev->argc = BPF_CORE_READ(bprm, argc);
+
+	size = sizeof(*ev) + ev->filename_len + ev->args_len;
+	if (size > sizeof(*ev) + AW_EXEC_DATA_MAX)
+		size = sizeof(*ev) + AW_EXEC_DATA_MAX;
+	fill_hdr(&ev->hdr, AW_EV_EXEC, size);
+	if (bpf_ringbuf_output(&aw_events, sc, size, 0))
+		stat_inc(AW_STAT_DROP_EXEC);
+	else
+		stat_inc(AW_STAT_EVENTS);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(aw_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct aw_task_state *st, *cst;
+	struct aw_event_fork *ev;
+
+	st = bpf_task_storage_get(&aw_tasks, parent, 0, 0);
+	if (!st)
+		return 0; /* fast path: not in a session */
+
+	cst = bpf_task_storage_get(&aw_tasks, child, st,
+				   BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!cst) {
+		stat_inc(AW_STAT_STORAGE_FAIL);
+		return 0;
+	}
+	cst->flags &= ~AW_TASK_ROOT;
+	cst->depth = st->depth + 1;
+
+	/* Threads share the process: inherit, but report processes only. */
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0;
+
+	ev = bpf_ringbuf_reserve(&aw_events, sizeof(*ev), 0);
+	if (!ev) {
+		stat_inc(AW_STAT_DROP_FORK);
+		return 0;
+	}
+	fill_hdr(&ev->hdr, AW_EV_FORK, sizeof(*ev));
+	fill_proc(&ev->proc, child, cst);
+	/* The spawner, which stays the lineage parent after reparenting. */
+	ev->parent_pid = BPF_CORE_READ(parent, tgid);
+	ev->_pad = 0;
+	ev->parent_start_time = BPF_CORE_READ(parent, group_leader,
+					      start_boottime);
+	bpf_ringbuf_submit(ev, 0);
+	stat_inc(AW_STAT_EVENTS);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(aw_exit, struct task_struct *p, bool group_dead)
+{
+	struct aw_task_state *st;
+	struct aw_event_exit *ev;
+
+	st = bpf_task_storage_get(&aw_tasks, p, 0, 0);
+	if (!st)
+		return 0; /* fast path */
+	if (!group_dead)
+		return 0; /* other threads still run the process */
+
+	ev = bpf_ringbuf_reserve(&aw_events, sizeof(*ev), 0);
+	if (!ev) {
+		stat_inc(AW_STAT_DROP_EXIT);
+		return 0;
+	}
+	fill_hdr(&ev->hdr, AW_EV_EXIT, sizeof(*ev));
+	fill_proc(&ev->proc, p, st);
+	ev->exit_code = BPF_CORE_READ(p, exit_code);
+	ev->_pad = 0;
+	bpf_ringbuf_submit(ev, 0);
+	stat_inc(AW_STAT_EVENTS);
+	return 0;
+}

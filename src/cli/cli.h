@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef AW_CLI_H
+#define AW_CLI_H
+
+#include <limits.h>
+
+/* Exit codes: what a script can rely on. */
+enum aw_exit {
+	AW_EXIT_OK = 0,
+	AW_EXIT_FAIL = 1,        /* the operation failed */
+	AW_EXIT_USAGE = 2,       /* bad command line */
+	AW_EXIT_NO_DAEMON = 3,   /* agentwalld not reachable */
+	AW_EXIT_INVALID = 4,     /* input rejected (e.g. a signature file) */
+};
+
+struct aw_cli {
+	char state_dir[PATH_MAX]; /* "" = defaults */
+	char socket_path[PATH_MAX];
+	char store_path[PATH_MAX];
+};
+
+/* Paths from --state-dir or the defaults. */
+void aw_cli_paths(struct aw_cli *cli);
+/* Handle --state-dir DIR inside a subcommand's own options. */
+int aw_cli_common_opt(struct aw_cli *cli, int c, const char *arg);
+
+/* Send one request line, collect the whole reply (malloc'd, NUL-ended).
+ * Returns -errno; on failure err says why. */
+int aw_cli_request(const struct aw_cli *cli, const char *req, char **ret,
+		   char *err, size_t errlen);
+
+int cmd_status(struct aw_cli *cli, int argc, char **argv);
+int cmd_ps(struct aw_cli *cli, int argc, char **argv);
+int cmd_log(struct aw_cli *cli, int argc, char **argv);
+int cmd_signatures(struct aw_cli *cli, int argc, char **argv);
+
+#define AW_OPT_STATE_DIR 1000
+
+#endif

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "shared/util.h"
+#include "store/store.h"
+
+/*
+ * Times: RFC 3339 UTC ("2026-11-28T05:00:00Z", seconds optional), a Unix
+ * time in seconds ("@1795000000"), or an age ("90s", "10m", "2h", "7d").
+ */
+static int parse_time(const char *s, uint64_t *ret)
+{
+	struct tm tm = {};
+	uint64_t v;
+	size_t n = strlen(s);
+	const char *end;
+
+	if (s[0] == '@') {
+		if (aw_parse_u64(s + 1, &v) < 0)
+			return -EINVAL;
+		*ret = v * 1000000000ull;
+		return 0;
+	}
+	if (n >= 2 && strchr("smhd", s[n - 1])) {
+		char num[32];
+		uint64_t mult = s[n - 1] == 's' ? 1 : s[n - 1] == 'm' ? 60 :
+				s[n - 1] == 'h' ? 3600 : 86400;
+
+		if (n - 1 >= sizeof(num))
+			return -EINVAL;
+		memcpy(num, s, n - 1);
+		num[n - 1] = 0;
+		if (aw_parse_u64(num, &v) < 0 || v > 100000ull * 86400)
+			return -EINVAL;
+		*ret = aw_now_realtime_ns() - v * mult * 1000000000ull;
+		return 0;
+	}
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
+		end = strptime(s, "%Y-%m-%dT%H:%M", &tm);
+	if (!end)
+		end = strptime(s, "%Y-%m-%d", &tm);
+	if (!end || (*end && strcmp(end, "Z") != 0))
+		return -EINVAL;
+	*ret = (uint64_t)timegm(&tm) * 1000000000ull;
+	return 0;
+}
+
+static int print_cb(void *ud, const char *text, const char *json)
+{
+	int as_json = *(int *)ud;
+
+	puts(as_json ? json : text);
+	return 0;
+}
+
+int cmd_log(struct aw_cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "session", required_argument, NULL, 's' },
+		{ "agent", required_argument, NULL, 'a' },
+		{ "action", required_argument, NULL, 'A' },
+		{ "decision", required_argument, NULL, 'd' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "state-dir", required_argument, NULL, AW_OPT_STATE_DIR },
+		{}
+	};
+	struct aw_store_query q = {};
+	struct aw_store *st = NULL;
+	char err[512];
+	int c, json = 0, r;
+
+	while ((c = getopt_long(argc, argv, "s:a:A:d:S:U:n:j", longopts,
+				NULL)) != -1) {
+		if (aw_cli_common_opt(cli, c, optarg))
+			continue;
+		switch (c) {
+		case 's': {
+			char *end;
+
+			errno = 0;
+			q.session = strtoull(optarg, &end, 16);
+			if (errno || *end || !*optarg || strlen(optarg) > 16 ||
+			    optarg[0] == '-' || optarg[0] == '+') {
+				fprintf(stderr, "agentwall log: --session %s: "
+					"expected up to 16 hex digits\n",
+					optarg);
+				return AW_EXIT_USAGE;
+			}
+			break;
+		}
+		case 'a':
+			q.agent = optarg;
+			break;
+		case 'A':
+			q.action = optarg;
+			break;
+		case 'd':
+			q.decision = optarg;
+			break;
+		case 'S':
+		case 'U':
+			if (parse_time(optarg, c == 'S' ? &q.since_ns
+							: &q.until_ns) < 0) {
+				fprintf(stderr, "agentwall log: %s %s: "
+					"expected 2026-11-28T05:00:00Z, @UNIX, "
+					"or an age like 10m, 2h, 7d\n",
+					c == 'S' ? "--since" : "--until",
+					optarg);
+				return AW_EXIT_USAGE;
+			}
+			break;
+		case 'n': {
+			uint64_t v;
+
+			if (aw_parse_u64(optarg, &v) < 0) {
+				fprintf(stderr, "agentwall log: --limit %s: "
+					"not a number\n", optarg);
+				return AW_EXIT_USAGE;
+			}
+			q.limit = v;
+			break;
+		}
+		case 'j':
+			json = 1;
+			break;
+		default:
+			return AW_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "agentwall log: unexpected argument %s\n",
+			argv[optind]);
+		return AW_EXIT_USAGE;
+	}
+	r = aw_store_open_ro(cli->store_path, &st, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "agentwall log: store %s: %s\n",
+			cli->store_path, err);
+		return AW_EXIT_FAIL;
+	}
+	r = aw_store_query_events(st, &q, print_cb, &json);
+	aw_store_close(st);
+	if (r < 0) {
+		fprintf(stderr, "agentwall log: query failed: %s\n",
+			strerror(-r));
+		return AW_EXIT_FAIL;
+	}
+	return AW_EXIT_OK;
+}

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "signatures/signatures.h"
+
+static int check(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "path", required_argument, NULL, 'p' },
+		{}
+	};
+	const char *paths[64];
+	size_t n_paths = 0;
+	struct aw_sigdb db = {};
+	int c, bad = 0;
+
+	while ((c = getopt_long(argc, argv, "p:", longopts, NULL)) != -1) {
+		if (c == 'p' && n_paths < 64)
+			paths[n_paths++] = optarg;
+		else
+			return AW_EXIT_USAGE;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "agentwall signatures check: no FILE given\n");
+		return AW_EXIT_USAGE;
+	}
+	for (int i = optind; i < argc; i++) {
+		struct aw_diag diag = {};
+		char msg[1024];
+		size_t before = db.n_sigs;
+
+		if (aw_sigdb_load_file(&db, argv[i], &diag) < 0) {
+			aw_diag_format(&diag, msg, sizeof(msg));
+			fprintf(stderr, "%s\n", msg);
+			bad = 1;
+			continue;
+		}
+		printf("%s: ok, %zu signatures\n", argv[i], db.n_sigs - before);
+	}
+	if (!bad) {
+		struct aw_compiled comp = {};
+		struct aw_diag diag = {};
+		char msg[1024];
+
+		if (aw_sigdb_compile(&db, &comp, &diag) < 0) {
+			aw_diag_format(&diag, msg, sizeof(msg));
+			fprintf(stderr, "%s\n", msg);
+			bad = 1;
+		} else {
+			/* Show what a path would be classified as. */
+			for (size_t i = 0; i < n_paths; i++) {
+				uint32_t e = aw_compiled_match(
+					&comp, comp.exe_start, paths[i]);
+				uint32_t s = aw_compiled_match(
+					&comp, comp.script_start, paths[i]);
+				const struct aw_compiled_rule *r =
+					e ? &comp.rules[e - 1]
+					  : s ? &comp.rules[s - 1] : NULL;
+
+				if (!r)
+					printf("%s: no match\n", paths[i]);
+				else if (r->sig_index >= db.n_sigs)
+					printf("%s: interpreter (%s): its "
+					       "script argument is matched\n",
+					       paths[i], r->pattern);
+				else
+					printf("%s: %s (%s %s)\n", paths[i],
+					       db.sigs[r->sig_index].id,
+					       e ? "exe" : "script",
+					       r->pattern);
+			}
+			aw_compiled_free(&comp);
+		}
+	}
+	aw_sigdb_free(&db);
+	return bad ? AW_EXIT_INVALID : AW_EXIT_OK;
+}
+
+static int reload(struct aw_cli *cli)
+{
+	char err[512], *reply = NULL;
+	int r;
+
+	if (aw_cli_request(cli, "reload", &reply, err, sizeof(err)) < 0) {
+		fprintf(stderr, "agentwall: %s\n", err);
+		return AW_EXIT_NO_DAEMON;
+	}
+	r = strncmp(reply, "ok", 2) ? AW_EXIT_INVALID : AW_EXIT_OK;
+	fputs(reply, r ? stderr : stdout);
+	free(reply);
+	return r;
+}
+
+int cmd_signatures(struct aw_cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "state-dir", required_argument, NULL, AW_OPT_STATE_DIR },
+		{}
+	};
+	int c;
+
+	/* Common options before the verb. */
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		if (!aw_cli_common_opt(cli, c, optarg))
+			return AW_EXIT_USAGE;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "agentwall signatures: expected check or "
+			"reload\n");
+		return AW_EXIT_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	optind = 0;
+	if (!strcmp(argv[0], "check"))
+		return check(argc, argv);
+	if (!strcmp(argv[0], "reload"))
+		return reload(cli);
+	fprintf(stderr, "agentwall signatures: unknown verb \"%s\"\n",
+		argv[0]);
+	return AW_EXIT_USAGE;
+}

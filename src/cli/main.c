@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * agentwall: the command-line client. A thin layer: live state comes from
+ * the daemon over its control socket, history from the store (read-only),
+ * so `agentwall log` works with the daemon stopped.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "daemon/daemon.h"
+
+/* One table: dispatch and help. */
+static const struct {
+	const char *name;
+	int (*fn)(struct aw_cli *cli, int argc, char **argv);
+	const char *args;
+	const char *help;
+} commands[] = {
+	{ "status", cmd_status, "[--json]",
+	  "daemon, kernel features, signatures, drops" },
+	{ "ps", cmd_ps, "[--json]", "live agent sessions as process trees" },
+	{ "log", cmd_log,
+	  "[--session ID] [--agent ID|VENDOR|CLASS] [--action A] "
+	  "[--decision D] [--since T] [--until T] [--limit N] [--json]",
+	  "what agents did (from the store)" },
+	{ "signatures", cmd_signatures,
+	  "check FILE... [--path PATH] | reload",
+	  "validate signature files; reload the daemon's database" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: agentwall [--state-dir DIR] COMMAND [ARGS]\n\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-11s %s\n  %-11s   %s\n", commands[i].name,
+			commands[i].help, "", commands[i].args);
+	fprintf(f, "\nExit codes: 0 ok, 1 failed, 2 usage, 3 daemon not "
+		"reachable, 4 input rejected.\n");
+}
+
+void aw_cli_paths(struct aw_cli *cli)
+{
+	if (cli->state_dir[0]) {
+		snprintf(cli->socket_path, sizeof(cli->socket_path), "%s/%s",
+			 cli->state_dir, AW_SOCKET_NAME);
+		snprintf(cli->store_path, sizeof(cli->store_path), "%s/%s",
+			 cli->state_dir, AW_STORE_NAME);
+	} else {
+		snprintf(cli->socket_path, sizeof(cli->socket_path), "%s/%s",
+			 AW_DEFAULT_RUN_DIR, AW_SOCKET_NAME);
+		snprintf(cli->store_path, sizeof(cli->store_path), "%s/%s",
+			 AW_DEFAULT_STATE_DIR, AW_STORE_NAME);
+	}
+}
+
+int aw_cli_common_opt(struct aw_cli *cli, int c, const char *arg)
+{
+	if (c != AW_OPT_STATE_DIR)
+		return 0;
+	snprintf(cli->state_dir, sizeof(cli->state_dir), "%s", arg);
+	aw_cli_paths(cli);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "state-dir", required_argument, NULL, AW_OPT_STATE_DIR },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct aw_cli cli = {};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		if (aw_cli_common_opt(&cli, c, optarg))
+			continue;
+		if (c == 'h') {
+			usage(stdout);
+			return AW_EXIT_OK;
+		}
+		usage(stderr);
+		return AW_EXIT_USAGE;
+	}
+	aw_cli_paths(&cli);
+	if (optind >= argc) {
+		usage(stderr);
+		return AW_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (!strcmp(argv[optind], commands[i].name)) {
+			argc -= optind;
+			argv += optind;
+			optind = 0; /* reset getopt for the subcommand */
+			return commands[i].fn(&cli, argc, argv);
+		}
+	}
+	if (!strcmp(argv[optind], "help")) {
+		usage(stdout);
+		return AW_EXIT_OK;
+	}
+	fprintf(stderr, "agentwall: unknown command \"%s\"\n", argv[optind]);
+	usage(stderr);
+	return AW_EXIT_USAGE;
+}

@@ -1,0 +1,633 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The control socket: a Unix stream socket, one request line per
+ * connection ("status", "ps", "ps --json", "reload"), one reply, close.
+ *
+ * Peers are checked with SO_PEERCRED / SO_PEERGROUPS: root, or a member of
+ * the configured group. Clients are non-blocking and bounded (request
+ * size, reply buffer, idle time, number of clients) so a client that sends
+ * garbage, stalls or disconnects mid-message costs nothing but its slot.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/daemon.h"
+#include "shared/util.h"
+
+#define CTL_MAX_CLIENTS 64
+#define CTL_REQ_MAX 1024
+#define CTL_IDLE_NS (5ull * 1000000000ull)
+
+struct ctl_client {
+	int fd;
+	char req[CTL_REQ_MAX];
+	size_t req_len;
+	struct aw_buf out;
+	size_t out_off;
+	uint64_t since;
+};
+
+struct aw_control {
+	struct aw_daemon *d;
+	int lfd;
+	struct ctl_client clients[CTL_MAX_CLIENTS];
+	uint64_t rejected, bad_requests;
+};
+
+int aw_control_fd(struct aw_control *c)
+{
+	return c->lfd;
+}
+
+int aw_control_open(struct aw_daemon *d, struct aw_control **ret, char *err,
+		    size_t errlen)
+{
+	struct aw_control *c = calloc(1, sizeof(*c));
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	for (size_t i = 0; i < CTL_MAX_CLIENTS; i++)
+		c->clients[i].fd = -1;
+	c->d = d;
+	if (strlen(d->opts.socket_path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "%s: path too long for a Unix socket",
+			 d->opts.socket_path);
+		free(c);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, d->opts.socket_path);
+	/* A stale socket from a crashed daemon is replaced; anything else
+	 * at that path is not ours to remove. */
+	if (lstat(sa.sun_path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "%s exists and is not a socket",
+				 sa.sun_path);
+			free(c);
+			return -EEXIST;
+		}
+		{
+			int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
+					   0);
+
+			if (probe >= 0 &&
+			    connect(probe, (struct sockaddr *)&sa,
+				    sizeof(sa)) == 0) {
+				close(probe);
+				snprintf(err, errlen, "%s: another agentwalld "
+					 "is listening", sa.sun_path);
+				free(c);
+				return -EADDRINUSE;
+			}
+			if (probe >= 0)
+				close(probe);
+		}
+		unlink(sa.sun_path);
+	}
+	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			0);
+	if (c->lfd < 0)
+		goto fail;
+	if (bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		goto fail;
+	/* The socket is the gate only together with the peer check below;
+	 * the mode keeps others from even connecting. */
+	if (chmod(sa.sun_path, d->opts.ctl_gid == (gid_t)-1 ? 0600 : 0660) < 0)
+		goto fail;
+	if (d->opts.ctl_gid != (gid_t)-1 &&
+	    chown(sa.sun_path, 0, d->opts.ctl_gid) < 0)
+		goto fail;
+	if (listen(c->lfd, 16) < 0)
+		goto fail;
+	*ret = c;
+	return 0;
+fail:
+	r = -errno;
+	snprintf(err, errlen, "%s: %s", sa.sun_path, strerror(errno));
+	if (c->lfd >= 0)
+		close(c->lfd);
+	free(c);
+	return r;
+}
+
+static int peer_allowed(struct aw_control *c, int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	gid_t groups[256];
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		return 0;
+	if (cr.uid == 0)
+		return 1;
+	if (c->d->opts.ctl_gid == (gid_t)-1)
+		return 0;
+	if (cr.gid == c->d->opts.ctl_gid)
+		return 1;
+	len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return 0;
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == c->d->opts.ctl_gid)
+			return 1;
+	return 0;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void client_close(struct aw_control *c, struct ctl_client *cl,
+			 int epfd)
+{
+	epoll_ctl(epfd, EPOLL_CTL_DEL, cl->fd, NULL);
+	close(cl->fd);
+	cl->fd = -1;
+	aw_buf_free(&cl->out);
+	cl->out_off = 0;
+	cl->req_len = 0;
+}
+
+static void reap_idle(struct aw_control *c, int epfd)
+{
+	uint64_t now = mono_ns();
+
+	for (size_t i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (c->clients[i].fd >= 0 &&
+		    now - c->clients[i].since > CTL_IDLE_NS)
+			client_close(c, &c->clients[i], epfd);
+}
+
+static void accept_clients(struct aw_control *c, int epfd)
+{
+	for (;;) {
+		int fd = accept4(c->lfd, NULL, NULL,
+				 SOCK_CLOEXEC | SOCK_NONBLOCK);
+		struct ctl_client *cl = NULL;
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		if (fd < 0)
+			return;
+		if (!peer_allowed(c, fd)) {
+			static const char msg[] =
+				"error: permission denied (root or the "
+				"configured group only)\n";
+
+			c->rejected++;
+			if (write(fd, msg, sizeof(msg) - 1) < 0) {
+			}
+			close(fd);
+			continue;
+		}
+		reap_idle(c, epfd);
+		for (size_t i = 0; i < CTL_MAX_CLIENTS; i++) {
+			if (c->clients[i].fd < 0) {
+				cl = &c->clients[i];
+				break;
+			}
+		}
+		if (!cl) {
+			static const char msg[] = "error: busy, try again\n";
+
+			if (write(fd, msg, sizeof(msg) - 1) < 0) {
+			}
+			close(fd);
+			continue;
+		}
+		memset(cl, 0, sizeof(*cl));
+		cl->fd = fd;
+		cl->since = mono_ns();
+		ev.data.fd = fd;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			close(fd);
+			cl->fd = -1;
+		}
+	}
+}
+
+static void handle_request(struct aw_control *c, struct ctl_client *cl,
+			   const char *req)
+{
+	struct aw_daemon *d = c->d;
+	struct aw_buf *b = &cl->out;
+
+	if (!strcmp(req, "status")) {
+		aw_status_json(d, b);
+		aw_buf_puts(b, "\n");
+	} else if (!strcmp(req, "ps")) {
+		aw_ps_render(d, b, 0);
+	} else if (!strcmp(req, "ps --json")) {
+		aw_ps_render(d, b, 1);
+		aw_buf_puts(b, "\n");
+	} else if (!strcmp(req, "reload")) {
+		char err[1024];
+
+		if (aw_daemon_reload_signatures(d, err, sizeof(err)) < 0) {
+			aw_buf_puts(b, "error: reload refused, the previous "
+				       "signatures stay in force: ");
+			aw_buf_puts(b, err);
+			aw_buf_puts(b, "\n");
+		} else {
+			aw_buf_printf(b, "ok: %zu signatures loaded "
+				      "(generation %llu)\n", d->db.n_sigs,
+				      (unsigned long long)d->sig_generation);
+			aw_events_emit_simple(d, "signatures-reload", 0, NULL,
+					      "control/reload", NULL);
+		}
+	} else if (!strcmp(req, "ping")) {
+		aw_buf_puts(b, "ok\n");
+	} else {
+		c->bad_requests++;
+		aw_buf_puts(b, "error: unknown request \"");
+		aw_text_sanitize(b, req, strlen(req));
+		aw_buf_puts(b, "\" (expected status, ps, ps --json, reload, "
+			       "ping)\n");
+	}
+}
+
+static void client_io(struct aw_control *c, struct ctl_client *cl, int epfd,
+		      uint32_t events)
+{
+	if (events & EPOLLIN && !cl->out.len) {
+		ssize_t n = read(cl->fd, cl->req + cl->req_len,
+				 sizeof(cl->req) - 1 - cl->req_len);
+		char *nl;
+
+		if (n <= 0) {
+			/* Closed before a whole request, or an error. */
+			if (n == 0 || (errno != EAGAIN && errno != EINTR))
+				client_close(c, cl, epfd);
+			return;
+		}
+		cl->req_len += n;
+		cl->req[cl->req_len] = 0;
+		nl = memchr(cl->req, '\n', cl->req_len);
+		if (!nl && memchr(cl->req, 0, cl->req_len))
+			nl = memchr(cl->req, 0, cl->req_len);
+		if (!nl) {
+			if (cl->req_len >= sizeof(cl->req) - 1) {
+				c->bad_requests++;
+				aw_buf_puts(&cl->out, "error: request too long "
+					    "(max 1023 bytes)\n");
+			} else {
+				return;
+			}
+		} else {
+			*nl = 0;
+			if (nl > cl->req && nl[-1] == '\r')
+				nl[-1] = 0;
+			handle_request(c, cl, cl->req);
+		}
+		if (cl->out.oom) {
+			client_close(c, cl, epfd);
+			return;
+		}
+		{
+			struct epoll_event ev = { .events = EPOLLOUT,
+						  .data.fd = cl->fd };
+
+			epoll_ctl(epfd, EPOLL_CTL_MOD, cl->fd, &ev);
+		}
+		events |= EPOLLOUT;
+	}
+	if (events & EPOLLOUT && cl->out.len) {
+		ssize_t n = write(cl->fd, cl->out.data + cl->out_off,
+				  cl->out.len - cl->out_off);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			client_close(c, cl, epfd);
+			return;
+		}
+		cl->out_off += n;
+		if (cl->out_off >= cl->out.len)
+			client_close(c, cl, epfd);
+		return;
+	}
+	if (events & (EPOLLHUP | EPOLLERR))
+		client_close(c, cl, epfd);
+}
+
+int aw_control_owns(struct aw_control *c, int fd)
+{
+	if (fd == c->lfd)
+		return 1;
+	for (size_t i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (c->clients[i].fd == fd)
+			return 1;
+	return 0;
+}
+
+void aw_control_handle(struct aw_control *c, int epfd, int fd,
+		       uint32_t events)
+{
+	if (fd == c->lfd) {
+		accept_clients(c, epfd);
+		return;
+	}
+	for (size_t i = 0; i < CTL_MAX_CLIENTS; i++) {
+		if (c->clients[i].fd == fd) {
+			client_io(c, &c->clients[i], epfd, events);
+			return;
+		}
+	}
+}
+
+void aw_control_close(struct aw_control *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < CTL_MAX_CLIENTS; i++) {
+		if (c->clients[i].fd >= 0)
+			close(c->clients[i].fd);
+		aw_buf_free(&c->clients[i].out);
+	}
+	if (c->lfd >= 0)
+		close(c->lfd);
+	unlink(c->d->opts.socket_path);
+	free(c);
+}
+
+/* ---- status and ps ---- */
+
+struct count_ctx {
+	size_t live;
+	size_t procs_live;
+};
+
+static void count_sess(void *ud, struct aw_sessioninfo *s)
+{
+	struct count_ctx *c = ud;
+
+	if (!s->ended_ns)
+		c->live++;
+}
+
+void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
+{
+	uint64_t st[AW_STAT_MAX];
+	struct count_ctx cc = {};
+	char t[64];
+
+	aw_kernel_stats(d->kernel, st);
+	aw_sessions_each(d->procs, count_sess, &cc);
+	aw_buf_printf(b, "{\"daemon\":{\"pid\":%d,\"version\":\"0.1.0\",",
+		      (int)getpid());
+	aw_format_time(d->started_ns, t, sizeof(t));
+	aw_json_key(b, "started");
+	aw_json_cstr(b, t);
+	aw_buf_printf(b, ",\"mode\":\"%s\",\"scope\":",
+		      d->opts.mode == AW_MODE_ENFORCE ? "enforce" : "audit");
+	if (d->opts.scope_kind == AW_SCOPE_HOST) {
+		aw_buf_puts(b, "\"host\"");
+	} else {
+		struct aw_buf tmp = {};
+
+		aw_buf_puts(&tmp, "cgroup:");
+		aw_buf_puts(&tmp, d->opts.scope_path);
+		aw_json_str(b, tmp.data, tmp.len);
+		aw_buf_free(&tmp);
+	}
+	aw_buf_puts(b, ",");
+	aw_json_key(b, "store");
+	aw_json_cstr(b, d->opts.store_path);
+	aw_buf_puts(b, ",");
+	aw_json_key(b, "socket");
+	aw_json_cstr(b, d->opts.socket_path);
+	aw_buf_puts(b, ",");
+	aw_json_key(b, "bpffs_dir");
+	aw_json_cstr(b, d->opts.bpffs_dir);
+	aw_buf_puts(b, ",");
+	aw_json_key(b, "export");
+	aw_json_cstr(b, d->opts.export_path[0] ? d->opts.export_path : NULL);
+	aw_buf_puts(b, "},\"kernel\":");
+	aw_probe_json(&d->probe, b);
+	aw_buf_printf(b, ",\"signatures\":{\"count\":%zu,\"generation\":%llu,"
+		      "\"source\":",
+		      d->db.n_sigs, (unsigned long long)d->sig_generation);
+	aw_json_cstr(b, d->opts.sig_dir[0] ? d->opts.sig_dir
+					    : "embedded+" AW_DEFAULT_EXTRA_SIGS);
+	aw_buf_puts(b, ",\"last_error\":");
+	aw_json_cstr(b, d->sig_error[0] ? d->sig_error : NULL);
+	aw_buf_printf(b, "},\"sessions\":{\"live\":%zu,\"opened\":%llu},",
+		      cc.live, (unsigned long long)st[AW_STAT_SESSIONS]);
+	aw_buf_printf(b,
+		      "\"events\":{\"kernel_submitted\":%llu,\"received\":%llu,"
+		      "\"decode_errors\":%llu},",
+		      (unsigned long long)st[AW_STAT_EVENTS],
+		      (unsigned long long)d->events_seen,
+		      (unsigned long long)d->decode_errors);
+	aw_buf_printf(b,
+		      "\"drops\":{\"exec\":%llu,\"fork\":%llu,\"exit\":%llu,"
+		      "\"storage\":%llu,\"user\":%llu,\"total\":%llu},",
+		      (unsigned long long)st[AW_STAT_DROP_EXEC],
+		      (unsigned long long)st[AW_STAT_DROP_FORK],
+		      (unsigned long long)st[AW_STAT_DROP_EXIT],
+		      (unsigned long long)st[AW_STAT_STORAGE_FAIL],
+		      (unsigned long long)d->user_drops,
+		      (unsigned long long)(st[AW_STAT_DROP_EXEC] +
+					   st[AW_STAT_DROP_FORK] +
+					   st[AW_STAT_DROP_EXIT] +
+					   st[AW_STAT_STORAGE_FAIL] +
+					   d->user_drops));
+	aw_buf_printf(b, "\"process_cache\":%zu}", aw_procs_count(d->procs));
+}
+
+struct ps_ctx {
+	struct aw_daemon *d;
+	struct aw_buf *b;
+	int json;
+	int first;
+	struct aw_sessioninfo *sess;
+	struct aw_procinfo **procs;
+	size_t n, cap;
+};
+
+static void collect_proc(void *ud, struct aw_procinfo *pi)
+{
+	struct ps_ctx *c = ud;
+
+	if (pi->session != c->sess->session || !pi->live)
+		return;
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 32;
+		struct aw_procinfo **np = realloc(c->procs, nc * sizeof(*np));
+
+		if (!np)
+			return;
+		c->procs = np;
+		c->cap = nc;
+	}
+	c->procs[c->n++] = pi;
+}
+
+static int cmp_proc(const void *a, const void *b)
+{
+	const struct aw_procinfo *x = *(struct aw_procinfo *const *)a;
+	const struct aw_procinfo *y = *(struct aw_procinfo *const *)b;
+
+	return x->start_time < y->start_time ? -1 : x->start_time > y->start_time;
+}
+
+static void argv_text(struct aw_buf *b, const struct aw_procinfo *pi)
+{
+	size_t i = 0;
+
+	while (pi->argv && i < pi->argv_len) {
+		size_t n = strnlen(pi->argv + i, pi->argv_len - i);
+
+		if (i)
+			aw_buf_puts(b, " ");
+		aw_text_sanitize(b, pi->argv + i, n > 120 ? 120 : n);
+		i += n + 1;
+		if (i > 240) {
+			aw_buf_puts(b, " ...");
+			break;
+		}
+	}
+}
+
+/* Depth below the root through live or dead spawners in the cache. */
+static size_t proc_depth(struct aw_daemon *d, struct aw_procinfo *pi)
+{
+	struct aw_procinfo *lin[64];
+
+	return aw_procs_lineage(d->procs, pi, lin, 64) - 1;
+}
+
+static void ps_session(void *ud, struct aw_sessioninfo *s)
+{
+	struct ps_ctx *c = ud;
+	const struct aw_sigref *sig = aw_daemon_sig(c->d, s->agent);
+	struct aw_buf *b = c->b;
+	char sid[32], t[64];
+
+	if (s->ended_ns)
+		return;
+	c->sess = s;
+	c->n = 0;
+	aw_procs_each(c->d->procs, collect_proc, c);
+	qsort(c->procs, c->n, sizeof(*c->procs), cmp_proc);
+	snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)s->session);
+	aw_format_time(s->started_ns, t, sizeof(t));
+
+	if (c->json) {
+		aw_buf_printf(b, "%s{\"session\":\"%s\",\"agent\":",
+			      c->first ? "" : ",", sid);
+		if (sig) {
+			aw_buf_puts(b, "{\"id\":");
+			aw_json_cstr(b, sig->id);
+			aw_buf_puts(b, ",\"vendor\":");
+			aw_json_cstr(b, sig->vendor);
+			aw_buf_puts(b, ",\"product\":");
+			aw_json_cstr(b, sig->product);
+			aw_buf_puts(b, ",\"class\":");
+			aw_json_cstr(b, sig->class);
+			aw_buf_puts(b, ",\"version\":");
+			aw_json_cstr(b, s->version);
+			aw_buf_puts(b, "}");
+		} else {
+			aw_buf_puts(b, "null");
+		}
+		aw_buf_printf(b, ",\"root_pid\":%u,\"uid\":%u,\"started\":",
+			      s->root_pid, s->uid);
+		aw_json_cstr(b, t);
+		aw_buf_puts(b, ",\"matched\":");
+		aw_json_cstr(b, s->matched);
+		aw_buf_printf(b, ",\"events\":%llu,\"processes\":[",
+			      (unsigned long long)s->events);
+		for (size_t i = 0; i < c->n; i++) {
+			struct aw_procinfo *pi = c->procs[i];
+			const struct aw_sigref *ps =
+				pi->subagent ? aw_daemon_sig(c->d, pi->agent)
+					     : NULL;
+
+			aw_buf_printf(b, "%s{\"pid\":%u,\"ppid\":%u,"
+				      "\"spawner\":%u,\"depth\":%zu,\"exe\":",
+				      i ? "," : "", pi->pid, pi->ppid,
+				      pi->spawner, proc_depth(c->d, pi));
+			aw_json_cstr(b, pi->exe);
+			aw_buf_puts(b, ",\"argv\":[");
+			{
+				size_t k = 0;
+				int first = 1;
+
+				while (pi->argv && k < pi->argv_len) {
+					size_t n = strnlen(pi->argv + k,
+							   pi->argv_len - k);
+
+					aw_buf_puts(b, first ? "" : ",");
+					first = 0;
+					aw_json_str(b, pi->argv + k, n);
+					k += n + 1;
+				}
+			}
+			aw_buf_puts(b, "],\"subagent\":");
+			aw_json_cstr(b, ps ? ps->id : NULL);
+			aw_buf_puts(b, "}");
+		}
+		aw_buf_puts(b, "]}");
+	} else {
+		aw_buf_printf(b, "session %s  %s", sid, sig ? sig->id : "?");
+		if (sig)
+			aw_buf_printf(b, " (%s %s%s%s, %s)", sig->vendor,
+				      sig->product, s->version ? " " : "",
+				      s->version ? s->version : "", sig->class);
+		aw_buf_printf(b, "  uid %u  since %.19s  %llu events\n", s->uid,
+			      t, (unsigned long long)s->events);
+		for (size_t i = 0; i < c->n; i++) {
+			struct aw_procinfo *pi = c->procs[i];
+			size_t depth = proc_depth(c->d, pi);
+
+			aw_buf_puts(b, "  ");
+			for (size_t k = 0; k < depth && k < 20; k++)
+				aw_buf_puts(b, "  ");
+			aw_buf_printf(b, "%s%u ", depth ? "└─ " : "", pi->pid);
+			argv_text(b, pi);
+			if (pi->subagent) {
+				const struct aw_sigref *ps =
+					aw_daemon_sig(c->d, pi->agent);
+
+				aw_buf_printf(b, "  [sub-agent %s, %s]",
+					      ps ? ps->id : "?",
+					      ps ? ps->class : "?");
+			}
+			if (pi->ppid != pi->spawner && pi->spawner)
+				aw_buf_printf(b, "  (reparented to %u)",
+					      pi->ppid);
+			aw_buf_puts(b, "\n");
+		}
+	}
+	c->first = 0;
+}
+
+void aw_ps_render(struct aw_daemon *d, struct aw_buf *b, int json)
+{
+	struct ps_ctx c = { .d = d, .b = b, .json = json, .first = 1 };
+
+	if (json)
+		aw_buf_puts(b, "[");
+	aw_sessions_each(d->procs, ps_session, &c);
+	if (json)
+		aw_buf_puts(b, "]");
+	else if (c.first)
+		aw_buf_puts(b, "no live agent sessions\n");
+	free(c.procs);
+}

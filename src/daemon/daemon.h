@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef AW_DAEMON_H
+#define AW_DAEMON_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "agentwall_abi.h"
+#include "shared/json.h"
+#include "signatures/signatures.h"
+#include "store/store.h"
+
+#define AW_DEFAULT_STATE_DIR "/var/lib/agentwall"
+#define AW_DEFAULT_RUN_DIR "/run/agentwall"
+#define AW_DEFAULT_BPFFS_DIR "/sys/fs/bpf/agentwall"
+#define AW_DEFAULT_EXTRA_SIGS "/etc/agentwall/signatures.d"
+#define AW_STORE_NAME "events.db"
+#define AW_SOCKET_NAME "agentwalld.sock"
+
+struct aw_opts {
+	enum aw_scope_kind scope_kind;
+	char scope_path[PATH_MAX];
+	enum aw_mode mode;
+	char store_path[PATH_MAX];
+	char socket_path[PATH_MAX];
+	char bpffs_dir[PATH_MAX];
+	char sig_dir[PATH_MAX]; /* empty: embedded + AW_DEFAULT_EXTRA_SIGS */
+	char export_path[PATH_MAX];
+	char group[64];
+	gid_t ctl_gid; /* (gid_t)-1: root only */
+	int json_stdout;
+	int quiet;
+	struct aw_store_limits limits;
+};
+
+/* Kernel feature probe, done once at start and reported by status. */
+struct aw_probe {
+	char kernel[128];
+	int btf;
+	int bpf_lsm_listed; /* "bpf" in /sys/kernel/security/lsm */
+	int bpf_lsm_loads;  /* a BPF LSM program passed load */
+	int bpf_lsm_errno;
+	int landlock_abi;   /* <= 0: unavailable (negated errno) */
+	int seccomp_user_notif;
+	int task_storage;
+	int ringbuf;
+	int tp_btf;
+	char cgroup2_path[PATH_MAX];
+	char backend[32];
+};
+void aw_probe_run(struct aw_probe *p);
+void aw_probe_json(const struct aw_probe *p, struct aw_buf *b);
+
+/* Signature numbers are stable for the daemon's life so that task storage
+ * written under an older database still names the right agent. */
+struct aw_sigref {
+	char *id, *vendor, *product, *class, *package;
+};
+
+struct aw_kernel;
+struct aw_daemon;
+
+int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret,
+		   char *err, size_t errlen);
+int aw_kernel_ring_fd(struct aw_kernel *k);
+int aw_kernel_poll(struct aw_kernel *k); /* consume available records */
+int aw_kernel_load_sigs(struct aw_kernel *k, const struct aw_compiled *c,
+			const uint32_t *rule_sig_numbers, char *err,
+			size_t errlen);
+void aw_kernel_stats(struct aw_kernel *k, uint64_t ret[AW_STAT_MAX]);
+void aw_kernel_close(struct aw_kernel *k);
+unsigned aw_kernel_bank(struct aw_kernel *k);
+void aw_kernel_set_handler(struct aw_kernel *k,
+			   int (*fn)(void *ctx, const void *data, size_t size),
+			   void *ctx);
+
+/* Process cache and sessions (procs.c). */
+struct aw_procinfo {
+	uint32_t pid;
+	uint64_t start_time;
+	uint32_t spawner; /* who forked it: lineage parent */
+	uint64_t spawner_start;
+	uint32_t ppid;
+	uint32_t uid;
+	uint64_t session;
+	uint32_t agent;
+	int subagent;
+	int live;
+	char comm[16];
+	char *exe;
+	char *argv; /* NUL-separated */
+	size_t argv_len;
+	int argv_trunc;
+	char *cwd;
+	uint64_t last_seen_ns;
+};
+
+struct aw_sessioninfo {
+	uint64_t session;
+	uint32_t agent;
+	uint32_t root_pid;
+	uint64_t root_start;
+	uint32_t uid;
+	uint64_t started_ns; /* realtime */
+	uint64_t ended_ns;
+	uint32_t live;
+	uint64_t events;
+	char *version;
+	char *matched;
+};
+
+struct aw_procs;
+struct aw_procs *aw_procs_new(void);
+void aw_procs_free(struct aw_procs *p);
+struct aw_procinfo *aw_procs_get(struct aw_procs *p, uint32_t pid,
+				 uint64_t start_time);
+struct aw_procinfo *aw_procs_add(struct aw_procs *p, uint32_t pid,
+				 uint64_t start_time);
+struct aw_sessioninfo *aw_sessions_get(struct aw_procs *p, uint64_t session);
+struct aw_sessioninfo *aw_sessions_add(struct aw_procs *p, uint64_t session);
+/* Visit live sessions / procs. */
+void aw_sessions_each(struct aw_procs *p,
+		      void (*fn)(void *ud, struct aw_sessioninfo *s), void *ud);
+void aw_procs_each(struct aw_procs *p,
+		   void (*fn)(void *ud, struct aw_procinfo *pi), void *ud);
+/* Drop dead entries beyond the cache bound; sessions ended long ago. */
+void aw_procs_trim(struct aw_procs *p, uint64_t now_ns);
+/* Lineage from the session root to pi (inclusive), at most max entries. */
+size_t aw_procs_lineage(struct aw_procs *p, struct aw_procinfo *pi,
+			struct aw_procinfo **out, size_t max);
+size_t aw_procs_count(struct aw_procs *p);
+void aw_procinfo_set_str(char **dst, const char *s);
+
+struct aw_daemon {
+	struct aw_opts opts;
+	struct aw_probe probe;
+	struct aw_kernel *kernel;
+	struct aw_store *store;
+	struct aw_procs *procs;
+	struct aw_sigdb db;
+	uint32_t *sig_of_index; /* db index -> stable signature number */
+	struct aw_sigref *sigs; /* by number; [0] unused */
+	size_t n_sigs;
+	char **rule_text[2]; /* per bank: rule index -> description */
+	size_t n_rule_text[2];
+	unsigned rule_bank;
+	uint64_t sig_generation;
+	uint64_t sig_loaded_ns;
+	char sig_error[512]; /* last reload failure, "" if none */
+	int export_fd;
+	char hostname[256];
+	uint64_t boot_realtime_offset; /* realtime - boottime, ns */
+	uint64_t user_drops;          /* events lost in user space */
+	uint64_t kernel_drops_reported;
+	uint64_t events_seen;
+	uint64_t decode_errors;
+	uint64_t started_ns;
+	struct aw_buf line;
+	struct aw_buf json;
+};
+
+/* events.c */
+int aw_events_handle(void *ctx, const void *data, size_t size);
+void aw_events_emit_simple(struct aw_daemon *d, const char *action,
+			   uint64_t session, const char *target,
+			   const char *rule, const char *detail_json);
+void aw_events_check_drops(struct aw_daemon *d);
+void aw_events_reconcile(struct aw_daemon *d);
+const struct aw_sigref *aw_daemon_sig(struct aw_daemon *d, uint32_t number);
+
+/* main.c */
+int aw_daemon_reload_signatures(struct aw_daemon *d, char *err, size_t len);
+
+/* control.c */
+struct aw_control;
+int aw_control_open(struct aw_daemon *d, struct aw_control **ret, char *err,
+		    size_t errlen);
+int aw_control_fd(struct aw_control *c);
+void aw_control_handle(struct aw_control *c, int epfd, int fd,
+		       uint32_t events);
+void aw_control_close(struct aw_control *c);
+int aw_control_owns(struct aw_control *c, int fd);
+void aw_status_json(struct aw_daemon *d, struct aw_buf *b);
+void aw_ps_render(struct aw_daemon *d, struct aw_buf *b, int json);
+
+#endif

@@ -1,0 +1,807 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Ring-buffer records in, enriched events out: the process cache gives
+ * exe, argv, cwd and lineage; every event goes to the store, the export
+ * stream and (readably) the terminal. The decoder trusts nothing about a
+ * record until its type, version and size are checked.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/daemon.h"
+#include "shared/util.h"
+
+struct ev_info {
+	const char *action;
+	struct aw_procinfo *pi; /* may be NULL for daemon-level events */
+	uint64_t session;
+	uint64_t ktime;         /* boottime ns; 0 = now */
+	const char *target;
+	const char *rule;
+	int subagent;
+	int has_exit;
+	int exit_code;
+	int exe_trunc, args_trunc;
+	const char *extra_json; /* appended members, without braces */
+};
+
+const struct aw_sigref *aw_daemon_sig(struct aw_daemon *d, uint32_t number)
+{
+	if (number == 0 || number >= d->n_sigs || !d->sigs[number].id)
+		return NULL;
+	return &d->sigs[number];
+}
+
+static uint64_t to_realtime(struct aw_daemon *d, uint64_t boot_ns)
+{
+	if (!boot_ns)
+		return aw_now_realtime_ns();
+	return boot_ns + d->boot_realtime_offset;
+}
+
+static void json_agent(struct aw_buf *b, const struct aw_sigref *s,
+		       const char *version)
+{
+	if (!s) {
+		aw_buf_puts(b, "null");
+		return;
+	}
+	aw_buf_puts(b, "{");
+	aw_json_key(b, "id");
+	aw_json_cstr(b, s->id);
+	aw_buf_puts(b, ",");
+	aw_json_key(b, "vendor");
+	aw_json_cstr(b, s->vendor);
+	aw_buf_puts(b, ",");
+	aw_json_key(b, "product");
+	aw_json_cstr(b, s->product);
+	aw_buf_puts(b, ",");
+	aw_json_key(b, "class");
+	aw_json_cstr(b, s->class);
+	aw_buf_puts(b, ",");
+	aw_json_key(b, "version");
+	aw_json_cstr(b, version);
+	aw_buf_puts(b, "}");
+}
+
+static void json_argv(struct aw_buf *b, const char *argv, size_t len)
+{
+	size_t i = 0;
+	int first = 1;
+
+	aw_buf_puts(b, "[");
+	while (argv && i < len) {
+		size_t n = strnlen(argv + i, len - i);
+
+		if (!first)
+			aw_buf_puts(b, ",");
+		first = 0;
+		aw_json_str(b, argv + i, n);
+		i += n + 1;
+	}
+	aw_buf_puts(b, "]");
+}
+
+static void text_argv(struct aw_buf *b, const char *argv, size_t len)
+{
+	size_t i = 0;
+
+	while (argv && i < len) {
+		size_t n = strnlen(argv + i, len - i);
+
+		aw_buf_puts(b, " ");
+		aw_text_sanitize(b, argv + i, n);
+		i += n + 1;
+		if (b->len > 400) {
+			aw_buf_puts(b, " ...");
+			break;
+		}
+	}
+}
+
+static void emit(struct aw_daemon *d, const struct ev_info *e)
+{
+	struct aw_buf *j = &d->json, *t = &d->line;
+	struct aw_sessioninfo *si = aw_sessions_get(d->procs, e->session);
+	const struct aw_sigref *sess_agent = si ? aw_daemon_sig(d, si->agent)
+						: NULL;
+	const struct aw_sigref *agent = sess_agent;
+	const char *version = si ? si->version : NULL;
+	uint64_t rt = to_realtime(d, e->ktime);
+	char tbuf[64], sid[32];
+	struct aw_procinfo *lin[64];
+	size_t nl = 0;
+	struct aw_store_event se = {};
+
+	if (e->pi && e->pi->agent && e->pi->subagent) {
+		agent = aw_daemon_sig(d, e->pi->agent);
+		version = NULL;
+	}
+	aw_format_time(rt, tbuf, sizeof(tbuf));
+	snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)e->session);
+
+	aw_buf_reset(j);
+	aw_buf_puts(j, "{\"schema\":\"agentwall.event/1\",");
+	aw_json_key(j, "time");
+	aw_json_cstr(j, tbuf);
+	aw_buf_puts(j, ",");
+	aw_json_key(j, "host");
+	aw_json_cstr(j, d->hostname);
+	aw_buf_puts(j, ",");
+	aw_json_key(j, "session");
+	if (e->session)
+		aw_json_cstr(j, sid);
+	else
+		aw_buf_puts(j, "null");
+	aw_buf_puts(j, ",");
+	aw_json_key(j, "agent");
+	json_agent(j, agent, version);
+	aw_buf_puts(j, ",");
+	aw_json_key(j, "session_agent");
+	aw_json_cstr(j, sess_agent ? sess_agent->id : NULL);
+	if (e->pi) {
+		struct aw_procinfo *pi = e->pi;
+
+		aw_buf_printf(j, ",\"process\":{\"pid\":%u,\"ppid\":%u,"
+			      "\"uid\":%u,", pi->pid, pi->ppid, pi->uid);
+		aw_json_key(j, "exe");
+		aw_json_cstr(j, pi->exe);
+		aw_buf_puts(j, ",");
+		aw_json_key(j, "argv");
+		json_argv(j, pi->argv, pi->argv_len);
+		aw_buf_puts(j, ",");
+		aw_json_key(j, "cwd");
+		aw_json_cstr(j, pi->cwd);
+		aw_buf_puts(j, ",");
+		aw_json_key(j, "comm");
+		aw_json_str(j, pi->comm, strnlen(pi->comm, sizeof(pi->comm)));
+		aw_buf_printf(j, ",\"start_time\":%llu}",
+			      (unsigned long long)pi->start_time);
+		nl = aw_procs_lineage(d->procs, pi, lin, AW_ARRAY_SIZE(lin));
+		aw_buf_puts(j, ",\"lineage\":[");
+		for (size_t i = 0; i < nl; i++) {
+			aw_buf_printf(j, "%s{\"pid\":%u,\"exe\":", i ? "," : "",
+				      lin[i]->pid);
+			aw_json_cstr(j, lin[i]->exe);
+			aw_buf_puts(j, "}");
+		}
+		aw_buf_puts(j, "]");
+	} else {
+		aw_buf_puts(j, ",\"process\":null,\"lineage\":[]");
+	}
+	aw_buf_puts(j, ",");
+	aw_json_key(j, "action");
+	aw_json_cstr(j, e->action);
+	aw_buf_puts(j, ",");
+	aw_json_key(j, "target");
+	aw_json_cstr(j, e->target);
+	aw_buf_puts(j, ",\"decision\":\"allow\",");
+	aw_json_key(j, "rule");
+	aw_json_cstr(j, e->rule ? e->rule : "observe");
+	aw_buf_printf(j, ",\"mode\":\"%s\"",
+		      d->opts.mode == AW_MODE_ENFORCE ? "enforce" : "audit");
+	if (e->subagent)
+		aw_buf_puts(j, ",\"subagent\":true");
+	if (e->has_exit)
+		aw_buf_printf(j, ",\"exit_code\":%d", e->exit_code);
+	if (e->exe_trunc || e->args_trunc)
+		aw_buf_printf(j, ",\"truncated\":[%s%s%s]",
+			      e->exe_trunc ? "\"exe\"" : "",
+			      e->exe_trunc && e->args_trunc ? "," : "",
+			      e->args_trunc ? "\"argv\"" : "");
+	if (e->extra_json) {
+		aw_buf_puts(j, ",");
+		aw_buf_puts(j, e->extra_json);
+	}
+	aw_buf_puts(j, "}");
+
+	/* The readable line: time, session, agent, pid, action, target. */
+	aw_buf_reset(t);
+	aw_buf_printf(t, "%.12s  %s  %-22s %7u  %-13s ", tbuf + 11,
+		      e->session ? sid : "----------------",
+		      agent ? agent->id : "-", e->pi ? e->pi->pid : 0,
+		      e->action);
+	if (e->target)
+		aw_text_sanitize(t, e->target, strlen(e->target));
+	if (!strcmp(e->action, "exec") && e->pi && e->pi->argv) {
+		size_t a0 = strnlen(e->pi->argv, e->pi->argv_len);
+
+		if (a0 < e->pi->argv_len)
+			text_argv(t, e->pi->argv + a0 + 1,
+				  e->pi->argv_len - a0 - 1);
+	}
+	if (e->has_exit)
+		aw_buf_printf(t, " status=%d", e->exit_code);
+	if (e->subagent)
+		aw_buf_puts(t, "  [sub-agent]");
+	if (e->rule && strcmp(e->action, "exec") == 0 && !e->subagent &&
+	    strncmp(e->rule, "signature/", 10) == 0)
+		aw_buf_printf(t, "  [new session: %s]", e->rule);
+
+	if (j->oom || t->oom) {
+		d->user_drops++;
+		aw_buf_reset(j);
+		aw_buf_reset(t);
+		j->oom = t->oom = 0;
+		return;
+	}
+
+	se.time_ns = rt;
+	se.session = e->session;
+	se.agent_id = agent ? agent->id : NULL;
+	se.action = e->action;
+	se.pid = e->pi ? e->pi->pid : 0;
+	se.ppid = e->pi ? e->pi->ppid : 0;
+	se.uid = e->pi ? e->pi->uid : 0;
+	se.exe = e->pi ? e->pi->exe : NULL;
+	se.target = e->target;
+	se.decision = "allow";
+	se.rule = e->rule ? e->rule : "observe";
+	aw_buf_add(t, "", 1);
+	aw_buf_add(j, "", 1);
+	se.text = t->data;
+	se.json = j->data;
+	if (d->store && aw_store_add_event(d->store, &se) < 0)
+		d->user_drops++;
+	j->len--;
+	t->len--;
+	if (si)
+		si->events++;
+
+	if (d->export_fd >= 0) {
+		aw_buf_add(j, "\n", 1);
+		if (write(d->export_fd, j->data, j->len) != (ssize_t)j->len)
+			d->user_drops++;
+		j->len--;
+	}
+	if (!d->opts.quiet) {
+		if (d->opts.json_stdout)
+			printf("%.*s\n", (int)j->len, j->data);
+		else
+			printf("%.*s\n", (int)t->len, t->data);
+	}
+}
+
+void aw_events_emit_simple(struct aw_daemon *d, const char *action,
+			   uint64_t session, const char *target,
+			   const char *rule, const char *detail_json)
+{
+	struct ev_info e = {
+		.action = action,
+		.session = session,
+		.target = target,
+		.rule = rule,
+		.extra_json = detail_json,
+	};
+
+	emit(d, &e);
+}
+
+/* Read a /proc link of pid only if pid is still the process we mean. */
+static int proc_still(uint32_t pid, uint64_t start_time)
+{
+	char p[64], buf[1024];
+	char *s;
+	unsigned long long st = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	ssize_t n;
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%u/stat", pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* comm may hold spaces and parentheses: parse after the last ')' */
+	s = strrchr(buf, ')');
+	if (!s)
+		return 0;
+	s++;
+	for (int field = 3; field < 22 && s; field++) {
+		s = strchr(s + 1, ' ');
+	}
+	if (!s || sscanf(s, " %llu", &st) != 1)
+		return 0;
+	if (hz <= 0)
+		hz = 100;
+	/* /proc reports start_boottime in clock ticks. */
+	return st == start_time / (1000000000ull / (unsigned long long)hz);
+}
+
+static char *proc_link(uint32_t pid, const char *what)
+{
+	char p[64], buf[PATH_MAX];
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "/proc/%u/%s", pid, what);
+	n = readlink(p, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return NULL;
+	buf[n] = 0;
+	return strdup(buf);
+}
+
+/* Version of an npm-packaged agent from the package.json above path. */
+static char *npm_version(const char *path, const char *package)
+{
+	char dir[PATH_MAX], file[PATH_MAX + 16], buf[65536];
+	char *slash;
+
+	if (!package || !path)
+		return NULL;
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (int depth = 0; depth < 8; depth++) {
+		int fd;
+		ssize_t n;
+		char *name, *ver, *q;
+		size_t plen = strlen(package);
+
+		slash = strrchr(dir, '/');
+		if (!slash || slash == dir)
+			return NULL;
+		*slash = 0;
+		snprintf(file, sizeof(file), "%s/package.json", dir);
+		fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		name = strstr(buf, "\"name\"");
+		ver = strstr(buf, "\"version\"");
+		if (!name || !ver)
+			continue;
+		name = strchr(name + 6, '"');
+		if (!name || strncmp(name + 1, package, plen) != 0)
+			continue;
+		ver = strchr(ver + 9, '"');
+		if (!ver)
+			continue;
+		q = strchr(ver + 1, '"');
+		if (!q || q - ver > 64)
+			continue;
+		return strndup(ver + 1, q - ver - 1);
+	}
+	return NULL;
+}
+
+static char *agent_version(struct aw_daemon *d, struct aw_procinfo *pi,
+			   const struct aw_sigref *sig, const char *filename)
+{
+	char path[PATH_MAX], real[PATH_MAX];
+	const char *cand = filename;
+	char *v;
+
+	if (!sig)
+		return NULL;
+	/* The script argument, if an interpreter ran it. */
+	if (pi->argv) {
+		size_t i = strnlen(pi->argv, pi->argv_len) + 1;
+
+		while (i < pi->argv_len) {
+			const char *a = pi->argv + i;
+
+			if (a[0] != '-') {
+				cand = a;
+				break;
+			}
+			i += strnlen(a, pi->argv_len - i) + 1;
+		}
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		const char *c = pass ? (pi->exe ? pi->exe : filename) : cand;
+
+		if (!c)
+			continue;
+		if (c[0] == '/')
+			snprintf(path, sizeof(path), "/proc/%u/root%s", pi->pid,
+				 c);
+		else
+			snprintf(path, sizeof(path), "/proc/%u/cwd/%s", pi->pid,
+				 c);
+		if (!realpath(path, real))
+			snprintf(real, sizeof(real), "%s", c);
+		v = npm_version(real, sig->package);
+		if (v)
+			return v;
+		/* Native installs keep one file per version in versions/. */
+		{
+			char *b = strrchr(real, '/');
+
+			if (b && b - real > 9 && !strncmp(b - 9, "/versions", 9))
+				return strdup(b + 1);
+		}
+	}
+	return NULL;
+}
+
+static void session_started(struct aw_daemon *d, struct aw_procinfo *pi,
+			    const struct aw_event_exec *ev,
+			    const char *filename, char *rule_desc)
+{
+	struct aw_sessioninfo *si = aw_sessions_add(d->procs, pi->session);
+	const struct aw_sigref *sig = aw_daemon_sig(d, pi->agent);
+	struct aw_store_session ss = {};
+	char *argv_text = NULL;
+
+	if (!si) {
+		d->user_drops++;
+		return;
+	}
+	si->agent = pi->agent;
+	si->root_pid = pi->pid;
+	si->root_start = pi->start_time;
+	si->uid = pi->uid;
+	si->started_ns = to_realtime(d, ev->hdr.ktime);
+	si->live = 1;
+	aw_procinfo_set_str(&si->matched, rule_desc);
+	si->version = agent_version(d, pi, sig, filename);
+
+	if (pi->argv) {
+		argv_text = malloc(pi->argv_len + 1);
+		if (argv_text) {
+			for (size_t i = 0; i < pi->argv_len; i++)
+				argv_text[i] = pi->argv[i] ? pi->argv[i] : ' ';
+			argv_text[pi->argv_len] = 0;
+		}
+	}
+	ss.session = si->session;
+	ss.agent_id = sig ? sig->id : NULL;
+	ss.vendor = sig ? sig->vendor : NULL;
+	ss.product = sig ? sig->product : NULL;
+	ss.class = sig ? sig->class : NULL;
+	ss.version = si->version;
+	ss.root_pid = pi->pid;
+	ss.root_start_time = pi->start_time;
+	ss.uid = pi->uid;
+	ss.exe = pi->exe;
+	ss.argv = argv_text;
+	ss.matched = rule_desc;
+	ss.started_ns = si->started_ns;
+	if (d->store && aw_store_upsert_session(d->store, &ss) < 0)
+		d->user_drops++;
+	free(argv_text);
+}
+
+static void session_member_gone(struct aw_daemon *d, struct aw_procinfo *pi,
+				uint64_t ktime)
+{
+	struct aw_sessioninfo *si;
+
+	if (!pi->live)
+		return;
+	pi->live = 0;
+	si = aw_sessions_get(d->procs, pi->session);
+	if (!si || si->ended_ns || !si->live)
+		return;
+	if (--si->live == 0) {
+		si->ended_ns = to_realtime(d, ktime);
+		if (d->store)
+			aw_store_end_session(d->store, si->session,
+					     si->ended_ns);
+		aw_events_emit_simple(d, "session-end", si->session, NULL,
+				      NULL, NULL);
+	}
+}
+
+static void rule_describe(struct aw_daemon *d, uint32_t rule, char *buf,
+			  size_t len, const struct aw_sigref *sig)
+{
+	/* Rule numbers carry their bank; both banks' descriptions are kept
+	 * so a record written just before a reload still names its rule. */
+	uint32_t r = rule - 1;
+	unsigned bank = r / AW_RULES_BANK;
+	uint32_t idx = r % AW_RULES_BANK;
+
+	if (bank < 2 && idx < d->n_rule_text[bank] && d->rule_text[bank][idx])
+		snprintf(buf, len, "%s", d->rule_text[bank][idx]);
+	else
+		snprintf(buf, len, "signature/%s", sig ? sig->id : "?");
+}
+
+static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
+		       size_t size)
+{
+	const char *args = ev->data;
+	const char *fname = ev->data + ev->args_len;
+	struct aw_procinfo *pi;
+	struct aw_procinfo *sp;
+	char rule_desc[256] = "";
+	char fn[AW_PATH_MAX + 1];
+	int is_new_session = ev->flags & AW_EXEC_NEW_SESSION;
+	int was_known;
+
+	if (ev->filename_len > AW_PATH_MAX || ev->args_len > AW_ARGS_MAX ||
+	    sizeof(*ev) + ev->filename_len + ev->args_len > size)
+		return -EBADMSG;
+	memcpy(fn, fname, ev->filename_len);
+	fn[ev->filename_len] = 0;
+
+	was_known = aw_procs_get(d->procs, ev->proc.pid,
+				 ev->proc.start_time) != NULL;
+	pi = aw_procs_add(d->procs, ev->proc.pid, ev->proc.start_time);
+	if (!pi)
+		return -ENOMEM;
+	pi->uid = ev->proc.uid;
+	pi->ppid = ev->proc.ppid;
+	pi->session = ev->proc.session;
+	pi->agent = ev->proc.agent;
+	pi->subagent = !!(ev->proc.task_flags & AW_TASK_SUBAGENT);
+	pi->last_seen_ns = aw_now_boottime_ns();
+	memcpy(pi->comm, ev->proc.comm, sizeof(pi->comm));
+	pi->comm[sizeof(pi->comm) - 1] = 0;
+	if (!was_known && !is_new_session) {
+		/* Fork record lost (counted in the kernel): fall back to the
+		 * ppid, which is right unless it was reparented. */
+		sp = aw_procs_get(d->procs, ev->proc.ppid, 0);
+		if (sp && sp->session == pi->session) {
+			pi->spawner = sp->pid;
+			pi->spawner_start = sp->start_time;
+		}
+	}
+	free(pi->argv);
+	pi->argv = NULL;
+	pi->argv_len = 0;
+	if (ev->args_len) {
+		pi->argv = malloc(ev->args_len);
+		if (pi->argv) {
+			memcpy(pi->argv, args, ev->args_len);
+			pi->argv_len = ev->args_len;
+			/* The block ends in NUL unless it was truncated. */
+			if (pi->argv[pi->argv_len - 1] != 0)
+				pi->argv[pi->argv_len - 1] = 0;
+		}
+	}
+	pi->argv_trunc = !!(ev->flags & AW_EXEC_ARGS_TRUNC);
+
+	{
+		char *exe = NULL, *cwd = NULL;
+
+		if (proc_still(pi->pid, pi->start_time)) {
+			exe = proc_link(pi->pid, "exe");
+			cwd = proc_link(pi->pid, "cwd");
+		}
+		if (!cwd && pi->spawner) {
+			sp = aw_procs_get(d->procs, pi->spawner,
+					  pi->spawner_start);
+			if (sp && sp->cwd)
+				cwd = strdup(sp->cwd);
+		}
+		if (!exe) {
+			if (fn[0] == '/' || !cwd)
+				exe = strdup(fn);
+			else if (asprintf(&exe, "%s/%s", cwd, fn) < 0)
+				exe = NULL;
+		}
+		free(pi->exe);
+		pi->exe = exe;
+		if (cwd) {
+			free(pi->cwd);
+			pi->cwd = cwd;
+		}
+	}
+
+	if (ev->rule) {
+		const struct aw_sigref *sig = aw_daemon_sig(d, pi->agent);
+
+		rule_describe(d, ev->rule, rule_desc, sizeof(rule_desc), sig);
+	}
+	if (is_new_session) {
+		pi->spawner = 0;
+		const struct aw_sigref *sig = aw_daemon_sig(d, pi->agent);
+		struct ev_info e = {
+			.action = "session-start",
+			.pi = pi,
+			.session = pi->session,
+			.ktime = ev->hdr.ktime,
+			.target = sig ? sig->id : NULL,
+			.rule = rule_desc,
+		};
+
+		session_started(d, pi, ev, fn, rule_desc);
+		emit(d, &e);
+	}
+	{
+		struct ev_info e = {
+			.action = "exec",
+			.pi = pi,
+			.session = pi->session,
+			.ktime = ev->hdr.ktime,
+			.target = fn,
+			.rule = rule_desc[0] ? rule_desc : NULL,
+			.subagent = !!(ev->flags & AW_EXEC_SUBAGENT),
+			.exe_trunc = !!(ev->flags & AW_EXEC_PATH_TRUNC),
+			.args_trunc = !!(ev->flags & AW_EXEC_ARGS_TRUNC),
+		};
+		emit(d, &e);
+	}
+	return 0;
+}
+
+static int handle_fork(struct aw_daemon *d, const struct aw_event_fork *ev)
+{
+	struct aw_procinfo *pi, *parent;
+	struct aw_sessioninfo *si;
+	char target[32];
+
+	pi = aw_procs_add(d->procs, ev->proc.pid, ev->proc.start_time);
+	if (!pi)
+		return -ENOMEM;
+	parent = aw_procs_get(d->procs, ev->parent_pid, ev->parent_start_time);
+	pi->uid = ev->proc.uid;
+	pi->ppid = ev->proc.ppid;
+	pi->session = ev->proc.session;
+	pi->agent = ev->proc.agent;
+	pi->subagent = !!(ev->proc.task_flags & AW_TASK_SUBAGENT);
+	pi->spawner = ev->parent_pid;
+	pi->spawner_start = ev->parent_start_time;
+	pi->last_seen_ns = aw_now_boottime_ns();
+	memcpy(pi->comm, ev->proc.comm, sizeof(pi->comm));
+	pi->comm[sizeof(pi->comm) - 1] = 0;
+	/* A forked child runs its parent's image until it execs. */
+	if (parent) {
+		aw_procinfo_set_str(&pi->exe, parent->exe);
+		aw_procinfo_set_str(&pi->cwd, parent->cwd);
+		if (parent->argv) {
+			free(pi->argv);
+			pi->argv = malloc(parent->argv_len);
+			if (pi->argv) {
+				memcpy(pi->argv, parent->argv,
+				       parent->argv_len);
+				pi->argv_len = parent->argv_len;
+			}
+		}
+	}
+	si = aw_sessions_get(d->procs, pi->session);
+	if (si && !si->ended_ns)
+		si->live++;
+	snprintf(target, sizeof(target), "%u", pi->pid);
+	{
+		struct ev_info e = {
+			.action = "fork",
+			.pi = pi,
+			.session = pi->session,
+			.ktime = ev->hdr.ktime,
+			.target = target,
+		};
+		emit(d, &e);
+	}
+	return 0;
+}
+
+static int handle_exit(struct aw_daemon *d, const struct aw_event_exit *ev)
+{
+	struct aw_procinfo *pi;
+
+	pi = aw_procs_get(d->procs, ev->proc.pid, ev->proc.start_time);
+	if (!pi) {
+		/* Never seen (its records were dropped): make it known so
+		 * the exit is still attributed. */
+		pi = aw_procs_add(d->procs, ev->proc.pid, ev->proc.start_time);
+		if (!pi)
+			return -ENOMEM;
+		pi->session = ev->proc.session;
+		pi->agent = ev->proc.agent;
+		pi->uid = ev->proc.uid;
+		pi->ppid = ev->proc.ppid;
+		memcpy(pi->comm, ev->proc.comm, sizeof(pi->comm));
+		pi->comm[sizeof(pi->comm) - 1] = 0;
+		pi->live = 0;
+	}
+	pi->last_seen_ns = aw_now_boottime_ns();
+	{
+		struct ev_info e = {
+			.action = "exit",
+			.pi = pi,
+			.session = pi->session,
+			.ktime = ev->hdr.ktime,
+			.has_exit = 1,
+			.exit_code = ev->exit_code,
+		};
+		emit(d, &e);
+	}
+	session_member_gone(d, pi, ev->hdr.ktime);
+	return 0;
+}
+
+int aw_events_handle(void *ctx, const void *data, size_t size)
+{
+	struct aw_daemon *d = ctx;
+	const struct aw_event_hdr *h = data;
+	int r = -EBADMSG;
+
+	d->events_seen++;
+	if (size < sizeof(*h) || h->version != AW_ABI_VERSION ||
+	    h->size > size) {
+		d->decode_errors++;
+		return 0;
+	}
+	switch ((enum aw_event_type)h->type) {
+	case AW_EV_EXEC:
+		if (h->size >= sizeof(struct aw_event_exec))
+			r = handle_exec(d, data, h->size);
+		break;
+	case AW_EV_FORK:
+		if (h->size >= sizeof(struct aw_event_fork))
+			r = handle_fork(d, data);
+		break;
+	case AW_EV_EXIT:
+		if (h->size >= sizeof(struct aw_event_exit))
+			r = handle_exit(d, data);
+		break;
+	}
+	if (r < 0)
+		d->decode_errors++;
+	/* Never stop the drain: one bad record must not lose the rest. */
+	return 0;
+}
+
+void aw_events_check_drops(struct aw_daemon *d)
+{
+	uint64_t st[AW_STAT_MAX];
+	uint64_t kdrops;
+	char detail[256];
+
+	aw_kernel_stats(d->kernel, st);
+	kdrops = st[AW_STAT_DROP_EXEC] + st[AW_STAT_DROP_FORK] +
+		 st[AW_STAT_DROP_EXIT] + st[AW_STAT_STORAGE_FAIL];
+	if (kdrops == d->kernel_drops_reported)
+		return;
+	snprintf(detail, sizeof(detail),
+		 "\"drops\":{\"exec\":%llu,\"fork\":%llu,\"exit\":%llu,"
+		 "\"storage\":%llu,\"user\":%llu}",
+		 (unsigned long long)st[AW_STAT_DROP_EXEC],
+		 (unsigned long long)st[AW_STAT_DROP_FORK],
+		 (unsigned long long)st[AW_STAT_DROP_EXIT],
+		 (unsigned long long)st[AW_STAT_STORAGE_FAIL],
+		 (unsigned long long)d->user_drops);
+	d->kernel_drops_reported = kdrops;
+	if (d->store)
+		aw_store_record_drops(d->store, aw_now_realtime_ns(), kdrops,
+				      d->user_drops);
+	aw_events_emit_simple(d, "drop", 0, NULL, "kernel/ringbuf-full",
+			      detail);
+}
+
+struct reconcile_ctx {
+	struct aw_daemon *d;
+	struct aw_procinfo *gone[256];
+	size_t n;
+};
+
+static void reconcile_one(void *ud, struct aw_procinfo *pi)
+{
+	struct reconcile_ctx *c = ud;
+
+	if (!pi->live || c->n >= AW_ARRAY_SIZE(c->gone))
+		return;
+	if (!proc_still(pi->pid, pi->start_time))
+		c->gone[c->n++] = pi;
+}
+
+/* Exit records can be lost (ring buffer full): processes that are gone
+ * are found here so sessions still end. */
+void aw_events_reconcile(struct aw_daemon *d)
+{
+	struct reconcile_ctx c = { .d = d };
+
+	aw_procs_each(d->procs, reconcile_one, &c);
+	for (size_t i = 0; i < c.n; i++) {
+		/* Re-check: the exit record may have been drained since. */
+		if (!c.gone[i]->live)
+			continue;
+		session_member_gone(d, c.gone[i], 0);
+	}
+	aw_procs_trim(d->procs, aw_now_boottime_ns());
+}

@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The kernel-facing layer of the portable backend: open -> configure ->
+ * load -> attach -> pin, signature tables written into maps, ring buffer
+ * drained, and everything undone on close.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "agentwall.skel.h"
+#include "daemon/daemon.h"
+#include "shared/util.h"
+
+struct aw_kernel {
+	struct agentwall *skel;
+	struct bpf_link *links[3];
+	struct ring_buffer *rb;
+	int (*handler)(void *ctx, const void *data, size_t size);
+	void *handler_ctx;
+	int scope_fd;
+	char bpffs_dir[PATH_MAX];
+	int pinned;
+	unsigned bank; /* bank of the tables in force */
+	int have_tables;
+};
+
+static const char *const link_names[3] = { "link_fork", "link_exit",
+					   "link_exec" };
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list args)
+{
+	/* The verifier log arrives at WARN on load failure: keep it. */
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static int ring_cb(void *ctx, void *data, size_t size)
+{
+	struct aw_kernel *k = ctx;
+
+	if (k->handler)
+		return k->handler(k->handler_ctx, data, size);
+	return 0;
+}
+
+void aw_kernel_set_handler(struct aw_kernel *k,
+			   int (*fn)(void *ctx, const void *data, size_t size),
+			   void *ctx)
+{
+	k->handler = fn;
+	k->handler_ctx = ctx;
+}
+
+static int is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+/* Make sure the pin directory exists on a bpffs. The conventional mount
+ * point /sys/fs/bpf is mounted if nothing is there yet (as systemd does at
+ * boot); the directory itself must not exist: a leftover means another
+ * instance, or a crashed one, and we refuse to overwrite its pins. */
+static int pin_dir_prepare(const char *dir, char *err, size_t errlen)
+{
+	char parent[PATH_MAX];
+	char *slash;
+
+	snprintf(parent, sizeof(parent), "%s", dir);
+	slash = strrchr(parent, '/');
+	if (!slash || slash == parent) {
+		snprintf(err, errlen, "--bpffs-dir %s: must be a directory "
+			 "below a bpffs mount", dir);
+		return -EINVAL;
+	}
+	*slash = 0;
+	if (!is_bpffs(parent)) {
+		if (strcmp(parent, "/sys/fs/bpf") != 0) {
+			snprintf(err, errlen, "%s is not a bpffs mount "
+				 "(mount -t bpf bpf %s)", parent, parent);
+			return -ENOTDIR;
+		}
+		if (mount("bpf", parent, "bpf", 0, "mode=0700") < 0) {
+			snprintf(err, errlen, "mount bpffs on %s: %s", parent,
+				 strerror(errno));
+			return -errno;
+		}
+	}
+	if (mkdir(dir, 0700) < 0) {
+		int r = -errno;
+
+		if (r == -EEXIST)
+			snprintf(err, errlen, "%s exists: another agentwalld "
+				 "uses it, or one crashed (check, then "
+				 "rm -r %s)", dir, dir);
+		else
+			snprintf(err, errlen, "mkdir %s: %s", dir,
+				 strerror(errno));
+		return r;
+	}
+	return 0;
+}
+
+static void pins_remove(struct aw_kernel *k)
+{
+	char p[PATH_MAX + 64];
+	struct bpf_map *m;
+
+	if (!k->pinned)
+		return;
+	for (size_t i = 0; i < AW_ARRAY_SIZE(link_names); i++) {
+		snprintf(p, sizeof(p), "%s/%s", k->bpffs_dir, link_names[i]);
+		unlink(p);
+	}
+	bpf_object__for_each_map(m, k->skel->obj) {
+		if (bpf_map__is_internal(m))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", k->bpffs_dir,
+			 bpf_map__name(m));
+		unlink(p);
+	}
+	rmdir(k->bpffs_dir);
+	k->pinned = 0;
+}
+
+int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret,
+		   char *err, size_t errlen)
+{
+	struct aw_kernel *k;
+	struct bpf_program *progs[3];
+	uint32_t salt = 0;
+	int r;
+
+	libbpf_set_print(libbpf_print);
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	k->scope_fd = -1;
+	snprintf(k->bpffs_dir, sizeof(k->bpffs_dir), "%s", o->bpffs_dir);
+
+	k->skel = agentwall__open();
+	if (!k->skel) {
+		r = -errno;
+		snprintf(err, errlen, "open BPF object: %s", strerror(-r));
+		goto fail;
+	}
+	if (getrandom(&salt, sizeof(salt), 0) != sizeof(salt))
+		salt = (uint32_t)aw_now_realtime_ns();
+	k->skel->rodata->aw_session_salt = salt;
+	k->skel->rodata->aw_scope_kind = o->scope_kind;
+
+	r = agentwall__load(k->skel);
+	if (r) {
+		snprintf(err, errlen, "load BPF programs: %s (the verifier "
+			 "log, if any, is above)", strerror(-r));
+		goto fail;
+	}
+
+	if (o->scope_kind == AW_SCOPE_CGROUP) {
+		struct statfs st;
+		uint32_t zero = 0;
+
+		k->scope_fd = open(o->scope_path,
+				   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (k->scope_fd < 0) {
+			r = -errno;
+			snprintf(err, errlen, "--scope cgroup:%s: %s",
+				 o->scope_path, strerror(errno));
+			goto fail;
+		}
+		if (fstatfs(k->scope_fd, &st) < 0 ||
+		    st.f_type != CGROUP2_SUPER_MAGIC) {
+			r = -EINVAL;
+			snprintf(err, errlen, "--scope cgroup:%s: not a cgroup "
+				 "v2 directory", o->scope_path);
+			goto fail;
+		}
+		r = bpf_map_update_elem(
+			bpf_map__fd(k->skel->maps.aw_scope_cgroup), &zero,
+			&k->scope_fd, BPF_ANY);
+		if (r) {
+			r = -errno;
+			snprintf(err, errlen, "scope cgroup map: %s",
+				 strerror(errno));
+			goto fail;
+		}
+	}
+
+	r = pin_dir_prepare(o->bpffs_dir, err, errlen);
+	if (r)
+		goto fail;
+	k->pinned = 1;
+
+	/* Fork and exit before exec: once a root is classified, its
+	 * children must already be inherited. */
+	progs[0] = k->skel->progs.aw_fork;
+	progs[1] = k->skel->progs.aw_exit;
+	progs[2] = k->skel->progs.aw_exec;
+	for (size_t i = 0; i < 3; i++) {
+		char p[PATH_MAX + 64];
+
+		k->links[i] = bpf_program__attach(progs[i]);
+		if (!k->links[i]) {
+			r = -errno;
+			snprintf(err, errlen, "attach %s: %s",
+				 bpf_program__name(progs[i]), strerror(-r));
+			goto fail;
+		}
+		snprintf(p, sizeof(p), "%s/%s", o->bpffs_dir, link_names[i]);
+		r = bpf_link__pin(k->links[i], p);
+		if (r) {
+			snprintf(err, errlen, "pin %s: %s", p, strerror(-r));
+			goto fail;
+		}
+	}
+	{
+		struct bpf_map *m;
+
+		bpf_object__for_each_map(m, k->skel->obj) {
+			char p[PATH_MAX + 64];
+
+			if (bpf_map__is_internal(m))
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", o->bpffs_dir,
+				 bpf_map__name(m));
+			r = bpf_map__pin(m, p);
+			if (r) {
+				snprintf(err, errlen, "pin %s: %s", p,
+					 strerror(-r));
+				goto fail;
+			}
+		}
+	}
+
+	k->rb = ring_buffer__new(bpf_map__fd(k->skel->maps.aw_events), ring_cb,
+				 k, NULL);
+	if (!k->rb) {
+		r = -errno;
+		snprintf(err, errlen, "ring buffer: %s", strerror(-r));
+		goto fail;
+	}
+	*ret = k;
+	return 0;
+fail:
+	aw_kernel_close(k);
+	return r < 0 ? r : -EIO;
+}
+
+int aw_kernel_ring_fd(struct aw_kernel *k)
+{
+	return ring_buffer__epoll_fd(k->rb);
+}
+
+int aw_kernel_poll(struct aw_kernel *k)
+{
+	return ring_buffer__consume(k->rb);
+}
+
+void aw_kernel_stats(struct aw_kernel *k, uint64_t ret[AW_STAT_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(k->skel->maps.aw_stats);
+
+	memset(ret, 0, sizeof(uint64_t) * AW_STAT_MAX);
+	if (ncpu <= 0)
+		return;
+	{
+		uint64_t vals[ncpu];
+
+		for (uint32_t i = 0; i < AW_STAT_MAX; i++) {
+			if (bpf_map_lookup_elem(fd, &i, vals))
+				continue;
+			for (int c = 0; c < ncpu; c++)
+				ret[i] += vals[c];
+		}
+	}
+}
+
+/*
+ * Write a compiled database into the bank not in force, switch the config
+ * to it with one update, then clear the old bank. A reader in the middle
+ * of a walk sees either bank consistently: states of one bank only lead to
+ * states of the same bank.
+ */
+int aw_kernel_load_sigs(struct aw_kernel *k, const struct aw_compiled *c,
+			const uint32_t *rule_sig_numbers, char *err,
+			size_t errlen)
+{
+	unsigned bank = k->have_tables ? !k->bank : 0;
+	uint32_t sbase = bank * AW_DFA_BANK_STATES;
+	uint32_t rbase = bank * AW_RULES_BANK;
+	int fd_trans = bpf_map__fd(k->skel->maps.aw_dfa_trans);
+	int fd_states = bpf_map__fd(k->skel->maps.aw_dfa_states);
+	int fd_rules = bpf_map__fd(k->skel->maps.aw_rules);
+	int fd_cfg = bpf_map__fd(k->skel->maps.aw_config);
+	struct aw_config cfg = {};
+	uint32_t zero = 0;
+
+	if (c->n_states >= AW_DFA_BANK_STATES || c->n_rules >= AW_RULES_BANK ||
+	    c->n_trans > AW_DFA_TRANS_MAX / 2) {
+		snprintf(err, errlen, "compiled signatures too large "
+			 "(%zu states, %zu rules, %zu transitions)",
+			 c->n_states, c->n_rules, c->n_trans);
+		return -E2BIG;
+	}
+	for (size_t i = 0; i < c->n_rules; i++) {
+		struct aw_rule rule = {
+			.sig = rule_sig_numbers[i],
+			.kind = c->rules[i].kind,
+		};
+		uint32_t key = rbase + i;
+
+		if (bpf_map_update_elem(fd_rules, &key, &rule, BPF_ANY))
+			goto map_fail;
+	}
+	for (size_t s = 0; s < c->n_states; s++) {
+		struct aw_dfa_state st = {
+			.accept = c->accept[s] ? rbase + c->accept[s] : 0,
+			.root_accept =
+				c->root_accept[s] ? rbase + c->root_accept[s] : 0,
+		};
+		uint32_t key = sbase + s;
+
+		if (bpf_map_update_elem(fd_states, &key, &st, BPF_ANY))
+			goto map_fail;
+	}
+	for (size_t i = 0; i < c->n_trans; i++) {
+		struct aw_dfa_key key = {
+			.state = sbase + c->trans[i].state,
+			.name_hash = c->trans[i].name_hash,
+		};
+		struct aw_dfa_next next = { .state = sbase + c->trans[i].next };
+
+		if (bpf_map_update_elem(fd_trans, &key, &next, BPF_ANY))
+			goto map_fail;
+	}
+
+	cfg.exe_start = c->exe_start ? sbase + c->exe_start : 0;
+	cfg.script_start = c->script_start ? sbase + c->script_start : 0;
+	cfg.generation = bank;
+	if (bpf_map_update_elem(fd_cfg, &zero, &cfg, BPF_ANY))
+		goto map_fail;
+
+	/* The old bank is unreachable now: clear its transitions so a third
+	 * load starts from an empty bank. */
+	if (k->have_tables) {
+		uint32_t obase = k->bank * AW_DFA_BANK_STATES;
+		struct aw_dfa_key key, next;
+		int more = bpf_map_get_next_key(fd_trans, NULL, &key) == 0;
+
+		while (more) {
+			more = bpf_map_get_next_key(fd_trans, &key, &next) == 0;
+			if (key.state >= obase &&
+			    key.state < obase + AW_DFA_BANK_STATES)
+				bpf_map_delete_elem(fd_trans, &key);
+			key = next;
+		}
+		for (uint32_t s = 0; s < AW_DFA_BANK_STATES; s++) {
+			struct aw_dfa_state empty = {};
+			uint32_t kk = obase + s;
+
+			bpf_map_update_elem(fd_states, &kk, &empty, BPF_ANY);
+		}
+	}
+	k->bank = bank;
+	k->have_tables = 1;
+	return 0;
+map_fail:
+	snprintf(err, errlen, "write signature tables: %s", strerror(errno));
+	return -errno;
+}
+
+void aw_kernel_close(struct aw_kernel *k)
+{
+	if (!k)
+		return;
+	if (k->rb)
+		ring_buffer__free(k->rb);
+	/* Unpin first so that destroying the links really detaches. */
+	if (k->skel)
+		pins_remove(k);
+	for (size_t i = 0; i < AW_ARRAY_SIZE(k->links); i++)
+		bpf_link__destroy(k->links[i]);
+	if (k->skel)
+		agentwall__destroy(k->skel);
+	if (k->scope_fd >= 0)
+		close(k->scope_fd);
+	free(k);
+}
+
+unsigned aw_kernel_bank(struct aw_kernel *k)
+{
+	return k->bank;
+}

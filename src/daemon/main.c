@@ -1,0 +1,674 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * agentwalld: loads the kernel side, compiles signatures into its maps,
+ * drains events into the store / export stream / terminal, and serves the
+ * control socket. One thread, one epoll loop.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "daemon/daemon.h"
+#include "shared/util.h"
+
+extern const struct aw_embedded_file {
+	const char *name;
+	const char *data;
+	size_t len;
+} aw_embedded_signatures[];
+extern const size_t aw_embedded_signatures_count;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: agentwalld [OPTIONS]\n"
+		"Discover AI agents at exec, attribute their processes to "
+		"sessions, record events.\n\n"
+		"  --scope cgroup:PATH|host  processes that may be classified "
+		"(default: host)\n"
+		"  --mode audit|enforce      (default: audit)\n"
+		"  --state-dir DIR           store and control socket in DIR\n"
+		"                            (default: %s/%s and %s/%s)\n"
+		"  --bpffs-dir DIR           pins (default: %s)\n"
+		"  --signatures DIR          signature database (default: "
+		"embedded + %s)\n"
+		"  --export FILE             append JSON lines to FILE\n"
+		"  --group NAME              group allowed on the control "
+		"socket (default: root only)\n"
+		"  --max-events N            store retention by count "
+		"(default: 5000000)\n"
+		"  --max-age-days N          store retention by age (default: "
+		"90)\n"
+		"  --json                    print events as JSON lines\n"
+		"  --quiet                   print nothing per event\n"
+		"  -h, --help\n",
+		AW_DEFAULT_STATE_DIR, AW_STORE_NAME, AW_DEFAULT_RUN_DIR,
+		AW_SOCKET_NAME, AW_DEFAULT_BPFFS_DIR, AW_DEFAULT_EXTRA_SIGS);
+}
+
+static int parse_opts(int argc, char **argv, struct aw_opts *o)
+{
+	enum {
+		OPT_SCOPE = 256, OPT_MODE, OPT_STATE, OPT_BPFFS, OPT_SIGS,
+		OPT_EXPORT, OPT_GROUP, OPT_MAXEV, OPT_MAXAGE, OPT_JSON,
+		OPT_QUIET,
+	};
+	static const struct option longopts[] = {
+		{ "scope", required_argument, NULL, OPT_SCOPE },
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "state-dir", required_argument, NULL, OPT_STATE },
+		{ "bpffs-dir", required_argument, NULL, OPT_BPFFS },
+		{ "signatures", required_argument, NULL, OPT_SIGS },
+		{ "export", required_argument, NULL, OPT_EXPORT },
+		{ "group", required_argument, NULL, OPT_GROUP },
+		{ "max-events", required_argument, NULL, OPT_MAXEV },
+		{ "max-age-days", required_argument, NULL, OPT_MAXAGE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c;
+	uint64_t v;
+
+	o->scope_kind = AW_SCOPE_HOST;
+	o->mode = AW_MODE_AUDIT;
+	o->ctl_gid = (gid_t)-1;
+	o->limits.max_events = 5000000;
+	o->limits.max_age_s = 90ull * 86400;
+	snprintf(o->store_path, sizeof(o->store_path), "%s/%s",
+		 AW_DEFAULT_STATE_DIR, AW_STORE_NAME);
+	snprintf(o->socket_path, sizeof(o->socket_path), "%s/%s",
+		 AW_DEFAULT_RUN_DIR, AW_SOCKET_NAME);
+	snprintf(o->bpffs_dir, sizeof(o->bpffs_dir), "%s",
+		 AW_DEFAULT_BPFFS_DIR);
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SCOPE:
+			if (!strcmp(optarg, "host")) {
+				o->scope_kind = AW_SCOPE_HOST;
+			} else if (!strncmp(optarg, "cgroup:", 7) &&
+				   optarg[7] == '/') {
+				o->scope_kind = AW_SCOPE_CGROUP;
+				snprintf(o->scope_path, sizeof(o->scope_path),
+					 "%s", optarg + 7);
+			} else {
+				fprintf(stderr, "agentwalld: --scope %s: "
+					"expected host or cgroup:/PATH\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_MODE:
+			if (!strcmp(optarg, "audit"))
+				o->mode = AW_MODE_AUDIT;
+			else if (!strcmp(optarg, "enforce"))
+				o->mode = AW_MODE_ENFORCE;
+			else {
+				fprintf(stderr, "agentwalld: --mode %s: "
+					"expected audit or enforce\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_STATE:
+			if (optarg[0] != '/') {
+				fprintf(stderr, "agentwalld: --state-dir must "
+					"be absolute\n");
+				return -EINVAL;
+			}
+			snprintf(o->store_path, sizeof(o->store_path), "%s/%s",
+				 optarg, AW_STORE_NAME);
+			snprintf(o->socket_path, sizeof(o->socket_path),
+				 "%s/%s", optarg, AW_SOCKET_NAME);
+			break;
+		case OPT_BPFFS:
+			if (optarg[0] != '/') {
+				fprintf(stderr, "agentwalld: --bpffs-dir must "
+					"be absolute\n");
+				return -EINVAL;
+			}
+			snprintf(o->bpffs_dir, sizeof(o->bpffs_dir), "%s",
+				 optarg);
+			break;
+		case OPT_SIGS:
+			snprintf(o->sig_dir, sizeof(o->sig_dir), "%s", optarg);
+			break;
+		case OPT_EXPORT:
+			snprintf(o->export_path, sizeof(o->export_path), "%s",
+				 optarg);
+			break;
+		case OPT_GROUP: {
+			struct group *g = getgrnam(optarg);
+
+			if (!g) {
+				fprintf(stderr, "agentwalld: --group %s: no "
+					"such group\n", optarg);
+				return -EINVAL;
+			}
+			o->ctl_gid = g->gr_gid;
+			snprintf(o->group, sizeof(o->group), "%s", optarg);
+			break;
+		}
+		case OPT_MAXEV:
+		case OPT_MAXAGE:
+			if (aw_parse_u64(optarg, &v) < 0) {
+				fprintf(stderr, "agentwalld: %s: not a number: "
+					"%s\n", c == OPT_MAXEV ? "--max-events"
+							       : "--max-age-days",
+					optarg);
+				return -EINVAL;
+			}
+			if (c == OPT_MAXEV)
+				o->limits.max_events = v;
+			else
+				o->limits.max_age_s = v * 86400;
+			break;
+		case OPT_JSON:
+			o->json_stdout = 1;
+			break;
+		case OPT_QUIET:
+			o->quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "agentwalld: unexpected argument %s\n",
+			argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int mkdir_parents(const char *file, mode_t mode)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s", file);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	return 0;
+}
+
+/* Stable numbers for signature ids (see daemon.h). */
+static uint32_t sig_number(struct aw_daemon *d, const struct aw_signature *s)
+{
+	for (size_t i = 1; i < d->n_sigs; i++) {
+		if (d->sigs[i].id && !strcmp(d->sigs[i].id, s->id)) {
+			aw_procinfo_set_str(&d->sigs[i].vendor, s->vendor);
+			aw_procinfo_set_str(&d->sigs[i].product, s->product);
+			aw_procinfo_set_str(&d->sigs[i].class, s->class);
+			aw_procinfo_set_str(&d->sigs[i].package, s->package);
+			return i;
+		}
+	}
+	{
+		size_t n = d->n_sigs ? d->n_sigs : 1;
+		struct aw_sigref *ns = realloc(d->sigs, (n + 1) * sizeof(*ns));
+
+		if (!ns)
+			return 0;
+		d->sigs = ns;
+		if (!d->n_sigs)
+			memset(&ns[0], 0, sizeof(ns[0]));
+		memset(&ns[n], 0, sizeof(ns[n]));
+		ns[n].id = strdup(s->id);
+		aw_procinfo_set_str(&ns[n].vendor, s->vendor);
+		aw_procinfo_set_str(&ns[n].product, s->product);
+		aw_procinfo_set_str(&ns[n].class, s->class);
+		aw_procinfo_set_str(&ns[n].package, s->package);
+		d->n_sigs = n + 1;
+		return n;
+	}
+}
+
+static int load_db(struct aw_daemon *d, struct aw_sigdb *db, char *err,
+		   size_t errlen)
+{
+	struct aw_diag diag = {};
+	int r;
+
+	if (d->opts.sig_dir[0]) {
+		r = aw_sigdb_load_dir(db, d->opts.sig_dir, &diag);
+	} else {
+		r = 0;
+		for (size_t i = 0; i < aw_embedded_signatures_count && !r; i++)
+			r = aw_sigdb_load_buffer(db,
+						 aw_embedded_signatures[i].name,
+						 aw_embedded_signatures[i].data,
+						 aw_embedded_signatures[i].len,
+						 &diag);
+		if (!r && access(AW_DEFAULT_EXTRA_SIGS, F_OK) == 0)
+			r = aw_sigdb_load_dir(db, AW_DEFAULT_EXTRA_SIGS, &diag);
+	}
+	if (r < 0)
+		aw_diag_format(&diag, err, errlen);
+	return r;
+}
+
+/*
+ * Launchers installed on PATH (e.g. /usr/local/bin/codex, a symlink to
+ * .../@openai/codex/bin/codex.js) are run by their interpreter under the
+ * link's name, which says nothing about the agent. Resolve the links in
+ * the usual bin directories once per load and add each one that leads to
+ * a known script as an exact script path of that signature.
+ */
+static const char *const bin_globs[] = {
+	"/usr/local/bin", "/usr/bin", "/bin", "/opt/homebrew/bin",
+	"/root/.local/bin", "/root/.npm-global/bin", "/root/.bun/bin",
+	"/home/*/.local/bin", "/home/*/.npm-global/bin", "/home/*/.bun/bin",
+	"/root/.nvm/versions/node/*/bin", "/home/*/.nvm/versions/node/*/bin",
+	"/usr/local/lib/nodejs/*/bin",
+};
+
+static int add_match(struct aw_signature *s, const char *path)
+{
+	struct aw_match *m;
+
+	if (s->n_matches >= 256)
+		return -E2BIG;
+	for (size_t i = 0; i < s->n_matches; i++)
+		if (!strcmp(s->matches[i].pattern, path))
+			return 0;
+	m = realloc(s->matches, (s->n_matches + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	s->matches = m;
+	m[s->n_matches] = (struct aw_match){ .kind = AW_MATCH_SCRIPT,
+					     .pattern = strdup(path) };
+	if (!m[s->n_matches].pattern)
+		return -ENOMEM;
+	s->n_matches++;
+	return 0;
+}
+
+#include <glob.h>
+static void add_installed_launchers(struct aw_sigdb *db,
+				    const struct aw_compiled *c)
+{
+	for (size_t g = 0; g < AW_ARRAY_SIZE(bin_globs); g++) {
+		glob_t gl;
+
+		if (glob(bin_globs[g], GLOB_NOSORT | GLOB_ONLYDIR, NULL, &gl))
+			continue;
+		for (size_t i = 0; i < gl.gl_pathc; i++) {
+			DIR *dir = opendir(gl.gl_pathv[i]);
+			struct dirent *de;
+
+			if (!dir)
+				continue;
+			while ((de = readdir(dir))) {
+				char link[PATH_MAX], real[PATH_MAX];
+				uint32_t rule;
+
+				if (de->d_type != DT_LNK ||
+				    strpbrk(de->d_name, "*?[]\\"))
+					continue;
+				if (snprintf(link, sizeof(link), "%s/%s",
+					     gl.gl_pathv[i], de->d_name) >=
+					    (int)sizeof(link) ||
+				    !realpath(link, real))
+					continue;
+				rule = aw_compiled_match(c, c->script_start,
+							 real);
+				if (!rule || c->rules[rule - 1].sig_index >=
+						     db->n_sigs)
+					continue;
+				add_match(&db->sigs[c->rules[rule - 1].sig_index],
+					  link);
+			}
+			closedir(dir);
+		}
+		globfree(&gl);
+	}
+}
+
+static const char *kind_name(uint16_t kind)
+{
+	switch ((enum aw_rule_kind)kind) {
+	case AW_RULE_EXE:
+		return "exe";
+	case AW_RULE_SCRIPT:
+		return "script";
+	case AW_RULE_INTERPRETER:
+		return "interpreter";
+	case AW_RULE_INODE:
+		return "inode";
+	case AW_RULE_NONE:
+		break;
+	}
+	return "?";
+}
+
+int aw_daemon_reload_signatures(struct aw_daemon *d, char *err, size_t len)
+{
+	struct aw_sigdb db = {};
+	struct aw_compiled c = {}, c2 = {};
+	struct aw_diag diag = {};
+	uint32_t *numbers = NULL;
+	char **texts = NULL;
+	unsigned bank;
+	int r;
+
+	r = load_db(d, &db, err, len);
+	if (r < 0)
+		goto out;
+	r = aw_sigdb_compile(&db, &c, &diag);
+	if (r < 0) {
+		aw_diag_format(&diag, err, len);
+		goto out;
+	}
+	add_installed_launchers(&db, &c);
+	r = aw_sigdb_compile(&db, &c2, &diag);
+	if (r < 0) {
+		aw_diag_format(&diag, err, len);
+		goto out;
+	}
+	numbers = calloc(c2.n_rules + 1, sizeof(*numbers));
+	texts = calloc(c2.n_rules + 1, sizeof(*texts));
+	if (!numbers || !texts) {
+		r = -ENOMEM;
+		snprintf(err, len, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < c2.n_rules; i++) {
+		const struct aw_compiled_rule *cr = &c2.rules[i];
+		const char *id = "interpreter";
+
+		if (cr->sig_index < db.n_sigs) {
+			numbers[i] = sig_number(d, &db.sigs[cr->sig_index]);
+			id = db.sigs[cr->sig_index].id;
+		}
+		if (asprintf(&texts[i], "signature/%s:%s:%s", id,
+			     kind_name(cr->kind), cr->pattern) < 0)
+			texts[i] = NULL;
+	}
+	r = aw_kernel_load_sigs(d->kernel, &c2, numbers, err, len);
+	if (r < 0)
+		goto out;
+	bank = aw_kernel_bank(d->kernel);
+	for (size_t i = 0; i < d->n_rule_text[bank]; i++)
+		free(d->rule_text[bank][i]);
+	free(d->rule_text[bank]);
+	d->rule_text[bank] = texts;
+	d->n_rule_text[bank] = c2.n_rules;
+	texts = NULL;
+	aw_sigdb_free(&d->db);
+	d->db = db;
+	memset(&db, 0, sizeof(db));
+	d->sig_generation++;
+	d->sig_loaded_ns = aw_now_realtime_ns();
+	d->sig_error[0] = 0;
+out:
+	if (texts) {
+		for (size_t i = 0; i < c2.n_rules; i++)
+			free(texts[i]);
+		free(texts);
+	}
+	free(numbers);
+	aw_compiled_free(&c);
+	aw_compiled_free(&c2);
+	aw_sigdb_free(&db);
+	if (r < 0)
+		snprintf(d->sig_error, sizeof(d->sig_error), "%s", err);
+	return r;
+}
+
+static int timer_arm(int fd, unsigned ms)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_sec = ms / 1000,
+				 .tv_nsec = (ms % 1000) * 1000000L },
+		.it_value = { .tv_sec = ms / 1000,
+			      .tv_nsec = (ms % 1000) * 1000000L },
+	};
+
+	return timerfd_settime(fd, 0, &its, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	struct aw_daemon d = { .export_fd = -1 };
+	struct aw_control *ctl = NULL;
+	char err[1024] = "";
+	int epfd = -1, sfd = -1, tfd = -1, r, ret = 1;
+	sigset_t mask;
+	uint64_t ticks = 0;
+
+	if (parse_opts(argc, argv, &d.opts) < 0)
+		return 2;
+	if (geteuid() != 0) {
+		fprintf(stderr, "agentwalld: must run as root (loads BPF "
+			"programs)\n");
+		return 1;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+
+	gethostname(d.hostname, sizeof(d.hostname) - 1);
+	d.boot_realtime_offset = aw_now_realtime_ns() - aw_now_boottime_ns();
+	d.started_ns = aw_now_realtime_ns();
+	aw_probe_run(&d.probe);
+
+	d.procs = aw_procs_new();
+	if (!d.procs)
+		goto out;
+
+	r = mkdir_parents(d.opts.store_path, 0755);
+	if (r == 0)
+		r = mkdir_parents(d.opts.socket_path, 0755);
+	if (r < 0) {
+		fprintf(stderr, "agentwalld: state directory: %s\n",
+			strerror(-r));
+		goto out;
+	}
+	r = aw_store_open(d.opts.store_path, &d.opts.limits, &d.store, err,
+			  sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "agentwalld: store %s: %s\n",
+			d.opts.store_path, err);
+		goto out;
+	}
+	/* Retention applies at start too: a daemon restarted with a lower
+	 * limit must not wait a full interval to honour it. */
+	aw_store_prune(d.store, aw_now_realtime_ns());
+	if (d.opts.export_path[0]) {
+		d.export_fd = open(d.opts.export_path,
+				   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+					   O_NOFOLLOW,
+				   0600);
+		if (d.export_fd < 0) {
+			fprintf(stderr, "agentwalld: --export %s: %s\n",
+				d.opts.export_path, strerror(errno));
+			goto out;
+		}
+	}
+
+	/* Signals first, so that a TERM during load still unwinds. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+
+	r = aw_kernel_open(&d.opts, &d.kernel, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "agentwalld: %s\n", err);
+		goto out;
+	}
+	d.kernel_drops_reported = 0;
+	aw_kernel_set_handler(d.kernel, aw_events_handle, &d);
+	r = aw_daemon_reload_signatures(&d, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "agentwalld: signatures: %s\n", err);
+		goto out;
+	}
+	r = aw_control_open(&d, &ctl, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "agentwalld: control socket: %s\n", err);
+		goto out;
+	}
+
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (epfd < 0 || tfd < 0 || sfd < 0 || timer_arm(tfd, 200) < 0) {
+		fprintf(stderr, "agentwalld: event loop: %s\n",
+			strerror(errno));
+		goto out;
+	}
+	{
+		struct epoll_event ev = { .events = EPOLLIN };
+		int fds[4] = { aw_kernel_ring_fd(d.kernel), sfd, tfd,
+			       aw_control_fd(ctl) };
+
+		for (size_t i = 0; i < 4; i++) {
+			ev.data.fd = fds[i];
+			if (epoll_ctl(epfd, EPOLL_CTL_ADD, fds[i], &ev) < 0) {
+				fprintf(stderr, "agentwalld: epoll: %s\n",
+					strerror(errno));
+				goto out;
+			}
+		}
+	}
+
+	fprintf(stderr,
+		"agentwalld: backend %s, scope %s%s, mode %s, %zu signatures; "
+		"store %s, socket %s, pins %s\n",
+		d.probe.backend,
+		d.opts.scope_kind == AW_SCOPE_HOST ? "host" : "cgroup:",
+		d.opts.scope_kind == AW_SCOPE_HOST ? "" : d.opts.scope_path,
+		d.opts.mode == AW_MODE_ENFORCE ? "enforce" : "audit",
+		d.db.n_sigs, d.opts.store_path, d.opts.socket_path,
+		d.opts.bpffs_dir);
+	if (d.opts.mode == AW_MODE_ENFORCE)
+		aw_events_emit_simple(
+			&d, "notice", 0, NULL, "backend/portable",
+			"\"detail\":\"enforce mode: this build discovers and "
+			"records only; no action is denied yet\"");
+	if (!d.opts.quiet && !d.opts.json_stdout)
+		printf("TIME          SESSION           AGENT                  "
+		       "    PID  ACTION        TARGET\n");
+
+	for (;;) {
+		struct epoll_event evs[16];
+		int n = epoll_wait(epfd, evs, 16, -1);
+		int stop = 0;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == aw_kernel_ring_fd(d.kernel)) {
+				aw_kernel_poll(d.kernel);
+			} else if (fd == sfd) {
+				struct signalfd_siginfo si;
+
+				while (read(sfd, &si, sizeof(si)) ==
+				       sizeof(si)) {
+					if (si.ssi_signo == SIGHUP) {
+						if (aw_daemon_reload_signatures(
+							    &d, err,
+							    sizeof(err)) < 0)
+							fprintf(stderr,
+								"agentwalld: "
+								"reload refused"
+								", previous "
+								"signatures "
+								"stay: %s\n",
+								err);
+					} else {
+						stop = 1;
+					}
+				}
+			} else if (fd == tfd) {
+				uint64_t exp;
+
+				if (read(tfd, &exp, sizeof(exp)) < 0)
+					exp = 0;
+				ticks++;
+				aw_kernel_poll(d.kernel);
+				aw_store_flush(d.store);
+				if (ticks % 5 == 0)
+					aw_events_check_drops(&d);
+				if (ticks % 10 == 0)
+					aw_events_reconcile(&d);
+				if (ticks % 300 == 0)
+					aw_store_prune(d.store,
+						       aw_now_realtime_ns());
+			} else {
+				aw_control_handle(ctl, epfd, fd,
+						  evs[i].events);
+			}
+		}
+		if (stop)
+			break;
+	}
+	/* Drain what the kernel already reported before going. */
+	aw_kernel_poll(d.kernel);
+	aw_events_check_drops(&d);
+	ret = 0;
+out:
+	if (d.store) {
+		aw_store_flush(d.store);
+		aw_store_prune(d.store, aw_now_realtime_ns());
+	}
+	aw_control_close(ctl);
+	aw_kernel_close(d.kernel);
+	if (d.store)
+		aw_store_close(d.store);
+	if (epfd >= 0)
+		close(epfd);
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+	if (d.export_fd >= 0)
+		close(d.export_fd);
+	aw_procs_free(d.procs);
+	aw_sigdb_free(&d.db);
+	for (int b = 0; b < 2; b++) {
+		for (size_t i = 0; i < d.n_rule_text[b]; i++)
+			free(d.rule_text[b][i]);
+		free(d.rule_text[b]);
+	}
+	for (size_t i = 1; i < d.n_sigs; i++) {
+		free(d.sigs[i].id);
+		free(d.sigs[i].vendor);
+		free(d.sigs[i].product);
+		free(d.sigs[i].class);
+		free(d.sigs[i].package);
+	}
+	free(d.sigs);
+	aw_buf_free(&d.line);
+	aw_buf_free(&d.json);
+	return ret;
+}

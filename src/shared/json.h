@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A small JSON writer into a growable buffer. Strings are escaped per
+ * RFC 8259; bytes that are not valid UTF-8 become U+FFFD so that every
+ * record stays valid JSON whatever a hostile argv or file name contains.
+ */
+#ifndef AW_JSON_H
+#define AW_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct aw_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	int oom; /* sticky: set when an allocation failed */
+};
+
+void aw_buf_free(struct aw_buf *b);
+void aw_buf_reset(struct aw_buf *b);
+void aw_buf_add(struct aw_buf *b, const char *s, size_t n);
+void aw_buf_puts(struct aw_buf *b, const char *s);
+void aw_buf_printf(struct aw_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Append a quoted, escaped JSON string of n bytes. */
+void aw_json_str(struct aw_buf *b, const char *s, size_t n);
+static inline void aw_json_cstr(struct aw_buf *b, const char *s)
+{
+	extern size_t strlen(const char *);
+	if (!s) {
+		aw_buf_add(b, "null", 4);
+		return;
+	}
+	aw_json_str(b, s, strlen(s));
+}
+/* `"key":` */
+void aw_json_key(struct aw_buf *b, const char *key);
+
+/* Printable form for terminals: control chars and invalid UTF-8 as \xNN. */
+void aw_text_sanitize(struct aw_buf *b, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Small helpers shared by the daemon, the CLI and the tests: strict number
+ * parsing, the name hash the kernel side also computes, clocks and time
+ * formatting.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "agentwall_abi.h"
+#include "shared/util.h"
+
+int aw_parse_u64(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	/* strtoull() accepts leading blanks, a sign (and negates "-1" into a
+	 * huge value) and stops silently at junk: none of that is wanted for
+	 * limits and ids typed by an administrator. */
+	if (!s || !*s)
+		return -EINVAL;
+	for (p = s; *p; p++) {
+		unsigned d;
+
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10) {
+			/* Keep scanning: junk after an overflow is still junk,
+			 * and EINVAL is the more useful answer for it. */
+			for (p++; *p; p++)
+				if (*p < '0' || *p > '9')
+					return -EINVAL;
+			return -ERANGE;
+		}
+		v = v * 10 + d;
+	}
+	*ret = v;
+	return 0;
+}
+
+uint64_t aw_name_hash(const char *name, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)name;
+	uint64_t h = AW_FNV_OFFSET;
+
+	/* Last byte first: the BPF side walks the name backwards from its end
+	 * and must get the same value. */
+	while (len > 0) {
+		len--;
+		h ^= p[len];
+		h *= AW_FNV_PRIME;
+	}
+	/* 0 is AW_DFA_OTHER, the "any other name" transition. */
+	return h ? h : 1;
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	if (clock_gettime(clk, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t aw_now_realtime_ns(void)
+{
+	return now_ns(CLOCK_REALTIME);
+}
+
+uint64_t aw_now_boottime_ns(void)
+{
+	/* BOOTTIME, not MONOTONIC: the kernel stamps records with
+	 * bpf_ktime_get_boot_ns(), which keeps counting during suspend. */
+	return now_ns(CLOCK_BOOTTIME);
+}
+
+void aw_format_time(uint64_t realtime_ns, char *buf, size_t len)
+{
+	time_t secs = (time_t)(realtime_ns / 1000000000ull);
+	unsigned usec = (unsigned)(realtime_ns % 1000000000ull / 1000);
+	struct tm tm;
+
+	if (!buf || !len)
+		return;
+	if (!gmtime_r(&secs, &tm)) {
+		snprintf(buf, len, "1970-01-01T00:00:00.000000Z");
+		return;
+	}
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, usec);
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef AW_UTIL_H
+#define AW_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define AW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void aw_freep(void *p)
+{
+	free(*(void **)p);
+}
+static inline void aw_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+#define _cleanup_free_ __attribute__((cleanup(aw_freep)))
+#define _cleanup_close_ __attribute__((cleanup(aw_closep)))
+
+/* Hand a cleanup-owned pointer to the caller. */
+#define AW_TAKE_PTR(p)                                                         \
+	({                                                                     \
+		__typeof__(p) _p = (p);                                        \
+		(p) = NULL;                                                    \
+		_p;                                                            \
+	})
+
+/* Strict number parsing: whole string, no sign surprises, range checked. */
+int aw_parse_u64(const char *s, uint64_t *ret);
+
+/* FNV-1a 64 over one path component, last byte first (see the ABI). */
+uint64_t aw_name_hash(const char *name, size_t len);
+
+/* CLOCK_REALTIME and CLOCK_BOOTTIME in ns. */
+uint64_t aw_now_realtime_ns(void);
+uint64_t aw_now_boottime_ns(void);
+
+/* Format ns since epoch as RFC 3339 UTC with microseconds. */
+void aw_format_time(uint64_t realtime_ns, char *buf, size_t len);
+
+#endif

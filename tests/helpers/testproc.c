@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * aw-testproc: process shapes for the lineage tests.
+ *   threads N PROG ARGS...   start N threads; the last one execs PROG
+ *                            (exec from a non-leader thread)
+ *   daemonize PROG ARGS...   fork, setsid, fork again, parent exits; the
+ *                            grandchild (reparented to init) execs PROG;
+ *                            prints its pid
+ *   storm N PROG ARGS...     fork+exec+wait PROG N times, print rate
+ *   spin N                   fork N children that exit at once
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char **exec_argv;
+
+static void *thread_main(void *arg)
+{
+	long last = (long)arg;
+
+	if (last) {
+		execv(exec_argv[0], exec_argv);
+		perror("execv");
+		_exit(127);
+	}
+	pause();
+	return NULL;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 4 && !strcmp(argv[1], "threads")) {
+		long n = atol(argv[2]);
+		pthread_t t;
+
+		exec_argv = argv + 3;
+		for (long i = 0; i < n; i++)
+			pthread_create(&t, NULL, thread_main,
+				       (void *)(long)(i == n - 1));
+		pause();
+		return 0;
+	}
+	if (argc >= 3 && !strcmp(argv[1], "daemonize")) {
+		int pfd[2];
+		pid_t c;
+
+		if (pipe(pfd) < 0)
+			return 1;
+		c = fork();
+		if (c == 0) {
+			setsid();
+			if (fork() == 0) {
+				char buf[32];
+				int n = snprintf(buf, sizeof(buf), "%d\n",
+						 getpid());
+
+				if (write(pfd[1], buf, n) < 0)
+					_exit(1);
+				close(pfd[0]);
+				close(pfd[1]);
+				/* Let the middle process exit first so the
+				 * grandchild is reparented before it execs. */
+				usleep(200000);
+				execv(argv[2], argv + 2);
+				_exit(127);
+			}
+			_exit(0);
+		}
+		close(pfd[1]);
+		waitpid(c, NULL, 0);
+		{
+			char buf[32] = "";
+			ssize_t n = read(pfd[0], buf, sizeof(buf) - 1);
+
+			if (n > 0)
+				fputs(buf, stdout);
+		}
+		return 0;
+	}
+	if (argc >= 4 && !strcmp(argv[1], "storm")) {
+		long n = atol(argv[2]);
+		double t0 = now();
+
+		for (long i = 0; i < n; i++) {
+			pid_t c = fork();
+
+			if (c == 0) {
+				execv(argv[3], argv + 3);
+				_exit(127);
+			}
+			waitpid(c, NULL, 0);
+		}
+		printf("%.0f\n", n / (now() - t0));
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "spin")) {
+		long n = atol(argv[2]);
+
+		for (long i = 0; i < n; i++) {
+			pid_t c = fork();
+
+			if (c == 0)
+				_exit(0);
+			waitpid(c, NULL, 0);
+		}
+		return 0;
+	}
+	fprintf(stderr, "usage: aw-testproc threads|daemonize|storm|spin ...\n");
+	return 2;
+}

@@ -1,0 +1,119 @@
+# Shared by the integration tests (sourced). A test file is a list of
+# cases; each prints one TAP line. Everything the file creates lives under
+# $T, a cgroup $CG and a pin directory $PINS, all named aw-test-*, and is
+# removed by the EXIT trap here and again by the runner's parent teardown.
+set -u
+AW_BUILD=${AW_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build}
+AW_ROOT=${AW_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+AWD=$AW_BUILD/agentwalld
+AW=$AW_BUILD/agentwall
+TESTPROC=$AW_BUILD/tests/aw-testproc
+CG2=/sys/fs/cgroup/unified
+
+ID=aw-test-$$-$RANDOM
+T=/tmp/$ID
+CG=$CG2/$ID
+PINS=/sys/fs/bpf/$ID
+STATE=$T/state
+N=0
+DAEMON_PID=""
+mkdir -p "$T" "$STATE"
+mkdir "$CG"
+
+ok()   { N=$((N + 1)); echo "ok $N $*"; }
+nok()  { N=$((N + 1)); echo "not ok $N $*"; }
+skip() { N=$((N + 1)); echo "ok $N $1 # SKIP $2"; }
+# check NAME COMMAND...: passes if the command succeeds.
+check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
+
+cleanup() {
+	local pid
+	stop_daemon
+	if [ -d "$CG" ]; then
+		for pid in $(cat "$CG/cgroup.procs" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+		for _ in $(seq 20); do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
+	fi
+	rm -rf "$PINS" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# start_daemon [extra agentwalld options]: in the test's cgroup scope.
+start_daemon() {
+	"$AWD" --scope "cgroup:$CG" --state-dir "$STATE" --bpffs-dir "$PINS" \
+		--export "$T/export.jsonl" "$@" >"$T/daemon.out" 2>"$T/daemon.err" &
+	DAEMON_PID=$!
+	echo "$DAEMON_PID" > "$T/daemon.pid"
+	for _ in $(seq 100); do
+		[ -S "$STATE/agentwalld.sock" ] && return 0
+		kill -0 "$DAEMON_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "# daemon did not start:"; sed 's/^/#   /' "$T/daemon.err"
+	return 1
+}
+
+stop_daemon() {
+	[ -n "$DAEMON_PID" ] || return 0
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=""
+	rm -f "$T/daemon.pid"
+}
+
+# in_scope CMD...: run CMD inside the test's cgroup (moved there before
+# it execs, so the exec is the one classified).
+in_scope() {
+	bash -c 'echo $BASHPID > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"
+}
+
+aw() { "$AW" --state-dir "$STATE" "$@"; }
+
+# wait_for CMD...: poll up to 10 s for CMD to succeed.
+wait_for() {
+	for _ in $(seq 100); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Events in the export stream (flushed as they happen) matching a jq-less
+# filter: python3 is part of Debian's base and meson's dependency.
+events() { python3 "$AW_ROOT/tests/evq.py" "$T/export.jsonl" "$@"; }
+
+# A stand-in agent: a copy of bash at a path the test signatures name.
+make_fake_agent() {
+	mkdir -p "$T/opt/fakeagent/bin" "$T/sigs" "$T/bin"
+	cp /bin/bash "$T/opt/fakeagent/bin/fake-agent"
+	cp /bin/bash "$T/bin/node"
+	mkdir -p "$T/proj/node_modules/.bin" "$T/proj/node_modules/@fake/mcp-thing/dist"
+	printf '#!/bin/sh\necho mcp-server "$@"\nsleep "${MCP_SLEEP:-0}"\n' \
+		> "$T/proj/node_modules/@fake/mcp-thing/dist/index.js"
+	ln -s ../@fake/mcp-thing/dist/index.js "$T/proj/node_modules/.bin/mcp-server-thing"
+	cat > "$T/sigs/test.yaml" <<YAML
+version: 1
+interpreters:
+  - "**/node"
+signatures:
+  - id: test.fake-agent
+    vendor: Test
+    product: Fake Agent
+    class: coding-agent
+    match:
+      - exe: "**/opt/fakeagent/bin/fake-agent"
+  - id: test.mcp-thing
+    vendor: Test
+    product: MCP Thing
+    class: mcp-server
+    match:
+      - script: "**/node_modules/.bin/mcp-server-thing"
+      - script: "**/node_modules/@fake/mcp-thing/dist/index.js"
+YAML
+}
+FAKE() { echo "$T/opt/fakeagent/bin/fake-agent"; }
+# count_ge N FILTERS...: at least N export events match.
+count_ge() { local n=$1; shift; [ "$(events "$@" --count)" -ge "$n" ]; }
+count_is() { local n=$1; shift; [ "$(events "$@" --count)" = "$n" ]; }
