@@ -30,6 +30,7 @@ struct aw_opts {
 	char export_path[PATH_MAX];
 	char group[64];
 	gid_t ctl_gid; /* (gid_t)-1: root only */
+	uint32_t ring_mib; /* ring buffer size, power of two */
 	int json_stdout;
 	int quiet;
 	struct aw_store_limits limits;

@@ -37,6 +37,57 @@ const struct aw_sigref *aw_daemon_sig(struct aw_daemon *d, uint32_t number)
 	return &d->sigs[number];
 }
 
+/* The hot path formats numbers by hand: vsnprintf was a tenth of the
+ * daemon's time in an event storm. */
+static void put_u64(struct aw_buf *b, uint64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	aw_buf_add(b, tmp + i, sizeof(tmp) - i);
+}
+
+static void put_i64(struct aw_buf *b, int64_t v)
+{
+	if (v < 0) {
+		aw_buf_add(b, "-", 1);
+		put_u64(b, -(uint64_t)v);
+	} else {
+		put_u64(b, v);
+	}
+}
+
+/* RFC 3339 with microseconds; the date and time part is reused while the
+ * second does not change. */
+static void format_time_cached(uint64_t ns, char *out, size_t len)
+{
+	static uint64_t cached_sec = UINT64_MAX;
+	static char cached[64];
+	uint64_t sec = ns / 1000000000ull;
+
+	if (sec != cached_sec) {
+		aw_format_time(sec * 1000000000ull, cached, sizeof(cached));
+		cached_sec = sec;
+	}
+	/* cached is "YYYY-MM-DDTHH:MM:SS.000000Z": patch the fraction. */
+	snprintf(out, len, "%s", cached);
+	{
+		uint32_t us = (ns / 1000) % 1000000;
+		char *dot = strchr(out, '.');
+
+		if (dot && strlen(dot) >= 8) {
+			for (int i = 6; i >= 1; i--) {
+				dot[i] = '0' + us % 10;
+				us /= 10;
+			}
+		}
+	}
+}
+
 static uint64_t to_realtime(struct aw_daemon *d, uint64_t boot_ns)
 {
 	if (!boot_ns)
@@ -122,8 +173,10 @@ static void emit(struct aw_daemon *d, const struct ev_info *e)
 		agent = aw_daemon_sig(d, e->pi->agent);
 		version = NULL;
 	}
-	aw_format_time(rt, tbuf, sizeof(tbuf));
-	snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)e->session);
+	format_time_cached(rt, tbuf, sizeof(tbuf));
+	for (int i = 15; i >= 0; i--)
+		sid[15 - i] = "0123456789abcdef"[(e->session >> (4 * i)) & 0xf];
+	sid[16] = 0;
 
 	aw_buf_reset(j);
 	aw_buf_puts(j, "{\"schema\":\"agentwall.event/1\",");
@@ -147,8 +200,13 @@ static void emit(struct aw_daemon *d, const struct ev_info *e)
 	if (e->pi) {
 		struct aw_procinfo *pi = e->pi;
 
-		aw_buf_printf(j, ",\"process\":{\"pid\":%u,\"ppid\":%u,"
-			      "\"uid\":%u,", pi->pid, pi->ppid, pi->uid);
+		aw_buf_puts(j, ",\"process\":{\"pid\":");
+		put_u64(j, pi->pid);
+		aw_buf_puts(j, ",\"ppid\":");
+		put_u64(j, pi->ppid);
+		aw_buf_puts(j, ",\"uid\":");
+		put_u64(j, pi->uid);
+		aw_buf_puts(j, ",");
 		aw_json_key(j, "exe");
 		aw_json_cstr(j, pi->exe);
 		aw_buf_puts(j, ",");
@@ -160,13 +218,15 @@ static void emit(struct aw_daemon *d, const struct ev_info *e)
 		aw_buf_puts(j, ",");
 		aw_json_key(j, "comm");
 		aw_json_str(j, pi->comm, strnlen(pi->comm, sizeof(pi->comm)));
-		aw_buf_printf(j, ",\"start_time\":%llu}",
-			      (unsigned long long)pi->start_time);
+		aw_buf_puts(j, ",\"start_time\":");
+		put_u64(j, pi->start_time);
+		aw_buf_puts(j, "}");
 		nl = aw_procs_lineage(d->procs, pi, lin, AW_ARRAY_SIZE(lin));
 		aw_buf_puts(j, ",\"lineage\":[");
 		for (size_t i = 0; i < nl; i++) {
-			aw_buf_printf(j, "%s{\"pid\":%u,\"exe\":", i ? "," : "",
-				      lin[i]->pid);
+			aw_buf_puts(j, i ? ",{\"pid\":" : "{\"pid\":");
+			put_u64(j, lin[i]->pid);
+			aw_buf_puts(j, ",\"exe\":");
 			aw_json_cstr(j, lin[i]->exe);
 			aw_buf_puts(j, "}");
 		}
@@ -183,12 +243,14 @@ static void emit(struct aw_daemon *d, const struct ev_info *e)
 	aw_buf_puts(j, ",\"decision\":\"allow\",");
 	aw_json_key(j, "rule");
 	aw_json_cstr(j, e->rule ? e->rule : "observe");
-	aw_buf_printf(j, ",\"mode\":\"%s\"",
-		      d->opts.mode == AW_MODE_ENFORCE ? "enforce" : "audit");
+	aw_buf_puts(j, d->opts.mode == AW_MODE_ENFORCE ? ",\"mode\":\"enforce\""
+						      : ",\"mode\":\"audit\"");
 	if (e->subagent)
 		aw_buf_puts(j, ",\"subagent\":true");
-	if (e->has_exit)
-		aw_buf_printf(j, ",\"exit_code\":%d", e->exit_code);
+	if (e->has_exit) {
+		aw_buf_puts(j, ",\"exit_code\":");
+		put_i64(j, e->exit_code);
+	}
 	if (e->exe_trunc || e->args_trunc)
 		aw_buf_printf(j, ",\"truncated\":[%s%s%s]",
 			      e->exe_trunc ? "\"exe\"" : "",
@@ -202,10 +264,27 @@ static void emit(struct aw_daemon *d, const struct ev_info *e)
 
 	/* The readable line: time, session, agent, pid, action, target. */
 	aw_buf_reset(t);
-	aw_buf_printf(t, "%.12s  %s  %-22s %7u  %-13s ", tbuf + 11,
-		      e->session ? sid : "----------------",
-		      agent ? agent->id : "-", e->pi ? e->pi->pid : 0,
-		      e->action);
+	{
+		const char *aid = agent ? agent->id : "-";
+		char pid[16];
+		size_t n;
+
+		aw_buf_add(t, tbuf + 11, 12);
+		aw_buf_puts(t, "  ");
+		aw_buf_puts(t, e->session ? sid : "----------------");
+		aw_buf_puts(t, "  ");
+		aw_buf_puts(t, aid);
+		for (n = strlen(aid); n < 22; n++)
+			aw_buf_add(t, " ", 1);
+		n = snprintf(pid, sizeof(pid), "%u", e->pi ? e->pi->pid : 0);
+		for (; n < 8; n++)
+			aw_buf_add(t, " ", 1);
+		aw_buf_puts(t, pid);
+		aw_buf_puts(t, "  ");
+		aw_buf_puts(t, e->action);
+		for (n = strlen(e->action); n < 14; n++)
+			aw_buf_add(t, " ", 1);
+	}
 	if (e->target)
 		aw_text_sanitize(t, e->target, strlen(e->target));
 	if (!strcmp(e->action, "exec") && e->pi && e->pi->argv) {

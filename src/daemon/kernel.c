@@ -163,6 +163,15 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret,
 		salt = (uint32_t)aw_now_realtime_ns();
 	k->skel->rodata->aw_session_salt = salt;
 	k->skel->rodata->aw_scope_kind = o->scope_kind;
+	/* The consumer maps the ring twice (wrap-around): it counts twice in
+	 * the daemon's RSS, so the default is modest and bursts beyond it are
+	 * counted drops, never silent. */
+	r = bpf_map__set_max_entries(k->skel->maps.aw_events,
+				     o->ring_mib << 20);
+	if (r) {
+		snprintf(err, errlen, "ring buffer size: %s", strerror(-r));
+		goto fail;
+	}
 
 	r = agentwall__load(k->skel);
 	if (r) {

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,8 @@ static void usage(FILE *f)
 		"(default: 5000000)\n"
 		"  --max-age-days N          store retention by age (default: "
 		"90)\n"
+		"  --ring-mib N              kernel ring buffer, MiB, power of "
+		"two (default: 4)\n"
 		"  --json                    print events as JSON lines\n"
 		"  --quiet                   print nothing per event\n"
 		"  -h, --help\n",
@@ -62,7 +65,7 @@ static int parse_opts(int argc, char **argv, struct aw_opts *o)
 {
 	enum {
 		OPT_SCOPE = 256, OPT_MODE, OPT_STATE, OPT_BPFFS, OPT_SIGS,
-		OPT_EXPORT, OPT_GROUP, OPT_MAXEV, OPT_MAXAGE, OPT_JSON,
+		OPT_EXPORT, OPT_GROUP, OPT_MAXEV, OPT_MAXAGE, OPT_JSON, OPT_RING,
 		OPT_QUIET,
 	};
 	static const struct option longopts[] = {
@@ -76,6 +79,7 @@ static int parse_opts(int argc, char **argv, struct aw_opts *o)
 		{ "max-events", required_argument, NULL, OPT_MAXEV },
 		{ "max-age-days", required_argument, NULL, OPT_MAXAGE },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "ring-mib", required_argument, NULL, OPT_RING },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -86,6 +90,7 @@ static int parse_opts(int argc, char **argv, struct aw_opts *o)
 	o->scope_kind = AW_SCOPE_HOST;
 	o->mode = AW_MODE_AUDIT;
 	o->ctl_gid = (gid_t)-1;
+	o->ring_mib = 4;
 	o->limits.max_events = 5000000;
 	o->limits.max_age_s = 90ull * 86400;
 	snprintf(o->store_path, sizeof(o->store_path), "%s/%s",
@@ -175,6 +180,16 @@ static int parse_opts(int argc, char **argv, struct aw_opts *o)
 				o->limits.max_events = v;
 			else
 				o->limits.max_age_s = v * 86400;
+			break;
+		case OPT_RING:
+			if (aw_parse_u64(optarg, &v) < 0 || v == 0 || v > 1024 ||
+			    (v & (v - 1))) {
+				fprintf(stderr, "agentwalld: --ring-mib %s: "
+					"expected a power of two from 1 to "
+					"1024\n", optarg);
+				return -EINVAL;
+			}
+			o->ring_mib = v;
 			break;
 		case OPT_JSON:
 			o->json_stdout = 1;
@@ -570,6 +585,9 @@ int main(int argc, char **argv)
 			&d, "notice", 0, NULL, "backend/portable",
 			"\"detail\":\"enforce mode: this build discovers and "
 			"records only; no action is denied yet\"");
+	/* Loading parsed the kernel's BTF (tens of MiB, freed): give the
+	 * pages back so the idle daemon stays small. */
+	malloc_trim(0);
 	if (!d.opts.quiet && !d.opts.json_stdout)
 		printf("TIME          SESSION           AGENT                  "
 		       "    PID  ACTION        TARGET\n");

@@ -16,7 +16,7 @@
 #include "daemon/daemon.h"
 #include "shared/util.h"
 
-#define PROCS_BUCKETS 4096u
+#define PROCS_BUCKETS 65536u
 #define SESS_BUCKETS 512u
 #define PROCS_MAX 65536u    /* cache bound: dead entries trimmed first */
 #define SESS_ENDED_KEEP 1024u

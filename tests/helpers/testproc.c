@@ -8,8 +8,10 @@
  *                            prints its pid
  *   storm N PROG ARGS...     fork+exec+wait PROG N times, print rate
  *   spin N                   fork N children that exit at once
+ *   openclose N PATH         open and close PATH N times, print rate
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,8 +109,25 @@ int main(int argc, char **argv)
 		printf("%.0f\n", n / (now() - t0));
 		return 0;
 	}
+	if (argc == 4 && !strcmp(argv[1], "openclose")) {
+		long n = atol(argv[2]);
+		double t0 = now();
+
+		for (long i = 0; i < n; i++) {
+			int fd = open(argv[3], O_RDONLY | O_CLOEXEC);
+
+			if (fd < 0) {
+				perror(argv[3]);
+				return 1;
+			}
+			close(fd);
+		}
+		printf("%.0f\n", n / (now() - t0));
+		return 0;
+	}
 	if (argc == 3 && !strcmp(argv[1], "spin")) {
 		long n = atol(argv[2]);
+		double t0 = now();
 
 		for (long i = 0; i < n; i++) {
 			pid_t c = fork();
@@ -117,6 +136,7 @@ int main(int argc, char **argv)
 				_exit(0);
 			waitpid(c, NULL, 0);
 		}
+		printf("%.0f\n", n / (now() - t0));
 		return 0;
 	}
 	fprintf(stderr, "usage: aw-testproc threads|daemonize|storm|spin ...\n");
