@@ -464,8 +464,10 @@ static __always_inline __u32 classify(struct linux_binprm *bprm,
 	ik.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
 	ik.ino = BPF_CORE_READ(file, f_inode, i_ino);
 	ir = bpf_map_lookup_elem(&aw_inodes, &ik);
-	if (ir && *ir)
+	if (ir && *ir) {
+		*flags |= AW_EXEC_BY_INODE;
 		return *ir;
+	}
 
 	rule = match_exe(sc, file, cfg->exe_start, flags);
 	if (!rule)

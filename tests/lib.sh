@@ -59,6 +59,13 @@ stop_daemon() {
 	[ -n "$DAEMON_PID" ] || return 0
 	kill -TERM "$DAEMON_PID" 2>/dev/null
 	wait "$DAEMON_PID" 2>/dev/null
+	local rc=$?
+	# A clean stop is part of every test: under the sanitizer build a
+	# leak or an error report makes the exit status non-zero.
+	if [ $rc = 0 ]; then ok "daemon stopped cleanly"; else
+		nok "daemon stopped cleanly (status $rc)"
+		tail -30 "$T/daemon.err" | sed 's/^/# /'
+	fi
 	DAEMON_PID=""
 	rm -f "$T/daemon.pid"
 }

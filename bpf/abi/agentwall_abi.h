@@ -72,6 +72,7 @@ enum aw_exec_flags {
 	AW_EXEC_PATH_TRUNC = 1u << 2,  /* filename did not fit */
 	AW_EXEC_ARGS_TRUNC = 1u << 3,  /* argument block did not fit */
 	AW_EXEC_WALK_TRUNC = 1u << 4,  /* path deeper than AW_WALK_DEPTH */
+	AW_EXEC_BY_INODE = 1u << 5,    /* matched by exact file identity */
 };
 
 /* Per-CPU counters (map aw_stats), summed by user space. */

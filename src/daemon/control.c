@@ -424,6 +424,7 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 		      d->db.n_sigs, (unsigned long long)d->sig_generation);
 	aw_json_cstr(b, d->opts.sig_dir[0] ? d->opts.sig_dir
 					    : "embedded+" AW_DEFAULT_EXTRA_SIGS);
+	aw_buf_printf(b, ",\"learned_files\":%zu", d->n_learned);
 	aw_buf_puts(b, ",\"last_error\":");
 	aw_json_cstr(b, d->sig_error[0] ? d->sig_error : NULL);
 	aw_buf_printf(b, "},\"sessions\":{\"live\":%zu,\"opened\":%llu},",

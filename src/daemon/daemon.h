@@ -73,6 +73,20 @@ int aw_kernel_load_sigs(struct aw_kernel *k, const struct aw_compiled *c,
 void aw_kernel_stats(struct aw_kernel *k, uint64_t ret[AW_STAT_MAX]);
 void aw_kernel_close(struct aw_kernel *k);
 unsigned aw_kernel_bank(struct aw_kernel *k);
+int aw_kernel_set_inode(struct aw_kernel *k, uint64_t dev, uint64_t ino,
+			uint32_t rule_index);
+
+/* Exact file identities learned from exec: an executable classified by
+ * its path is then recognised by (dev, ino) wherever it is linked or
+ * renamed to. Kept across signature reloads (re-bound to the new rule of
+ * the same signature) for the daemon's life. */
+struct aw_learned {
+	uint64_t dev, ino;
+	uint32_t sig; /* signature number */
+	char *path;
+};
+int aw_daemon_learn_inode(struct aw_daemon *d, uint64_t dev, uint64_t ino,
+			  uint32_t rule, const char *path);
 void aw_kernel_set_handler(struct aw_kernel *k,
 			   int (*fn)(void *ctx, const void *data, size_t size),
 			   void *ctx);
@@ -144,6 +158,10 @@ struct aw_daemon {
 	uint32_t *sig_of_index; /* db index -> stable signature number */
 	struct aw_sigref *sigs; /* by number; [0] unused */
 	size_t n_sigs;
+	struct aw_learned *learned;
+	size_t n_learned;
+	uint32_t *rule_sig[2]; /* per bank: rule index -> signature number */
+	uint16_t *rule_kind[2];
 	char **rule_text[2]; /* per bank: rule index -> description */
 	size_t n_rule_text[2];
 	unsigned rule_bank;

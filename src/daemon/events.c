@@ -674,7 +674,22 @@ static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 	if (ev->rule) {
 		const struct aw_sigref *sig = aw_daemon_sig(d, pi->agent);
 
-		rule_describe(d, ev->rule, rule_desc, sizeof(rule_desc), sig);
+		if (ev->flags & AW_EXEC_BY_INODE) {
+			snprintf(rule_desc, sizeof(rule_desc),
+				 "signature/%s:inode:%llu:%llu",
+				 sig ? sig->id : "?",
+				 (unsigned long long)ev->exe_dev,
+				 (unsigned long long)ev->exe_ino);
+		} else {
+			rule_describe(d, ev->rule, rule_desc,
+				      sizeof(rule_desc), sig);
+			/* Learn the file: hard links and renames of it are
+			 * recognised from now on. */
+			/* (A full table only means the path rules alone
+			 * apply to this file; status shows the count.) */
+			aw_daemon_learn_inode(d, ev->exe_dev, ev->exe_ino,
+					      ev->rule, pi->exe);
+		}
 	}
 	if (is_new_session) {
 		pi->spawner = 0;

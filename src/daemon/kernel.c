@@ -386,6 +386,19 @@ int aw_kernel_load_sigs(struct aw_kernel *k, const struct aw_compiled *c,
 			bpf_map_update_elem(fd_states, &kk, &empty, BPF_ANY);
 		}
 	}
+	/* Exact-file identities point at rule numbers of the old bank: the
+	 * daemon re-adds them for the new one (aw_kernel_set_inode). */
+	{
+		int fd_ino = bpf_map__fd(k->skel->maps.aw_inodes);
+		struct aw_inode_key ik, nk;
+		int more = bpf_map_get_next_key(fd_ino, NULL, &ik) == 0;
+
+		while (more) {
+			more = bpf_map_get_next_key(fd_ino, &ik, &nk) == 0;
+			bpf_map_delete_elem(fd_ino, &ik);
+			ik = nk;
+		}
+	}
 	k->bank = bank;
 	k->have_tables = 1;
 	return 0;
@@ -415,4 +428,19 @@ void aw_kernel_close(struct aw_kernel *k)
 unsigned aw_kernel_bank(struct aw_kernel *k)
 {
 	return k->bank;
+}
+
+/* Record an exact file identity for a rule of the tables in force. The
+ * map is bounded: when it is full the identity is not added (the path
+ * rules still apply) and the caller is told. */
+int aw_kernel_set_inode(struct aw_kernel *k, uint64_t dev, uint64_t ino,
+			uint32_t rule_index)
+{
+	struct aw_inode_key key = { .dev = dev, .ino = ino };
+	uint32_t val = k->bank * AW_RULES_BANK + rule_index + 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.aw_inodes), &key,
+				&val, BPF_ANY))
+		return -errno;
+	return 0;
 }

@@ -379,6 +379,72 @@ static const char *kind_name(uint16_t kind)
 	return "?";
 }
 
+/* First rule of the bank that classifies by path for signature sig. */
+static int exe_rule_of(struct aw_daemon *d, unsigned bank, uint32_t sig)
+{
+	if (!d->rule_sig[bank] || !d->rule_kind[bank])
+		return -1;
+	for (size_t i = 0; i < d->n_rule_text[bank]; i++)
+		if (d->rule_sig[bank][i] == sig &&
+		    d->rule_kind[bank][i] == AW_RULE_EXE)
+			return (int)i;
+	return -1;
+}
+
+static void rebind_learned(struct aw_daemon *d, unsigned bank)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < d->n_learned; i++) {
+		struct aw_learned *l = &d->learned[i];
+		int r = exe_rule_of(d, bank, l->sig);
+
+		/* A signature that no longer classifies by path takes its
+		 * learned identities with it. */
+		if (r < 0 || aw_kernel_set_inode(d->kernel, l->dev, l->ino, r)) {
+			free(l->path);
+			continue;
+		}
+		d->learned[kept++] = *l;
+	}
+	d->n_learned = kept;
+}
+
+int aw_daemon_learn_inode(struct aw_daemon *d, uint64_t dev, uint64_t ino,
+			  uint32_t rule, const char *path)
+{
+	uint32_t r = rule - 1;
+	unsigned bank = r / AW_RULES_BANK, cur = aw_kernel_bank(d->kernel);
+	uint32_t idx = r % AW_RULES_BANK;
+	struct aw_learned *nl;
+	int cur_rule, err;
+
+	if (!rule || bank > 1 || idx >= d->n_rule_text[bank] ||
+	    !d->rule_kind[bank] || d->rule_kind[bank][idx] != AW_RULE_EXE)
+		return 0; /* only path-classified executables are learned */
+	for (size_t i = 0; i < d->n_learned; i++)
+		if (d->learned[i].dev == dev && d->learned[i].ino == ino)
+			return 0;
+	if (d->n_learned >= AW_INODES_MAX)
+		return -ENOSPC;
+	cur_rule = exe_rule_of(d, cur, d->rule_sig[bank][idx]);
+	if (cur_rule < 0)
+		return 0;
+	nl = realloc(d->learned, (d->n_learned + 1) * sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	d->learned = nl;
+	err = aw_kernel_set_inode(d->kernel, dev, ino, cur_rule);
+	if (err)
+		return err;
+	nl[d->n_learned] = (struct aw_learned){
+		.dev = dev, .ino = ino, .sig = d->rule_sig[bank][idx],
+		.path = path ? strdup(path) : NULL,
+	};
+	d->n_learned++;
+	return 1;
+}
+
 int aw_daemon_reload_signatures(struct aw_daemon *d, char *err, size_t len)
 {
 	struct aw_sigdb db = {};
@@ -432,6 +498,14 @@ int aw_daemon_reload_signatures(struct aw_daemon *d, char *err, size_t len)
 	d->rule_text[bank] = texts;
 	d->n_rule_text[bank] = c2.n_rules;
 	texts = NULL;
+	free(d->rule_sig[bank]);
+	d->rule_sig[bank] = numbers;
+	numbers = NULL;
+	free(d->rule_kind[bank]);
+	d->rule_kind[bank] = calloc(c2.n_rules + 1, sizeof(uint16_t));
+	for (size_t i = 0; d->rule_kind[bank] && i < c2.n_rules; i++)
+		d->rule_kind[bank][i] = c2.rules[i].kind;
+	rebind_learned(d, bank);
 	aw_sigdb_free(&d->db);
 	d->db = db;
 	memset(&db, 0, sizeof(db));
@@ -677,7 +751,12 @@ out:
 		for (size_t i = 0; i < d.n_rule_text[b]; i++)
 			free(d.rule_text[b][i]);
 		free(d.rule_text[b]);
+		free(d.rule_sig[b]);
+		free(d.rule_kind[b]);
 	}
+	for (size_t i = 0; i < d.n_learned; i++)
+		free(d.learned[i].path);
+	free(d.learned);
 	for (size_t i = 1; i < d.n_sigs; i++) {
 		free(d.sigs[i].id);
 		free(d.sigs[i].vendor);

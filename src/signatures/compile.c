@@ -781,6 +781,15 @@ uint32_t aw_compiled_match(const struct aw_compiled *c, uint32_t start,
 		name = end;
 		while (name > path && name[-1] != '/')
 			name--;
+		/* As the kernel's string walk: "." is skipped; ".." ends the
+		 * walk keeping the suffix matched right of it (a real path
+		 * from the kernel's dentry walk never has either). */
+		if (end - name == 1 && name[0] == '.') {
+			end = name;
+			continue;
+		}
+		if (end - name == 2 && name[0] == '.' && name[1] == '.')
+			return found;
 		/* The kernel gives up after AW_WALK_DEPTH components: it
 		 * never reaches the root of a deeper path. */
 		if (depth++ == AW_WALK_DEPTH)

@@ -48,6 +48,24 @@ sleep 0.5
 check "a renamed copy outside the signature paths is not classified" \
 	test "$(events process.pid="$(cat "$T/ren.pid")" --count)" = 0
 
+# Exact file identity: the agent's file, once classified by its path, is
+# recognised under any other name that is the same file.
+ln "$(FAKE)" "$T/bin/hardlinked"
+in_scope "$T/bin/hardlinked" -c 'echo $$ > '"$T"'/hl.pid'
+check "a hard link of a classified agent is classified (inode identity)" \
+	wait_for events action=session-start process.pid="$(cat "$T/hl.pid")" 'rule=signature/test.fake-agent:inode:*'
+mv "$T/bin/hardlinked" "$T/bin/renamed"
+in_scope "$T/bin/renamed" -c 'echo $$ > '"$T"'/mv.pid'
+check "  ... and so is the same file renamed" \
+	wait_for events action=session-start process.pid="$(cat "$T/mv.pid")" agent.id=test.fake-agent
+cp "$T/bin/renamed" "$T/bin/copied"
+in_scope "$T/bin/copied" -c 'echo $$ > '"$T"'/cp.pid'
+sleep 0.5
+check "  ... a copy (a new file) is not: copies are matched by path only" \
+	count_is 0 process.pid="$(cat "$T/cp.pid")"
+aw status --json > "$T/status.json"
+check "status counts the learned identities" grep -q '"learned_files":1' "$T/status.json"
+
 # Interpreter + script: node running an MCP server's bin link, started by
 # a non-agent, is classified on its own (class mcp-server).
 in_scope "$T/bin/node" "$T/proj/node_modules/.bin/mcp-server-thing" --root /tmp \

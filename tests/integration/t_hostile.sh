@@ -102,3 +102,18 @@ check "CLI exit code 3 when the daemon is not reachable" test $rc = 3
 "$AW" frobnicate 2>/dev/null; rc=$?
 check "CLI exit code 2 on an unknown command" test $rc = 2
 check "daemon alive after all that" kill -0 "$DAEMON_PID"
+
+# --group: members of the configured group may use the socket.
+if getent group nogroup >/dev/null; then
+	stop_daemon
+	start_daemon --signatures "$T/sigs" --quiet --group nogroup || nok "daemon starts with --group"
+	check "socket is group-accessible (0660, group nogroup)" \
+		test "$(stat -c '%a %G' "$STATE/agentwalld.sock")" = "660 nogroup"
+	chmod 755 "$T" "$STATE"
+	check "a member of the configured group is allowed" \
+		sh -c "setpriv --reuid=65534 --regid=65534 --clear-groups $AW --state-dir $STATE status --json >/dev/null"
+	setpriv --reuid=65534 --regid=$(id -g daemon) --clear-groups "$AW" --state-dir "$STATE" status 2>/dev/null; rc=$?
+	check "a non-member cannot connect" test $rc != 0
+else
+	skip "--group" "no group named nogroup on this machine"
+fi
