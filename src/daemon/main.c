@@ -556,6 +556,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* The store and export hold every agent's argv and paths: readable
+	 * by root (and the control group, below) only. */
+	umask(077);
 	signal(SIGPIPE, SIG_IGN);
 
 	gethostname(d.hostname, sizeof(d.hostname) - 1);
@@ -581,6 +584,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "agentwalld: store %s: %s\n",
 			d.opts.store_path, err);
 		goto out;
+	}
+	if (d.opts.ctl_gid != (gid_t)-1) {
+		/* Members of the control group may query the store. */
+		char dir[PATH_MAX], *slash;
+
+		snprintf(dir, sizeof(dir), "%s", d.opts.store_path);
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir)
+			*slash = 0;
+		if (chown(dir, 0, d.opts.ctl_gid) < 0 || chmod(dir, 0750) < 0 ||
+		    chown(d.opts.store_path, 0, d.opts.ctl_gid) < 0 ||
+		    chmod(d.opts.store_path, 0640) < 0)
+			fprintf(stderr, "agentwalld: giving group %s read access "
+				"to %s: %s\n", d.opts.group, d.opts.store_path,
+				strerror(errno));
 	}
 	/* Retention applies at start too: a daemon restarted with a lower
 	 * limit must not wait a full interval to honour it. */

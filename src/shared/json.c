@@ -65,7 +65,8 @@ oom:
 	return -1;
 }
 
-void aw_buf_add(struct aw_buf *b, const char *s, size_t n)
+/* Slow path of aw_buf_add (json.h): grow, then copy. */
+void aw_buf_add_slow(struct aw_buf *b, const char *s, size_t n)
 {
 	if (buf_reserve(b, n) < 0)
 		return;
@@ -73,11 +74,6 @@ void aw_buf_add(struct aw_buf *b, const char *s, size_t n)
 		memcpy(b->data + b->len, s, n);
 	b->len += n;
 	b->data[b->len] = 0;
-}
-
-void aw_buf_puts(struct aw_buf *b, const char *s)
-{
-	aw_buf_add(b, s, strlen(s));
 }
 
 void aw_buf_printf(struct aw_buf *b, const char *fmt, ...)

@@ -4,7 +4,9 @@
  * writer; it queues inserts in an open transaction that aw_store_flush()
  * commits, so one fsync-free commit covers a whole batch of events. The CLI
  * opens the same file read-only and, thanks to WAL, reads the last committed
- * state without ever blocking the writer.
+ * state without ever blocking the writer. A second, internal thread with
+ * its own connection runs WAL checkpoints so that their copying and fsync
+ * stay off the daemon's event loop (see store_ckpt below).
  *
  * Query semantics (struct aw_store_query):
  *  - session: exact match (0 = any).
@@ -56,8 +58,8 @@
  * SQLite's autocheckpoint does, they cap a batch writer near 130k events/s
  * here; done by a thread on its own connection they overlap with the next
  * batches (~220k/s). The writer asks for one after a commit leaves
- * CKPT_SOFT_FRAMES in the WAL, and checkpoints inline itself past
- * CKPT_HARD_FRAMES: back-pressure, so a checkpointer that cannot keep up
+ * CKPT_SOFT_BYTES in the WAL, and checkpoints inline itself past
+ * CKPT_HARD_BYTES: back-pressure, so a checkpointer that cannot keep up
  * slows the writer instead of growing the WAL without bound.
  */
 #define CKPT_SOFT_BYTES (8 << 20)
@@ -462,8 +464,11 @@ static void ckpt_start(struct aw_store *s, const char *path)
 	sigset_t all, old;
 	int r;
 
-	if (!c)
+	/* Two connections used from two threads need a thread-safe build. */
+	if (!c || !sqlite3_threadsafe()) {
+		free(c);
 		return;
+	}
 	/* The WAL hook counts frames, one page each; the limits are bytes. */
 	if (select_i64(s->db, "PRAGMA page_size", &page) != SQLITE_OK ||
 	    page < 512)
@@ -521,7 +526,7 @@ int aw_store_open(const char *path, const struct aw_store_limits *limits,
 				     SQLITE_OPEN_NOMUTEX,
 			     NULL);
 	if (rc != SQLITE_OK) {
-		r = store_fail(s, rc, err, errlen, "open");
+		r = store_fail(s, rc, err, errlen, path);
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
@@ -679,7 +684,8 @@ int aw_store_open_ro(const char *path, struct aw_store **ret, char *err,
 	rc = open_ro_db(path, 0, &s->db);
 	if (rc == SQLITE_OK)
 		rc = read_version(s->db, &v);
-	if ((rc & 0xff) == SQLITE_CANTOPEN &&
+	if (((rc & 0xff) == SQLITE_CANTOPEN ||
+	     (rc & 0xff) == SQLITE_READONLY) &&
 	    snprintf(walpath, sizeof(walpath), "%s-wal", path) <
 		    (int)sizeof(walpath) &&
 	    access(walpath, F_OK) < 0 && errno == ENOENT) {

@@ -83,6 +83,13 @@ struct aw_store_query {
 	uint64_t since_ns, until_ns; /* 0 = unbounded */
 	uint64_t limit;              /* 0 = no limit */
 };
+/* Filter semantics: `agent` matches an event whose agent_id equals it or
+ * starts with "<agent>." (a vendor: "openai" matches "openai.codex-cli"),
+ * and every event of a session whose root agent has that id, vendor or
+ * class (sessions table), sub-agents' events included. since_ns is
+ * inclusive, until_ns exclusive. `limit` keeps the newest matches.
+ * Returns the number of events delivered, the callback's negative value if
+ * it stopped, or -errno. */
 /* Calls cb for each matching event, oldest first. cb returns <0 to stop. */
 int aw_store_query_events(struct aw_store *s, const struct aw_store_query *q,
 			  int (*cb)(void *ud, const char *text,
