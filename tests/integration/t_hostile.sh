@@ -117,3 +117,21 @@ if getent group nogroup >/dev/null; then
 else
 	skip "--group" "no group named nogroup on this machine"
 fi
+
+# A full ring buffer: the daemon is stopped while an agent storms, with a
+# 1 MiB ring. Sessions are still decided in the kernel; the lost records
+# are counted, reported as a drop event, in status and in the store.
+stop_daemon
+start_daemon --signatures "$T/sigs" --quiet --ring-mib 1 || nok "daemon starts with a 1 MiB ring"
+kill -STOP "$DAEMON_PID"
+in_scope "$(FAKE)" -c 'echo $$ > '"$T"'/full.pid; '"$TESTPROC"' spin 30000 > /dev/null; /bin/true'
+kill -CONT "$DAEMON_PID"
+check "drops are reported as an event" wait_for events action=drop rule=kernel/ringbuf-full
+aw status --json > "$T/st.json"
+check "  ... and counted in status" python3 -c "
+import json,sys; d=json.load(open('$T/st.json')); sys.exit(0 if d['drops']['fork'] + d['drops']['exit'] > 0 else 1)"
+check "  ... and recorded in the store" test "$(aw log --action drop | wc -l)" -ge 1
+check "  ... the session itself was not lost (decided before reporting)" \
+	wait_for events action=session-start process.pid="$(cat "$T/full.pid")"
+check "  ... and it still ends when its processes are gone (reconciled)" \
+	wait_for events action=session-end session="$(events action=session-start process.pid="$(cat "$T/full.pid")" --field session)"
