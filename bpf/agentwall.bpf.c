@@ -95,6 +95,13 @@ struct {
 	__type(value, __u32); /* rule number + 1 */
 } aw_inodes SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, AW_SIGS_MAX);
+	__type(key, __u32);
+	__type(value, struct aw_sig_id);
+} aw_sig_ids SEC(".maps");
+
 /* Per-CPU scratch: the exec record is built here, then copied to the ring
  * buffer with its real size (records are up to ~1.6 KiB, most far less). */
 /*

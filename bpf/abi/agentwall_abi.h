@@ -40,6 +40,8 @@
 #define AW_RULES_MAX (2 * AW_RULES_BANK)
 #define AW_INODES_MAX 4096u
 #define AW_DFA_OTHER 0ull    /* transition taken by any name not listed */
+#define AW_SIGS_MAX 4096u    /* signature numbers (aw_sig_ids) */
+#define AW_SIG_ID_MAX 64     /* bytes of a signature id, NUL included */
 
 /* FNV-1a 64 over the bytes of one path component, last byte first. */
 #define AW_FNV_OFFSET 0xcbf29ce484222325ull
@@ -136,6 +138,13 @@ struct aw_rule {
 	__u32 sig;  /* signature number (stable for the daemon's life) */
 	__u16 kind; /* enum aw_rule_kind */
 	__u16 _pad;
+};
+
+/* aw_sig_ids[number]: the signature id a number stands for. Written by
+ * the daemon, never read by the programs: it keeps numbers in task
+ * storage meaningful to a daemon that adopts the pins after a restart. */
+struct aw_sig_id {
+	char id[AW_SIG_ID_MAX];
 };
 
 struct aw_inode_key {

@@ -73,6 +73,9 @@ int aw_kernel_load_sigs(struct aw_kernel *k, const struct aw_compiled *c,
 void aw_kernel_stats(struct aw_kernel *k, uint64_t ret[AW_STAT_MAX]);
 void aw_kernel_close(struct aw_kernel *k);
 unsigned aw_kernel_bank(struct aw_kernel *k);
+int aw_kernel_adopted(struct aw_kernel *k);
+int aw_kernel_tasks_fd(struct aw_kernel *k);
+int aw_kernel_sig_ids_fd(struct aw_kernel *k);
 int aw_kernel_set_inode(struct aw_kernel *k, uint64_t dev, uint64_t ino,
 			uint32_t rule_index);
 
@@ -95,6 +98,7 @@ void aw_kernel_set_handler(struct aw_kernel *k,
 struct aw_procinfo {
 	uint32_t pid;
 	uint64_t start_time;
+	int start_approx; /* read from /proc (clock ticks), not the kernel */
 	uint32_t spawner; /* who forked it: lineage parent */
 	uint64_t spawner_start;
 	uint32_t ppid;
@@ -187,6 +191,9 @@ void aw_events_emit_simple(struct aw_daemon *d, const char *action,
 			   const char *rule, const char *detail_json);
 void aw_events_check_drops(struct aw_daemon *d);
 void aw_events_reconcile(struct aw_daemon *d);
+/* After adopting a previous daemon's pins: rebuild sessions from the
+ * kernel's task storage of the live processes. */
+void aw_events_adopt(struct aw_daemon *d);
 const struct aw_sigref *aw_daemon_sig(struct aw_daemon *d, uint32_t number);
 
 /* main.c */

@@ -12,6 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <bpf/bpf.h>
 
 #include "daemon/daemon.h"
 #include "shared/util.h"
@@ -728,7 +733,11 @@ static int handle_fork(struct aw_daemon *d, const struct aw_event_fork *ev)
 	struct aw_procinfo *pi, *parent;
 	struct aw_sessioninfo *si;
 	char target[32];
+	int known;
 
+	/* Already known (adopted from /proc after a restart, while its
+	 * fork record waited in the ring): counted once only. */
+	known = aw_procs_get(d->procs, ev->proc.pid, ev->proc.start_time) != NULL;
 	pi = aw_procs_add(d->procs, ev->proc.pid, ev->proc.start_time);
 	if (!pi)
 		return -ENOMEM;
@@ -758,7 +767,7 @@ static int handle_fork(struct aw_daemon *d, const struct aw_event_fork *ev)
 		}
 	}
 	si = aw_sessions_get(d->procs, pi->session);
-	if (si && !si->ended_ns)
+	if (si && !si->ended_ns && !known)
 		si->live++;
 	snprintf(target, sizeof(target), "%u", pi->pid);
 	{
@@ -898,4 +907,180 @@ void aw_events_reconcile(struct aw_daemon *d)
 		session_member_gone(d, c.gone[i], 0);
 	}
 	aw_procs_trim(d->procs, aw_now_boottime_ns());
+}
+
+/* ppid and start time (clock ticks) from /proc/PID/stat. */
+static int proc_stat(uint32_t pid, uint32_t *ret_ppid, uint64_t *ret_ticks)
+{
+	char p[64], buf[1024], *s;
+	unsigned long long st = 0;
+	unsigned ppid = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%u/stat", pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = 0;
+	s = strrchr(buf, ')');
+	if (!s || sscanf(s + 1, " %*c %u", &ppid) != 1)
+		return -EIO;
+	s++; /* at the space before field 3 (state) */
+	for (int field = 3; field < 22 && s; field++)
+		s = strchr(s + 1, ' ');
+	if (!s || sscanf(s, " %llu", &st) != 1)
+		return -EIO;
+	*ret_ppid = ppid;
+	*ret_ticks = st;
+	return 0;
+}
+
+static void read_cmdline(struct aw_procinfo *pi)
+{
+	char p[64], buf[AW_ARGS_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%u/cmdline", pi->pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n <= 0)
+		return;
+	free(pi->argv);
+	pi->argv = malloc(n);
+	if (!pi->argv)
+		return;
+	memcpy(pi->argv, buf, n);
+	pi->argv[n - 1] = 0;
+	pi->argv_len = n;
+}
+
+static void adopt_link(void *ud, struct aw_procinfo *pi)
+{
+	struct aw_daemon *d = ud;
+	struct aw_procinfo *parent;
+
+	if (!pi->start_approx || pi->spawner)
+		return;
+	/* The parent stands in for the spawner when it is in the session
+	 * (a reparented process's original spawner is not known). */
+	parent = aw_procs_get(d->procs, pi->ppid, 0);
+	if (parent && parent != pi && parent->session == pi->session) {
+		pi->spawner = parent->pid;
+		pi->spawner_start = parent->start_time;
+	}
+}
+
+static void adopt_session(void *ud, struct aw_sessioninfo *si)
+{
+	struct aw_daemon *d = ud;
+	struct aw_procinfo *root;
+
+	if (si->version || !si->root_pid)
+		return;
+	root = aw_procs_get(d->procs, si->root_pid, si->root_start);
+	if (!root)
+		return;
+	si->uid = 0;
+	{
+		char p[64];
+		struct stat st;
+
+		snprintf(p, sizeof(p), "/proc/%u", root->pid);
+		if (stat(p, &st) == 0)
+			si->uid = st.st_uid;
+		root->uid = si->uid;
+	}
+	aw_procinfo_set_str(&si->matched, "adopted");
+	si->version = agent_version(d, root, aw_daemon_sig(d, si->agent),
+				    root->exe);
+}
+
+void aw_events_adopt(struct aw_daemon *d)
+{
+	int tasks = aw_kernel_tasks_fd(d->kernel);
+	long hz = sysconf(_SC_CLK_TCK);
+	uint64_t tick = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
+	size_t nprocs = 0, nsess = 0;
+	struct dirent *de;
+	DIR *dir;
+	char detail[160];
+
+	dir = opendir("/proc");
+	if (!dir)
+		return;
+	/* Every live process that has session state in the kernel. */
+	while ((de = readdir(dir))) {
+		struct aw_task_state st;
+		struct aw_procinfo *pi;
+		struct aw_sessioninfo *si;
+		uint32_t pid, ppid = 0;
+		uint64_t ticks = 0;
+		char *end;
+		int pidfd, is_root;
+
+		pid = strtoul(de->d_name, &end, 10);
+		if (*end || !pid)
+			continue;
+		pidfd = syscall(SYS_pidfd_open, pid, 0);
+		if (pidfd < 0)
+			continue;
+		/* Task storage is keyed by a pidfd from user space. */
+		if (bpf_map_lookup_elem(tasks, &pidfd, &st) < 0) {
+			close(pidfd);
+			continue;
+		}
+		close(pidfd);
+		if (proc_stat(pid, &ppid, &ticks) < 0)
+			continue;
+		pi = aw_procs_add(d->procs, pid, ticks * tick);
+		if (!pi)
+			continue;
+		pi->start_approx = 1;
+		pi->ppid = ppid;
+		pi->session = st.session;
+		pi->agent = st.agent;
+		pi->subagent = !!(st.flags & AW_TASK_SUBAGENT);
+		pi->last_seen_ns = aw_now_boottime_ns();
+		aw_procinfo_set_str(&pi->exe, NULL);
+		pi->exe = proc_link(pid, "exe");
+		pi->cwd = proc_link(pid, "cwd");
+		read_cmdline(pi);
+		nprocs++;
+		si = aw_sessions_get(d->procs, st.session);
+		if (!si) {
+			si = aw_sessions_add(d->procs, st.session);
+			if (!si)
+				continue;
+			nsess++;
+		}
+		si->live++;
+		/* The root if it lives, else the oldest member. */
+		is_root = !!(st.flags & AW_TASK_ROOT);
+		if (!si->root_pid || is_root ||
+		    (!si->matched && pi->start_time < si->root_start)) {
+			si->root_pid = pid;
+			si->root_start = pi->start_time;
+			si->agent = st.agent;
+			si->started_ns = pi->start_time + d->boot_realtime_offset;
+			if (is_root)
+				aw_procinfo_set_str(&si->matched, "root");
+		}
+	}
+	closedir(dir);
+	aw_procs_each(d->procs, adopt_link, d);
+	aw_sessions_each(d->procs, adopt_session, d);
+	snprintf(detail, sizeof(detail),
+		 "\"detail\":\"adopted %zu live sessions and %zu processes "
+		 "from the previous daemon's pins\"",
+		 nsess, nprocs);
+	aw_events_emit_simple(d, "notice", 0, NULL, "daemon/adopt", detail);
 }

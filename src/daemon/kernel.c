@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -32,6 +33,8 @@ struct aw_kernel {
 	int scope_fd;
 	char bpffs_dir[PATH_MAX];
 	int pinned;
+	int dir_fd;   /* the pin directory, flock'ed for our life */
+	int adopted;  /* maps taken over from a previous daemon */
 	unsigned bank; /* bank of the tables in force */
 	int have_tables;
 };
@@ -72,14 +75,19 @@ static int is_bpffs(const char *path)
 	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
 }
 
-/* Make sure the pin directory exists on a bpffs. The conventional mount
- * point /sys/fs/bpf is mounted if nothing is there yet (as systemd does at
- * boot); the directory itself must not exist: a leftover means another
- * instance, or a crashed one, and we refuse to overwrite its pins. */
-static int pin_dir_prepare(const char *dir, char *err, size_t errlen)
+/*
+ * Make sure the pin directory exists on a bpffs and take it: an exclusive
+ * flock on the directory, held for the daemon's life, tells a running
+ * daemon from a crashed one. The conventional mount point /sys/fs/bpf is
+ * mounted if nothing is there yet (as systemd does at boot). Returns 1 if
+ * the directory was already there (pins of a previous daemon to adopt).
+ */
+static int pin_dir_take(struct aw_kernel *k, const char *dir, char *err,
+			size_t errlen)
 {
 	char parent[PATH_MAX];
 	char *slash;
+	int existed = 0;
 
 	snprintf(parent, sizeof(parent), "%s", dir);
 	slash = strrchr(parent, '/');
@@ -102,18 +110,73 @@ static int pin_dir_prepare(const char *dir, char *err, size_t errlen)
 		}
 	}
 	if (mkdir(dir, 0700) < 0) {
-		int r = -errno;
-
-		if (r == -EEXIST)
-			snprintf(err, errlen, "%s exists: another agentwalld "
-				 "uses it, or one crashed (check, then "
-				 "rm -r %s)", dir, dir);
-		else
+		if (errno != EEXIST) {
 			snprintf(err, errlen, "mkdir %s: %s", dir,
 				 strerror(errno));
-		return r;
+			return -errno;
+		}
+		existed = 1;
 	}
-	return 0;
+	k->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (k->dir_fd < 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	if (flock(k->dir_fd, LOCK_EX | LOCK_NB) < 0) {
+		int r = -errno;
+
+		snprintf(err, errlen, "%s is in use by a running agentwalld "
+			 "(each instance needs its own --bpffs-dir)", dir);
+		close(k->dir_fd);
+		k->dir_fd = -1;
+		return r == -EWOULDBLOCK ? -EBUSY : r;
+	}
+	return existed;
+}
+
+/* Take over the maps a previous daemon pinned (it crashed or was killed:
+ * its links kept running and its task storage kept every session). A map
+ * whose shape changed is not reused; the warning says so. */
+static void maps_adopt(struct aw_kernel *k)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, k->skel->obj) {
+		char p[PATH_MAX + 64];
+		int fd;
+
+		if (bpf_map__is_internal(m))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", k->bpffs_dir, bpf_map__name(m));
+		fd = bpf_obj_get(p);
+		if (fd < 0)
+			continue;
+		{
+			struct bpf_map_info info = {};
+			__u32 len = sizeof(info);
+			int same;
+
+			same = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+			       info.type == bpf_map__type(m) &&
+			       info.key_size == bpf_map__key_size(m) &&
+			       info.value_size == bpf_map__value_size(m) &&
+			       (info.type == BPF_MAP_TYPE_RINGBUF ||
+				info.max_entries == bpf_map__max_entries(m));
+			if (!same) {
+				fprintf(stderr, "agentwalld: %s: not compatible "
+					"with this build, replaced (its state is "
+					"lost)\n", p);
+				close(fd);
+				continue;
+			}
+		}
+		if (bpf_map__reuse_fd(m, fd) < 0)
+			fprintf(stderr, "agentwalld: %s: not compatible with "
+				"this build, replaced (its state is lost)\n", p);
+		else
+			k->adopted = 1;
+		close(fd);
+	}
 }
 
 static void pins_remove(struct aw_kernel *k)
@@ -151,6 +214,7 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret,
 	if (!k)
 		return -ENOMEM;
 	k->scope_fd = -1;
+	k->dir_fd = -1;
 	snprintf(k->bpffs_dir, sizeof(k->bpffs_dir), "%s", o->bpffs_dir);
 
 	k->skel = agentwall__open();
@@ -173,16 +237,9 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret,
 		goto fail;
 	}
 
-	r = agentwall__load(k->skel);
-	if (r) {
-		snprintf(err, errlen, "load BPF programs: %s (the verifier "
-			 "log, if any, is above)", strerror(-r));
-		goto fail;
-	}
-
+	/* The scope is checked before anything is created or taken. */
 	if (o->scope_kind == AW_SCOPE_CGROUP) {
 		struct statfs st;
-		uint32_t zero = 0;
 
 		k->scope_fd = open(o->scope_path,
 				   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -199,6 +256,25 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret,
 				 "v2 directory", o->scope_path);
 			goto fail;
 		}
+	}
+	r = pin_dir_take(k, o->bpffs_dir, err, errlen);
+	if (r < 0)
+		goto fail;
+	if (r == 1)
+		maps_adopt(k);
+	else
+		k->pinned = 1; /* ours from the start: undo on failure */
+
+	r = agentwall__load(k->skel);
+	if (r) {
+		snprintf(err, errlen, "load BPF programs: %s (the verifier "
+			 "log, if any, is above)", strerror(-r));
+		goto fail;
+	}
+
+	if (o->scope_kind == AW_SCOPE_CGROUP) {
+		uint32_t zero = 0;
+
 		r = bpf_map_update_elem(
 			bpf_map__fd(k->skel->maps.aw_scope_cgroup), &zero,
 			&k->scope_fd, BPF_ANY);
@@ -208,12 +284,24 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret,
 				 strerror(errno));
 			goto fail;
 		}
-	}
+	} else {
+		uint32_t zero = 0;
 
-	r = pin_dir_prepare(o->bpffs_dir, err, errlen);
-	if (r)
-		goto fail;
-	k->pinned = 1;
+		/* An adopted scope map may still name the old cgroup. */
+		bpf_map_delete_elem(bpf_map__fd(k->skel->maps.aw_scope_cgroup),
+				    &zero);
+	}
+	if (k->adopted) {
+		/* Keep the database bank in force until ours replaces it. */
+		struct aw_config cfg = {};
+		uint32_t zero = 0;
+
+		if (bpf_map_lookup_elem(bpf_map__fd(k->skel->maps.aw_config),
+					&zero, &cfg) == 0 && cfg.exe_start) {
+			k->have_tables = 1;
+			k->bank = cfg.exe_start >= AW_DFA_BANK_STATES;
+		}
+	}
 
 	/* Fork and exit before exec: once a root is classified, its
 	 * children must already be inherited. */
@@ -231,6 +319,9 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret,
 			goto fail;
 		}
 		snprintf(p, sizeof(p), "%s/%s", o->bpffs_dir, link_names[i]);
+		/* A previous daemon's link: ours is attached already, so
+		 * dropping its pin (which detaches it) leaves no gap. */
+		unlink(p);
 		r = bpf_link__pin(k->links[i], p);
 		if (r) {
 			snprintf(err, errlen, "pin %s: %s", p, strerror(-r));
@@ -247,6 +338,24 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret,
 				continue;
 			snprintf(p, sizeof(p), "%s/%s", o->bpffs_dir,
 				 bpf_map__name(m));
+			if (k->adopted) {
+				struct bpf_map_info a = {}, b = {};
+				__u32 la = sizeof(a), lb = sizeof(b);
+				int fd = bpf_obj_get(p);
+
+				/* Already pinned: this is the adopted map. */
+				if (fd >= 0 &&
+				    !bpf_obj_get_info_by_fd(fd, &a, &la) &&
+				    !bpf_obj_get_info_by_fd(bpf_map__fd(m), &b,
+							    &lb) &&
+				    a.id == b.id) {
+					close(fd);
+					continue;
+				}
+				if (fd >= 0)
+					close(fd);
+				unlink(p);
+			}
 			r = bpf_map__pin(m, p);
 			if (r) {
 				snprintf(err, errlen, "pin %s: %s", p,
@@ -263,6 +372,7 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret,
 		snprintf(err, errlen, "ring buffer: %s", strerror(-r));
 		goto fail;
 	}
+	k->pinned = 1;
 	*ret = k;
 	return 0;
 fail:
@@ -422,7 +532,24 @@ void aw_kernel_close(struct aw_kernel *k)
 		agentwall__destroy(k->skel);
 	if (k->scope_fd >= 0)
 		close(k->scope_fd);
+	if (k->dir_fd >= 0)
+		close(k->dir_fd);
 	free(k);
+}
+
+int aw_kernel_adopted(struct aw_kernel *k)
+{
+	return k->adopted;
+}
+
+int aw_kernel_tasks_fd(struct aw_kernel *k)
+{
+	return bpf_map__fd(k->skel->maps.aw_tasks);
+}
+
+int aw_kernel_sig_ids_fd(struct aw_kernel *k)
+{
+	return bpf_map__fd(k->skel->maps.aw_sig_ids);
 }
 
 unsigned aw_kernel_bank(struct aw_kernel *k)

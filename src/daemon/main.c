@@ -21,6 +21,8 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "daemon/daemon.h"
 #include "shared/util.h"
 
@@ -229,6 +231,40 @@ static int mkdir_parents(const char *file, mode_t mode)
 	return 0;
 }
 
+/* The number -> id table lives in a pinned map too, so that a daemon
+ * adopting the pins reads the numbers stored in task storage right. */
+static void sig_id_publish(struct aw_daemon *d, uint32_t n, const char *id)
+{
+	struct aw_sig_id v = {};
+
+	snprintf(v.id, sizeof(v.id), "%s", id);
+	bpf_map_update_elem(aw_kernel_sig_ids_fd(d->kernel), &n, &v, BPF_ANY);
+}
+
+static void sig_ids_adopt(struct aw_daemon *d)
+{
+	int fd = aw_kernel_sig_ids_fd(d->kernel);
+
+	for (uint32_t n = 1; n < AW_SIGS_MAX; n++) {
+		struct aw_sig_id v;
+		struct aw_sigref *ns;
+
+		if (bpf_map_lookup_elem(fd, &n, &v) || !v.id[0])
+			continue;
+		v.id[sizeof(v.id) - 1] = 0;
+		if (n >= d->n_sigs) {
+			ns = realloc(d->sigs, (n + 1) * sizeof(*ns));
+			if (!ns)
+				return;
+			memset(ns + d->n_sigs, 0,
+			       (n + 1 - d->n_sigs) * sizeof(*ns));
+			d->sigs = ns;
+			d->n_sigs = n + 1;
+		}
+		aw_procinfo_set_str(&d->sigs[n].id, v.id);
+	}
+}
+
 /* Stable numbers for signature ids (see daemon.h). */
 static uint32_t sig_number(struct aw_daemon *d, const struct aw_signature *s)
 {
@@ -243,8 +279,11 @@ static uint32_t sig_number(struct aw_daemon *d, const struct aw_signature *s)
 	}
 	{
 		size_t n = d->n_sigs ? d->n_sigs : 1;
-		struct aw_sigref *ns = realloc(d->sigs, (n + 1) * sizeof(*ns));
+		struct aw_sigref *ns;
 
+		if (n >= AW_SIGS_MAX)
+			return 0;
+		ns = realloc(d->sigs, (n + 1) * sizeof(*ns));
 		if (!ns)
 			return 0;
 		d->sigs = ns;
@@ -252,6 +291,7 @@ static uint32_t sig_number(struct aw_daemon *d, const struct aw_signature *s)
 			memset(&ns[0], 0, sizeof(ns[0]));
 		memset(&ns[n], 0, sizeof(ns[n]));
 		ns[n].id = strdup(s->id);
+		sig_id_publish(d, n, s->id);
 		aw_procinfo_set_str(&ns[n].vendor, s->vendor);
 		aw_procinfo_set_str(&ns[n].product, s->product);
 		aw_procinfo_set_str(&ns[n].class, s->class);
@@ -630,10 +670,20 @@ int main(int argc, char **argv)
 	}
 	d.kernel_drops_reported = 0;
 	aw_kernel_set_handler(d.kernel, aw_events_handle, &d);
+	if (aw_kernel_adopted(d.kernel))
+		sig_ids_adopt(&d);
 	r = aw_daemon_reload_signatures(&d, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "agentwalld: signatures: %s\n", err);
 		goto out;
+	}
+	if (aw_kernel_adopted(d.kernel)) {
+		/* A previous daemon died with its pins in place: the kernel
+		 * went on tracking its sessions; pick them up. */
+		aw_events_adopt(&d);
+		fprintf(stderr, "agentwalld: adopted the pins in %s: sessions "
+			"tracked while no daemon ran are kept\n",
+			d.opts.bpffs_dir);
 	}
 	r = aw_control_open(&d, &ctl, err, sizeof(err));
 	if (r < 0) {

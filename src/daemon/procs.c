@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon/daemon.h"
 #include "shared/util.h"
@@ -91,6 +92,27 @@ void aw_procinfo_set_str(char **dst, const char *s)
 	*dst = c;
 }
 
+/* Entries rebuilt from /proc know the start time to a clock tick only. */
+static int same_start(struct aw_procinfo *pi, uint64_t t)
+{
+	static uint64_t tick;
+
+	if (pi->start_time == t)
+		return 1;
+	if (!pi->start_approx)
+		return 0;
+	if (!tick) {
+		long hz = sysconf(_SC_CLK_TCK);
+
+		tick = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
+	}
+	if (pi->start_time / tick != t / tick)
+		return 0;
+	pi->start_time = t; /* the kernel's exact value from now on */
+	pi->start_approx = 0;
+	return 1;
+}
+
 struct aw_procinfo *aw_procs_get(struct aw_procs *p, uint32_t pid,
 				 uint64_t start_time)
 {
@@ -98,7 +120,7 @@ struct aw_procinfo *aw_procs_get(struct aw_procs *p, uint32_t pid,
 
 	for (; n; n = n->next)
 		if (n->pi.pid == pid &&
-		    (!start_time || n->pi.start_time == start_time))
+		    (!start_time || same_start(&n->pi, start_time)))
 			return &n->pi;
 	return NULL;
 }
@@ -112,7 +134,7 @@ struct aw_procinfo *aw_procs_add(struct aw_procs *p, uint32_t pid,
 	for (; *pp; pp = &(*pp)->next) {
 		if ((*pp)->pi.pid != pid)
 			continue;
-		if ((*pp)->pi.start_time == start_time)
+		if (same_start(&(*pp)->pi, start_time))
 			return &(*pp)->pi;
 		n = *pp;
 		*pp = n->next;

@@ -102,7 +102,7 @@ check "status text form" grep -q 'backend: portable' "$T/status.txt"
 # same pin directory is refused without touching the first.
 check "links and maps pinned" test -e "$PINS/link_exec" -a -e "$PINS/aw_tasks"
 "$AWD" --scope "cgroup:$CG" --state-dir "$T/state2" --bpffs-dir "$PINS" 2>"$T/second.err"
-check "second daemon on the same pins refused" grep -q 'exists' "$T/second.err"
+check "second daemon on the same pins refused" grep -q 'in use by a running agentwalld' "$T/second.err"
 check "first daemon still answers" sh -c "$AW --state-dir $STATE status --json >/dev/null"
 stop_daemon
 check "pins removed on exit" test ! -e "$PINS"
