@@ -116,14 +116,14 @@ struct walk_ctx {
 	__u64 dentry;
 	__u64 mnt;
 	__u32 state;
-	__u32 best;     /* rule + 1 */
+	__u32 best; /* rule + 1 */
 	__u32 at_root;
 	__u32 dead;
 };
 
 struct script_ctx {
-	__s32 pos;     /* next byte to look at, scanning down */
-	__u32 start;   /* first byte of the argument */
+	__s32 pos;   /* next byte to look at, scanning down */
+	__u32 start; /* first byte of the argument */
 	__u32 state;
 	__u32 best;
 	__u64 h;
@@ -188,7 +188,7 @@ static __always_inline void stat_inc(__u32 idx)
 /* One DFA step; returns the next state or 0 (dead). */
 static __always_inline __u32 dfa_step(__u32 state, __u64 hash)
 {
-	struct aw_dfa_key key = { .state = state, .name_hash = hash };
+	struct aw_dfa_key key = {.state = state, .name_hash = hash};
 	struct aw_dfa_next *next;
 
 	next = bpf_map_lookup_elem(&aw_dfa_trans, &key);
@@ -247,7 +247,7 @@ static long walk_step(__u32 idx, void *data)
 	struct walk_ctx *w;
 	struct dentry *d, *parent, *mnt_root;
 	struct mount *mnt, *up;
-	struct hash_ctx hc = { .h = AW_FNV_OFFSET };
+	struct hash_ctx hc = {.h = AW_FNV_OFFSET};
 	const unsigned char *np;
 	__u32 len, a;
 
@@ -295,9 +295,8 @@ static long walk_step(__u32 idx, void *data)
 	return 0;
 }
 
-static __always_inline __u32 match_exe(struct aw_scratch *sc,
-				       struct file *file, __u32 start,
-				       __u32 *flags)
+static __always_inline __u32 match_exe(struct aw_scratch *sc, struct file *file,
+				       __u32 start, __u32 *flags)
 {
 	struct walk_ctx *w = &sc->walk;
 	long n;
@@ -671,8 +670,8 @@ int BPF_PROG(aw_fork, struct task_struct *parent, struct task_struct *child)
 	/* The spawner, which stays the lineage parent after reparenting. */
 	ev->parent_pid = BPF_CORE_READ(parent, tgid);
 	ev->_pad = 0;
-	ev->parent_start_time = BPF_CORE_READ(parent, group_leader,
-					      start_boottime);
+	ev->parent_start_time =
+	    BPF_CORE_READ(parent, group_leader, start_boottime);
 	bpf_ringbuf_submit(ev, 0);
 	stat_inc(AW_STAT_EVENTS);
 	return 0;

@@ -22,11 +22,11 @@
 #define AW_ABI_VERSION 1
 
 /* Limits shared by the kernel walk and the user-space compiler. */
-#define AW_PATH_MAX 512      /* bytes of bprm->filename / script path kept */
-#define AW_ARGS_MAX 1024     /* bytes of the argument block kept */
-#define AW_NAME_MAX 256      /* a dentry name is at most 255 bytes + NUL */
-#define AW_WALK_DEPTH 32     /* dentry + mount hops walked from the leaf */
-#define AW_SCRIPT_ARG_MAX 8  /* interpreter arguments looked at for a script */
+#define AW_PATH_MAX 512	    /* bytes of bprm->filename / script path kept */
+#define AW_ARGS_MAX 1024    /* bytes of the argument block kept */
+#define AW_NAME_MAX 256	    /* a dentry name is at most 255 bytes + NUL */
+#define AW_WALK_DEPTH 32    /* dentry + mount hops walked from the leaf */
+#define AW_SCRIPT_ARG_MAX 8 /* interpreter arguments looked at for a script */
 
 /*
  * DFA over path components, walked from the leaf towards the root. Two
@@ -39,9 +39,9 @@
 #define AW_RULES_BANK 2048u
 #define AW_RULES_MAX (2 * AW_RULES_BANK)
 #define AW_INODES_MAX 4096u
-#define AW_DFA_OTHER 0ull    /* transition taken by any name not listed */
-#define AW_SIGS_MAX 4096u    /* signature numbers (aw_sig_ids) */
-#define AW_SIG_ID_MAX 64     /* bytes of a signature id, NUL included */
+#define AW_DFA_OTHER 0ull /* transition taken by any name not listed */
+#define AW_SIGS_MAX 4096u /* signature numbers (aw_sig_ids) */
+#define AW_SIG_ID_MAX 64  /* bytes of a signature id, NUL included */
 
 /* FNV-1a 64 over the bytes of one path component, last byte first. */
 #define AW_FNV_OFFSET 0xcbf29ce484222325ull
@@ -55,36 +55,36 @@ enum aw_event_type {
 
 enum aw_rule_kind {
 	AW_RULE_NONE = 0,
-	AW_RULE_EXE = 1,         /* the executable's own path */
-	AW_RULE_SCRIPT = 2,      /* script argument of an interpreter */
+	AW_RULE_EXE = 1,	 /* the executable's own path */
+	AW_RULE_SCRIPT = 2,	 /* script argument of an interpreter */
 	AW_RULE_INTERPRETER = 3, /* exe is an interpreter: look at argv */
-	AW_RULE_INODE = 4,       /* exact file identity (dev, ino) */
+	AW_RULE_INODE = 4,	 /* exact file identity (dev, ino) */
 };
 
 /* struct aw_task_state.flags */
 enum aw_task_flags {
-	AW_TASK_ROOT = 1u << 0,     /* opened the session (classified root) */
+	AW_TASK_ROOT = 1u << 0,	    /* opened the session (classified root) */
 	AW_TASK_SUBAGENT = 1u << 1, /* classified again inside a session */
 };
 
 /* struct aw_event_exec.flags */
 enum aw_exec_flags {
 	AW_EXEC_NEW_SESSION = 1u << 0, /* this exec opened a session */
-	AW_EXEC_SUBAGENT = 1u << 1,    /* matched a signature inside a session */
-	AW_EXEC_PATH_TRUNC = 1u << 2,  /* filename did not fit */
-	AW_EXEC_ARGS_TRUNC = 1u << 3,  /* argument block did not fit */
-	AW_EXEC_WALK_TRUNC = 1u << 4,  /* path deeper than AW_WALK_DEPTH */
-	AW_EXEC_BY_INODE = 1u << 5,    /* matched by exact file identity */
+	AW_EXEC_SUBAGENT = 1u << 1,   /* matched a signature inside a session */
+	AW_EXEC_PATH_TRUNC = 1u << 2, /* filename did not fit */
+	AW_EXEC_ARGS_TRUNC = 1u << 3, /* argument block did not fit */
+	AW_EXEC_WALK_TRUNC = 1u << 4, /* path deeper than AW_WALK_DEPTH */
+	AW_EXEC_BY_INODE = 1u << 5,   /* matched by exact file identity */
 };
 
 /* Per-CPU counters (map aw_stats), summed by user space. */
 enum aw_stat {
-	AW_STAT_DROP_EXEC = 0,   /* ring buffer full: exec event lost */
+	AW_STAT_DROP_EXEC = 0, /* ring buffer full: exec event lost */
 	AW_STAT_DROP_FORK = 1,
 	AW_STAT_DROP_EXIT = 2,
 	AW_STAT_STORAGE_FAIL = 3, /* task storage could not be created */
-	AW_STAT_SESSIONS = 4,     /* sessions opened */
-	AW_STAT_EVENTS = 5,       /* events submitted */
+	AW_STAT_SESSIONS = 4,	  /* sessions opened */
+	AW_STAT_EVENTS = 5,	  /* events submitted */
 	AW_STAT_MAX = 8,
 };
 
@@ -102,9 +102,9 @@ enum aw_mode {
 /* Task local storage: present only on tasks that belong to a session. */
 struct aw_task_state {
 	__u64 session;
-	__u32 agent;    /* signature number of this process's agent */
-	__u32 flags;    /* enum aw_task_flags */
-	__u32 depth;    /* generations below the session root */
+	__u32 agent; /* signature number of this process's agent */
+	__u32 flags; /* enum aw_task_flags */
+	__u32 depth; /* generations below the session root */
 	__u32 _pad;
 };
 
@@ -129,7 +129,7 @@ struct aw_dfa_next {
 
 /* aw_dfa_states[state]: rule numbers + 1 accepted here, 0 for none. */
 struct aw_dfa_state {
-	__u32 accept;      /* suffix accepted wherever the walk stands */
+	__u32 accept;	   /* suffix accepted wherever the walk stands */
 	__u32 root_accept; /* accepted only if the walk ends at the root */
 };
 
@@ -155,12 +155,12 @@ struct aw_inode_key {
 struct aw_event_hdr {
 	__u16 type;
 	__u16 version;
-	__u32 size; /* whole record, header included */
+	__u32 size;  /* whole record, header included */
 	__u64 ktime; /* CLOCK_BOOTTIME ns */
 };
 
 struct aw_proc {
-	__u32 pid;  /* tgid */
+	__u32 pid; /* tgid */
 	__u32 tid;
 	__u32 ppid; /* real parent's tgid */
 	__u32 uid;
@@ -176,10 +176,10 @@ struct aw_event_exec {
 	struct aw_proc proc;
 	__u64 exe_dev;
 	__u64 exe_ino;
-	__u32 rule;   /* matching rule number + 1, 0 if none */
-	__u32 flags;  /* enum aw_exec_flags */
+	__u32 rule;	    /* matching rule number + 1, 0 if none */
+	__u32 flags;	    /* enum aw_exec_flags */
 	__u32 filename_len; /* bytes of filename after the args, NUL incl. */
-	__u32 args_len;     /* bytes of data[] first: NUL-separated argv */
+	__u32 args_len;	    /* bytes of data[] first: NUL-separated argv */
 	__u32 argc;
 	__u32 _pad;
 	char data[]; /* args, then filename */

@@ -7,10 +7,10 @@
 /* Exit codes: what a script can rely on. */
 enum aw_exit {
 	AW_EXIT_OK = 0,
-	AW_EXIT_FAIL = 1,        /* the operation failed */
-	AW_EXIT_USAGE = 2,       /* bad command line */
-	AW_EXIT_NO_DAEMON = 3,   /* agentwalld not reachable */
-	AW_EXIT_INVALID = 4,     /* input rejected (e.g. a signature file) */
+	AW_EXIT_FAIL = 1,      /* the operation failed */
+	AW_EXIT_USAGE = 2,     /* bad command line */
+	AW_EXIT_NO_DAEMON = 3, /* agentwalld not reachable */
+	AW_EXIT_INVALID = 4,   /* input rejected (e.g. a signature file) */
 };
 
 struct aw_cli {

@@ -17,7 +17,7 @@
 int aw_cli_request(const struct aw_cli *cli, const char *req, char **ret,
 		   char *err, size_t errlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct aw_buf b = {};
 	char chunk[65536];
 	int fd, r;
@@ -59,7 +59,7 @@ int aw_cli_request(const struct aw_cli *cli, const char *req, char **ret,
 		free(line);
 	}
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		ssize_t n;
 
 		if (poll(&p, 1, TIMEOUT_MS) <= 0) {

@@ -29,8 +29,10 @@ static int parse_time(const char *s, uint64_t *ret)
 	}
 	if (n >= 2 && strchr("smhd", s[n - 1])) {
 		char num[32];
-		uint64_t mult = s[n - 1] == 's' ? 1 : s[n - 1] == 'm' ? 60 :
-				s[n - 1] == 'h' ? 3600 : 86400;
+		uint64_t mult = s[n - 1] == 's'	  ? 1
+				: s[n - 1] == 'm' ? 60
+				: s[n - 1] == 'h' ? 3600
+						  : 86400;
 
 		if (n - 1 >= sizeof(num))
 			return -EINVAL;
@@ -63,17 +65,16 @@ static int print_cb(void *ud, const char *text, const char *json)
 int cmd_log(struct aw_cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "session", required_argument, NULL, 's' },
-		{ "agent", required_argument, NULL, 'a' },
-		{ "action", required_argument, NULL, 'A' },
-		{ "decision", required_argument, NULL, 'd' },
-		{ "since", required_argument, NULL, 'S' },
-		{ "until", required_argument, NULL, 'U' },
-		{ "limit", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "state-dir", required_argument, NULL, AW_OPT_STATE_DIR },
-		{}
-	};
+	    {"session", required_argument, NULL, 's'},
+	    {"agent", required_argument, NULL, 'a'},
+	    {"action", required_argument, NULL, 'A'},
+	    {"decision", required_argument, NULL, 'd'},
+	    {"since", required_argument, NULL, 'S'},
+	    {"until", required_argument, NULL, 'U'},
+	    {"limit", required_argument, NULL, 'n'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"state-dir", required_argument, NULL, AW_OPT_STATE_DIR},
+	    {}};
 	struct aw_store_query q = {};
 	struct aw_store *st = NULL;
 	char err[512];
@@ -91,7 +92,8 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv)
 			q.session = strtoull(optarg, &end, 16);
 			if (errno || *end || !*optarg || strlen(optarg) > 16 ||
 			    optarg[0] == '-' || optarg[0] == '+') {
-				fprintf(stderr, "agentwall log: --session %s: "
+				fprintf(stderr,
+					"agentwall log: --session %s: "
 					"expected up to 16 hex digits\n",
 					optarg);
 				return AW_EXIT_USAGE;
@@ -111,7 +113,8 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv)
 		case 'U':
 			if (parse_time(optarg, c == 'S' ? &q.since_ns
 							: &q.until_ns) < 0) {
-				fprintf(stderr, "agentwall log: %s %s: "
+				fprintf(stderr,
+					"agentwall log: %s %s: "
 					"expected 2026-11-28T05:00:00Z, @UNIX, "
 					"or an age like 10m, 2h, 7d\n",
 					c == 'S' ? "--since" : "--until",
@@ -123,8 +126,10 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv)
 			uint64_t v;
 
 			if (aw_parse_u64(optarg, &v) < 0) {
-				fprintf(stderr, "agentwall log: --limit %s: "
-					"not a number\n", optarg);
+				fprintf(stderr,
+					"agentwall log: --limit %s: "
+					"not a number\n",
+					optarg);
 				return AW_EXIT_USAGE;
 			}
 			q.limit = v;

@@ -9,10 +9,9 @@
 int cmd_ps(struct aw_cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "state-dir", required_argument, NULL, AW_OPT_STATE_DIR },
-		{}
-	};
+	    {"json", no_argument, NULL, 'j'},
+	    {"state-dir", required_argument, NULL, AW_OPT_STATE_DIR},
+	    {}};
 	char err[512], *reply = NULL;
 	int c, json = 0;
 

@@ -12,9 +12,7 @@
 static int check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "path", required_argument, NULL, 'p' },
-		{}
-	};
+	    {"path", required_argument, NULL, 'p'}, {}};
 	const char *paths[64];
 	size_t n_paths = 0;
 	struct aw_sigdb db = {};
@@ -56,12 +54,13 @@ static int check(int argc, char **argv)
 			/* Show what a path would be classified as. */
 			for (size_t i = 0; i < n_paths; i++) {
 				uint32_t e = aw_compiled_match(
-					&comp, comp.exe_start, paths[i]);
+				    &comp, comp.exe_start, paths[i]);
 				uint32_t s = aw_compiled_match(
-					&comp, comp.script_start, paths[i]);
+				    &comp, comp.script_start, paths[i]);
 				const struct aw_compiled_rule *r =
-					e ? &comp.rules[e - 1]
-					  : s ? &comp.rules[s - 1] : NULL;
+				    e	? &comp.rules[e - 1]
+				    : s ? &comp.rules[s - 1]
+					: NULL;
 
 				if (!r)
 					printf("%s: no match\n", paths[i]);
@@ -100,9 +99,7 @@ static int reload(struct aw_cli *cli)
 int cmd_signatures(struct aw_cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "state-dir", required_argument, NULL, AW_OPT_STATE_DIR },
-		{}
-	};
+	    {"state-dir", required_argument, NULL, AW_OPT_STATE_DIR}, {}};
 	int c;
 
 	/* Common options before the verb. */
@@ -112,7 +109,7 @@ int cmd_signatures(struct aw_cli *cli, int argc, char **argv)
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "agentwall signatures: expected check or "
-			"reload\n");
+				"reload\n");
 		return AW_EXIT_USAGE;
 	}
 	argc -= optind;
@@ -122,7 +119,6 @@ int cmd_signatures(struct aw_cli *cli, int argc, char **argv)
 		return check(argc, argv);
 	if (!strcmp(argv[0], "reload"))
 		return reload(cli);
-	fprintf(stderr, "agentwall signatures: unknown verb \"%s\"\n",
-		argv[0]);
+	fprintf(stderr, "agentwall signatures: unknown verb \"%s\"\n", argv[0]);
 	return AW_EXIT_USAGE;
 }

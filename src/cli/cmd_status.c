@@ -103,10 +103,9 @@ static const char *render(const char *p, int depth, int in_list)
 int cmd_status(struct aw_cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "state-dir", required_argument, NULL, AW_OPT_STATE_DIR },
-		{}
-	};
+	    {"json", no_argument, NULL, 'j'},
+	    {"state-dir", required_argument, NULL, AW_OPT_STATE_DIR},
+	    {}};
 	char err[512], *reply = NULL;
 	int c, json = 0;
 
@@ -120,8 +119,10 @@ int cmd_status(struct aw_cli *cli, int argc, char **argv)
 	}
 	if (aw_cli_request(cli, "status", &reply, err, sizeof(err)) < 0) {
 		fprintf(stderr, "agentwall: %s\n", err);
-		fprintf(stderr, "agentwall: the store at %s can still be "
-			"queried with `agentwall log`\n", cli->store_path);
+		fprintf(stderr,
+			"agentwall: the store at %s can still be "
+			"queried with `agentwall log`\n",
+			cli->store_path);
 		return AW_EXIT_NO_DAEMON;
 	}
 	if (!strncmp(reply, "error:", 6)) {

@@ -19,16 +19,15 @@ static const struct {
 	const char *args;
 	const char *help;
 } commands[] = {
-	{ "status", cmd_status, "[--json]",
-	  "daemon, kernel features, signatures, drops" },
-	{ "ps", cmd_ps, "[--json]", "live agent sessions as process trees" },
-	{ "log", cmd_log,
-	  "[--session ID] [--agent ID|VENDOR|CLASS] [--action A] "
-	  "[--decision D] [--since T] [--until T] [--limit N] [--json]",
-	  "what agents did (from the store)" },
-	{ "signatures", cmd_signatures,
-	  "check FILE... [--path PATH] | reload",
-	  "validate signature files; reload the daemon's database" },
+    {"status", cmd_status, "[--json]",
+     "daemon, kernel features, signatures, drops"},
+    {"ps", cmd_ps, "[--json]", "live agent sessions as process trees"},
+    {"log", cmd_log,
+     "[--session ID] [--agent ID|VENDOR|CLASS] [--action A] "
+     "[--decision D] [--since T] [--until T] [--limit N] [--json]",
+     "what agents did (from the store)"},
+    {"signatures", cmd_signatures, "check FILE... [--path PATH] | reload",
+     "validate signature files; reload the daemon's database"},
 };
 
 static void usage(FILE *f)
@@ -38,7 +37,7 @@ static void usage(FILE *f)
 		fprintf(f, "  %-11s %s\n  %-11s   %s\n", commands[i].name,
 			commands[i].help, "", commands[i].args);
 	fprintf(f, "\nExit codes: 0 ok, 1 failed, 2 usage, 3 daemon not "
-		"reachable, 4 input rejected.\n");
+		   "reachable, 4 input rejected.\n");
 }
 
 void aw_cli_paths(struct aw_cli *cli)
@@ -68,10 +67,9 @@ int aw_cli_common_opt(struct aw_cli *cli, int c, const char *arg)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "state-dir", required_argument, NULL, AW_OPT_STATE_DIR },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+	    {"state-dir", required_argument, NULL, AW_OPT_STATE_DIR},
+	    {"help", no_argument, NULL, 'h'},
+	    {}};
 	struct aw_cli cli = {};
 	int c;
 

@@ -53,7 +53,7 @@ int aw_control_open(struct aw_daemon *d, struct aw_control **ret, char *err,
 		    size_t errlen)
 {
 	struct aw_control *c = calloc(1, sizeof(*c));
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct stat st;
 	int r;
 
@@ -79,15 +79,16 @@ int aw_control_open(struct aw_daemon *d, struct aw_control **ret, char *err,
 			return -EEXIST;
 		}
 		{
-			int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
-					   0);
+			int probe =
+			    socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-			if (probe >= 0 &&
-			    connect(probe, (struct sockaddr *)&sa,
-				    sizeof(sa)) == 0) {
+			if (probe >= 0 && connect(probe, (struct sockaddr *)&sa,
+						  sizeof(sa)) == 0) {
 				close(probe);
-				snprintf(err, errlen, "%s: another agentwalld "
-					 "is listening", sa.sun_path);
+				snprintf(err, errlen,
+					 "%s: another agentwalld "
+					 "is listening",
+					 sa.sun_path);
 				free(c);
 				return -EADDRINUSE;
 			}
@@ -96,8 +97,7 @@ int aw_control_open(struct aw_daemon *d, struct aw_control **ret, char *err,
 		}
 		unlink(sa.sun_path);
 	}
-	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			0);
+	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (c->lfd < 0)
 		goto fail;
 	if (bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
@@ -153,8 +153,7 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static void client_close(struct aw_control *c, struct ctl_client *cl,
-			 int epfd)
+static void client_close(struct aw_control *c, struct ctl_client *cl, int epfd)
 {
 	epoll_ctl(epfd, EPOLL_CTL_DEL, cl->fd, NULL);
 	close(cl->fd);
@@ -177,17 +176,17 @@ static void reap_idle(struct aw_control *c, int epfd)
 static void accept_clients(struct aw_control *c, int epfd)
 {
 	for (;;) {
-		int fd = accept4(c->lfd, NULL, NULL,
-				 SOCK_CLOEXEC | SOCK_NONBLOCK);
+		int fd =
+		    accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		struct ctl_client *cl = NULL;
-		struct epoll_event ev = { .events = EPOLLIN };
+		struct epoll_event ev = {.events = EPOLLIN};
 
 		if (fd < 0)
 			return;
 		if (!peer_allowed(c, fd)) {
 			static const char msg[] =
-				"error: permission denied (root or the "
-				"configured group only)\n";
+			    "error: permission denied (root or the "
+			    "configured group only)\n";
 
 			c->rejected++;
 			if (write(fd, msg, sizeof(msg) - 1) < 0) {
@@ -244,8 +243,10 @@ static void handle_request(struct aw_control *c, struct ctl_client *cl,
 			aw_buf_puts(b, err);
 			aw_buf_puts(b, "\n");
 		} else {
-			aw_buf_printf(b, "ok: %zu signatures loaded "
-				      "(generation %llu)\n", d->db.n_sigs,
+			aw_buf_printf(b,
+				      "ok: %zu signatures loaded "
+				      "(generation %llu)\n",
+				      d->db.n_sigs,
 				      (unsigned long long)d->sig_generation);
 			aw_events_emit_simple(d, "signatures-reload", 0, NULL,
 					      "control/reload", NULL);
@@ -284,7 +285,7 @@ static void client_io(struct aw_control *c, struct ctl_client *cl, int epfd,
 			if (cl->req_len >= sizeof(cl->req) - 1) {
 				c->bad_requests++;
 				aw_buf_puts(&cl->out, "error: request too long "
-					    "(max 1023 bytes)\n");
+						      "(max 1023 bytes)\n");
 			} else {
 				return;
 			}
@@ -299,8 +300,8 @@ static void client_io(struct aw_control *c, struct ctl_client *cl, int epfd,
 			return;
 		}
 		{
-			struct epoll_event ev = { .events = EPOLLOUT,
-						  .data.fd = cl->fd };
+			struct epoll_event ev = {.events = EPOLLOUT,
+						 .data.fd = cl->fd};
 
 			epoll_ctl(epfd, EPOLL_CTL_MOD, cl->fd, &ev);
 		}
@@ -335,8 +336,7 @@ int aw_control_owns(struct aw_control *c, int fd)
 	return 0;
 }
 
-void aw_control_handle(struct aw_control *c, int epfd, int fd,
-		       uint32_t events)
+void aw_control_handle(struct aw_control *c, int epfd, int fd, uint32_t events)
 {
 	if (fd == c->lfd) {
 		accept_clients(c, epfd);
@@ -419,11 +419,12 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 	aw_json_cstr(b, d->opts.export_path[0] ? d->opts.export_path : NULL);
 	aw_buf_puts(b, "},\"kernel\":");
 	aw_probe_json(&d->probe, b);
-	aw_buf_printf(b, ",\"signatures\":{\"count\":%zu,\"generation\":%llu,"
+	aw_buf_printf(b,
+		      ",\"signatures\":{\"count\":%zu,\"generation\":%llu,"
 		      "\"source\":",
 		      d->db.n_sigs, (unsigned long long)d->sig_generation);
 	aw_json_cstr(b, d->opts.sig_dir[0] ? d->opts.sig_dir
-					    : "embedded+" AW_DEFAULT_EXTRA_SIGS);
+					   : "embedded+" AW_DEFAULT_EXTRA_SIGS);
 	aw_buf_printf(b, ",\"learned_files\":%zu", d->n_learned);
 	aw_buf_puts(b, ",\"last_error\":");
 	aw_json_cstr(b, d->sig_error[0] ? d->sig_error : NULL);
@@ -435,19 +436,18 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 		      (unsigned long long)st[AW_STAT_EVENTS],
 		      (unsigned long long)d->events_seen,
 		      (unsigned long long)d->decode_errors);
-	aw_buf_printf(b,
-		      "\"drops\":{\"exec\":%llu,\"fork\":%llu,\"exit\":%llu,"
-		      "\"storage\":%llu,\"user\":%llu,\"total\":%llu},",
-		      (unsigned long long)st[AW_STAT_DROP_EXEC],
-		      (unsigned long long)st[AW_STAT_DROP_FORK],
-		      (unsigned long long)st[AW_STAT_DROP_EXIT],
-		      (unsigned long long)st[AW_STAT_STORAGE_FAIL],
-		      (unsigned long long)d->user_drops,
-		      (unsigned long long)(st[AW_STAT_DROP_EXEC] +
-					   st[AW_STAT_DROP_FORK] +
-					   st[AW_STAT_DROP_EXIT] +
-					   st[AW_STAT_STORAGE_FAIL] +
-					   d->user_drops));
+	aw_buf_printf(
+	    b,
+	    "\"drops\":{\"exec\":%llu,\"fork\":%llu,\"exit\":%llu,"
+	    "\"storage\":%llu,\"user\":%llu,\"total\":%llu},",
+	    (unsigned long long)st[AW_STAT_DROP_EXEC],
+	    (unsigned long long)st[AW_STAT_DROP_FORK],
+	    (unsigned long long)st[AW_STAT_DROP_EXIT],
+	    (unsigned long long)st[AW_STAT_STORAGE_FAIL],
+	    (unsigned long long)d->user_drops,
+	    (unsigned long long)(st[AW_STAT_DROP_EXEC] + st[AW_STAT_DROP_FORK] +
+				 st[AW_STAT_DROP_EXIT] +
+				 st[AW_STAT_STORAGE_FAIL] + d->user_drops));
 	aw_buf_printf(b, "\"process_cache\":%zu}", aw_procs_count(d->procs));
 }
 
@@ -484,7 +484,8 @@ static int cmp_proc(const void *a, const void *b)
 	const struct aw_procinfo *x = *(struct aw_procinfo *const *)a;
 	const struct aw_procinfo *y = *(struct aw_procinfo *const *)b;
 
-	return x->start_time < y->start_time ? -1 : x->start_time > y->start_time;
+	return x->start_time < y->start_time ? -1
+					     : x->start_time > y->start_time;
 }
 
 static void argv_text(struct aw_buf *b, const struct aw_procinfo *pi)
@@ -557,10 +558,11 @@ static void ps_session(void *ud, struct aw_sessioninfo *s)
 		for (size_t i = 0; i < c->n; i++) {
 			struct aw_procinfo *pi = c->procs[i];
 			const struct aw_sigref *ps =
-				pi->subagent ? aw_daemon_sig(c->d, pi->agent)
-					     : NULL;
+			    pi->subagent ? aw_daemon_sig(c->d, pi->agent)
+					 : NULL;
 
-			aw_buf_printf(b, "%s{\"pid\":%u,\"ppid\":%u,"
+			aw_buf_printf(b,
+				      "%s{\"pid\":%u,\"ppid\":%u,"
 				      "\"spawner\":%u,\"depth\":%zu,\"exe\":",
 				      i ? "," : "", pi->pid, pi->ppid,
 				      pi->spawner, proc_depth(c->d, pi));
@@ -604,7 +606,7 @@ static void ps_session(void *ud, struct aw_sessioninfo *s)
 			argv_text(b, pi);
 			if (pi->subagent) {
 				const struct aw_sigref *ps =
-					aw_daemon_sig(c->d, pi->agent);
+				    aw_daemon_sig(c->d, pi->agent);
 
 				aw_buf_printf(b, "  [sub-agent %s, %s]",
 					      ps ? ps->id : "?",
@@ -621,7 +623,7 @@ static void ps_session(void *ud, struct aw_sessioninfo *s)
 
 void aw_ps_render(struct aw_daemon *d, struct aw_buf *b, int json)
 {
-	struct ps_ctx c = { .d = d, .b = b, .json = json, .first = 1 };
+	struct ps_ctx c = {.d = d, .b = b, .json = json, .first = 1};
 
 	if (json)
 		aw_buf_puts(b, "[");

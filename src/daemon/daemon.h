@@ -29,7 +29,7 @@ struct aw_opts {
 	char sig_dir[PATH_MAX]; /* empty: embedded + AW_DEFAULT_EXTRA_SIGS */
 	char export_path[PATH_MAX];
 	char group[64];
-	gid_t ctl_gid; /* (gid_t)-1: root only */
+	gid_t ctl_gid;	   /* (gid_t)-1: root only */
 	uint32_t ring_mib; /* ring buffer size, power of two */
 	int json_stdout;
 	int quiet;
@@ -43,7 +43,7 @@ struct aw_probe {
 	int bpf_lsm_listed; /* "bpf" in /sys/kernel/security/lsm */
 	int bpf_lsm_loads;  /* a BPF LSM program passed load */
 	int bpf_lsm_errno;
-	int landlock_abi;   /* <= 0: unavailable (negated errno) */
+	int landlock_abi; /* <= 0: unavailable (negated errno) */
 	int seccomp_user_notif;
 	int task_storage;
 	int ringbuf;
@@ -63,8 +63,8 @@ struct aw_sigref {
 struct aw_kernel;
 struct aw_daemon;
 
-int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret,
-		   char *err, size_t errlen);
+int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret, char *err,
+		   size_t errlen);
 int aw_kernel_ring_fd(struct aw_kernel *k);
 int aw_kernel_poll(struct aw_kernel *k); /* consume available records */
 int aw_kernel_load_sigs(struct aw_kernel *k, const struct aw_compiled *c,
@@ -175,7 +175,7 @@ struct aw_daemon {
 	int export_fd;
 	char hostname[256];
 	uint64_t boot_realtime_offset; /* realtime - boottime, ns */
-	uint64_t user_drops;          /* events lost in user space */
+	uint64_t user_drops;	       /* events lost in user space */
 	uint64_t kernel_drops_reported;
 	uint64_t events_seen;
 	uint64_t decode_errors;
@@ -204,8 +204,7 @@ struct aw_control;
 int aw_control_open(struct aw_daemon *d, struct aw_control **ret, char *err,
 		    size_t errlen);
 int aw_control_fd(struct aw_control *c);
-void aw_control_handle(struct aw_control *c, int epfd, int fd,
-		       uint32_t events);
+void aw_control_handle(struct aw_control *c, int epfd, int fd, uint32_t events);
 void aw_control_close(struct aw_control *c);
 int aw_control_owns(struct aw_control *c, int fd);
 void aw_status_json(struct aw_daemon *d, struct aw_buf *b);

@@ -25,10 +25,11 @@ struct ev_info {
 	const char *action;
 	struct aw_procinfo *pi; /* may be NULL for daemon-level events */
 	uint64_t session;
-	uint64_t ktime;         /* boottime ns; 0 = now */
+	uint64_t ktime; /* boottime ns; 0 = now */
 	const char *target;
 	const char *rule;
 	int subagent;
+	int new_session;
 	int has_exit;
 	int exit_code;
 	int exe_trunc, args_trunc;
@@ -164,8 +165,8 @@ static void emit(struct aw_daemon *d, const struct ev_info *e)
 {
 	struct aw_buf *j = &d->json, *t = &d->line;
 	struct aw_sessioninfo *si = aw_sessions_get(d->procs, e->session);
-	const struct aw_sigref *sess_agent = si ? aw_daemon_sig(d, si->agent)
-						: NULL;
+	const struct aw_sigref *sess_agent =
+	    si ? aw_daemon_sig(d, si->agent) : NULL;
 	const struct aw_sigref *agent = sess_agent;
 	const char *version = si ? si->version : NULL;
 	uint64_t rt = to_realtime(d, e->ktime);
@@ -249,7 +250,7 @@ static void emit(struct aw_daemon *d, const struct ev_info *e)
 	aw_json_key(j, "rule");
 	aw_json_cstr(j, e->rule ? e->rule : "observe");
 	aw_buf_puts(j, d->opts.mode == AW_MODE_ENFORCE ? ",\"mode\":\"enforce\""
-						      : ",\"mode\":\"audit\"");
+						       : ",\"mode\":\"audit\"");
 	if (e->subagent)
 		aw_buf_puts(j, ",\"subagent\":true");
 	if (e->has_exit) {
@@ -299,12 +300,18 @@ static void emit(struct aw_daemon *d, const struct ev_info *e)
 			text_argv(t, e->pi->argv + a0 + 1,
 				  e->pi->argv_len - a0 - 1);
 	}
-	if (e->has_exit)
-		aw_buf_printf(t, " status=%d", e->exit_code);
+	if (e->has_exit) {
+		/* exit_code is a wait status: say it as a shell would. */
+		if ((e->exit_code & 0x7f) == 0)
+			aw_buf_printf(t, "exit %d", (e->exit_code >> 8) & 0xff);
+		else
+			aw_buf_printf(
+			    t, "killed by signal %d%s", e->exit_code & 0x7f,
+			    e->exit_code & 0x80 ? " (core dumped)" : "");
+	}
 	if (e->subagent)
 		aw_buf_puts(t, "  [sub-agent]");
-	if (e->rule && strcmp(e->action, "exec") == 0 && !e->subagent &&
-	    strncmp(e->rule, "signature/", 10) == 0)
+	if (e->new_session)
 		aw_buf_printf(t, "  [new session: %s]", e->rule);
 
 	if (j->oom || t->oom) {
@@ -356,11 +363,11 @@ void aw_events_emit_simple(struct aw_daemon *d, const char *action,
 			   const char *rule, const char *detail_json)
 {
 	struct ev_info e = {
-		.action = action,
-		.session = session,
-		.target = target,
-		.rule = rule,
-		.extra_json = detail_json,
+	    .action = action,
+	    .session = session,
+	    .target = target,
+	    .rule = rule,
+	    .extra_json = detail_json,
 	};
 
 	emit(d, &e);
@@ -503,7 +510,8 @@ static char *agent_version(struct aw_daemon *d, struct aw_procinfo *pi,
 		{
 			char *b = strrchr(real, '/');
 
-			if (b && b - real > 9 && !strncmp(b - 9, "/versions", 9))
+			if (b && b - real > 9 &&
+			    !strncmp(b - 9, "/versions", 9))
 				return strdup(b + 1);
 		}
 	}
@@ -574,8 +582,8 @@ static void session_member_gone(struct aw_daemon *d, struct aw_procinfo *pi,
 		if (d->store)
 			aw_store_end_session(d->store, si->session,
 					     si->ended_ns);
-		aw_events_emit_simple(d, "session-end", si->session, NULL,
-				      NULL, NULL);
+		aw_events_emit_simple(d, "session-end", si->session, NULL, NULL,
+				      NULL);
 	}
 }
 
@@ -612,8 +620,8 @@ static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 	memcpy(fn, fname, ev->filename_len);
 	fn[ev->filename_len] = 0;
 
-	was_known = aw_procs_get(d->procs, ev->proc.pid,
-				 ev->proc.start_time) != NULL;
+	was_known =
+	    aw_procs_get(d->procs, ev->proc.pid, ev->proc.start_time) != NULL;
 	pi = aw_procs_add(d->procs, ev->proc.pid, ev->proc.start_time);
 	if (!pi)
 		return -ENOMEM;
@@ -686,8 +694,8 @@ static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 				 (unsigned long long)ev->exe_dev,
 				 (unsigned long long)ev->exe_ino);
 		} else {
-			rule_describe(d, ev->rule, rule_desc,
-				      sizeof(rule_desc), sig);
+			rule_describe(d, ev->rule, rule_desc, sizeof(rule_desc),
+				      sig);
 			/* Learn the file: hard links and renames of it are
 			 * recognised from now on. */
 			/* (A full table only means the path rules alone
@@ -700,12 +708,12 @@ static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 		pi->spawner = 0;
 		const struct aw_sigref *sig = aw_daemon_sig(d, pi->agent);
 		struct ev_info e = {
-			.action = "session-start",
-			.pi = pi,
-			.session = pi->session,
-			.ktime = ev->hdr.ktime,
-			.target = sig ? sig->id : NULL,
-			.rule = rule_desc,
+		    .action = "session-start",
+		    .pi = pi,
+		    .session = pi->session,
+		    .ktime = ev->hdr.ktime,
+		    .target = sig ? sig->id : NULL,
+		    .rule = rule_desc,
 		};
 
 		session_started(d, pi, ev, fn, rule_desc);
@@ -713,15 +721,16 @@ static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 	}
 	{
 		struct ev_info e = {
-			.action = "exec",
-			.pi = pi,
-			.session = pi->session,
-			.ktime = ev->hdr.ktime,
-			.target = fn,
-			.rule = rule_desc[0] ? rule_desc : NULL,
-			.subagent = !!(ev->flags & AW_EXEC_SUBAGENT),
-			.exe_trunc = !!(ev->flags & AW_EXEC_PATH_TRUNC),
-			.args_trunc = !!(ev->flags & AW_EXEC_ARGS_TRUNC),
+		    .action = "exec",
+		    .pi = pi,
+		    .session = pi->session,
+		    .ktime = ev->hdr.ktime,
+		    .target = fn,
+		    .rule = rule_desc[0] ? rule_desc : NULL,
+		    .subagent = !!(ev->flags & AW_EXEC_SUBAGENT),
+		    .new_session = is_new_session,
+		    .exe_trunc = !!(ev->flags & AW_EXEC_PATH_TRUNC),
+		    .args_trunc = !!(ev->flags & AW_EXEC_ARGS_TRUNC),
 		};
 		emit(d, &e);
 	}
@@ -737,7 +746,8 @@ static int handle_fork(struct aw_daemon *d, const struct aw_event_fork *ev)
 
 	/* Already known (adopted from /proc after a restart, while its
 	 * fork record waited in the ring): counted once only. */
-	known = aw_procs_get(d->procs, ev->proc.pid, ev->proc.start_time) != NULL;
+	known =
+	    aw_procs_get(d->procs, ev->proc.pid, ev->proc.start_time) != NULL;
 	pi = aw_procs_add(d->procs, ev->proc.pid, ev->proc.start_time);
 	if (!pi)
 		return -ENOMEM;
@@ -772,11 +782,11 @@ static int handle_fork(struct aw_daemon *d, const struct aw_event_fork *ev)
 	snprintf(target, sizeof(target), "%u", pi->pid);
 	{
 		struct ev_info e = {
-			.action = "fork",
-			.pi = pi,
-			.session = pi->session,
-			.ktime = ev->hdr.ktime,
-			.target = target,
+		    .action = "fork",
+		    .pi = pi,
+		    .session = pi->session,
+		    .ktime = ev->hdr.ktime,
+		    .target = target,
 		};
 		emit(d, &e);
 	}
@@ -805,12 +815,12 @@ static int handle_exit(struct aw_daemon *d, const struct aw_event_exit *ev)
 	pi->last_seen_ns = aw_now_boottime_ns();
 	{
 		struct ev_info e = {
-			.action = "exit",
-			.pi = pi,
-			.session = pi->session,
-			.ktime = ev->hdr.ktime,
-			.has_exit = 1,
-			.exit_code = ev->exit_code,
+		    .action = "exit",
+		    .pi = pi,
+		    .session = pi->session,
+		    .ktime = ev->hdr.ktime,
+		    .has_exit = 1,
+		    .exit_code = ev->exit_code,
 		};
 		emit(d, &e);
 	}
@@ -897,7 +907,7 @@ static void reconcile_one(void *ud, struct aw_procinfo *pi)
  * are found here so sessions still end. */
 void aw_events_reconcile(struct aw_daemon *d)
 {
-	struct reconcile_ctx c = { .d = d };
+	struct reconcile_ctx c = {.d = d};
 
 	aw_procs_each(d->procs, reconcile_one, &c);
 	for (size_t i = 0; i < c.n; i++) {
@@ -1000,8 +1010,8 @@ static void adopt_session(void *ud, struct aw_sessioninfo *si)
 		root->uid = si->uid;
 	}
 	aw_procinfo_set_str(&si->matched, "adopted");
-	si->version = agent_version(d, root, aw_daemon_sig(d, si->agent),
-				    root->exe);
+	si->version =
+	    agent_version(d, root, aw_daemon_sig(d, si->agent), root->exe);
 }
 
 void aw_events_adopt(struct aw_daemon *d)
@@ -1070,7 +1080,8 @@ void aw_events_adopt(struct aw_daemon *d)
 			si->root_pid = pid;
 			si->root_start = pi->start_time;
 			si->agent = st.agent;
-			si->started_ns = pi->start_time + d->boot_realtime_offset;
+			si->started_ns =
+			    pi->start_time + d->boot_realtime_offset;
 			if (is_root)
 				aw_procinfo_set_str(&si->matched, "root");
 		}

@@ -33,14 +33,14 @@ struct aw_kernel {
 	int scope_fd;
 	char bpffs_dir[PATH_MAX];
 	int pinned;
-	int dir_fd;   /* the pin directory, flock'ed for our life */
-	int adopted;  /* maps taken over from a previous daemon */
+	int dir_fd;    /* the pin directory, flock'ed for our life */
+	int adopted;   /* maps taken over from a previous daemon */
 	unsigned bank; /* bank of the tables in force */
 	int have_tables;
 };
 
-static const char *const link_names[3] = { "link_fork", "link_exit",
-					   "link_exec" };
+static const char *const link_names[3] = {"link_fork", "link_exit",
+					  "link_exec"};
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list args)
@@ -92,15 +92,19 @@ static int pin_dir_take(struct aw_kernel *k, const char *dir, char *err,
 	snprintf(parent, sizeof(parent), "%s", dir);
 	slash = strrchr(parent, '/');
 	if (!slash || slash == parent) {
-		snprintf(err, errlen, "--bpffs-dir %s: must be a directory "
-			 "below a bpffs mount", dir);
+		snprintf(err, errlen,
+			 "--bpffs-dir %s: must be a directory "
+			 "below a bpffs mount",
+			 dir);
 		return -EINVAL;
 	}
 	*slash = 0;
 	if (!is_bpffs(parent)) {
 		if (strcmp(parent, "/sys/fs/bpf") != 0) {
-			snprintf(err, errlen, "%s is not a bpffs mount "
-				 "(mount -t bpf bpf %s)", parent, parent);
+			snprintf(err, errlen,
+				 "%s is not a bpffs mount "
+				 "(mount -t bpf bpf %s)",
+				 parent, parent);
 			return -ENOTDIR;
 		}
 		if (mount("bpf", parent, "bpf", 0, "mode=0700") < 0) {
@@ -125,8 +129,10 @@ static int pin_dir_take(struct aw_kernel *k, const char *dir, char *err,
 	if (flock(k->dir_fd, LOCK_EX | LOCK_NB) < 0) {
 		int r = -errno;
 
-		snprintf(err, errlen, "%s is in use by a running agentwalld "
-			 "(each instance needs its own --bpffs-dir)", dir);
+		snprintf(err, errlen,
+			 "%s is in use by a running agentwalld "
+			 "(each instance needs its own --bpffs-dir)",
+			 dir);
 		close(k->dir_fd);
 		k->dir_fd = -1;
 		return r == -EWOULDBLOCK ? -EBUSY : r;
@@ -141,7 +147,8 @@ static void maps_adopt(struct aw_kernel *k)
 {
 	struct bpf_map *m;
 
-	bpf_object__for_each_map(m, k->skel->obj) {
+	bpf_object__for_each_map(m, k->skel->obj)
+	{
 		char p[PATH_MAX + 64];
 		int fd;
 
@@ -163,16 +170,21 @@ static void maps_adopt(struct aw_kernel *k)
 			       (info.type == BPF_MAP_TYPE_RINGBUF ||
 				info.max_entries == bpf_map__max_entries(m));
 			if (!same) {
-				fprintf(stderr, "agentwalld: %s: not compatible "
-					"with this build, replaced (its state is "
-					"lost)\n", p);
+				fprintf(
+				    stderr,
+				    "agentwalld: %s: not compatible "
+				    "with this build, replaced (its state is "
+				    "lost)\n",
+				    p);
 				close(fd);
 				continue;
 			}
 		}
 		if (bpf_map__reuse_fd(m, fd) < 0)
-			fprintf(stderr, "agentwalld: %s: not compatible with "
-				"this build, replaced (its state is lost)\n", p);
+			fprintf(stderr,
+				"agentwalld: %s: not compatible with "
+				"this build, replaced (its state is lost)\n",
+				p);
 		else
 			k->adopted = 1;
 		close(fd);
@@ -190,19 +202,19 @@ static void pins_remove(struct aw_kernel *k)
 		snprintf(p, sizeof(p), "%s/%s", k->bpffs_dir, link_names[i]);
 		unlink(p);
 	}
-	bpf_object__for_each_map(m, k->skel->obj) {
+	bpf_object__for_each_map(m, k->skel->obj)
+	{
 		if (bpf_map__is_internal(m))
 			continue;
-		snprintf(p, sizeof(p), "%s/%s", k->bpffs_dir,
-			 bpf_map__name(m));
+		snprintf(p, sizeof(p), "%s/%s", k->bpffs_dir, bpf_map__name(m));
 		unlink(p);
 	}
 	rmdir(k->bpffs_dir);
 	k->pinned = 0;
 }
 
-int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret,
-		   char *err, size_t errlen)
+int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret, char *err,
+		   size_t errlen)
 {
 	struct aw_kernel *k;
 	struct bpf_program *progs[3];
@@ -241,8 +253,8 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret,
 	if (o->scope_kind == AW_SCOPE_CGROUP) {
 		struct statfs st;
 
-		k->scope_fd = open(o->scope_path,
-				   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		k->scope_fd =
+		    open(o->scope_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (k->scope_fd < 0) {
 			r = -errno;
 			snprintf(err, errlen, "--scope cgroup:%s: %s",
@@ -252,8 +264,10 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret,
 		if (fstatfs(k->scope_fd, &st) < 0 ||
 		    st.f_type != CGROUP2_SUPER_MAGIC) {
 			r = -EINVAL;
-			snprintf(err, errlen, "--scope cgroup:%s: not a cgroup "
-				 "v2 directory", o->scope_path);
+			snprintf(err, errlen,
+				 "--scope cgroup:%s: not a cgroup "
+				 "v2 directory",
+				 o->scope_path);
 			goto fail;
 		}
 	}
@@ -267,8 +281,10 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret,
 
 	r = agentwall__load(k->skel);
 	if (r) {
-		snprintf(err, errlen, "load BPF programs: %s (the verifier "
-			 "log, if any, is above)", strerror(-r));
+		snprintf(err, errlen,
+			 "load BPF programs: %s (the verifier "
+			 "log, if any, is above)",
+			 strerror(-r));
 		goto fail;
 	}
 
@@ -276,8 +292,8 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret,
 		uint32_t zero = 0;
 
 		r = bpf_map_update_elem(
-			bpf_map__fd(k->skel->maps.aw_scope_cgroup), &zero,
-			&k->scope_fd, BPF_ANY);
+		    bpf_map__fd(k->skel->maps.aw_scope_cgroup), &zero,
+		    &k->scope_fd, BPF_ANY);
 		if (r) {
 			r = -errno;
 			snprintf(err, errlen, "scope cgroup map: %s",
@@ -297,7 +313,8 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret,
 		uint32_t zero = 0;
 
 		if (bpf_map_lookup_elem(bpf_map__fd(k->skel->maps.aw_config),
-					&zero, &cfg) == 0 && cfg.exe_start) {
+					&zero, &cfg) == 0 &&
+		    cfg.exe_start) {
 			k->have_tables = 1;
 			k->bank = cfg.exe_start >= AW_DFA_BANK_STATES;
 		}
@@ -331,7 +348,8 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret,
 	{
 		struct bpf_map *m;
 
-		bpf_object__for_each_map(m, k->skel->obj) {
+		bpf_object__for_each_map(m, k->skel->obj)
+		{
 			char p[PATH_MAX + 64];
 
 			if (bpf_map__is_internal(m))
@@ -432,15 +450,16 @@ int aw_kernel_load_sigs(struct aw_kernel *k, const struct aw_compiled *c,
 
 	if (c->n_states >= AW_DFA_BANK_STATES || c->n_rules >= AW_RULES_BANK ||
 	    c->n_trans > AW_DFA_TRANS_MAX / 2) {
-		snprintf(err, errlen, "compiled signatures too large "
+		snprintf(err, errlen,
+			 "compiled signatures too large "
 			 "(%zu states, %zu rules, %zu transitions)",
 			 c->n_states, c->n_rules, c->n_trans);
 		return -E2BIG;
 	}
 	for (size_t i = 0; i < c->n_rules; i++) {
 		struct aw_rule rule = {
-			.sig = rule_sig_numbers[i],
-			.kind = c->rules[i].kind,
+		    .sig = rule_sig_numbers[i],
+		    .kind = c->rules[i].kind,
 		};
 		uint32_t key = rbase + i;
 
@@ -449,9 +468,9 @@ int aw_kernel_load_sigs(struct aw_kernel *k, const struct aw_compiled *c,
 	}
 	for (size_t s = 0; s < c->n_states; s++) {
 		struct aw_dfa_state st = {
-			.accept = c->accept[s] ? rbase + c->accept[s] : 0,
-			.root_accept =
-				c->root_accept[s] ? rbase + c->root_accept[s] : 0,
+		    .accept = c->accept[s] ? rbase + c->accept[s] : 0,
+		    .root_accept =
+			c->root_accept[s] ? rbase + c->root_accept[s] : 0,
 		};
 		uint32_t key = sbase + s;
 
@@ -460,10 +479,10 @@ int aw_kernel_load_sigs(struct aw_kernel *k, const struct aw_compiled *c,
 	}
 	for (size_t i = 0; i < c->n_trans; i++) {
 		struct aw_dfa_key key = {
-			.state = sbase + c->trans[i].state,
-			.name_hash = c->trans[i].name_hash,
+		    .state = sbase + c->trans[i].state,
+		    .name_hash = c->trans[i].name_hash,
 		};
-		struct aw_dfa_next next = { .state = sbase + c->trans[i].next };
+		struct aw_dfa_next next = {.state = sbase + c->trans[i].next};
 
 		if (bpf_map_update_elem(fd_trans, &key, &next, BPF_ANY))
 			goto map_fail;
@@ -563,7 +582,7 @@ unsigned aw_kernel_bank(struct aw_kernel *k)
 int aw_kernel_set_inode(struct aw_kernel *k, uint64_t dev, uint64_t ino,
 			uint32_t rule_index)
 {
-	struct aw_inode_key key = { .dev = dev, .ino = ino };
+	struct aw_inode_key key = {.dev = dev, .ino = ino};
 	uint32_t val = k->bank * AW_RULES_BANK + rule_index + 1;
 
 	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.aw_inodes), &key,

@@ -66,26 +66,34 @@ static void usage(FILE *f)
 static int parse_opts(int argc, char **argv, struct aw_opts *o)
 {
 	enum {
-		OPT_SCOPE = 256, OPT_MODE, OPT_STATE, OPT_BPFFS, OPT_SIGS,
-		OPT_EXPORT, OPT_GROUP, OPT_MAXEV, OPT_MAXAGE, OPT_JSON, OPT_RING,
+		OPT_SCOPE = 256,
+		OPT_MODE,
+		OPT_STATE,
+		OPT_BPFFS,
+		OPT_SIGS,
+		OPT_EXPORT,
+		OPT_GROUP,
+		OPT_MAXEV,
+		OPT_MAXAGE,
+		OPT_JSON,
+		OPT_RING,
 		OPT_QUIET,
 	};
 	static const struct option longopts[] = {
-		{ "scope", required_argument, NULL, OPT_SCOPE },
-		{ "mode", required_argument, NULL, OPT_MODE },
-		{ "state-dir", required_argument, NULL, OPT_STATE },
-		{ "bpffs-dir", required_argument, NULL, OPT_BPFFS },
-		{ "signatures", required_argument, NULL, OPT_SIGS },
-		{ "export", required_argument, NULL, OPT_EXPORT },
-		{ "group", required_argument, NULL, OPT_GROUP },
-		{ "max-events", required_argument, NULL, OPT_MAXEV },
-		{ "max-age-days", required_argument, NULL, OPT_MAXAGE },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "ring-mib", required_argument, NULL, OPT_RING },
-		{ "quiet", no_argument, NULL, OPT_QUIET },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+	    {"scope", required_argument, NULL, OPT_SCOPE},
+	    {"mode", required_argument, NULL, OPT_MODE},
+	    {"state-dir", required_argument, NULL, OPT_STATE},
+	    {"bpffs-dir", required_argument, NULL, OPT_BPFFS},
+	    {"signatures", required_argument, NULL, OPT_SIGS},
+	    {"export", required_argument, NULL, OPT_EXPORT},
+	    {"group", required_argument, NULL, OPT_GROUP},
+	    {"max-events", required_argument, NULL, OPT_MAXEV},
+	    {"max-age-days", required_argument, NULL, OPT_MAXAGE},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"ring-mib", required_argument, NULL, OPT_RING},
+	    {"quiet", no_argument, NULL, OPT_QUIET},
+	    {"help", no_argument, NULL, 'h'},
+	    {}};
 	int c;
 	uint64_t v;
 
@@ -113,7 +121,8 @@ static int parse_opts(int argc, char **argv, struct aw_opts *o)
 				snprintf(o->scope_path, sizeof(o->scope_path),
 					 "%s", optarg + 7);
 			} else {
-				fprintf(stderr, "agentwalld: --scope %s: "
+				fprintf(stderr,
+					"agentwalld: --scope %s: "
 					"expected host or cgroup:/PATH\n",
 					optarg);
 				return -EINVAL;
@@ -125,15 +134,17 @@ static int parse_opts(int argc, char **argv, struct aw_opts *o)
 			else if (!strcmp(optarg, "enforce"))
 				o->mode = AW_MODE_ENFORCE;
 			else {
-				fprintf(stderr, "agentwalld: --mode %s: "
-					"expected audit or enforce\n", optarg);
+				fprintf(stderr,
+					"agentwalld: --mode %s: "
+					"expected audit or enforce\n",
+					optarg);
 				return -EINVAL;
 			}
 			break;
 		case OPT_STATE:
 			if (optarg[0] != '/') {
 				fprintf(stderr, "agentwalld: --state-dir must "
-					"be absolute\n");
+						"be absolute\n");
 				return -EINVAL;
 			}
 			snprintf(o->store_path, sizeof(o->store_path), "%s/%s",
@@ -144,7 +155,7 @@ static int parse_opts(int argc, char **argv, struct aw_opts *o)
 		case OPT_BPFFS:
 			if (optarg[0] != '/') {
 				fprintf(stderr, "agentwalld: --bpffs-dir must "
-					"be absolute\n");
+						"be absolute\n");
 				return -EINVAL;
 			}
 			snprintf(o->bpffs_dir, sizeof(o->bpffs_dir), "%s",
@@ -161,8 +172,10 @@ static int parse_opts(int argc, char **argv, struct aw_opts *o)
 			struct group *g = getgrnam(optarg);
 
 			if (!g) {
-				fprintf(stderr, "agentwalld: --group %s: no "
-					"such group\n", optarg);
+				fprintf(stderr,
+					"agentwalld: --group %s: no "
+					"such group\n",
+					optarg);
 				return -EINVAL;
 			}
 			o->ctl_gid = g->gr_gid;
@@ -172,9 +185,11 @@ static int parse_opts(int argc, char **argv, struct aw_opts *o)
 		case OPT_MAXEV:
 		case OPT_MAXAGE:
 			if (aw_parse_u64(optarg, &v) < 0) {
-				fprintf(stderr, "agentwalld: %s: not a number: "
-					"%s\n", c == OPT_MAXEV ? "--max-events"
-							       : "--max-age-days",
+				fprintf(stderr,
+					"agentwalld: %s: not a number: "
+					"%s\n",
+					c == OPT_MAXEV ? "--max-events"
+						       : "--max-age-days",
 					optarg);
 				return -EINVAL;
 			}
@@ -184,11 +199,13 @@ static int parse_opts(int argc, char **argv, struct aw_opts *o)
 				o->limits.max_age_s = v * 86400;
 			break;
 		case OPT_RING:
-			if (aw_parse_u64(optarg, &v) < 0 || v == 0 || v > 1024 ||
-			    (v & (v - 1))) {
-				fprintf(stderr, "agentwalld: --ring-mib %s: "
+			if (aw_parse_u64(optarg, &v) < 0 || v == 0 ||
+			    v > 1024 || (v & (v - 1))) {
+				fprintf(stderr,
+					"agentwalld: --ring-mib %s: "
 					"expected a power of two from 1 to "
-					"1024\n", optarg);
+					"1024\n",
+					optarg);
 				return -EINVAL;
 			}
 			o->ring_mib = v;
@@ -312,11 +329,10 @@ static int load_db(struct aw_daemon *d, struct aw_sigdb *db, char *err,
 	} else {
 		r = 0;
 		for (size_t i = 0; i < aw_embedded_signatures_count && !r; i++)
-			r = aw_sigdb_load_buffer(db,
-						 aw_embedded_signatures[i].name,
-						 aw_embedded_signatures[i].data,
-						 aw_embedded_signatures[i].len,
-						 &diag);
+			r = aw_sigdb_load_buffer(
+			    db, aw_embedded_signatures[i].name,
+			    aw_embedded_signatures[i].data,
+			    aw_embedded_signatures[i].len, &diag);
 		if (!r && access(AW_DEFAULT_EXTRA_SIGS, F_OK) == 0)
 			r = aw_sigdb_load_dir(db, AW_DEFAULT_EXTRA_SIGS, &diag);
 	}
@@ -333,11 +349,19 @@ static int load_db(struct aw_daemon *d, struct aw_sigdb *db, char *err,
  * a known script as an exact script path of that signature.
  */
 static const char *const bin_globs[] = {
-	"/usr/local/bin", "/usr/bin", "/bin", "/opt/homebrew/bin",
-	"/root/.local/bin", "/root/.npm-global/bin", "/root/.bun/bin",
-	"/home/*/.local/bin", "/home/*/.npm-global/bin", "/home/*/.bun/bin",
-	"/root/.nvm/versions/node/*/bin", "/home/*/.nvm/versions/node/*/bin",
-	"/usr/local/lib/nodejs/*/bin",
+    "/usr/local/bin",
+    "/usr/bin",
+    "/bin",
+    "/opt/homebrew/bin",
+    "/root/.local/bin",
+    "/root/.npm-global/bin",
+    "/root/.bun/bin",
+    "/home/*/.local/bin",
+    "/home/*/.npm-global/bin",
+    "/home/*/.bun/bin",
+    "/root/.nvm/versions/node/*/bin",
+    "/home/*/.nvm/versions/node/*/bin",
+    "/usr/local/lib/nodejs/*/bin",
 };
 
 static int add_match(struct aw_signature *s, const char *path)
@@ -353,8 +377,8 @@ static int add_match(struct aw_signature *s, const char *path)
 	if (!m)
 		return -ENOMEM;
 	s->matches = m;
-	m[s->n_matches] = (struct aw_match){ .kind = AW_MATCH_SCRIPT,
-					     .pattern = strdup(path) };
+	m[s->n_matches] =
+	    (struct aw_match){.kind = AW_MATCH_SCRIPT, .pattern = strdup(path)};
 	if (!m[s->n_matches].pattern)
 		return -ENOMEM;
 	s->n_matches++;
@@ -384,17 +408,18 @@ static void add_installed_launchers(struct aw_sigdb *db,
 				    strpbrk(de->d_name, "*?[]\\"))
 					continue;
 				if (snprintf(link, sizeof(link), "%s/%s",
-					     gl.gl_pathv[i], de->d_name) >=
-					    (int)sizeof(link) ||
+					     gl.gl_pathv[i],
+					     de->d_name) >= (int)sizeof(link) ||
 				    !realpath(link, real))
 					continue;
-				rule = aw_compiled_match(c, c->script_start,
-							 real);
-				if (!rule || c->rules[rule - 1].sig_index >=
-						     db->n_sigs)
+				rule =
+				    aw_compiled_match(c, c->script_start, real);
+				if (!rule ||
+				    c->rules[rule - 1].sig_index >= db->n_sigs)
 					continue;
-				add_match(&db->sigs[c->rules[rule - 1].sig_index],
-					  link);
+				add_match(
+				    &db->sigs[c->rules[rule - 1].sig_index],
+				    link);
 			}
 			closedir(dir);
 		}
@@ -441,7 +466,8 @@ static void rebind_learned(struct aw_daemon *d, unsigned bank)
 
 		/* A signature that no longer classifies by path takes its
 		 * learned identities with it. */
-		if (r < 0 || aw_kernel_set_inode(d->kernel, l->dev, l->ino, r)) {
+		if (r < 0 ||
+		    aw_kernel_set_inode(d->kernel, l->dev, l->ino, r)) {
 			free(l->path);
 			continue;
 		}
@@ -478,8 +504,10 @@ int aw_daemon_learn_inode(struct aw_daemon *d, uint64_t dev, uint64_t ino,
 	if (err)
 		return err;
 	nl[d->n_learned] = (struct aw_learned){
-		.dev = dev, .ino = ino, .sig = d->rule_sig[bank][idx],
-		.path = path ? strdup(path) : NULL,
+	    .dev = dev,
+	    .ino = ino,
+	    .sig = d->rule_sig[bank][idx],
+	    .path = path ? strdup(path) : NULL,
 	};
 	d->n_learned++;
 	return 1;
@@ -570,10 +598,10 @@ out:
 static int timer_arm(int fd, unsigned ms)
 {
 	struct itimerspec its = {
-		.it_interval = { .tv_sec = ms / 1000,
-				 .tv_nsec = (ms % 1000) * 1000000L },
-		.it_value = { .tv_sec = ms / 1000,
-			      .tv_nsec = (ms % 1000) * 1000000L },
+	    .it_interval = {.tv_sec = ms / 1000,
+			    .tv_nsec = (ms % 1000) * 1000000L},
+	    .it_value = {.tv_sec = ms / 1000,
+			 .tv_nsec = (ms % 1000) * 1000000L},
 	};
 
 	return timerfd_settime(fd, 0, &its, NULL);
@@ -581,7 +609,7 @@ static int timer_arm(int fd, unsigned ms)
 
 int main(int argc, char **argv)
 {
-	struct aw_daemon d = { .export_fd = -1 };
+	struct aw_daemon d = {.export_fd = -1};
 	struct aw_control *ctl = NULL;
 	char err[1024] = "";
 	int epfd = -1, sfd = -1, tfd = -1, r, ret = 1;
@@ -592,7 +620,7 @@ int main(int argc, char **argv)
 		return 2;
 	if (geteuid() != 0) {
 		fprintf(stderr, "agentwalld: must run as root (loads BPF "
-			"programs)\n");
+				"programs)\n");
 		return 1;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -621,8 +649,8 @@ int main(int argc, char **argv)
 	r = aw_store_open(d.opts.store_path, &d.opts.limits, &d.store, err,
 			  sizeof(err));
 	if (r < 0) {
-		fprintf(stderr, "agentwalld: store %s: %s\n",
-			d.opts.store_path, err);
+		fprintf(stderr, "agentwalld: store %s: %s\n", d.opts.store_path,
+			err);
 		goto out;
 	}
 	if (d.opts.ctl_gid != (gid_t)-1) {
@@ -636,18 +664,20 @@ int main(int argc, char **argv)
 		if (chown(dir, 0, d.opts.ctl_gid) < 0 || chmod(dir, 0750) < 0 ||
 		    chown(d.opts.store_path, 0, d.opts.ctl_gid) < 0 ||
 		    chmod(d.opts.store_path, 0640) < 0)
-			fprintf(stderr, "agentwalld: giving group %s read access "
-				"to %s: %s\n", d.opts.group, d.opts.store_path,
+			fprintf(stderr,
+				"agentwalld: giving group %s read access "
+				"to %s: %s\n",
+				d.opts.group, d.opts.store_path,
 				strerror(errno));
 	}
 	/* Retention applies at start too: a daemon restarted with a lower
 	 * limit must not wait a full interval to honour it. */
 	aw_store_prune(d.store, aw_now_realtime_ns());
 	if (d.opts.export_path[0]) {
-		d.export_fd = open(d.opts.export_path,
-				   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
-					   O_NOFOLLOW,
-				   0600);
+		d.export_fd =
+		    open(d.opts.export_path,
+			 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+			 0600);
 		if (d.export_fd < 0) {
 			fprintf(stderr, "agentwalld: --export %s: %s\n",
 				d.opts.export_path, strerror(errno));
@@ -681,7 +711,8 @@ int main(int argc, char **argv)
 		/* A previous daemon died with its pins in place: the kernel
 		 * went on tracking its sessions; pick them up. */
 		aw_events_adopt(&d);
-		fprintf(stderr, "agentwalld: adopted the pins in %s: sessions "
+		fprintf(stderr,
+			"agentwalld: adopted the pins in %s: sessions "
 			"tracked while no daemon ran are kept\n",
 			d.opts.bpffs_dir);
 	}
@@ -699,9 +730,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	{
-		struct epoll_event ev = { .events = EPOLLIN };
-		int fds[4] = { aw_kernel_ring_fd(d.kernel), sfd, tfd,
-			       aw_control_fd(ctl) };
+		struct epoll_event ev = {.events = EPOLLIN};
+		int fds[4] = {aw_kernel_ring_fd(d.kernel), sfd, tfd,
+			      aw_control_fd(ctl)};
 
 		for (size_t i = 0; i < 4; i++) {
 			ev.data.fd = fds[i];
@@ -724,9 +755,9 @@ int main(int argc, char **argv)
 		d.opts.bpffs_dir);
 	if (d.opts.mode == AW_MODE_ENFORCE)
 		aw_events_emit_simple(
-			&d, "notice", 0, NULL, "backend/portable",
-			"\"detail\":\"enforce mode: this build discovers and "
-			"records only; no action is denied yet\"");
+		    &d, "notice", 0, NULL, "backend/portable",
+		    "\"detail\":\"enforce mode: this build discovers and "
+		    "records only; no action is denied yet\"");
 	/* Loading parsed the kernel's BTF (tens of MiB, freed): give the
 	 * pages back so the idle daemon stays small. */
 	malloc_trim(0);
@@ -756,8 +787,8 @@ int main(int argc, char **argv)
 				       sizeof(si)) {
 					if (si.ssi_signo == SIGHUP) {
 						if (aw_daemon_reload_signatures(
-							    &d, err,
-							    sizeof(err)) < 0)
+							&d, err, sizeof(err)) <
+						    0)
 							fprintf(stderr,
 								"agentwalld: "
 								"reload refused"
@@ -785,8 +816,7 @@ int main(int argc, char **argv)
 					aw_store_prune(d.store,
 						       aw_now_realtime_ns());
 			} else {
-				aw_control_handle(ctl, epfd, fd,
-						  evs[i].events);
+				aw_control_handle(ctl, epfd, fd, evs[i].events);
 			}
 		}
 		if (stop)

@@ -52,8 +52,8 @@ static int lsm_listed(void)
 static int lsm_loads(int *ret_errno)
 {
 	struct bpf_insn prog[] = {
-		{ .code = 0xb7, .dst_reg = 0, .imm = 0 }, /* r0 = 0 */
-		{ .code = 0x95 },                         /* exit */
+	    {.code = 0xb7, .dst_reg = 0, .imm = 0}, /* r0 = 0 */
+	    {.code = 0x95},			    /* exit */
 	};
 	struct btf *vmlinux = btf__load_vmlinux_btf();
 	LIBBPF_OPTS(bpf_prog_load_opts, opts);
@@ -63,8 +63,8 @@ static int lsm_loads(int *ret_errno)
 		*ret_errno = errno;
 		return 0;
 	}
-	id = btf__find_by_name_kind(vmlinux, "bpf_lsm_file_open",
-				    BTF_KIND_FUNC);
+	id =
+	    btf__find_by_name_kind(vmlinux, "bpf_lsm_file_open", BTF_KIND_FUNC);
 	btf__free(vmlinux);
 	if (id < 0) {
 		*ret_errno = ENOENT;
@@ -72,8 +72,8 @@ static int lsm_loads(int *ret_errno)
 	}
 	opts.expected_attach_type = BPF_LSM_MAC;
 	opts.attach_btf_id = id;
-	fd = bpf_prog_load(BPF_PROG_TYPE_LSM, "aw_probe", "GPL", prog, 2,
-			   &opts);
+	fd =
+	    bpf_prog_load(BPF_PROG_TYPE_LSM, "aw_probe", "GPL", prog, 2, &opts);
 	if (fd < 0) {
 		*ret_errno = errno;
 		return 0;
@@ -124,7 +124,7 @@ void aw_probe_run(struct aw_probe *p)
 		      sizeof(buf)) == 0)
 		p->seccomp_user_notif = strstr(buf, "user_notif") != NULL;
 	p->task_storage =
-		libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1;
+	    libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1;
 	p->ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
 	p->tp_btf = p->btf; /* confirmed for real when the programs attach */
 	cgroup2_mount(p->cgroup2_path, sizeof(p->cgroup2_path));
@@ -139,14 +139,16 @@ void aw_probe_json(const struct aw_probe *p, struct aw_buf *b)
 	aw_buf_puts(b, "{");
 	aw_json_key(b, "release");
 	aw_json_cstr(b, p->kernel);
-	aw_buf_printf(b, ",\"btf\":%s,\"bpf_lsm_listed\":%s,"
+	aw_buf_printf(b,
+		      ",\"btf\":%s,\"bpf_lsm_listed\":%s,"
 		      "\"bpf_lsm_loads\":%s,",
 		      p->btf ? "true" : "false",
 		      p->bpf_lsm_listed ? "true" : "false",
 		      p->bpf_lsm_loads ? "true" : "false");
 	aw_json_key(b, "bpf_lsm_error");
 	aw_json_cstr(b, p->bpf_lsm_loads ? NULL : strerror(p->bpf_lsm_errno));
-	aw_buf_printf(b, ",\"landlock_abi\":%d,\"seccomp_user_notif\":%s,"
+	aw_buf_printf(b,
+		      ",\"landlock_abi\":%d,\"seccomp_user_notif\":%s,"
 		      "\"task_storage\":%s,\"ringbuf\":%s,",
 		      p->landlock_abi > 0 ? p->landlock_abi : 0,
 		      p->seccomp_user_notif ? "true" : "false",

@@ -19,7 +19,7 @@
 
 #define PROCS_BUCKETS 65536u
 #define SESS_BUCKETS 512u
-#define PROCS_MAX 65536u    /* cache bound: dead entries trimmed first */
+#define PROCS_MAX 65536u /* cache bound: dead entries trimmed first */
 #define SESS_ENDED_KEEP 1024u
 #define LINEAGE_MAX 64u
 
@@ -215,7 +215,7 @@ size_t aw_procs_lineage(struct aw_procs *p, struct aw_procinfo *pi,
 		if (!pi->spawner)
 			break;
 		struct aw_procinfo *up =
-			aw_procs_get(p, pi->spawner, pi->spawner_start);
+		    aw_procs_get(p, pi->spawner, pi->spawner_start);
 		if (!up || up->session != pi->session)
 			break;
 		pi = up;
@@ -257,7 +257,8 @@ void aw_procs_trim(struct aw_procs *p, uint64_t now_ns)
 			while (*pp) {
 				struct proc_node *n = *pp;
 
-				if (!n->pi.live && n->pi.last_seen_ns < cutoff) {
+				if (!n->pi.live &&
+				    n->pi.last_seen_ns < cutoff) {
 					*pp = n->next;
 					proc_free(n);
 					p->n_procs--;

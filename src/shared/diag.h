@@ -10,7 +10,7 @@
 
 struct aw_diag {
 	char file[256];
-	unsigned line;   /* 1-based, 0 when not about a place in a file */
+	unsigned line;	 /* 1-based, 0 when not about a place in a file */
 	unsigned column; /* 1-based */
 	char message[256];
 };
@@ -18,7 +18,7 @@ struct aw_diag {
 /* Record the first problem only (later ones are usually consequences). */
 void aw_diag_set(struct aw_diag *d, const char *file, unsigned line,
 		 unsigned column, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 
 /* "file:line:column: message" (or "file: message" without a place). */
 int aw_diag_format(const struct aw_diag *d, char *buf, size_t len);

@@ -165,8 +165,7 @@ static int cp_is_display_control(unsigned cp)
 {
 	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x200e ||
 	       cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
-	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 ||
-	       cp == 0x2029;
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029;
 }
 
 static const char hexdig[] = "0123456789abcdef";
@@ -260,7 +259,7 @@ void aw_json_key(struct aw_buf *b, const char *key)
 
 static void add_hex_bytes(struct aw_buf *b, const unsigned char *s, size_t n)
 {
-	char esc[4] = { '\\', 'x', 0, 0 };
+	char esc[4] = {'\\', 'x', 0, 0};
 
 	for (size_t k = 0; k < n; k++) {
 		esc[2] = hexdig[s[k] >> 4];

@@ -41,7 +41,7 @@ static inline void aw_buf_puts(struct aw_buf *b, const char *s)
 	aw_buf_add(b, s, __builtin_strlen(s));
 }
 void aw_buf_printf(struct aw_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Append a quoted, escaped JSON string of n bytes. */
 void aw_json_str(struct aw_buf *b, const char *s, size_t n);

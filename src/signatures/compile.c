@@ -44,7 +44,7 @@
 #include "signatures/signatures.h"
 
 #define CC_TRANS_MAX (AW_DFA_TRANS_MAX / 2) /* one bank */
-#define CC_STATES_MAX AW_DFA_BANK_STATES  /* one bank, state 0 included */
+#define CC_STATES_MAX AW_DFA_BANK_STATES    /* one bank, state 0 included */
 /* Bound on NFA-state ids held in all DFA state sets, so a hostile
  * database cannot make the compiler eat memory before a limit trips. */
 #define CC_POOL_MAX (16u * 1024 * 1024)
@@ -59,8 +59,8 @@ struct cc_literal {
 struct cc_nfa {
 	/* per NFA state */
 	uint32_t *label; /* 0 = '*', else literal id; CC_NONE if final */
-	uint32_t *rule;  /* rule of the chain */
-	bool *anchored;  /* final state of an absolute pattern */
+	uint32_t *rule;	 /* rule of the chain */
+	bool *anchored;	 /* final state of an absolute pattern */
 	size_t n;
 	size_t cap;
 };
@@ -123,7 +123,7 @@ static uint64_t cc_fnv(const void *data, size_t len)
 
 static void cc_diag(struct aw_diag *diag, const char *file, unsigned line,
 		    unsigned column, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 
 static void cc_diag(struct aw_diag *diag, const char *file, unsigned line,
 		    unsigned column, const char *fmt, ...)
@@ -170,7 +170,8 @@ static int cc_literal(struct cc *c, const char *name, size_t len,
 	int r;
 
 	if (2 * c->n_lits >= c->lit_index_cap) {
-		r = cc_lit_rehash(c, c->lit_index_cap ? 2 * c->lit_index_cap : 64);
+		r = cc_lit_rehash(c,
+				  c->lit_index_cap ? 2 * c->lit_index_cap : 64);
 		if (r < 0)
 			return r;
 	}
@@ -189,9 +190,9 @@ static int cc_literal(struct cc *c, const char *name, size_t len,
 	if (r < 0)
 		return r;
 	c->lits[c->n_lits] = (struct cc_literal){
-		.name = name,
-		.len = len,
-		.hash = aw_name_hash(name, len),
+	    .name = name,
+	    .len = len,
+	    .hash = aw_name_hash(name, len),
 	};
 	c->lit_index[j] = c->n_lits;
 	*ret_id = c->n_lits++;
@@ -224,19 +225,19 @@ static int cc_check_hashes(struct cc *c)
 	for (i = 0; i < n; i++) {
 		if (v[i]->hash == AW_DFA_OTHER) {
 			cc_diag(c->diag, "", 0, 0,
-				    "name '%.*s' hashes to the OTHER key",
-				    (int)(v[i]->len > 64 ? 64 : v[i]->len),
-				    v[i]->name);
+				"name '%.*s' hashes to the OTHER key",
+				(int)(v[i]->len > 64 ? 64 : v[i]->len),
+				v[i]->name);
 			free(v);
 			return -EINVAL;
 		}
 		if (i && v[i]->hash == v[i - 1]->hash) {
 			cc_diag(c->diag, "", 0, 0,
-				    "names '%.*s' and '%.*s' have the same hash",
-				    (int)(v[i - 1]->len > 64 ? 64 : v[i - 1]->len),
-				    v[i - 1]->name,
-				    (int)(v[i]->len > 64 ? 64 : v[i]->len),
-				    v[i]->name);
+				"names '%.*s' and '%.*s' have the same hash",
+				(int)(v[i - 1]->len > 64 ? 64 : v[i - 1]->len),
+				v[i - 1]->name,
+				(int)(v[i]->len > 64 ? 64 : v[i]->len),
+				v[i]->name);
 			free(v);
 			return -EINVAL;
 		}
@@ -291,7 +292,7 @@ static int cc_nfa_pattern(struct cc *c, const char *pattern, uint32_t rule,
 	/* The db may have been built by hand: check again. */
 	if (aw_sig_pattern_check(pattern, why, sizeof(why)) < 0) {
 		cc_diag(c->diag, file ? file : "", line, column,
-			    "bad pattern: %s", why);
+			"bad pattern: %s", why);
 		return -EINVAL;
 	}
 	anchored = pattern[0] == '/';
@@ -356,8 +357,9 @@ static int cc_set_rehash(struct cc *c, size_t cap)
 static int cc_too_big(struct cc *c, const char *what, size_t limit)
 {
 	cc_diag(c->diag, "", 0, 0,
-		    "signature database too large: more than %zu DFA %s (ABI limit per bank)",
-		    limit, what);
+		"signature database too large: more than %zu DFA %s (ABI limit "
+		"per bank)",
+		limit, what);
 	return -E2BIG;
 }
 
@@ -369,7 +371,8 @@ static int cc_state(struct cc *c, const uint32_t *set, size_t len,
 	int r;
 
 	if (2 * c->n_states >= c->set_index_cap) {
-		r = cc_set_rehash(c, c->set_index_cap ? 2 * c->set_index_cap : 256);
+		r = cc_set_rehash(c, c->set_index_cap ? 2 * c->set_index_cap
+						      : 256);
 		if (r < 0)
 			return r;
 	}
@@ -399,7 +402,7 @@ static int cc_state(struct cc *c, const uint32_t *set, size_t len,
 	/* set must not point into the pool, which may just have moved:
 	 * callers pass scratch buffers. */
 	memcpy(c->pool + c->n_pool, set, len * sizeof(*set));
-	c->states[c->n_states] = (struct cc_dfa_state){ c->n_pool, len };
+	c->states[c->n_states] = (struct cc_dfa_state){c->n_pool, len};
 	c->n_pool += len;
 	c->set_index[j] = c->n_states;
 	*ret_state = c->n_states++;
@@ -518,7 +521,7 @@ static int cc_build(struct cc *c, const uint32_t *exe_set, size_t n_exe,
 				star[n_star++] = q + 1;
 			else
 				pairs[n_pairs++] =
-					(struct cc_pair){ label, q + 1 };
+				    (struct cc_pair){label, q + 1};
 		}
 		/* set is sorted, so star[] is too */
 		if (n_star) {
@@ -545,9 +548,8 @@ static int cc_build(struct cc *c, const uint32_t *exe_set, size_t n_exe,
 			/* Same target as OTHER: the kernel's fallback does
 			 * it, spare the table entry. */
 			if (next != star_state) {
-				r = cc_add_trans(c, s,
-						 c->lits[pairs[i].label].hash,
-						 next);
+				r = cc_add_trans(
+				    c, s, c->lits[pairs[i].label].hash, next);
 				if (r < 0)
 					goto out;
 			}
@@ -592,8 +594,8 @@ void aw_compiled_free(struct aw_compiled *c)
 int aw_sigdb_compile(const struct aw_sigdb *db, struct aw_compiled *ret,
 		     struct aw_diag *diag)
 {
-	struct cc c = { .db = db, .diag = diag };
-	struct aw_compiled out = { 0 };
+	struct cc c = {.db = db, .diag = diag};
+	struct aw_compiled out = {0};
 	uint32_t *exe_set = NULL, *script_set = NULL;
 	size_t n_exe = 0, n_script = 0, n_rules = 0, i, j;
 	int r;
@@ -605,8 +607,9 @@ int aw_sigdb_compile(const struct aw_sigdb *db, struct aw_compiled *ret,
 		n_rules += db->sigs[i].n_matches;
 	if (n_rules > AW_RULES_BANK) {
 		cc_diag(diag, "", 0, 0,
-			    "signature database too large: %zu rules, the ABI allows %u per bank",
-			    n_rules, AW_RULES_BANK);
+			"signature database too large: %zu rules, the ABI "
+			"allows %u per bank",
+			n_rules, AW_RULES_BANK);
 		return -E2BIG;
 	}
 	out.rules = calloc(n_rules ? n_rules : 1, sizeof(*out.rules));
@@ -637,8 +640,8 @@ int aw_sigdb_compile(const struct aw_sigdb *db, struct aw_compiled *ret,
 			if (m->kind != AW_MATCH_EXE &&
 			    m->kind != AW_MATCH_SCRIPT) {
 				cc_diag(diag, sig->file ? sig->file : "",
-					    m->line, m->column,
-					    "bad match kind %d", (int)m->kind);
+					m->line, m->column, "bad match kind %d",
+					(int)m->kind);
 				r = -EINVAL;
 				goto fail;
 			}
@@ -652,9 +655,9 @@ int aw_sigdb_compile(const struct aw_sigdb *db, struct aw_compiled *ret,
 			else
 				script_set[n_script++] = first;
 			out.rules[out.n_rules++] = (struct aw_compiled_rule){
-				.sig_index = i,
-				.kind = exe ? AW_RULE_EXE : AW_RULE_SCRIPT,
-				.pattern = m->pattern,
+			    .sig_index = i,
+			    .kind = exe ? AW_RULE_EXE : AW_RULE_SCRIPT,
+			    .pattern = m->pattern,
 			};
 		}
 	}
@@ -668,9 +671,9 @@ int aw_sigdb_compile(const struct aw_sigdb *db, struct aw_compiled *ret,
 			goto fail;
 		exe_set[n_exe++] = first;
 		out.rules[out.n_rules++] = (struct aw_compiled_rule){
-			.sig_index = UINT32_MAX,
-			.kind = AW_RULE_INTERPRETER,
-			.pattern = m->pattern,
+		    .sig_index = UINT32_MAX,
+		    .kind = AW_RULE_INTERPRETER,
+		    .pattern = m->pattern,
 		};
 	}
 	r = cc_check_hashes(&c);
@@ -739,8 +742,8 @@ fail:
 	return r;
 }
 
-static const struct aw_dfa_trans_entry *
-cc_lookup(const struct aw_compiled *c, uint32_t state, uint64_t hash)
+static const struct aw_dfa_trans_entry *cc_lookup(const struct aw_compiled *c,
+						  uint32_t state, uint64_t hash)
 {
 	size_t lo = 0, hi = c->n_trans;
 

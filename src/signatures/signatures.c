@@ -56,8 +56,8 @@
 #include "signatures/signatures.h"
 
 static const char *const sig_classes[] = {
-	"coding-agent", "desktop-assistant", "computer-use",
-	"mcp-server",   "agent-framework",   "unknown-agent",
+    "coding-agent", "desktop-assistant", "computer-use",
+    "mcp-server",   "agent-framework",	 "unknown-agent",
 };
 
 struct sig_parser {
@@ -70,7 +70,7 @@ struct sig_parser {
 
 static void sig_diag(struct aw_diag *diag, const char *file, unsigned line,
 		     unsigned column, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 
 static void sig_diag(struct aw_diag *diag, const char *file, unsigned line,
 		     unsigned column, const char *fmt, ...)
@@ -88,11 +88,11 @@ static void sig_diag(struct aw_diag *diag, const char *file, unsigned line,
 
 /* Report a problem at a node; always returns -EINVAL so callers can
  * `return sig_fail(...)`. */
-static int sig_fail(struct sig_parser *p, const yaml_node_t *n,
-		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int sig_fail(struct sig_parser *p, const yaml_node_t *n, const char *fmt,
+		    ...) __attribute__((format(printf, 3, 4)));
 
-static int sig_fail(struct sig_parser *p, const yaml_node_t *n,
-		    const char *fmt, ...)
+static int sig_fail(struct sig_parser *p, const yaml_node_t *n, const char *fmt,
+		    ...)
 {
 	char msg[256];
 	va_list ap;
@@ -160,7 +160,7 @@ static int sig_map(struct sig_parser *p, const yaml_node_t *map,
 		   const char *what, const struct sig_key *keys, size_t n_keys,
 		   yaml_node_t **values)
 {
-	yaml_node_t *key_nodes[8] = { 0 };
+	yaml_node_t *key_nodes[8] = {0};
 	yaml_node_pair_t *pair;
 	size_t i;
 
@@ -181,7 +181,8 @@ static int sig_map(struct sig_parser *p, const yaml_node_t *map,
 		if (!k || !v)
 			return sig_fail(p, map, "malformed mapping");
 		if (k->type != YAML_SCALAR_NODE)
-			return sig_fail(p, k, "keys in %s must be scalars, found %s",
+			return sig_fail(p, k,
+					"keys in %s must be scalars, found %s",
 					what, node_kind(k));
 		name = (const char *)k->data.scalar.value;
 		for (i = 0; i < n_keys; i++)
@@ -196,22 +197,24 @@ static int sig_map(struct sig_parser *p, const yaml_node_t *map,
 				off += snprintf(list + off, sizeof(list) - off,
 						"%s%s", j ? ", " : "",
 						keys[j].name);
-			return sig_fail(p, k,
-					"unknown key '%.64s' in %s (expected %s)",
-					name, what, list);
+			return sig_fail(
+			    p, k, "unknown key '%.64s' in %s (expected %s)",
+			    name, what, list);
 		}
 		if (key_nodes[i])
-			return sig_fail(p, k,
-					"duplicate key '%s' in %s (first at line %lu)",
-					keys[i].name, what,
-					(unsigned long)key_nodes[i]->start_mark.line + 1);
+			return sig_fail(
+			    p, k,
+			    "duplicate key '%s' in %s (first at line %lu)",
+			    keys[i].name, what,
+			    (unsigned long)key_nodes[i]->start_mark.line + 1);
 		key_nodes[i] = k;
 		values[i] = v;
 	}
 	for (i = 0; i < n_keys; i++)
 		if (keys[i].required && !values[i])
-			return sig_fail(p, map, "%s is missing required key '%s'",
-					what, keys[i].name);
+			return sig_fail(p, map,
+					"%s is missing required key '%s'", what,
+					keys[i].name);
 	return 0;
 }
 
@@ -240,7 +243,8 @@ int aw_sig_pattern_check(const char *pattern, char *why, size_t why_len)
 	else if (!strcmp(pattern, "**"))
 		SIG_WHY("nothing after '**'");
 	else
-		SIG_WHY("relative pattern: start with '/' (whole path) or '**/' (under any directory)");
+		SIG_WHY("relative pattern: start with '/' (whole path) or "
+			"'**/' (under any directory)");
 
 	for (;;) {
 		size_t clen;
@@ -248,13 +252,15 @@ int aw_sig_pattern_check(const char *pattern, char *why, size_t why_len)
 		end = strchr(c, '/');
 		clen = end ? (size_t)(end - c) : strlen(c);
 		if (clen == 0)
-			SIG_WHY("empty path component ('//' or a trailing '/')");
+			SIG_WHY(
+			    "empty path component ('//' or a trailing '/')");
 		if (clen > AW_SIG_COMPONENT_MAX)
 			SIG_WHY("path component of %zu bytes, the limit is %d",
 				clen, AW_SIG_COMPONENT_MAX);
 		if ((clen == 1 && c[0] == '.') ||
 		    (clen == 2 && c[0] == '.' && c[1] == '.'))
-			SIG_WHY("'.' and '..' components are not allowed (the kernel sees resolved paths)");
+			SIG_WHY("'.' and '..' components are not allowed (the "
+				"kernel sees resolved paths)");
 		if (clen == 2 && c[0] == '*' && c[1] == '*')
 			SIG_WHY("'**' is only allowed as the first component");
 		if (!(clen == 1 && c[0] == '*')) {
@@ -265,10 +271,13 @@ int aw_sig_pattern_check(const char *pattern, char *why, size_t why_len)
 
 				if (ch == '*' || ch == '?' || ch == '[' ||
 				    ch == '\\')
-					SIG_WHY("component '%.*s': only a whole '*' component is a wildcard",
-						(int)(clen > 64 ? 64 : clen), c);
+					SIG_WHY(
+					    "component '%.*s': only a whole "
+					    "'*' component is a wildcard",
+					    (int)(clen > 64 ? 64 : clen), c);
 				if (ch < 0x20 || ch == 0x7f)
-					SIG_WHY("control character 0x%02x in pattern",
+					SIG_WHY("control character 0x%02x in "
+						"pattern",
 						ch);
 			}
 			literals++;
@@ -281,8 +290,9 @@ int aw_sig_pattern_check(const char *pattern, char *why, size_t why_len)
 	/* The kernel walks at most AW_WALK_DEPTH components: a longer
 	 * pattern could never match there. */
 	if (depth > AW_WALK_DEPTH)
-		SIG_WHY("pattern has %zu components, the kernel walks at most %d",
-			depth, AW_WALK_DEPTH);
+		SIG_WHY(
+		    "pattern has %zu components, the kernel walks at most %d",
+		    depth, AW_WALK_DEPTH);
 	/* "/ *" or "**" + "/ *" would classify every program. */
 	if (!literals)
 		SIG_WHY("pattern must name at least one literal component");
@@ -424,8 +434,8 @@ static int sig_parse_matches(struct sig_parser *p, const yaml_node_t *seq,
 			     struct aw_signature *sig)
 {
 	static const struct sig_key keys[] = {
-		{ "exe", false },
-		{ "script", false },
+	    {"exe", false},
+	    {"script", false},
 	};
 	size_t i, n;
 	int r;
@@ -454,7 +464,8 @@ static int sig_parse_matches(struct sig_parser *p, const yaml_node_t *seq,
 			return r;
 		if (!v[0] == !v[1])
 			return sig_fail(p, m,
-					"a match entry names exactly one of 'exe' or 'script'");
+					"a match entry names exactly one of "
+					"'exe' or 'script'");
 		r = sig_pattern(p, v[0] ? v[0] : v[1],
 				v[0] ? AW_MATCH_EXE : AW_MATCH_SCRIPT,
 				&sig->matches[i]);
@@ -470,12 +481,12 @@ static int sig_parse_signature(struct sig_parser *p, const yaml_node_t *map,
 {
 	enum { K_ID, K_VENDOR, K_PRODUCT, K_CLASS, K_PACKAGE, K_MATCH };
 	static const struct sig_key keys[] = {
-		[K_ID] = { "id", true },
-		[K_VENDOR] = { "vendor", true },
-		[K_PRODUCT] = { "product", true },
-		[K_CLASS] = { "class", true },
-		[K_PACKAGE] = { "package", false },
-		[K_MATCH] = { "match", true },
+	    [K_ID] = {"id", true},
+	    [K_VENDOR] = {"vendor", true},
+	    [K_PRODUCT] = {"product", true},
+	    [K_CLASS] = {"class", true},
+	    [K_PACKAGE] = {"package", false},
+	    [K_MATCH] = {"match", true},
 	};
 	yaml_node_t *v[AW_ARRAY_SIZE(keys)];
 	size_t i;
@@ -494,9 +505,10 @@ static int sig_parse_signature(struct sig_parser *p, const yaml_node_t *map,
 	if (r < 0)
 		return r;
 	if (!sig_id_valid(sig->id))
-		return sig_fail(p, v[K_ID],
-				"bad id '%s': expected vendor.product in [a-z0-9._-]",
-				sig->id);
+		return sig_fail(
+		    p, v[K_ID],
+		    "bad id '%s': expected vendor.product in [a-z0-9._-]",
+		    sig->id);
 	r = sig_text(p, v[K_VENDOR], "'vendor'", AW_SIG_TEXT_MAX, &sig->vendor);
 	if (r < 0)
 		return r;
@@ -512,7 +524,9 @@ static int sig_parse_signature(struct sig_parser *p, const yaml_node_t *map,
 			break;
 	if (i == AW_ARRAY_SIZE(sig_classes))
 		return sig_fail(p, v[K_CLASS],
-				"unknown class '%.64s' (expected coding-agent, desktop-assistant, computer-use, mcp-server, agent-framework or unknown-agent)",
+				"unknown class '%.64s' (expected coding-agent, "
+				"desktop-assistant, computer-use, mcp-server, "
+				"agent-framework or unknown-agent)",
 				sig->class);
 	if (v[K_PACKAGE]) {
 		r = sig_text(p, v[K_PACKAGE], "'package'", AW_SIG_PACKAGE_MAX,
@@ -531,9 +545,9 @@ static int sig_parse_root(struct sig_parser *p, struct aw_sigdb *out)
 {
 	enum { K_VERSION, K_INTERPRETERS, K_SIGNATURES };
 	static const struct sig_key keys[] = {
-		[K_VERSION] = { "version", true },
-		[K_INTERPRETERS] = { "interpreters", false },
-		[K_SIGNATURES] = { "signatures", false },
+	    [K_VERSION] = {"version", true},
+	    [K_INTERPRETERS] = {"interpreters", false},
+	    [K_SIGNATURES] = {"signatures", false},
 	};
 	yaml_node_t *v[AW_ARRAY_SIZE(keys)];
 	yaml_node_t *root = yaml_document_get_root_node(p->doc);
@@ -542,8 +556,9 @@ static int sig_parse_root(struct sig_parser *p, struct aw_sigdb *out)
 	int r;
 
 	if (!root) {
-		sig_diag(p->diag, p->name, 1, 1,
-			 "empty document: expected a mapping with 'version: 1'");
+		sig_diag(
+		    p->diag, p->name, 1, 1,
+		    "empty document: expected a mapping with 'version: 1'");
 		return -EINVAL;
 	}
 	r = sig_map(p, root, "the top level", keys, AW_ARRAY_SIZE(keys), v);
@@ -553,28 +568,31 @@ static int sig_parse_root(struct sig_parser *p, struct aw_sigdb *out)
 	if (r < 0)
 		return r;
 	if (strcmp(version, "1"))
-		return sig_fail(p, v[K_VERSION],
-				"unsupported version '%.32s' (this build reads version 1)",
-				version);
+		return sig_fail(
+		    p, v[K_VERSION],
+		    "unsupported version '%.32s' (this build reads version 1)",
+		    version);
 
 	if (v[K_INTERPRETERS]) {
 		yaml_node_t *seq = v[K_INTERPRETERS];
 
 		if (seq->type != YAML_SEQUENCE_NODE)
-			return sig_fail(p, seq,
-					"'interpreters' must be a list, found %s",
-					node_kind(seq));
-		n = seq->data.sequence.items.top - seq->data.sequence.items.start;
+			return sig_fail(
+			    p, seq, "'interpreters' must be a list, found %s",
+			    node_kind(seq));
+		n = seq->data.sequence.items.top -
+		    seq->data.sequence.items.start;
 		if (n > AW_SIG_INTERPRETERS_MAX)
 			return sig_fail(p, seq,
 					"%zu interpreters, the limit is %d", n,
 					AW_SIG_INTERPRETERS_MAX);
-		out->interpreters = calloc(n ? n : 1, sizeof(*out->interpreters));
+		out->interpreters =
+		    calloc(n ? n : 1, sizeof(*out->interpreters));
 		if (!out->interpreters)
 			return -ENOMEM;
 		for (i = 0; i < n; i++) {
 			yaml_node_t *e =
-				sig_node(p, seq->data.sequence.items.start[i]);
+			    sig_node(p, seq->data.sequence.items.start[i]);
 
 			if (!e)
 				return sig_fail(p, seq, "malformed list");
@@ -593,16 +611,18 @@ static int sig_parse_root(struct sig_parser *p, struct aw_sigdb *out)
 			return sig_fail(p, seq,
 					"'signatures' must be a list, found %s",
 					node_kind(seq));
-		n = seq->data.sequence.items.top - seq->data.sequence.items.start;
+		n = seq->data.sequence.items.top -
+		    seq->data.sequence.items.start;
 		if (n > AW_SIG_SIGS_MAX)
-			return sig_fail(p, seq, "%zu signatures, the limit is %d",
-					n, AW_SIG_SIGS_MAX);
+			return sig_fail(p, seq,
+					"%zu signatures, the limit is %d", n,
+					AW_SIG_SIGS_MAX);
 		out->sigs = calloc(n ? n : 1, sizeof(*out->sigs));
 		if (!out->sigs)
 			return -ENOMEM;
 		for (i = 0; i < n; i++) {
 			yaml_node_t *e =
-				sig_node(p, seq->data.sequence.items.start[i]);
+			    sig_node(p, seq->data.sequence.items.start[i]);
 
 			if (!e)
 				return sig_fail(p, seq, "malformed list");
@@ -654,7 +674,8 @@ static int sig_utf8_error(struct sig_parser *p, const yaml_parser_t *parser)
 	if (!leading && (off == p->len || d[off] < 0xc0)) {
 		size_t back = off;
 
-		while (back > 0 && off - back < 4 && (d[back - 1] & 0xc0) == 0x80)
+		while (back > 0 && off - back < 4 &&
+		       (d[back - 1] & 0xc0) == 0x80)
 			back--;
 		if (back > 0 && d[back - 1] >= 0xc0)
 			off = back - 1;
@@ -662,11 +683,13 @@ static int sig_utf8_error(struct sig_parser *p, const yaml_parser_t *parser)
 	sig_place(p->data, p->len, off, &line, &column);
 	if (off < p->len && leading)
 		sig_diag(p->diag, p->name, line, column,
-			 "not valid UTF-8: byte 0x%02x cannot start a character (signature files must be UTF-8)",
+			 "not valid UTF-8: byte 0x%02x cannot start a "
+			 "character (signature files must be UTF-8)",
 			 d[off]);
 	else if (off < p->len && d[off] >= 0xc0)
 		sig_diag(p->diag, p->name, line, column,
-			 "not valid UTF-8: byte 0x%02x starts a cut-short sequence (signature files must be UTF-8)",
+			 "not valid UTF-8: byte 0x%02x starts a cut-short "
+			 "sequence (signature files must be UTF-8)",
 			 d[off]);
 	else
 		sig_diag(p->diag, p->name, line, column,
@@ -698,14 +721,15 @@ static int sig_yaml_error(struct sig_parser *p, const yaml_parser_t *parser)
 	case YAML_PARSER_ERROR:
 	case YAML_COMPOSER_ERROR:
 		if (parser->context)
-			sig_diag(p->diag, p->name,
-				 parser->problem_mark.line + 1,
-				 parser->problem_mark.column + 1,
-				 "YAML syntax error: %s (%s at line %lu, column %lu)",
-				 parser->problem ? parser->problem : "unknown",
-				 parser->context,
-				 (unsigned long)parser->context_mark.line + 1,
-				 (unsigned long)parser->context_mark.column + 1);
+			sig_diag(
+			    p->diag, p->name, parser->problem_mark.line + 1,
+			    parser->problem_mark.column + 1,
+			    "YAML syntax error: %s (%s at line %lu, column "
+			    "%lu)",
+			    parser->problem ? parser->problem : "unknown",
+			    parser->context,
+			    (unsigned long)parser->context_mark.line + 1,
+			    (unsigned long)parser->context_mark.column + 1);
 		else
 			sig_diag(p->diag, p->name,
 				 parser->problem_mark.line + 1,
@@ -727,8 +751,7 @@ static int sig_parse(const char *name, const char *data, size_t len,
 		     struct aw_sigdb *out, struct aw_diag *diag)
 {
 	struct sig_parser p = {
-		.name = name, .data = data, .len = len, .diag = diag
-	};
+	    .name = name, .data = data, .len = len, .diag = diag};
 	yaml_parser_t parser;
 	yaml_document_t doc, extra;
 	int r;
@@ -761,8 +784,9 @@ static int sig_parse(const char *name, const char *data, size_t len,
 
 			if (root) {
 				p.doc = &extra;
-				r = sig_fail(&p, root,
-					     "more than one YAML document in the file");
+				r = sig_fail(
+				    &p, root,
+				    "more than one YAML document in the file");
 			}
 			yaml_document_delete(&extra);
 		}
@@ -804,13 +828,13 @@ static void sig_add_refs(struct sig_pat_ref *refs, size_t *n,
 			const struct aw_match *m = &db->sigs[i].matches[j];
 
 			refs[*n] = (struct sig_pat_ref){
-				.pattern = m->pattern,
-				.start = m->kind,
-				.order = *n,
-				.file = db->sigs[i].file,
-				.line = m->line,
-				.column = m->column,
-				.owner = db->sigs[i].id,
+			    .pattern = m->pattern,
+			    .start = m->kind,
+			    .order = *n,
+			    .file = db->sigs[i].file,
+			    .line = m->line,
+			    .column = m->column,
+			    .owner = db->sigs[i].id,
 			};
 			(*n)++;
 		}
@@ -818,12 +842,12 @@ static void sig_add_refs(struct sig_pat_ref *refs, size_t *n,
 		const struct aw_match *m = &db->interpreters[i];
 
 		refs[*n] = (struct sig_pat_ref){
-			.pattern = m->pattern,
-			.start = AW_MATCH_EXE,
-			.order = *n,
-			.file = interp_file,
-			.line = m->line,
-			.column = m->column,
+		    .pattern = m->pattern,
+		    .start = AW_MATCH_EXE,
+		    .order = *n,
+		    .file = interp_file,
+		    .line = m->line,
+		    .column = m->column,
 		};
 		(*n)++;
 	}
@@ -843,8 +867,9 @@ static size_t sig_count_patterns(const struct aw_sigdb *db)
  * pattern twice for one start. `dbs` in load order; `names[i]` is the
  * file of dbs[i]'s interpreters (signatures carry their own).
  */
-static int sig_check(const struct aw_sigdb *const *dbs, const char *const *names,
-		     size_t n_dbs, struct aw_diag *diag)
+static int sig_check(const struct aw_sigdb *const *dbs,
+		     const char *const *names, size_t n_dbs,
+		     struct aw_diag *diag)
 {
 	const struct aw_signature *all[AW_SIG_SIGS_MAX];
 	struct sig_pat_ref *refs, *dup = NULL;
@@ -855,18 +880,19 @@ static int sig_check(const struct aw_sigdb *const *dbs, const char *const *names
 			const struct aw_signature *s = &dbs[k]->sigs[i];
 
 			if (n_sigs == AW_SIG_SIGS_MAX) {
-				sig_diag(diag, s->file, s->line, s->column,
-					 "more than %d signatures in the database",
-					 AW_SIG_SIGS_MAX);
+				sig_diag(
+				    diag, s->file, s->line, s->column,
+				    "more than %d signatures in the database",
+				    AW_SIG_SIGS_MAX);
 				return -E2BIG;
 			}
 			for (j = 0; j < n_sigs; j++)
 				if (!strcmp(all[j]->id, s->id)) {
-					sig_diag(diag, s->file, s->line,
-						 s->column,
-						 "duplicate id '%s' (first defined at %.96s:%u)",
-						 s->id, all[j]->file,
-						 all[j]->line);
+					sig_diag(
+					    diag, s->file, s->line, s->column,
+					    "duplicate id '%s' (first defined "
+					    "at %.96s:%u)",
+					    s->id, all[j]->file, all[j]->line);
 					return -EINVAL;
 				}
 			all[n_sigs++] = s;
@@ -902,11 +928,11 @@ static int sig_check(const struct aw_sigdb *const *dbs, const char *const *names
 		while (first > refs && first[-1].start == dup->start &&
 		       !strcmp(first[-1].pattern, dup->pattern))
 			first--;
-		sig_diag(diag, dup->file, dup->line, dup->column,
-			 "pattern '%.64s' already used by %s%s at %.64s:%u",
-			 dup->pattern, first->owner ? "signature " : "interpreters",
-			 first->owner ? first->owner : "", first->file,
-			 first->line);
+		sig_diag(
+		    diag, dup->file, dup->line, dup->column,
+		    "pattern '%.64s' already used by %s%s at %.64s:%u",
+		    dup->pattern, first->owner ? "signature " : "interpreters",
+		    first->owner ? first->owner : "", first->file, first->line);
 		free(refs);
 		return -EINVAL;
 	}
@@ -965,8 +991,8 @@ static int sig_append(struct aw_sigdb *dst, struct aw_sigdb *src)
 static int sig_merge(struct aw_sigdb *db, struct aw_sigdb *new,
 		     const char *name, struct aw_diag *diag)
 {
-	const struct aw_sigdb *dbs[2] = { db, new };
-	const char *names[2] = { "(loaded before)", name };
+	const struct aw_sigdb *dbs[2] = {db, new};
+	const char *names[2] = {"(loaded before)", name};
 	int r;
 
 	r = sig_check(dbs, names, 2, diag);
@@ -978,7 +1004,7 @@ static int sig_merge(struct aw_sigdb *db, struct aw_sigdb *new,
 int aw_sigdb_load_buffer(struct aw_sigdb *db, const char *name,
 			 const char *data, size_t len, struct aw_diag *diag)
 {
-	struct aw_sigdb tmp = { 0 };
+	struct aw_sigdb tmp = {0};
 	int r;
 
 	if (!db || (!data && len))
@@ -1084,7 +1110,7 @@ static bool sig_is_yaml_name(const char *name)
 int aw_sigdb_load_dir(struct aw_sigdb *db, const char *dir,
 		      struct aw_diag *diag)
 {
-	struct aw_sigdb all = { 0 };
+	struct aw_sigdb all = {0};
 	char *names[AW_SIG_DIR_FILES_MAX];
 	size_t i, n = 0;
 	struct dirent *de;
@@ -1134,9 +1160,9 @@ int aw_sigdb_load_dir(struct aw_sigdb *db, const char *dir,
 	for (i = 0; i < n; i++) {
 		_cleanup_free_ char *path = NULL;
 		_cleanup_free_ char *data = NULL;
-		struct aw_sigdb one = { 0 };
-		const struct aw_sigdb *dbs[3] = { db, &all, &one };
-		const char *dbnames[3] = { "(loaded before)", dir, NULL };
+		struct aw_sigdb one = {0};
+		const struct aw_sigdb *dbs[3] = {db, &all, &one};
+		const char *dbnames[3] = {"(loaded before)", dir, NULL};
 		size_t len;
 
 		if (asprintf(&path, "%s/%s", dir, names[i]) < 0) {

@@ -21,14 +21,14 @@
  * whoever wrote the file). */
 #define AW_SIG_FILE_MAX (1024 * 1024) /* bytes per file */
 #define AW_SIG_DIR_FILES_MAX 256      /* *.yaml files per directory */
-#define AW_SIG_SIGS_MAX 1024          /* signatures in a database */
-#define AW_SIG_MATCHES_MAX 64         /* match entries per signature */
+#define AW_SIG_SIGS_MAX 1024	      /* signatures in a database */
+#define AW_SIG_MATCHES_MAX 64	      /* match entries per signature */
 #define AW_SIG_INTERPRETERS_MAX 64    /* interpreter patterns in a database */
-#define AW_SIG_PATTERN_MAX 4096       /* bytes per pattern */
+#define AW_SIG_PATTERN_MAX 4096	      /* bytes per pattern */
 #define AW_SIG_COMPONENT_MAX 255      /* bytes per pattern component */
-#define AW_SIG_ID_MAX 64              /* bytes per signature id */
-#define AW_SIG_TEXT_MAX 128           /* bytes per vendor / product name */
-#define AW_SIG_PACKAGE_MAX 214        /* npm's own limit on package names */
+#define AW_SIG_ID_MAX 64	      /* bytes per signature id */
+#define AW_SIG_TEXT_MAX 128	      /* bytes per vendor / product name */
+#define AW_SIG_PACKAGE_MAX 214	      /* npm's own limit on package names */
 
 enum aw_match_kind {
 	AW_MATCH_EXE = 1,    /* pattern on the executable's real path */
@@ -56,7 +56,7 @@ struct aw_signature {
 	char *package; /* npm package name for version lookup, may be NULL */
 	struct aw_match *matches;
 	size_t n_matches;
-	char *file; /* file it came from */
+	char *file;	       /* file it came from */
 	unsigned line, column; /* where its mapping starts */
 };
 
@@ -101,7 +101,7 @@ struct aw_dfa_trans_entry {
 struct aw_compiled_rule {
 	uint32_t sig_index; /* index into db->sigs, or UINT32_MAX for an
 			       interpreter rule */
-	uint16_t kind;      /* enum aw_rule_kind from the ABI */
+	uint16_t kind;	    /* enum aw_rule_kind from the ABI */
 	const char *pattern;
 };
 

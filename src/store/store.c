@@ -84,7 +84,7 @@ struct aw_store {
 	int readonly;
 	struct aw_store_limits limits;
 	struct store_ckpt *ckpt; /* NULL: SQLite checkpoints inline */
-	unsigned pending;        /* rows in the open transaction */
+	unsigned pending;	 /* rows in the open transaction */
 	sqlite3_stmt *ins_event;
 	sqlite3_stmt *upsert_session;
 	sqlite3_stmt *end_session;
@@ -94,46 +94,46 @@ struct aw_store {
 };
 
 static const char schema_sql[] =
-	"CREATE TABLE events ("
-	" id INTEGER PRIMARY KEY,"
-	" time_ns INTEGER NOT NULL,"
-	" session INTEGER NOT NULL,"
-	" agent_id TEXT,"
-	" action TEXT NOT NULL,"
-	" pid INTEGER NOT NULL,"
-	" ppid INTEGER NOT NULL,"
-	" uid INTEGER NOT NULL,"
-	" exe TEXT,"
-	" target TEXT,"
-	" decision TEXT,"
-	" rule TEXT,"
-	" text TEXT,"
-	" json TEXT);"
-	/* Only what the queries use: every index is paid for on each insert
-	 * of a stream that must sustain >= 200k events/s. The session index
-	 * also serves the agent filter's session join; the time index serves
-	 * --since/--until and age-based pruning. */
-	"CREATE INDEX events_session ON events(session);"
-	"CREATE INDEX events_time ON events(time_ns);"
-	"CREATE TABLE sessions ("
-	" session INTEGER PRIMARY KEY,"
-	" agent_id TEXT,"
-	" vendor TEXT,"
-	" product TEXT,"
-	" class TEXT,"
-	" version TEXT,"
-	" root_pid INTEGER NOT NULL,"
-	" root_start_time INTEGER NOT NULL,"
-	" uid INTEGER NOT NULL,"
-	" exe TEXT,"
-	" argv TEXT,"
-	" matched TEXT,"
-	" started_ns INTEGER NOT NULL,"
-	" ended_ns INTEGER NOT NULL DEFAULT 0);"
-	"CREATE TABLE drops ("
-	" time_ns INTEGER NOT NULL,"
-	" kernel_drops INTEGER NOT NULL,"
-	" user_drops INTEGER NOT NULL);";
+    "CREATE TABLE events ("
+    " id INTEGER PRIMARY KEY,"
+    " time_ns INTEGER NOT NULL,"
+    " session INTEGER NOT NULL,"
+    " agent_id TEXT,"
+    " action TEXT NOT NULL,"
+    " pid INTEGER NOT NULL,"
+    " ppid INTEGER NOT NULL,"
+    " uid INTEGER NOT NULL,"
+    " exe TEXT,"
+    " target TEXT,"
+    " decision TEXT,"
+    " rule TEXT,"
+    " text TEXT,"
+    " json TEXT);"
+    /* Only what the queries use: every index is paid for on each insert
+     * of a stream that must sustain >= 200k events/s. The session index
+     * also serves the agent filter's session join; the time index serves
+     * --since/--until and age-based pruning. */
+    "CREATE INDEX events_session ON events(session);"
+    "CREATE INDEX events_time ON events(time_ns);"
+    "CREATE TABLE sessions ("
+    " session INTEGER PRIMARY KEY,"
+    " agent_id TEXT,"
+    " vendor TEXT,"
+    " product TEXT,"
+    " class TEXT,"
+    " version TEXT,"
+    " root_pid INTEGER NOT NULL,"
+    " root_start_time INTEGER NOT NULL,"
+    " uid INTEGER NOT NULL,"
+    " exe TEXT,"
+    " argv TEXT,"
+    " matched TEXT,"
+    " started_ns INTEGER NOT NULL,"
+    " ended_ns INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE drops ("
+    " time_ns INTEGER NOT NULL,"
+    " kernel_drops INTEGER NOT NULL,"
+    " user_drops INTEGER NOT NULL);";
 
 /* sqlite result code to -errno. Most have no better name than EIO; the
  * few below tell the operator what to do about them. */
@@ -162,7 +162,7 @@ static int sql_errno(int rc)
 }
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -231,8 +231,7 @@ static int read_version(sqlite3 *db, int64_t *ret)
 	return rc;
 }
 
-static int check_version(int64_t v, const char *path, char *err,
-			 size_t errlen)
+static int check_version(int64_t v, const char *path, char *err, size_t errlen)
 {
 	if (v > STORE_SCHEMA_VERSION) {
 		/* A newer agentwall wrote this file: guessing at its layout
@@ -246,8 +245,7 @@ static int check_version(int64_t v, const char *path, char *err,
 	}
 	if (v < 1) {
 		set_err(err, errlen,
-			"%s: not an agentwall store (no schema version)",
-			path);
+			"%s: not an agentwall store (no schema version)", path);
 		return -EINVAL;
 	}
 	return 0;
@@ -414,9 +412,8 @@ static void *ckpt_main(void *arg)
 		pthread_mutex_unlock(&c->lock);
 		/* PASSIVE: never waits for the writer or readers; whatever
 		 * it cannot copy now is copied next time. */
-		sqlite3_wal_checkpoint_v2(c->db, NULL,
-					  SQLITE_CHECKPOINT_PASSIVE, NULL,
-					  NULL);
+		sqlite3_wal_checkpoint_v2(
+		    c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		pthread_mutex_lock(&c->lock);
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -523,7 +520,7 @@ int aw_store_open(const char *path, const struct aw_store_limits *limits,
 		s->limits = *limits;
 	rc = sqlite3_open_v2(path, &s->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				     SQLITE_OPEN_NOMUTEX,
+				 SQLITE_OPEN_NOMUTEX,
 			     NULL);
 	if (rc != SQLITE_OK) {
 		r = store_fail(s, rc, err, errlen, path);
@@ -630,10 +627,9 @@ static int open_ro_db(const char *path, int immutable, sqlite3 **ret)
 
 	if (!uri)
 		return SQLITE_NOMEM;
-	rc = sqlite3_open_v2(uri, &db,
-			     SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
-				     SQLITE_OPEN_NOMUTEX,
-			     NULL);
+	rc = sqlite3_open_v2(
+	    uri, &db,
+	    SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
 	free(uri);
 	if (rc != SQLITE_OK) {
 		*ret = db; /* for the message; the caller closes it */
@@ -671,8 +667,10 @@ int aw_store_open_ro(const char *path, struct aw_store **ret, char *err,
 	}
 	if (access(path, R_OK) < 0) {
 		r = -errno;
-		set_err(err, errlen, "%s: %s (the store is readable by root "
-			"only?)", path, strerror(-r));
+		set_err(err, errlen,
+			"%s: %s (the store is readable by root "
+			"only?)",
+			path, strerror(-r));
 		return r;
 	}
 	s = calloc(1, sizeof(*s));
@@ -687,7 +685,7 @@ int aw_store_open_ro(const char *path, struct aw_store **ret, char *err,
 	if (((rc & 0xff) == SQLITE_CANTOPEN ||
 	     (rc & 0xff) == SQLITE_READONLY) &&
 	    snprintf(walpath, sizeof(walpath), "%s-wal", path) <
-		    (int)sizeof(walpath) &&
+		(int)sizeof(walpath) &&
 	    access(walpath, F_OK) < 0 && errno == ENOENT) {
 		/* A WAL reader must create the -shm when it is missing, and
 		 * cannot where it may not write. Without a -wal no writer
@@ -829,7 +827,8 @@ int aw_store_upsert_session(struct aw_store *s,
 	bind_text(st, 5, ss->class);
 	bind_text(st, 6, ss->version);
 	sqlite3_bind_int64(st, 7, ss->root_pid);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)clamp_i64(ss->root_start_time));
+	sqlite3_bind_int64(st, 8,
+			   (sqlite3_int64)clamp_i64(ss->root_start_time));
 	sqlite3_bind_int64(st, 9, ss->uid);
 	bind_text(st, 10, ss->exe);
 	bind_text(st, 11, ss->argv);
@@ -968,9 +967,8 @@ int aw_store_prune(struct aw_store *s, uint64_t now_ns)
 	if (s->limits.max_age_s) {
 		uint64_t age = s->limits.max_age_s;
 
-		age = age > UINT64_MAX / 1000000000ull
-			      ? UINT64_MAX
-			      : age * 1000000000ull;
+		age = age > UINT64_MAX / 1000000000ull ? UINT64_MAX
+						       : age * 1000000000ull;
 		cutoff_ns = now_ns > age ? clamp_i64(now_ns - age) : 0;
 	}
 	if (cutoff_ns) {
@@ -1034,7 +1032,8 @@ int aw_store_query_events(struct aw_store *s, const struct aw_store_query *q,
 	if (!q)
 		q = &none;
 
-	/* Fixed SQL fragments only; every value is bound, never pasted. */
+		/* Fixed SQL fragments only; every value is bound, never pasted.
+		 */
 #define ADD(str)                                                               \
 	do {                                                                   \
 		size_t _l = strlen(str);                                       \
@@ -1048,9 +1047,11 @@ int aw_store_query_events(struct aw_store *s, const struct aw_store_query *q,
 		ADD(" AND session = :session");
 	if (q->agent)
 		ADD(" AND (agent_id = :agent"
-		    " OR substr(agent_id, 1, length(:agent) + 1) = :agent || '.'"
+		    " OR substr(agent_id, 1, length(:agent) + 1) = :agent || "
+		    "'.'"
 		    " OR session IN (SELECT session FROM sessions WHERE"
-		    " agent_id = :agent OR vendor = :agent OR class = :agent))");
+		    " agent_id = :agent OR vendor = :agent OR class = "
+		    ":agent))");
 	if (q->action)
 		ADD(" AND action = :action");
 	if (q->decision)

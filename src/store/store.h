@@ -42,15 +42,15 @@ struct aw_store_session {
 	uint64_t root_start_time; /* boottime ns, with pid identifies root */
 	uint32_t uid;
 	const char *exe;
-	const char *argv; /* space-joined, for display */
+	const char *argv;    /* space-joined, for display */
 	const char *matched; /* what matched: rule and pattern */
 	uint64_t started_ns;
 	uint64_t ended_ns; /* 0 while live */
 };
 
 struct aw_store_limits {
-	uint64_t max_events;  /* oldest events pruned beyond this; 0 = none */
-	uint64_t max_age_s;   /* events older than this pruned; 0 = none */
+	uint64_t max_events; /* oldest events pruned beyond this; 0 = none */
+	uint64_t max_age_s;  /* events older than this pruned; 0 = none */
 };
 
 /* Open (creating the schema) for writing. Returns -errno, fills err. */
@@ -76,12 +76,12 @@ int aw_store_prune(struct aw_store *s, uint64_t now_ns);
 
 /* Queries for `agentwall log`. All filters optional (NULL / 0). */
 struct aw_store_query {
-	uint64_t session; /* 0 = any */
+	uint64_t session;  /* 0 = any */
 	const char *agent; /* agent id, or vendor, or class */
 	const char *action;
 	const char *decision;
 	uint64_t since_ns, until_ns; /* 0 = unbounded */
-	uint64_t limit;              /* 0 = no limit */
+	uint64_t limit;		     /* 0 = no limit */
 };
 /* Filter semantics: `agent` matches an event whose agent_id equals it or
  * starts with "<agent>." (a vendor: "openai" matches "openai.codex-cli"),

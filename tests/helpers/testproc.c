@@ -52,7 +52,8 @@ static double now(void)
 	return self.ru_utime.tv_sec + self.ru_stime.tv_sec +
 	       kids.ru_utime.tv_sec + kids.ru_stime.tv_sec +
 	       (self.ru_utime.tv_usec + self.ru_stime.tv_usec +
-		kids.ru_utime.tv_usec + kids.ru_stime.tv_usec) / 1e6;
+		kids.ru_utime.tv_usec + kids.ru_stime.tv_usec) /
+		   1e6;
 }
 
 int main(int argc, char **argv)
@@ -151,6 +152,7 @@ int main(int argc, char **argv)
 		printf("%.0f\n", n / (now() - t0));
 		return 0;
 	}
-	fprintf(stderr, "usage: aw-testproc threads|daemonize|storm|spin ...\n");
+	fprintf(stderr,
+		"usage: aw-testproc threads|daemonize|storm|spin ...\n");
 	return 2;
 }

@@ -63,6 +63,33 @@ check "gemini classified at exec (google.gemini-cli)" \
 check "MCP filesystem server classified (class mcp-server)" \
 	wait_for events action=session-start agent.class=mcp-server
 
+# The same server started by an agent through npx (as agents' MCP
+# configurations do): a sub-agent of class mcp-server inside the agent's
+# session, not a session of its own. The stand-in agent is a copy of bash
+# at a path a test signature names, added beside the embedded database.
+mkdir -p "$T/opt/fakeagent/bin" "$T/sigs"
+cp /bin/bash "$T/opt/fakeagent/bin/fake-agent"
+for f in "$AW_ROOT"/signatures/*.yaml; do cp "$f" "$T/sigs/"; done
+cat > "$T/sigs/zz-test.yaml" <<'YAML'
+version: 1
+signatures:
+  - id: test.fake-agent
+    vendor: Test
+    product: Fake Agent
+    class: coding-agent
+    match:
+      - exe: "**/opt/fakeagent/bin/fake-agent"
+YAML
+stop_daemon
+start_daemon --quiet --signatures "$T/sigs" || { nok "daemon restarts"; exit 1; }
+(cd "$CACHE" && in_scope "$T/opt/fakeagent/bin/fake-agent" -c \
+	'echo $$ > '"$T"'/fa.pid; timeout 5 npx --offline mcp-server-filesystem '"$T"' < /dev/null > /dev/null 2>&1; true')
+fsess=$(events action=session-start process.pid="$(cat "$T/fa.pid")" --field session)
+check "agent's npx-started MCP server is a sub-agent in its session" \
+	wait_for events action=exec session="$fsess" subagent=true agent.class=mcp-server
+check "  ... and opened no session of its own" \
+	count_is 1 action=session-start agent.class=mcp-server
+
 # Outside the scope nothing is classified.
 before=$(events --count)
 (cd "$CACHE" && ./node_modules/.bin/codex --version > /dev/null)

@@ -80,17 +80,17 @@ static void test_json_escapes(void **state)
 
 static void test_json_utf8_valid(void **state)
 {
-	JSON("caf\xc3\xa9", "\"caf\xc3\xa9\"");          /* U+00E9 */
-	JSON("\xc2\xa0", "\"\xc2\xa0\"");                  /* U+00A0 */
-	JSON("\xdf\xbf", "\"\xdf\xbf\"");                  /* U+07FF */
-	JSON("\xe0\xa0\x80", "\"\xe0\xa0\x80\"");          /* U+0800 */
-	JSON("\xe2\x82\xac", "\"\xe2\x82\xac\"");          /* U+20AC */
-	JSON("\xed\x9f\xbf", "\"\xed\x9f\xbf\"");          /* U+D7FF */
-	JSON("\xee\x80\x80", "\"\xee\x80\x80\"");          /* U+E000 */
-	JSON("\xef\xbf\xbd", "\"\xef\xbf\xbd\"");          /* U+FFFD */
-	JSON("\xf0\x90\x80\x80", "\"\xf0\x90\x80\x80\"");  /* U+10000 */
-	JSON("\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\"");  /* U+1F600 */
-	JSON("\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\"");  /* U+10FFFF */
+	JSON("caf\xc3\xa9", "\"caf\xc3\xa9\"");		  /* U+00E9 */
+	JSON("\xc2\xa0", "\"\xc2\xa0\"");		  /* U+00A0 */
+	JSON("\xdf\xbf", "\"\xdf\xbf\"");		  /* U+07FF */
+	JSON("\xe0\xa0\x80", "\"\xe0\xa0\x80\"");	  /* U+0800 */
+	JSON("\xe2\x82\xac", "\"\xe2\x82\xac\"");	  /* U+20AC */
+	JSON("\xed\x9f\xbf", "\"\xed\x9f\xbf\"");	  /* U+D7FF */
+	JSON("\xee\x80\x80", "\"\xee\x80\x80\"");	  /* U+E000 */
+	JSON("\xef\xbf\xbd", "\"\xef\xbf\xbd\"");	  /* U+FFFD */
+	JSON("\xf0\x90\x80\x80", "\"\xf0\x90\x80\x80\""); /* U+10000 */
+	JSON("\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\""); /* U+1F600 */
+	JSON("\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\""); /* U+10FFFF */
 }
 
 #define FFFD "\\ufffd"
@@ -106,9 +106,13 @@ static void test_json_utf8_invalid(void **state)
 	 * invalid byte is replaced, and decoding resumes on the next. */
 	JSON("\xc3", "\"" FFFD "\"");
 	JSON("\xe2\x82", "\"" FFFD FFFD "\"");
-	JSON("\xe2\x82" "A", "\"" FFFD FFFD "A\"");
+	JSON("\xe2\x82"
+	     "A",
+	     "\"" FFFD FFFD "A\"");
 	JSON("\xf0\x9f\x98", "\"" FFFD FFFD FFFD "\"");
-	JSON("\xf0\x9f\x98" "\xc3\xa9", "\"" FFFD FFFD FFFD "\xc3\xa9\"");
+	JSON("\xf0\x9f\x98"
+	     "\xc3\xa9",
+	     "\"" FFFD FFFD FFFD "\xc3\xa9\"");
 	/* A sequence broken by a new lead byte keeps the valid part. */
 	JSON("\xe2\xe2\x82\xac", "\"" FFFD "\xe2\x82\xac\"");
 	/* A lead byte followed by a quote: the quote is still escaped. */
@@ -117,19 +121,19 @@ static void test_json_utf8_invalid(void **state)
 
 static void test_json_overlong(void **state)
 {
-	JSON("\xc0\xaf", "\"" FFFD FFFD "\"");             /* '/' in 2 */
+	JSON("\xc0\xaf", "\"" FFFD FFFD "\""); /* '/' in 2 */
 	JSON("\xc1\xbf", "\"" FFFD FFFD "\"");
-	JSON("\xc0\x80", "\"" FFFD FFFD "\"");             /* NUL in 2 */
-	JSON("\xe0\x80\xaf", "\"" FFFD FFFD FFFD "\"");    /* '/' in 3 */
-	JSON("\xe0\x9f\xbf", "\"" FFFD FFFD FFFD "\"");    /* U+07FF in 3 */
+	JSON("\xc0\x80", "\"" FFFD FFFD "\"");		/* NUL in 2 */
+	JSON("\xe0\x80\xaf", "\"" FFFD FFFD FFFD "\""); /* '/' in 3 */
+	JSON("\xe0\x9f\xbf", "\"" FFFD FFFD FFFD "\""); /* U+07FF in 3 */
 	JSON("\xf0\x80\x80\xaf", "\"" FFFD FFFD FFFD FFFD "\"");
 	JSON("\xf0\x8f\xbf\xbf", "\"" FFFD FFFD FFFD FFFD "\""); /* U+FFFF */
 }
 
 static void test_json_surrogates_and_range(void **state)
 {
-	JSON("\xed\xa0\x80", "\"" FFFD FFFD FFFD "\"");    /* U+D800 */
-	JSON("\xed\xbf\xbf", "\"" FFFD FFFD FFFD "\"");    /* U+DFFF */
+	JSON("\xed\xa0\x80", "\"" FFFD FFFD FFFD "\""); /* U+D800 */
+	JSON("\xed\xbf\xbf", "\"" FFFD FFFD FFFD "\""); /* U+DFFF */
 	/* CESU-8 pair for U+1F600. */
 	JSON("\xed\xa0\xbd\xed\xb8\x80",
 	     "\"" FFFD FFFD FFFD FFFD FFFD FFFD "\"");
@@ -162,8 +166,7 @@ static int valid_json_string(const unsigned char *s, size_t n)
 				return 0;
 			for (int k = 2; k < 6; k++)
 				if (!s[i + k] ||
-				    !strchr("0123456789abcdefABCDEF",
-					    s[i + k]))
+				    !strchr("0123456789abcdefABCDEF", s[i + k]))
 					return 0;
 			i += 6;
 			continue;
@@ -213,9 +216,11 @@ static void test_json_random_always_valid(void **state)
 		for (size_t i = 0; i < n; i++) {
 			unsigned r = (unsigned)rand_r(&seed);
 
-			in[i] = (r & 3) == 0	 ? (unsigned char)(0x80 | (r >> 8 & 0x3f))
-				: (r & 3) == 1 ? (unsigned char)(0xc0 | (r >> 8 & 0x3f))
-					       : (unsigned char)(r >> 8);
+			in[i] = (r & 3) == 0
+				    ? (unsigned char)(0x80 | (r >> 8 & 0x3f))
+				: (r & 3) == 1
+				    ? (unsigned char)(0xc0 | (r >> 8 & 0x3f))
+				    : (unsigned char)(r >> 8);
 		}
 		aw_buf_reset(&b);
 		aw_json_str(&b, (const char *)in, n);
@@ -309,12 +314,16 @@ static void test_text_sanitize(void **state)
 	TEXT("C:\\dir\\x41", "C:\\dir\\x41");
 	TEXT("caf\xc3\xa9 \xf0\x9f\x98\x80", "caf\xc3\xa9 \xf0\x9f\x98\x80");
 	TEXT("\xff", "\\xff");
-	TEXT("\xe2\x82" "A", "\\xe2\\x82A");
+	TEXT("\xe2\x82"
+	     "A",
+	     "\\xe2\\x82A");
 	TEXT("\xc0\xaf", "\\xc0\\xaf");
 	TEXT("\xed\xa0\x80", "\\xed\\xa0\\x80");
 	TEXT("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80");
 	/* Whole sequences of code points a terminal acts on. */
-	TEXT("\xc2\x9b" "2J", "\\xc2\\x9b2J");
+	TEXT("\xc2\x9b"
+	     "2J",
+	     "\\xc2\\x9b2J");
 	TEXT("evil\xe2\x80\xaetxt.sh", "evil\\xe2\\x80\\xaetxt.sh");
 }
 
@@ -369,8 +378,9 @@ static uint64_t ref_hash(const unsigned char *p, size_t n)
 
 static void test_name_hash(void **state)
 {
-	static const char *names[] = { "", "a", "codex", "node_modules",
-				       "@openai", "codex.js", "\xff\xfe" };
+	static const char *names[] = {
+	    "",	       "a",	   "codex",   "node_modules",
+	    "@openai", "codex.js", "\xff\xfe"};
 	unsigned char rev[64];
 
 	assert_true(AW_FNV_OFFSET == 0xcbf29ce484222325ull);
@@ -451,21 +461,21 @@ static void test_diag(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_plain),
-		cmocka_unit_test(test_json_escapes),
-		cmocka_unit_test(test_json_utf8_valid),
-		cmocka_unit_test(test_json_utf8_invalid),
-		cmocka_unit_test(test_json_overlong),
-		cmocka_unit_test(test_json_surrogates_and_range),
-		cmocka_unit_test(test_json_random_always_valid),
-		cmocka_unit_test(test_json_key_and_cstr),
-		cmocka_unit_test(test_buf_growth_and_printf),
-		cmocka_unit_test(test_buf_oom_sticky),
-		cmocka_unit_test(test_text_sanitize),
-		cmocka_unit_test(test_parse_u64),
-		cmocka_unit_test(test_name_hash),
-		cmocka_unit_test(test_format_time),
-		cmocka_unit_test(test_diag),
+	    cmocka_unit_test(test_json_plain),
+	    cmocka_unit_test(test_json_escapes),
+	    cmocka_unit_test(test_json_utf8_valid),
+	    cmocka_unit_test(test_json_utf8_invalid),
+	    cmocka_unit_test(test_json_overlong),
+	    cmocka_unit_test(test_json_surrogates_and_range),
+	    cmocka_unit_test(test_json_random_always_valid),
+	    cmocka_unit_test(test_json_key_and_cstr),
+	    cmocka_unit_test(test_buf_growth_and_printf),
+	    cmocka_unit_test(test_buf_oom_sticky),
+	    cmocka_unit_test(test_text_sanitize),
+	    cmocka_unit_test(test_parse_u64),
+	    cmocka_unit_test(test_name_hash),
+	    cmocka_unit_test(test_format_time),
+	    cmocka_unit_test(test_diag),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,28 +32,29 @@ static int load(struct aw_sigdb *db, const char *text, struct aw_diag *d)
 }
 
 static const char valid_doc[] =
-	"version: 1\n"
-	"interpreters:\n"
-	"  - \"**/node\"\n"
-	"signatures:\n"
-	"  - id: openai.codex-cli\n"
-	"    vendor: OpenAI\n"
-	"    product: Codex CLI\n"
-	"    class: coding-agent\n"
-	"    package: \"@openai/codex\"\n"
-	"    match:\n"
-	"      - exe: \"**/node_modules/@openai/codex-linux-x64/vendor/*/bin/codex\"\n"
-	"      - script: \"**/node_modules/@openai/codex/bin/codex.js\"\n"
-	"  - id: acme.tool\n"
-	"    vendor: Acme\n"
-	"    product: Tool\n"
-	"    class: unknown-agent\n"
-	"    match:\n"
-	"      - exe: /opt/acme/bin/tool\n";
+    "version: 1\n"
+    "interpreters:\n"
+    "  - \"**/node\"\n"
+    "signatures:\n"
+    "  - id: openai.codex-cli\n"
+    "    vendor: OpenAI\n"
+    "    product: Codex CLI\n"
+    "    class: coding-agent\n"
+    "    package: \"@openai/codex\"\n"
+    "    match:\n"
+    "      - exe: "
+    "\"**/node_modules/@openai/codex-linux-x64/vendor/*/bin/codex\"\n"
+    "      - script: \"**/node_modules/@openai/codex/bin/codex.js\"\n"
+    "  - id: acme.tool\n"
+    "    vendor: Acme\n"
+    "    product: Tool\n"
+    "    class: unknown-agent\n"
+    "    match:\n"
+    "      - exe: /opt/acme/bin/tool\n";
 
 static void test_parse_valid(void **state)
 {
-	struct aw_sigdb db = { 0 };
+	struct aw_sigdb db = {0};
 	struct aw_diag d;
 	const struct aw_signature *s;
 
@@ -94,7 +95,7 @@ static void test_parse_valid(void **state)
 /* A document with one signature whose given lines are replaced. */
 #define SIG_HEAD "version: 1\nsignatures:\n  - id: a.b\n    vendor: V\n"
 #define SIG_REST                                                               \
-	"    product: P\n    class: coding-agent\n    match:\n"              \
+	"    product: P\n    class: coding-agent\n    match:\n"                \
 	"      - exe: /a/b\n"
 
 #define ID_DOC(id)                                                             \
@@ -106,149 +107,149 @@ struct err_case {
 	int rc;
 	unsigned line, column;
 	const char *msg; /* substring of the message */
-	size_t len;      /* of text, when it holds NUL bytes */
+	size_t len;	 /* of text, when it holds NUL bytes */
 };
 
 static const struct err_case err_cases[] = {
-	{ "unknown top key", "version: 1\nsigs: []\n", -EINVAL, 2, 1,
-	  "unknown key 'sigs' in the top level" },
-	{ "unknown sig key", SIG_HEAD "    vendr: X\n" SIG_REST, -EINVAL, 5, 5,
-	  "unknown key 'vendr' in signature" },
-	{ "signatures not a list", "version: 1\nsignatures: {a: b}\n", -EINVAL,
-	  2, 13, "'signatures' must be a list, found a mapping" },
-	{ "match scalar",
-	  SIG_HEAD "    product: P\n    class: coding-agent\n    match: /a/b\n",
-	  -EINVAL, 7, 12, "'match' must be a list, found a scalar" },
-	{ "id list",
-	  "version: 1\nsignatures:\n  - id: [a, b]\n    vendor: V\n" SIG_REST,
-	  -EINVAL, 3, 9,
-	  "'id' must be a scalar, found a list" },
-	{ "signature scalar", "version: 1\nsignatures:\n  - codex\n", -EINVAL,
-	  3, 5, "signature must be a mapping, found a scalar" },
-	{ "missing vendor",
-	  "version: 1\nsignatures:\n  - id: a.b\n" SIG_REST, -EINVAL, 3, 5,
-	  "missing required key 'vendor'" },
-	{ "missing match",
-	  SIG_HEAD "    product: P\n    class: coding-agent\n", -EINVAL, 3, 5,
-	  "missing required key 'match'" },
-	{ "missing version", "signatures: []\n", -EINVAL, 1, 1,
-	  "missing required key 'version'" },
-	{ "duplicate key", SIG_HEAD "    vendor: W\n" SIG_REST, -EINVAL, 5, 5,
-	  "duplicate key 'vendor' in signature (first at line 4)" },
-	{ "duplicate id",
-	  SIG_HEAD SIG_REST "  - id: a.b\n    vendor: V\n    product: P\n"
-			    "    class: coding-agent\n    match:\n"
-			    "      - exe: /c/d\n",
-	  -EINVAL, 9, 5, "duplicate id 'a.b' (first defined at test.yaml:3)" },
-	{ "id uppercase", ID_DOC("OpenAI.codex"), -EINVAL, 3, 9, "bad id 'OpenAI.codex'" },
-	{ "id no dot", ID_DOC("codex"), -EINVAL, 3, 9, "bad id 'codex'" },
-	{ "id double dot", ID_DOC("a..b"), -EINVAL, 3, 9, "bad id" },
-	{ "id leading dot", ID_DOC(".a"), -EINVAL, 3, 9, "bad id" },
-	{ "unknown class",
-	  SIG_HEAD "    product: P\n    class: chatbot\n    match:\n"
-		   "      - exe: /a/b\n",
-	  -EINVAL, 6, 12, "unknown class 'chatbot'" },
-	{ "bad package",
-	  SIG_HEAD "    package: \"@Open AI/x\"\n" SIG_REST, -EINVAL, 5, 14,
-	  "bad npm package name" },
-	{ "empty vendor",
-	  "version: 1\nsignatures:\n  - id: a.b\n    vendor: \"\"\n" SIG_REST,
-	  -EINVAL, 4, 13, "'vendor' must not be empty" },
-	{ "null vendor",
-	  "version: 1\nsignatures:\n  - id: a.b\n    vendor:\n" SIG_REST,
-	  -EINVAL, 4, 12, "'vendor' must not be empty" },
-	{ "NUL in vendor",
-	  "version: 1\nsignatures:\n  - id: a.b\n    vendor: \"a\\0b\"\n" SIG_REST,
-	  -EINVAL, 4, 13, "'vendor' contains a NUL byte" },
-	{ "empty match list",
-	  SIG_HEAD "    product: P\n    class: coding-agent\n    match: []\n",
-	  -EINVAL, 7, 12, "'match' must not be empty" },
-	{ "match both",
-	  SIG_HEAD "    product: P\n    class: coding-agent\n    match:\n"
-		   "      - {exe: /a/b, script: /c/d}\n",
-	  -EINVAL, 8, 9, "exactly one of 'exe' or 'script'" },
-	{ "match neither",
-	  SIG_HEAD "    product: P\n    class: coding-agent\n    match:\n"
-		   "      - {}\n",
-	  -EINVAL, 8, 9, "exactly one of 'exe' or 'script'" },
-	{ "match unknown key",
-	  SIG_HEAD "    product: P\n    class: coding-agent\n    match:\n"
-		   "      - path: /a/b\n",
-	  -EINVAL, 8, 9, "unknown key 'path' in match entry" },
-	{ "version 2", "version: 2\n", -EINVAL, 1, 10,
-	  "unsupported version '2'" },
-	{ "empty document", "", -EINVAL, 1, 1, "empty document" },
-	{ "comment only", "# nothing\n", -EINVAL, 1, 1, "empty document" },
-	{ "top level list", "- a\n- b\n", -EINVAL, 1, 1,
-	  "the top level must be a mapping, found a list" },
-	{ "two documents", "version: 1\n---\nversion: 1\n", -EINVAL, 3, 1,
-	  "more than one YAML document" },
-	{ "syntax error", "version: 1\nsignatures: [a, b\n", -EINVAL, 3, 1,
-	  "YAML syntax error: did not find expected ',' or ']'" },
-	{ "syntax error colon", "version: 1\nsignatures:\n  - id: a: b\n",
-	  -EINVAL, 3, 10,
-	  "YAML syntax error: mapping values are not allowed in this context" },
-	{ "tab indent", "version: 1\nsignatures:\n\t- id: a.b\n", -EINVAL, 3,
-	  1, "YAML syntax error: found character that cannot start any token" },
-	{ "not utf-8", "version: 1\nsignatures:\n  - id: caf\xe9.x\n", -EINVAL,
-	  3, 12, "not valid UTF-8: byte 0xe9 starts a cut-short sequence" },
-	{ "not utf-8 lead", "version: 1\n\xff\n", -EINVAL, 2, 1,
-	  "not valid UTF-8: byte 0xff cannot start a character" },
-	{ "not utf-8 at end", "version: 1\n# \xc3\xa9\xe2\x82", -EINVAL, 2,
-	  4, "not valid UTF-8: byte 0xe2 starts a cut-short sequence" },
-	{ "utf-16 bom", "\xff\xfev\0e\0r\0", -EINVAL, 1, 1,
-	  "not valid UTF-8: byte 0xff cannot start a character", 8 },
-	{ "control char", "version: 1\x01\n", -EINVAL, 1, 11,
-	  "invalid character: control characters are not allowed" },
-	{ "undefined alias", "version: *v\n", -EINVAL, 1, 10,
-	  "found undefined alias" },
-	/* YAML reads an unquoted leading '*' as an alias */
-	{ "unquoted star pattern", "version: 1\ninterpreters:\n  - **/node\n",
-	  -EINVAL, 3, 6,
-	  "YAML syntax error: did not find expected alphabetic or numeric character (while scanning an alias at line 3, column 5)" },
-	{ "interpreters map", "version: 1\ninterpreters: {a: b}\n", -EINVAL,
-	  2, 15, "'interpreters' must be a list, found a mapping" },
-	/* patterns */
-	{ "empty pattern", SIG_HEAD "    product: P\n    class: coding-agent\n"
-				    "    match:\n      - exe: \"\"\n",
-	  -EINVAL, 8, 14, "pattern must not be empty" },
+    {"unknown top key", "version: 1\nsigs: []\n", -EINVAL, 2, 1,
+     "unknown key 'sigs' in the top level"},
+    {"unknown sig key", SIG_HEAD "    vendr: X\n" SIG_REST, -EINVAL, 5, 5,
+     "unknown key 'vendr' in signature"},
+    {"signatures not a list", "version: 1\nsignatures: {a: b}\n", -EINVAL, 2,
+     13, "'signatures' must be a list, found a mapping"},
+    {"match scalar",
+     SIG_HEAD "    product: P\n    class: coding-agent\n    match: /a/b\n",
+     -EINVAL, 7, 12, "'match' must be a list, found a scalar"},
+    {"id list",
+     "version: 1\nsignatures:\n  - id: [a, b]\n    vendor: V\n" SIG_REST,
+     -EINVAL, 3, 9, "'id' must be a scalar, found a list"},
+    {"signature scalar", "version: 1\nsignatures:\n  - codex\n", -EINVAL, 3, 5,
+     "signature must be a mapping, found a scalar"},
+    {"missing vendor", "version: 1\nsignatures:\n  - id: a.b\n" SIG_REST,
+     -EINVAL, 3, 5, "missing required key 'vendor'"},
+    {"missing match", SIG_HEAD "    product: P\n    class: coding-agent\n",
+     -EINVAL, 3, 5, "missing required key 'match'"},
+    {"missing version", "signatures: []\n", -EINVAL, 1, 1,
+     "missing required key 'version'"},
+    {"duplicate key", SIG_HEAD "    vendor: W\n" SIG_REST, -EINVAL, 5, 5,
+     "duplicate key 'vendor' in signature (first at line 4)"},
+    {"duplicate id",
+     SIG_HEAD SIG_REST "  - id: a.b\n    vendor: V\n    product: P\n"
+		       "    class: coding-agent\n    match:\n"
+		       "      - exe: /c/d\n",
+     -EINVAL, 9, 5, "duplicate id 'a.b' (first defined at test.yaml:3)"},
+    {"id uppercase", ID_DOC("OpenAI.codex"), -EINVAL, 3, 9,
+     "bad id 'OpenAI.codex'"},
+    {"id no dot", ID_DOC("codex"), -EINVAL, 3, 9, "bad id 'codex'"},
+    {"id double dot", ID_DOC("a..b"), -EINVAL, 3, 9, "bad id"},
+    {"id leading dot", ID_DOC(".a"), -EINVAL, 3, 9, "bad id"},
+    {"unknown class",
+     SIG_HEAD "    product: P\n    class: chatbot\n    match:\n"
+	      "      - exe: /a/b\n",
+     -EINVAL, 6, 12, "unknown class 'chatbot'"},
+    {"bad package", SIG_HEAD "    package: \"@Open AI/x\"\n" SIG_REST, -EINVAL,
+     5, 14, "bad npm package name"},
+    {"empty vendor",
+     "version: 1\nsignatures:\n  - id: a.b\n    vendor: \"\"\n" SIG_REST,
+     -EINVAL, 4, 13, "'vendor' must not be empty"},
+    {"null vendor",
+     "version: 1\nsignatures:\n  - id: a.b\n    vendor:\n" SIG_REST, -EINVAL, 4,
+     12, "'vendor' must not be empty"},
+    {"NUL in vendor",
+     "version: 1\nsignatures:\n  - id: a.b\n    vendor: \"a\\0b\"\n" SIG_REST,
+     -EINVAL, 4, 13, "'vendor' contains a NUL byte"},
+    {"empty match list",
+     SIG_HEAD "    product: P\n    class: coding-agent\n    match: []\n",
+     -EINVAL, 7, 12, "'match' must not be empty"},
+    {"match both",
+     SIG_HEAD "    product: P\n    class: coding-agent\n    match:\n"
+	      "      - {exe: /a/b, script: /c/d}\n",
+     -EINVAL, 8, 9, "exactly one of 'exe' or 'script'"},
+    {"match neither",
+     SIG_HEAD "    product: P\n    class: coding-agent\n    match:\n"
+	      "      - {}\n",
+     -EINVAL, 8, 9, "exactly one of 'exe' or 'script'"},
+    {"match unknown key",
+     SIG_HEAD "    product: P\n    class: coding-agent\n    match:\n"
+	      "      - path: /a/b\n",
+     -EINVAL, 8, 9, "unknown key 'path' in match entry"},
+    {"version 2", "version: 2\n", -EINVAL, 1, 10, "unsupported version '2'"},
+    {"empty document", "", -EINVAL, 1, 1, "empty document"},
+    {"comment only", "# nothing\n", -EINVAL, 1, 1, "empty document"},
+    {"top level list", "- a\n- b\n", -EINVAL, 1, 1,
+     "the top level must be a mapping, found a list"},
+    {"two documents", "version: 1\n---\nversion: 1\n", -EINVAL, 3, 1,
+     "more than one YAML document"},
+    {"syntax error", "version: 1\nsignatures: [a, b\n", -EINVAL, 3, 1,
+     "YAML syntax error: did not find expected ',' or ']'"},
+    {"syntax error colon", "version: 1\nsignatures:\n  - id: a: b\n", -EINVAL,
+     3, 10,
+     "YAML syntax error: mapping values are not allowed in this context"},
+    {"tab indent", "version: 1\nsignatures:\n\t- id: a.b\n", -EINVAL, 3, 1,
+     "YAML syntax error: found character that cannot start any token"},
+    {"not utf-8", "version: 1\nsignatures:\n  - id: caf\xe9.x\n", -EINVAL, 3,
+     12, "not valid UTF-8: byte 0xe9 starts a cut-short sequence"},
+    {"not utf-8 lead", "version: 1\n\xff\n", -EINVAL, 2, 1,
+     "not valid UTF-8: byte 0xff cannot start a character"},
+    {"not utf-8 at end", "version: 1\n# \xc3\xa9\xe2\x82", -EINVAL, 2, 4,
+     "not valid UTF-8: byte 0xe2 starts a cut-short sequence"},
+    {"utf-16 bom", "\xff\xfev\0e\0r\0", -EINVAL, 1, 1,
+     "not valid UTF-8: byte 0xff cannot start a character", 8},
+    {"control char", "version: 1\x01\n", -EINVAL, 1, 11,
+     "invalid character: control characters are not allowed"},
+    {"undefined alias", "version: *v\n", -EINVAL, 1, 10,
+     "found undefined alias"},
+    /* YAML reads an unquoted leading '*' as an alias */
+    {"unquoted star pattern", "version: 1\ninterpreters:\n  - **/node\n",
+     -EINVAL, 3, 6,
+     "YAML syntax error: did not find expected alphabetic or numeric character "
+     "(while scanning an alias at line 3, column 5)"},
+    {"interpreters map", "version: 1\ninterpreters: {a: b}\n", -EINVAL, 2, 15,
+     "'interpreters' must be a list, found a mapping"},
+    /* patterns */
+    {"empty pattern",
+     SIG_HEAD "    product: P\n    class: coding-agent\n"
+	      "    match:\n      - exe: \"\"\n",
+     -EINVAL, 8, 14, "pattern must not be empty"},
 #define PAT_CASE(name, pat, why)                                               \
-	{ name,                                                                \
-	  "version: 1\ninterpreters:\n  - " pat "\n",                         \
-	  -EINVAL, 3, 5, "bad pattern: " why }
-	PAT_CASE("relative", "bin/codex", "relative pattern"),
-	PAT_CASE("dot", "/a/./b", "'.' and '..' components are not allowed"),
-	PAT_CASE("dotdot", "\"**/a/../b\"", "'.' and '..' components are not allowed"),
-	PAT_CASE("double slash", "/a//b", "empty path component"),
-	PAT_CASE("trailing slash", "/a/b/", "empty path component"),
-	PAT_CASE("root only", "/", "empty path component"),
-	PAT_CASE("star star only", "\"**\"", "nothing after '**'"),
-	PAT_CASE("star star slash", "\"**/\"", "empty path component"),
-	PAT_CASE("partial glob", "\"**/codex-*\"",
-		 "component 'codex-*': only a whole '*' component is a wildcard"),
-	PAT_CASE("question glob", "\"**/codex?\"",
-		 "component 'codex?': only a whole '*' component is a wildcard"),
-	PAT_CASE("bracket glob", "\"**/codex[0-9]\"",
-		 "component 'codex[0-9]': only a whole '*'"),
-	PAT_CASE("inner star star", "\"**/a/**/b\"",
-		 "'**' is only allowed as the first component"),
-	PAT_CASE("anchored star star", "\"/**/b\"",
-		 "'**' is only allowed as the first component"),
-	PAT_CASE("only wildcards", "\"/*/*\"",
-		 "pattern must name at least one literal component"),
-	PAT_CASE("only wildcards suffix", "\"**/*\"",
-		 "pattern must name at least one literal component"),
-	PAT_CASE("control char", "\"/a/b\\tc\"", "control character 0x09"),
-	PAT_CASE("too deep",
-		 "/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17/18/19/20/21/22/"
-		 "23/24/25/26/27/28/29/30/31/32/33",
-		 "pattern has 33 components, the kernel walks at most 32"),
-	{ "duplicate pattern",
-	  SIG_HEAD SIG_REST "  - id: c.d\n    vendor: V\n    product: P\n"
-			    "    class: coding-agent\n    match:\n"
-			    "      - exe: /a/b\n",
-	  -EINVAL, 14, 14,
-	  "pattern '/a/b' already used by signature a.b at test.yaml:8" },
+	{                                                                      \
+		name, "version: 1\ninterpreters:\n  - " pat "\n", -EINVAL, 3,  \
+		    5, "bad pattern: " why                                     \
+	}
+    PAT_CASE("relative", "bin/codex", "relative pattern"),
+    PAT_CASE("dot", "/a/./b", "'.' and '..' components are not allowed"),
+    PAT_CASE("dotdot", "\"**/a/../b\"",
+	     "'.' and '..' components are not allowed"),
+    PAT_CASE("double slash", "/a//b", "empty path component"),
+    PAT_CASE("trailing slash", "/a/b/", "empty path component"),
+    PAT_CASE("root only", "/", "empty path component"),
+    PAT_CASE("star star only", "\"**\"", "nothing after '**'"),
+    PAT_CASE("star star slash", "\"**/\"", "empty path component"),
+    PAT_CASE("partial glob", "\"**/codex-*\"",
+	     "component 'codex-*': only a whole '*' component is a wildcard"),
+    PAT_CASE("question glob", "\"**/codex?\"",
+	     "component 'codex?': only a whole '*' component is a wildcard"),
+    PAT_CASE("bracket glob", "\"**/codex[0-9]\"",
+	     "component 'codex[0-9]': only a whole '*'"),
+    PAT_CASE("inner star star", "\"**/a/**/b\"",
+	     "'**' is only allowed as the first component"),
+    PAT_CASE("anchored star star", "\"/**/b\"",
+	     "'**' is only allowed as the first component"),
+    PAT_CASE("only wildcards", "\"/*/*\"",
+	     "pattern must name at least one literal component"),
+    PAT_CASE("only wildcards suffix", "\"**/*\"",
+	     "pattern must name at least one literal component"),
+    PAT_CASE("control char", "\"/a/b\\tc\"", "control character 0x09"),
+    PAT_CASE("too deep",
+	     "/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17/18/19/20/21/22/"
+	     "23/24/25/26/27/28/29/30/31/32/33",
+	     "pattern has 33 components, the kernel walks at most 32"),
+    {"duplicate pattern",
+     SIG_HEAD SIG_REST "  - id: c.d\n    vendor: V\n    product: P\n"
+		       "    class: coding-agent\n    match:\n"
+		       "      - exe: /a/b\n",
+     -EINVAL, 14, 14,
+     "pattern '/a/b' already used by signature a.b at test.yaml:8"},
 };
 
 static void test_errors(void **state)
@@ -258,7 +259,7 @@ static void test_errors(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(err_cases) / sizeof(err_cases[0]); i++) {
 		const struct err_case *c = &err_cases[i];
-		struct aw_sigdb db = { 0 };
+		struct aw_sigdb db = {0};
 		struct aw_diag d;
 		int r;
 
@@ -268,7 +269,8 @@ static void test_errors(void **state)
 					 c->len ? c->len : strlen(c->text), &d);
 		if (r != c->rc || d.line != c->line || d.column != c->column ||
 		    !strstr(d.message, c->msg)) {
-			print_error("case '%s': got %d at %u:%u '%s', want %d at %u:%u '%s'\n",
+			print_error("case '%s': got %d at %u:%u '%s', want %d "
+				    "at %u:%u '%s'\n",
 				    c->name, r, d.line, d.column, d.message,
 				    c->rc, c->line, c->column, c->msg);
 			failed++;
@@ -301,7 +303,7 @@ static char *doc_with_long_pattern(size_t comp_len, size_t n_comps)
 
 static void test_pattern_limits(void **state)
 {
-	struct aw_sigdb db = { 0 };
+	struct aw_sigdb db = {0};
 	struct aw_diag d;
 	char *s;
 
@@ -315,12 +317,14 @@ static void test_pattern_limits(void **state)
 	assert_int_equal(load(&db, s, &d), -EINVAL);
 	assert_int_equal(d.line, 3);
 	assert_int_equal(d.column, 5);
-	assert_non_null(strstr(d.message, "path component of 256 bytes, the limit is 255"));
+	assert_non_null(
+	    strstr(d.message, "path component of 256 bytes, the limit is 255"));
 	free(s);
 	/* 4096 bytes overall: 17 components of 255 + '/' = 4352 */
 	s = doc_with_long_pattern(255, 17);
 	assert_int_equal(load(&db, s, &d), -EINVAL);
-	assert_non_null(strstr(d.message, "pattern is 4352 bytes, the limit is 4096"));
+	assert_non_null(
+	    strstr(d.message, "pattern is 4352 bytes, the limit is 4096"));
 	free(s);
 	assert_int_equal(db.n_interpreters, 0);
 
@@ -337,10 +341,11 @@ static char *doc_many(size_t n_sigs, size_t n_matches)
 	assert_non_null(s);
 	off += snprintf(s + off, cap - off, "version: 1\nsignatures:\n");
 	for (i = 0; i < n_sigs; i++) {
-		off += snprintf(s + off, cap - off,
-				"  - id: v.p%zu\n    vendor: V\n    product: P\n"
-				"    class: coding-agent\n    match:\n",
-				i);
+		off +=
+		    snprintf(s + off, cap - off,
+			     "  - id: v.p%zu\n    vendor: V\n    product: P\n"
+			     "    class: coding-agent\n    match:\n",
+			     i);
 		for (j = 0; j < n_matches; j++)
 			off += snprintf(s + off, cap - off,
 					"      - exe: /s%zu/m%zu\n", i, j);
@@ -351,7 +356,7 @@ static char *doc_many(size_t n_sigs, size_t n_matches)
 
 static void test_count_limits(void **state)
 {
-	struct aw_sigdb db = { 0 };
+	struct aw_sigdb db = {0};
 	struct aw_diag d;
 	char *s, *big;
 
@@ -385,7 +390,8 @@ static void test_count_limits(void **state)
 	s = doc_many(AW_SIG_SIGS_MAX + 1, 1);
 	assert_int_equal(load(&db, s, &d), -EINVAL);
 	assert_int_equal(d.line, 3);
-	assert_non_null(strstr(d.message, "1025 signatures, the limit is 1024"));
+	assert_non_null(
+	    strstr(d.message, "1025 signatures, the limit is 1024"));
 	free(s);
 
 	/* over 1 MiB: refused before parsing */
@@ -435,7 +441,7 @@ static void write_file(const char *path, const char *text)
 
 static void test_unchanged_after_failure(void **state)
 {
-	struct aw_sigdb db = { 0 };
+	struct aw_sigdb db = {0};
 	struct aw_diag d;
 	char dir[] = "/tmp/aw-sigtest-XXXXXX";
 	char path[256];
@@ -463,9 +469,11 @@ static void test_unchanged_after_failure(void **state)
 			 -EINVAL);
 	assert_non_null(strstr(d.message, "duplicate id 'acme.tool'"));
 	/* an interpreter already in the db */
-	assert_int_equal(load(&db, "version: 1\ninterpreters: [\"**/node\"]\n", &d),
-			 -EINVAL);
-	assert_non_null(strstr(d.message, "pattern '**/node' already used by interpreters"));
+	assert_int_equal(
+	    load(&db, "version: 1\ninterpreters: [\"**/node\"]\n", &d),
+	    -EINVAL);
+	assert_non_null(strstr(
+	    d.message, "pattern '**/node' already used by interpreters"));
 	/* a syntax error */
 	assert_int_equal(load(&db, "version: 1\nsignatures: [\n", &d), -EINVAL);
 
@@ -487,7 +495,8 @@ static void test_unchanged_after_failure(void **state)
 	assert_non_null(strstr(d.file, "/b.yaml"));
 	assert_int_equal(d.line, 3);
 	assert_int_equal(d.column, 5);
-	assert_non_null(strstr(d.message, "duplicate id 'dir.one' (first defined at"));
+	assert_non_null(
+	    strstr(d.message, "duplicate id 'dir.one' (first defined at"));
 	assert_non_null(strstr(d.message, "/a.yaml:3"));
 
 	after = db_dump(&db);
@@ -523,8 +532,8 @@ static void test_unchanged_after_failure(void **state)
 	assert_non_null(strstr(d.message, "not a regular file"));
 	snprintf(path, sizeof(path), "%s/big.yaml", dir);
 	{
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			      0600);
+		int fd =
+		    open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
 		assert_true(fd >= 0);
 		assert_int_equal(ftruncate(fd, AW_SIG_FILE_MAX + 1), 0);
@@ -568,7 +577,7 @@ struct fixture {
 static int real_setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct aw_diag d = { 0 };
+	struct aw_diag d = {0};
 	int r;
 
 	if (!f)
@@ -659,9 +668,11 @@ static void test_real_dir(void **state)
 		assert_int_not_equal(f->c.trans[i].next, 0);
 		assert_true(f->c.trans[i].next < f->c.n_states);
 		if (i)
-			assert_true(f->c.trans[i - 1].state < f->c.trans[i].state ||
-				    (f->c.trans[i - 1].state == f->c.trans[i].state &&
-				     f->c.trans[i - 1].name_hash < f->c.trans[i].name_hash));
+			assert_true(
+			    f->c.trans[i - 1].state < f->c.trans[i].state ||
+			    (f->c.trans[i - 1].state == f->c.trans[i].state &&
+			     f->c.trans[i - 1].name_hash <
+				 f->c.trans[i].name_hash));
 	}
 	for (i = 0; i < f->c.n_states; i++) {
 		assert_true(f->c.accept[i] <= f->c.n_rules);
@@ -676,54 +687,66 @@ static void test_real_paths(void **state)
 
 	/* Codex: the native binary node execs, both architectures */
 	assert_string_equal(
-		match_id(f, f->c.exe_start,
-			 "/var/cache/agentwall-tests/npm/node_modules/@openai/"
-			 "codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex",
-			 &kind),
-		"openai.codex-cli");
+	    match_id(
+		f, f->c.exe_start,
+		"/var/cache/agentwall-tests/npm/node_modules/@openai/"
+		"codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex",
+		&kind),
+	    "openai.codex-cli");
 	assert_int_equal(kind, AW_RULE_EXE);
-	EXPECT_EXE(f, "/usr/local/lib/node_modules/@openai/codex-linux-arm64/"
-		      "vendor/aarch64-unknown-linux-musl/bin/codex",
+	EXPECT_EXE(f,
+		   "/usr/local/lib/node_modules/@openai/codex-linux-arm64/"
+		   "vendor/aarch64-unknown-linux-musl/bin/codex",
 		   "openai.codex-cli");
-	EXPECT_EXE(f, "/home/u/.codex/packages/standalone/releases/"
-		      "0.171.0-x86_64-unknown-linux-musl/bin/codex",
+	EXPECT_EXE(f,
+		   "/home/u/.codex/packages/standalone/releases/"
+		   "0.171.0-x86_64-unknown-linux-musl/bin/codex",
 		   "openai.codex-cli");
 	/* Codex: the script node is given */
-	assert_string_equal(match_id(f, f->c.script_start,
-				     "./node_modules/.bin/codex", &kind),
-			    "openai.codex-cli");
+	assert_string_equal(
+	    match_id(f, f->c.script_start, "./node_modules/.bin/codex", &kind),
+	    "openai.codex-cli");
 	assert_int_equal(kind, AW_RULE_SCRIPT);
 	EXPECT_SCRIPT(f, "node_modules/.bin/codex", "openai.codex-cli");
 	EXPECT_SCRIPT(f, "/usr/local/bin/codex", "openai.codex-cli");
-	EXPECT_SCRIPT(f, "/usr/local/lib/node_modules/@openai/codex/bin/codex.js",
+	EXPECT_SCRIPT(f,
+		      "/usr/local/lib/node_modules/@openai/codex/bin/codex.js",
 		      "openai.codex-cli");
 	EXPECT_SCRIPT(f, "/home/u/.nvm/versions/node/v22.11.0/bin/codex",
 		      "openai.codex-cli");
 	/* Claude Code */
-	EXPECT_EXE(f, "/var/cache/agentwall-tests/npm/node_modules/"
-		      "@anthropic-ai/claude-code/bin/claude.exe",
+	EXPECT_EXE(f,
+		   "/var/cache/agentwall-tests/npm/node_modules/"
+		   "@anthropic-ai/claude-code/bin/claude.exe",
 		   "anthropic.claude-code");
-	EXPECT_EXE(f, "/srv/app/node_modules/@anthropic-ai/"
-		      "claude-code-linux-arm64-musl/claude",
+	EXPECT_EXE(f,
+		   "/srv/app/node_modules/@anthropic-ai/"
+		   "claude-code-linux-arm64-musl/claude",
 		   "anthropic.claude-code");
 	EXPECT_EXE(f, "/home/u/.local/share/claude/versions/2.1.197",
 		   "anthropic.claude-code");
-	EXPECT_SCRIPT(f, "node_modules/@anthropic-ai/claude-code/cli-wrapper.cjs",
+	EXPECT_SCRIPT(f,
+		      "node_modules/@anthropic-ai/claude-code/cli-wrapper.cjs",
 		      "anthropic.claude-code");
 	/* Gemini CLI, as first run and as re-launched */
 	EXPECT_SCRIPT(f, "./node_modules/.bin/gemini", "google.gemini-cli");
-	EXPECT_SCRIPT(f, "/var/cache/agentwall-tests/npm/node_modules/.bin/gemini",
+	EXPECT_SCRIPT(f,
+		      "/var/cache/agentwall-tests/npm/node_modules/.bin/gemini",
 		      "google.gemini-cli");
-	EXPECT_SCRIPT(f, "/usr/lib/node_modules/@google/gemini-cli/bundle/gemini.js",
-		      "google.gemini-cli");
+	EXPECT_SCRIPT(
+	    f, "/usr/lib/node_modules/@google/gemini-cli/bundle/gemini.js",
+	    "google.gemini-cli");
 	/* MCP servers under npx and installed */
-	EXPECT_SCRIPT(f, "/root/.npm/_npx/0a1b2c3d4e5f6789/node_modules/.bin/"
-			 "mcp-server-filesystem",
+	EXPECT_SCRIPT(f,
+		      "/root/.npm/_npx/0a1b2c3d4e5f6789/node_modules/.bin/"
+		      "mcp-server-filesystem",
 		      "modelcontextprotocol.server-filesystem");
-	EXPECT_SCRIPT(f, "/home/u/project/node_modules/@modelcontextprotocol/"
-			 "server-memory/dist/index.js",
+	EXPECT_SCRIPT(f,
+		      "/home/u/project/node_modules/@modelcontextprotocol/"
+		      "server-memory/dist/index.js",
 		      "modelcontextprotocol.server-memory");
-	EXPECT_SCRIPT(f, "/home/u/.cache/uv/archive-v0/Xy12/bin/mcp-server-fetch",
+	EXPECT_SCRIPT(f,
+		      "/home/u/.cache/uv/archive-v0/Xy12/bin/mcp-server-fetch",
 		      "modelcontextprotocol.server-fetch");
 	/* interpreters */
 	assert_string_equal(match_id(f, f->c.exe_start, "/usr/bin/node", &kind),
@@ -742,12 +765,15 @@ static void test_real_negative(void **state)
 	EXPECT_EXE(f, "/tmp/codex", "");
 	EXPECT_SCRIPT(f, "/tmp/codex", "");
 	EXPECT_SCRIPT(f, "/tmp/codex.js", "");
-	EXPECT_SCRIPT(f, "/home/u/node_modules/@openai/codex-evil/bin/codex.js", "");
-	EXPECT_SCRIPT(f, "/home/u/node_modules/@openai/codex/bin/codex.js.bak", "");
+	EXPECT_SCRIPT(f, "/home/u/node_modules/@openai/codex-evil/bin/codex.js",
+		      "");
+	EXPECT_SCRIPT(f, "/home/u/node_modules/@openai/codex/bin/codex.js.bak",
+		      "");
 	EXPECT_EXE(f, "/usr/local/bin/codex-evil", "");
 	EXPECT_EXE(f, "/usr/bin/nodex", "");
-	EXPECT_EXE(f, "/home/u/node_modules/@openai/codex-linux-x64/vendor/"
-		      "x86_64-unknown-linux-musl/bin/codex-evil",
+	EXPECT_EXE(f,
+		   "/home/u/node_modules/@openai/codex-linux-x64/vendor/"
+		   "x86_64-unknown-linux-musl/bin/codex-evil",
 		   "");
 	/* prefixes of patterns */
 	EXPECT_EXE(f, "/usr/local/bin", "");
@@ -788,7 +814,7 @@ static void fixture_free(struct fixture *f)
 }
 
 #define SIG1(id, kind, pat)                                                    \
-	"  - id: " id "\n    vendor: V\n    product: P\n"                     \
+	"  - id: " id "\n    vendor: V\n    product: P\n"                      \
 	"    class: coding-agent\n    match:\n      - " kind ": \"" pat "\"\n"
 
 static void test_wildcard(void **state)
@@ -796,10 +822,10 @@ static void test_wildcard(void **state)
 	struct fixture f;
 
 	(void)state;
-	compile_doc(&f, "version: 1\nsignatures:\n"
-			SIG1("t.anchored", "exe", "/opt/*/bin/tool")
-			SIG1("t.suffix", "exe", "**/x/*/y")
-			SIG1("t.leaf", "exe", "**/lib/*"));
+	compile_doc(&f, "version: 1\nsignatures:\n" SIG1("t.anchored", "exe",
+							 "/opt/*/bin/tool")
+			    SIG1("t.suffix", "exe", "**/x/*/y")
+				SIG1("t.leaf", "exe", "**/lib/*"));
 	EXPECT_EXE(&f, "/opt/a/bin/tool", "t.anchored");
 	EXPECT_EXE(&f, "/opt/tool/bin/tool", "t.anchored");
 	EXPECT_EXE(&f, "/opt/a/b/bin/tool", "");
@@ -826,8 +852,8 @@ static void test_priority(void **state)
 
 	(void)state;
 	/* deeper accept wins */
-	compile_doc(&f, "version: 1\nsignatures:\n"
-			SIG1("t.short", "exe", "**/b")
+	compile_doc(&f,
+		    "version: 1\nsignatures:\n" SIG1("t.short", "exe", "**/b")
 			SIG1("t.long", "exe", "**/a/b"));
 	EXPECT_EXE(&f, "/x/a/b", "t.long");
 	EXPECT_EXE(&f, "/x/c/b", "t.short");
@@ -835,41 +861,45 @@ static void test_priority(void **state)
 	fixture_free(&f);
 
 	/* reaching the root beats a suffix, only for absolute paths */
-	compile_doc(&f, "version: 1\nsignatures:\n"
-			SIG1("t.suffix", "exe", "**/a/b")
-			SIG1("t.root", "exe", "/a/b"));
+	compile_doc(
+	    &f, "version: 1\nsignatures:\n" SIG1("t.suffix", "exe", "**/a/b")
+		    SIG1("t.root", "exe", "/a/b"));
 	EXPECT_EXE(&f, "/a/b", "t.root");
 	EXPECT_EXE(&f, "/z/a/b", "t.suffix");
 	EXPECT_EXE(&f, "a/b", "t.suffix");
 	fixture_free(&f);
-	compile_doc(&f, "version: 1\nsignatures:\n" SIG1("t.root", "exe", "/a/b"));
+	compile_doc(&f,
+		    "version: 1\nsignatures:\n" SIG1("t.root", "exe", "/a/b"));
 	EXPECT_EXE(&f, "a/b", "");
 	EXPECT_EXE(&f, "/a/b", "t.root");
 	fixture_free(&f);
 
 	/* same state, same depth: first in the database wins */
-	compile_doc(&f, "version: 1\nsignatures:\n"
-			SIG1("t.lit", "exe", "**/x/a")
+	compile_doc(&f,
+		    "version: 1\nsignatures:\n" SIG1("t.lit", "exe", "**/x/a")
 			SIG1("t.star", "exe", "**/*/a"));
 	EXPECT_EXE(&f, "/q/x/a", "t.lit");
 	EXPECT_EXE(&f, "/q/y/a", "t.star");
 	fixture_free(&f);
-	compile_doc(&f, "version: 1\nsignatures:\n"
-			SIG1("t.star", "exe", "**/*/a")
+	compile_doc(&f,
+		    "version: 1\nsignatures:\n" SIG1("t.star", "exe", "**/*/a")
 			SIG1("t.lit", "exe", "**/x/a"));
 	EXPECT_EXE(&f, "/q/x/a", "t.star");
 	fixture_free(&f);
 
 	/* the walk gives up after AW_WALK_DEPTH components */
-	compile_doc(&f, "version: 1\nsignatures:\n"
-			SIG1("t.deep", "exe", "/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/"
-					      "17/18/19/20/21/22/23/24/25/26/27/28/29/30/31/32")
-			SIG1("t.leaf", "exe", "**/32"));
-	EXPECT_EXE(&f, "/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17/18/19/20/"
-		       "21/22/23/24/25/26/27/28/29/30/31/32",
+	compile_doc(&f, "version: 1\nsignatures:\n" SIG1(
+			    "t.deep", "exe",
+			    "/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/"
+			    "17/18/19/20/21/22/23/24/25/26/27/28/29/30/31/32")
+			    SIG1("t.leaf", "exe", "**/32"));
+	EXPECT_EXE(&f,
+		   "/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17/18/19/20/"
+		   "21/22/23/24/25/26/27/28/29/30/31/32",
 		   "t.deep");
-	EXPECT_EXE(&f, "/0/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17/18/19/"
-		       "20/21/22/23/24/25/26/27/28/29/30/31/32",
+	EXPECT_EXE(&f,
+		   "/0/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17/18/19/"
+		   "20/21/22/23/24/25/26/27/28/29/30/31/32",
 		   "t.leaf");
 	fixture_free(&f);
 }
@@ -895,7 +925,8 @@ static void test_compile_shape(void **state)
 	assert_int_equal(f.c.n_trans, g.c.n_trans);
 	for (i = 0; i < f.c.n_trans; i++) {
 		assert_int_equal(f.c.trans[i].state, g.c.trans[i].state);
-		assert_int_equal(f.c.trans[i].name_hash, g.c.trans[i].name_hash);
+		assert_int_equal(f.c.trans[i].name_hash,
+				 g.c.trans[i].name_hash);
 		assert_int_equal(f.c.trans[i].next, g.c.trans[i].next);
 	}
 	assert_memory_equal(f.c.accept, g.c.accept,
@@ -921,9 +952,9 @@ static void test_compile_shape(void **state)
 /* Hand-built databases past the ABI limits. */
 static void test_compile_limits(void **state)
 {
-	struct aw_sigdb db = { 0 };
+	struct aw_sigdb db = {0};
 	struct aw_compiled c;
-	struct aw_diag d = { 0 };
+	struct aw_diag d = {0};
 	struct aw_signature *sigs;
 	size_t i, j, n_sigs = 40;
 	char buf[512];
@@ -985,9 +1016,9 @@ static uint32_t rng(void)
 
 static void fuzz_one(const char *data, size_t len)
 {
-	struct aw_sigdb db = { 0 };
+	struct aw_sigdb db = {0};
 	struct aw_compiled c;
-	struct aw_diag d = { 0 };
+	struct aw_diag d = {0};
 	int r;
 
 	r = aw_sigdb_load_buffer(&db, "fuzz.yaml", data, len, &d);
@@ -1010,8 +1041,9 @@ static void fuzz_str(const char *s)
 
 static void test_fuzz(void **state)
 {
-	static const char alphabet[] = "version: 1\nsignatures:- id,[]{}\"'&*!|>#"
-				       "%@`\\\t exe script match /**ab.\x00\xc3\xa9\xff";
+	static const char alphabet[] =
+	    "version: 1\nsignatures:- id,[]{}\"'&*!|>#"
+	    "%@`\\\t exe script match /**ab.\x00\xc3\xa9\xff";
 	size_t base_len = strlen(valid_doc);
 	char buf[2048];
 	int i;
@@ -1024,7 +1056,8 @@ static void test_fuzz(void **state)
 			/* random bytes from a YAML-ish alphabet */
 			len = rng() % 200;
 			for (j = 0; j < len; j++)
-				buf[j] = alphabet[rng() % (sizeof(alphabet) - 1)];
+				buf[j] =
+				    alphabet[rng() % (sizeof(alphabet) - 1)];
 		} else {
 			/* a valid document with a few bytes changed, cut
 			 * short or with an insertion */
@@ -1038,7 +1071,9 @@ static void test_fuzz(void **state)
 					buf[at] = (char)rng();
 					break;
 				case 1:
-					buf[at] = alphabet[rng() % (sizeof(alphabet) - 1)];
+					buf[at] =
+					    alphabet[rng() %
+						     (sizeof(alphabet) - 1)];
 					break;
 				default:
 					if (len + 8 < sizeof(buf)) {
@@ -1059,29 +1094,30 @@ static void test_fuzz(void **state)
 	fuzz_one(buf, sizeof(buf));
 	fuzz_str("version: 1\nsignatures: &a [*a]\n");
 	fuzz_str("version: 1\nsignatures:\n  - &m [{exe: /a}, *m]\n");
-	fuzz_str("version: 1\nsignatures:\n  - &s {id: a.b, vendor: V, product: P,"
-		 " class: mcp-server, match: [{exe: /a}]}\n  - *s\n");
+	fuzz_str(
+	    "version: 1\nsignatures:\n  - &s {id: a.b, vendor: V, product: P,"
+	    " class: mcp-server, match: [{exe: /a}]}\n  - *s\n");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_valid),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_pattern_limits),
-		cmocka_unit_test(test_count_limits),
-		cmocka_unit_test(test_unchanged_after_failure),
-		cmocka_unit_test_setup_teardown(test_real_dir, real_setup,
-						real_teardown),
-		cmocka_unit_test_setup_teardown(test_real_paths, real_setup,
-						real_teardown),
-		cmocka_unit_test_setup_teardown(test_real_negative, real_setup,
-						real_teardown),
-		cmocka_unit_test(test_wildcard),
-		cmocka_unit_test(test_priority),
-		cmocka_unit_test(test_compile_shape),
-		cmocka_unit_test(test_compile_limits),
-		cmocka_unit_test(test_fuzz),
+	    cmocka_unit_test(test_parse_valid),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_pattern_limits),
+	    cmocka_unit_test(test_count_limits),
+	    cmocka_unit_test(test_unchanged_after_failure),
+	    cmocka_unit_test_setup_teardown(test_real_dir, real_setup,
+					    real_teardown),
+	    cmocka_unit_test_setup_teardown(test_real_paths, real_setup,
+					    real_teardown),
+	    cmocka_unit_test_setup_teardown(test_real_negative, real_setup,
+					    real_teardown),
+	    cmocka_unit_test(test_wildcard),
+	    cmocka_unit_test(test_priority),
+	    cmocka_unit_test(test_compile_shape),
+	    cmocka_unit_test(test_compile_limits),
+	    cmocka_unit_test(test_fuzz),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

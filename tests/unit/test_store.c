@@ -52,7 +52,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+	static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
 	char p[160];
 
 	aw_store_close(f->st);
@@ -68,8 +68,8 @@ static int teardown(void **state)
 static struct aw_store *open_rw(struct fixture *f, uint64_t max_events,
 				uint64_t max_age_s)
 {
-	struct aw_store_limits lim = { .max_events = max_events,
-				       .max_age_s = max_age_s };
+	struct aw_store_limits lim = {.max_events = max_events,
+				      .max_age_s = max_age_s};
 	char err[256] = "";
 	int r;
 
@@ -127,19 +127,19 @@ static void add(struct aw_store *st, uint64_t t, uint64_t session,
 		const char *text)
 {
 	struct aw_store_event e = {
-		.time_ns = t,
-		.session = session,
-		.agent_id = agent,
-		.action = action,
-		.pid = 100,
-		.ppid = 1,
-		.uid = 1000,
-		.exe = "/usr/bin/node",
-		.target = "/bin/sh",
-		.decision = decision,
-		.rule = "observe",
-		.text = text,
-		.json = text,
+	    .time_ns = t,
+	    .session = session,
+	    .agent_id = agent,
+	    .action = action,
+	    .pid = 100,
+	    .ppid = 1,
+	    .uid = 1000,
+	    .exe = "/usr/bin/node",
+	    .target = "/bin/sh",
+	    .decision = decision,
+	    .rule = "observe",
+	    .text = text,
+	    .json = text,
 	};
 
 	assert_int_equal(aw_store_add_event(st, &e), 0);
@@ -149,20 +149,20 @@ static void session(struct aw_store *st, uint64_t id, const char *agent,
 		    const char *vendor, const char *class, uint64_t ended)
 {
 	struct aw_store_session s = {
-		.session = id,
-		.agent_id = agent,
-		.vendor = vendor,
-		.product = "product",
-		.class = class,
-		.version = NULL,
-		.root_pid = 100,
-		.root_start_time = 12345,
-		.uid = 1000,
-		.exe = "/usr/bin/node",
-		.argv = "node codex.js",
-		.matched = "signature/x:match[0]",
-		.started_ns = T0,
-		.ended_ns = ended,
+	    .session = id,
+	    .agent_id = agent,
+	    .vendor = vendor,
+	    .product = "product",
+	    .class = class,
+	    .version = NULL,
+	    .root_pid = 100,
+	    .root_start_time = 12345,
+	    .uid = 1000,
+	    .exe = "/usr/bin/node",
+	    .argv = "node codex.js",
+	    .matched = "signature/x:match[0]",
+	    .started_ns = T0,
+	    .ended_ns = ended,
 	};
 
 	assert_int_equal(aw_store_upsert_session(st, &s), 0);
@@ -225,10 +225,8 @@ static void test_query_filters(void **state)
 	session(st, 3, "openai.chatgpt-desktop", "openai", "assistant", 0);
 	add(st, T0 + 0 * SEC, 1, "openai.codex-cli", "exec", "allow", "a");
 	add(st, T0 + 1 * SEC, 1, "mcp.filesystem", "exec", "allow", "b");
-	add(st, T0 + 2 * SEC, 2, "anthropic.claude-code", "fork", "allow",
-	    "c");
-	add(st, T0 + 3 * SEC, 2, "anthropic.claude-code", "exec", "deny",
-	    "d");
+	add(st, T0 + 2 * SEC, 2, "anthropic.claude-code", "fork", "allow", "c");
+	add(st, T0 + 3 * SEC, 2, "anthropic.claude-code", "exec", "deny", "d");
 	add(st, T0 + 4 * SEC, 3, "openai.chatgpt-desktop", "exit", "allow",
 	    "e");
 	add(st, T0 + 5 * SEC, 0, NULL, "drop", "allow", "f");
@@ -242,61 +240,61 @@ static void test_query_filters(void **state)
 
 	/* Exact agent id, plus the events of sessions that agent roots
 	 * (its sub-agent's "b" included). */
-	q = (struct aw_store_query){ .agent = "openai.codex-cli" };
+	q = (struct aw_store_query){.agent = "openai.codex-cli"};
 	assert_int_equal(query(st, &q, &r), 2);
 	assert_string_equal(r.text[0], "a");
 	assert_string_equal(r.text[1], "b");
 
 	/* A sub-agent by its own id. */
-	q = (struct aw_store_query){ .agent = "mcp.filesystem" };
+	q = (struct aw_store_query){.agent = "mcp.filesystem"};
 	assert_int_equal(query(st, &q, &r), 1);
 	assert_string_equal(r.text[0], "b");
 
 	/* Vendor: "openai" matches "openai.*", not "openaix.*". */
-	q = (struct aw_store_query){ .agent = "openai" };
+	q = (struct aw_store_query){.agent = "openai"};
 	assert_int_equal(query(st, &q, &r), 3);
 	assert_string_equal(r.text[0], "a");
 	assert_string_equal(r.text[1], "b");
 	assert_string_equal(r.text[2], "e");
 
 	/* Class, through the sessions table. */
-	q = (struct aw_store_query){ .agent = "coding" };
+	q = (struct aw_store_query){.agent = "coding"};
 	assert_int_equal(query(st, &q, &r), 4);
 	assert_string_equal(r.text[3], "d");
-	q = (struct aw_store_query){ .agent = "assistant" };
+	q = (struct aw_store_query){.agent = "assistant"};
 	assert_int_equal(query(st, &q, &r), 1);
 	assert_string_equal(r.text[0], "e");
-	q = (struct aw_store_query){ .agent = "nobody" };
+	q = (struct aw_store_query){.agent = "nobody"};
 	assert_int_equal(query(st, &q, &r), 0);
 	/* LIKE metacharacters are not special. */
-	q = (struct aw_store_query){ .agent = "%" };
+	q = (struct aw_store_query){.agent = "%"};
 	assert_int_equal(query(st, &q, &r), 0);
 
-	q = (struct aw_store_query){ .action = "exec" };
+	q = (struct aw_store_query){.action = "exec"};
 	assert_int_equal(query(st, &q, &r), 4);
-	q = (struct aw_store_query){ .decision = "deny" };
+	q = (struct aw_store_query){.decision = "deny"};
 	assert_int_equal(query(st, &q, &r), 1);
 	assert_string_equal(r.text[0], "d");
-	q = (struct aw_store_query){ .action = "exec", .decision = "allow" };
+	q = (struct aw_store_query){.action = "exec", .decision = "allow"};
 	assert_int_equal(query(st, &q, &r), 3);
 
 	/* since inclusive, until exclusive. */
-	q = (struct aw_store_query){ .since_ns = T0 + 2 * SEC,
-				     .until_ns = T0 + 4 * SEC };
+	q = (struct aw_store_query){.since_ns = T0 + 2 * SEC,
+				    .until_ns = T0 + 4 * SEC};
 	assert_int_equal(query(st, &q, &r), 2);
 	assert_string_equal(r.text[0], "c");
 	assert_string_equal(r.text[1], "d");
-	q = (struct aw_store_query){ .since_ns = T0 + 6 * SEC };
+	q = (struct aw_store_query){.since_ns = T0 + 6 * SEC};
 	assert_int_equal(query(st, &q, &r), 1);
-	q = (struct aw_store_query){ .until_ns = T0 + 1 };
+	q = (struct aw_store_query){.until_ns = T0 + 1};
 	assert_int_equal(query(st, &q, &r), 1);
 	/* A bound beyond INT64_MAX is clamped, not wrapped negative. */
-	q = (struct aw_store_query){ .until_ns = UINT64_MAX };
+	q = (struct aw_store_query){.until_ns = UINT64_MAX};
 	assert_int_equal(query(st, &q, &r), 7);
 
 	/* Combined filters. */
-	q = (struct aw_store_query){ .agent = "coding", .action = "exec",
-				     .since_ns = T0 + 1 * SEC };
+	q = (struct aw_store_query){
+	    .agent = "coding", .action = "exec", .since_ns = T0 + 1 * SEC};
 	assert_int_equal(query(st, &q, &r), 2);
 	assert_string_equal(r.text[0], "b");
 	assert_string_equal(r.text[1], "d");
@@ -325,15 +323,15 @@ static void test_query_limit(void **state)
 	assert_string_equal(r.text[2], "ev9");
 
 	/* The last two of session 1 (even events). */
-	q = (struct aw_store_query){ .session = 1, .limit = 2 };
+	q = (struct aw_store_query){.session = 1, .limit = 2};
 	assert_int_equal(query(st, &q, &r), 2);
 	assert_string_equal(r.text[0], "ev6");
 	assert_string_equal(r.text[1], "ev8");
 
-	q = (struct aw_store_query){ .limit = 1000 };
+	q = (struct aw_store_query){.limit = 1000};
 	assert_int_equal(query(st, &q, &r), 10);
 	assert_string_equal(r.text[0], "ev0");
-	q = (struct aw_store_query){ .limit = UINT64_MAX };
+	q = (struct aw_store_query){.limit = UINT64_MAX};
 	assert_int_equal(query(st, &q, &r), 10);
 	rows_free(&r);
 }
@@ -351,8 +349,8 @@ static void test_prune_count(void **state)
 	session(st, 2, "x.b", "x", "c", 0);
 	for (int i = 0; i < 12; i++) {
 		snprintf(t, sizeof(t), "ev%d", i);
-		add(st, T0 + (uint64_t)i, i < 4 ? 1 : 3, "x.y", "exec",
-		    "allow", t);
+		add(st, T0 + (uint64_t)i, i < 4 ? 1 : 3, "x.y", "exec", "allow",
+		    t);
 	}
 	/* prune commits the pending batch itself. */
 	assert_int_equal(aw_store_prune(st, T0 + 100), 7);
@@ -367,11 +365,12 @@ static void test_prune_count(void **state)
 		sqlite3_stmt *s;
 
 		assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-		assert_int_equal(sqlite3_prepare_v2(db,
-						    "SELECT group_concat(session) "
-						    "FROM sessions",
-						    -1, &s, NULL),
-				 SQLITE_OK);
+		assert_int_equal(
+		    sqlite3_prepare_v2(db,
+				       "SELECT group_concat(session) "
+				       "FROM sessions",
+				       -1, &s, NULL),
+		    SQLITE_OK);
 		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 		assert_string_equal((const char *)sqlite3_column_text(s, 0),
 				    "2");
@@ -424,7 +423,7 @@ static void test_readonly(void **state)
 	struct fixture *f = *state;
 	struct aw_store *st = open_rw(f, 0, 0);
 	struct aw_store *ro = NULL;
-	struct aw_store_event e = { .action = "exec" };
+	struct aw_store_event e = {.action = "exec"};
 	char err[256] = "";
 	uint64_t k = 9, u = 9;
 	struct rows r = {};
@@ -496,8 +495,7 @@ static void test_newer_schema_refused(void **state)
 	f->st = NULL;
 	raw_exec(f->path, "INSERT INTO schema_version VALUES (2)");
 
-	assert_int_equal(aw_store_open(f->path, NULL, &other, err,
-				       sizeof(err)),
+	assert_int_equal(aw_store_open(f->path, NULL, &other, err, sizeof(err)),
 			 -EPROTONOSUPPORT);
 	assert_null(other);
 	assert_non_null(strstr(err, "newer"));
@@ -544,7 +542,7 @@ static void test_u64_session(void **state)
 {
 	struct fixture *f = *state;
 	struct aw_store *st = open_rw(f, 0, 0);
-	struct aw_store_query q = { .session = BIG_SESSION };
+	struct aw_store_query q = {.session = BIG_SESSION};
 	struct rows r = {};
 	sqlite3 *db;
 	sqlite3_stmt *s;
@@ -580,8 +578,7 @@ static void test_u64_session(void **state)
 	/* An update that does not know the end keeps it. */
 	session(st, BIG_SESSION, "openai.codex-cli", "openai", "coding", 0);
 	assert_int_equal(aw_store_flush(st), 0);
-	assert_int_equal(sqlite3_prepare_v2(db,
-					    "SELECT ended_ns FROM sessions",
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT ended_ns FROM sessions",
 					    -1, &s, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
@@ -590,7 +587,7 @@ static void test_u64_session(void **state)
 	sqlite3_close(db);
 
 	/* The class filter reaches the big session through the join. */
-	q = (struct aw_store_query){ .agent = "coding" };
+	q = (struct aw_store_query){.agent = "coding"};
 	assert_int_equal(query(st, &q, &r), 1);
 	assert_string_equal(r.text[0], "big");
 	rows_free(&r);
@@ -604,18 +601,18 @@ static void test_hostile_strings(void **state)
 				   "'; DROP TABLE events; --\"\\";
 	static const char json[] = "{\"argv\":[\"a\\nb\",\"\xed\xa0\x80\"]}";
 	struct aw_store_event e = {
-		.time_ns = T0,
-		.session = 9,
-		.agent_id = "evil'agent\n",
-		.action = "exec",
-		.exe = "/tmp/\xff\n/x",
-		.target = "%_\\",
-		.decision = "allow",
-		.rule = NULL,
-		.text = text,
-		.json = json,
+	    .time_ns = T0,
+	    .session = 9,
+	    .agent_id = "evil'agent\n",
+	    .action = "exec",
+	    .exe = "/tmp/\xff\n/x",
+	    .target = "%_\\",
+	    .decision = "allow",
+	    .rule = NULL,
+	    .text = text,
+	    .json = json,
 	};
-	struct aw_store_query q = { .agent = "evil'agent\n" };
+	struct aw_store_query q = {.agent = "evil'agent\n"};
 	struct rows r = {};
 	struct aw_store *ro = NULL;
 	char err[256];
@@ -656,16 +653,16 @@ static void test_throughput(void **state)
 	enum { N = 200000, BATCH = 4096 };
 	char json[1024], text[256];
 	struct aw_store_event e = {
-		.agent_id = "openai.codex-cli",
-		.action = "exec",
-		.ppid = 4242,
-		.uid = 1000,
-		.exe = "/usr/lib/node_modules/@openai/codex/bin/codex-x86_64",
-		.target = "/usr/bin/git",
-		.decision = "allow",
-		.rule = "observe",
-		.text = text,
-		.json = json,
+	    .agent_id = "openai.codex-cli",
+	    .action = "exec",
+	    .ppid = 4242,
+	    .uid = 1000,
+	    .exe = "/usr/lib/node_modules/@openai/codex/bin/codex-x86_64",
+	    .target = "/usr/bin/git",
+	    .decision = "allow",
+	    .rule = "observe",
+	    .text = text,
+	    .json = json,
 	};
 	struct timespec a, b;
 	double secs;
@@ -677,24 +674,25 @@ static void test_throughput(void **state)
 		e.session = 0x9e3779b97f4a7c15ull * (uint64_t)(i / 500 + 1);
 		e.pid = 10000 + (uint32_t)i;
 		/* A realistic record: ~700 bytes of JSON, ~110 of text. */
-		snprintf(json, sizeof(json),
-			 "{\"schema\":\"agentwall.event/1\",\"time\":"
-			 "\"2026-11-28T05:03:28.%06dZ\",\"host\":\"build-7\","
-			 "\"session\":\"%016llx\",\"agent\":{\"id\":"
-			 "\"openai.codex-cli\",\"vendor\":\"openai\","
-			 "\"product\":\"codex-cli\",\"class\":\"coding\","
-			 "\"version\":\"0.58.0\"},\"process\":{\"pid\":%u,"
-			 "\"ppid\":4242,\"uid\":1000,\"exe\":\"/usr/bin/git\","
-			 "\"argv\":[\"git\",\"status\",\"--porcelain\"],"
-			 "\"cwd\":\"/home/dev/src/project\",\"comm\":\"git\","
-			 "\"start_time\":%d},\"lineage\":[{\"pid\":4000,\"exe\":"
-			 "\"/usr/bin/node\"},{\"pid\":4242,\"exe\":\"/usr/lib/"
-			 "node_modules/@openai/codex/bin/codex-x86_64\"},"
-			 "{\"pid\":%u,\"exe\":\"/usr/bin/git\"}],\"action\":"
-			 "\"exec\",\"target\":\"/usr/bin/git\",\"decision\":"
-			 "\"allow\",\"rule\":\"observe\"}",
-			 i % 1000000, (unsigned long long)e.session, e.pid,
-			 i * 7, e.pid);
+		snprintf(
+		    json, sizeof(json),
+		    "{\"schema\":\"agentwall.event/1\",\"time\":"
+		    "\"2026-11-28T05:03:28.%06dZ\",\"host\":\"build-7\","
+		    "\"session\":\"%016llx\",\"agent\":{\"id\":"
+		    "\"openai.codex-cli\",\"vendor\":\"openai\","
+		    "\"product\":\"codex-cli\",\"class\":\"coding\","
+		    "\"version\":\"0.58.0\"},\"process\":{\"pid\":%u,"
+		    "\"ppid\":4242,\"uid\":1000,\"exe\":\"/usr/bin/git\","
+		    "\"argv\":[\"git\",\"status\",\"--porcelain\"],"
+		    "\"cwd\":\"/home/dev/src/project\",\"comm\":\"git\","
+		    "\"start_time\":%d},\"lineage\":[{\"pid\":4000,\"exe\":"
+		    "\"/usr/bin/node\"},{\"pid\":4242,\"exe\":\"/usr/lib/"
+		    "node_modules/@openai/codex/bin/codex-x86_64\"},"
+		    "{\"pid\":%u,\"exe\":\"/usr/bin/git\"}],\"action\":"
+		    "\"exec\",\"target\":\"/usr/bin/git\",\"decision\":"
+		    "\"allow\",\"rule\":\"observe\"}",
+		    i % 1000000, (unsigned long long)e.session, e.pid, i * 7,
+		    e.pid);
 		snprintf(text, sizeof(text),
 			 "05:03:28.%06d  %08x  openai.codex-cli %7u  exec"
 			 "          /usr/bin/git status --porcelain",
@@ -717,32 +715,27 @@ static void test_throughput(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_open_insert_flush, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_query_filters, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_query_limit, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_prune_count, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_prune_age, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_prune_no_limits, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_readonly_missing, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_newer_schema_refused,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_foreign_database_refused,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_u64_session, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_strings, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_drops, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_throughput, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(test_open_insert_flush, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_query_filters, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_query_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prune_count, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prune_age, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prune_no_limits, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_readonly_missing, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_foreign_database_refused,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_u64_session, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile_strings, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_drops, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_throughput, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
