@@ -451,41 +451,89 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 	aw_buf_printf(b, "\"process_cache\":%zu}", aw_procs_count(d->procs));
 }
 
+/* One row of a session tree: the process and its lineage from the root,
+ * which is also the sort key (depth-first order, siblings by age). */
+struct ps_item {
+	struct aw_procinfo *pi;
+	size_t n;
+	struct aw_procinfo *lin[64];
+};
+
 struct ps_ctx {
 	struct aw_daemon *d;
 	struct aw_buf *b;
 	int json;
 	int first;
 	struct aw_sessioninfo *sess;
-	struct aw_procinfo **procs;
+	struct ps_item *items;
 	size_t n, cap;
 };
+
+static int ps_has(struct ps_ctx *c, struct aw_procinfo *pi)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->items[i].pi == pi)
+			return 1;
+	return 0;
+}
+
+static void ps_add(struct ps_ctx *c, struct aw_procinfo *pi)
+{
+	struct ps_item *it;
+
+	if (ps_has(c, pi))
+		return;
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 32;
+		struct ps_item *np = realloc(c->items, nc * sizeof(*np));
+
+		if (!np)
+			return;
+		c->items = np;
+		c->cap = nc;
+	}
+	it = &c->items[c->n++];
+	it->pi = pi;
+	it->n =
+	    aw_procs_lineage(c->d->procs, pi, it->lin, AW_ARRAY_SIZE(it->lin));
+}
 
 static void collect_proc(void *ud, struct aw_procinfo *pi)
 {
 	struct ps_ctx *c = ud;
+	size_t before = c->n;
 
 	if (pi->session != c->sess->session || !pi->live)
 		return;
-	if (c->n == c->cap) {
-		size_t nc = c->cap ? c->cap * 2 : 32;
-		struct aw_procinfo **np = realloc(c->procs, nc * sizeof(*np));
+	ps_add(c, pi);
+	/* Exited ancestors of a live process stay in the tree, marked, so
+	 * that its place (double fork, daemon) is still visible. */
+	if (c->n > before) {
+		struct ps_item *it = &c->items[c->n - 1];
+		struct aw_procinfo *lin[64];
+		size_t n = it->n;
 
-		if (!np)
-			return;
-		c->procs = np;
-		c->cap = nc;
+		memcpy(lin, it->lin, n * sizeof(lin[0]));
+		for (size_t i = 0; i + 1 < n; i++)
+			if (!lin[i]->live)
+				ps_add(c, lin[i]);
 	}
-	c->procs[c->n++] = pi;
 }
 
-static int cmp_proc(const void *a, const void *b)
+static int cmp_item(const void *a, const void *b)
 {
-	const struct aw_procinfo *x = *(struct aw_procinfo *const *)a;
-	const struct aw_procinfo *y = *(struct aw_procinfo *const *)b;
+	const struct ps_item *x = a, *y = b;
 
-	return x->start_time < y->start_time ? -1
-					     : x->start_time > y->start_time;
+	for (size_t i = 0; i < x->n && i < y->n; i++) {
+		const struct aw_procinfo *p = x->lin[i], *q = y->lin[i];
+
+		if (p == q)
+			continue;
+		if (p->start_time != q->start_time)
+			return p->start_time < q->start_time ? -1 : 1;
+		return p->pid < q->pid ? -1 : 1;
+	}
+	return x->n < y->n ? -1 : x->n > y->n;
 }
 
 static void argv_text(struct aw_buf *b, const struct aw_procinfo *pi)
@@ -506,14 +554,6 @@ static void argv_text(struct aw_buf *b, const struct aw_procinfo *pi)
 	}
 }
 
-/* Depth below the root through live or dead spawners in the cache. */
-static size_t proc_depth(struct aw_daemon *d, struct aw_procinfo *pi)
-{
-	struct aw_procinfo *lin[64];
-
-	return aw_procs_lineage(d->procs, pi, lin, 64) - 1;
-}
-
 static void ps_session(void *ud, struct aw_sessioninfo *s)
 {
 	struct ps_ctx *c = ud;
@@ -526,7 +566,7 @@ static void ps_session(void *ud, struct aw_sessioninfo *s)
 	c->sess = s;
 	c->n = 0;
 	aw_procs_each(c->d->procs, collect_proc, c);
-	qsort(c->procs, c->n, sizeof(*c->procs), cmp_proc);
+	qsort(c->items, c->n, sizeof(*c->items), cmp_item);
 	snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)s->session);
 	aw_format_time(s->started_ns, t, sizeof(t));
 
@@ -556,16 +596,18 @@ static void ps_session(void *ud, struct aw_sessioninfo *s)
 		aw_buf_printf(b, ",\"events\":%llu,\"processes\":[",
 			      (unsigned long long)s->events);
 		for (size_t i = 0; i < c->n; i++) {
-			struct aw_procinfo *pi = c->procs[i];
+			struct aw_procinfo *pi = c->items[i].pi;
 			const struct aw_sigref *ps =
 			    pi->subagent ? aw_daemon_sig(c->d, pi->agent)
 					 : NULL;
 
 			aw_buf_printf(b,
 				      "%s{\"pid\":%u,\"ppid\":%u,"
-				      "\"spawner\":%u,\"depth\":%zu,\"exe\":",
+				      "\"spawner\":%u,\"depth\":%zu,"
+				      "\"live\":%s,\"exe\":",
 				      i ? "," : "", pi->pid, pi->ppid,
-				      pi->spawner, proc_depth(c->d, pi));
+				      pi->spawner, c->items[i].n - 1,
+				      pi->live ? "true" : "false");
 			aw_json_cstr(b, pi->exe);
 			aw_buf_puts(b, ",\"argv\":[");
 			{
@@ -596,15 +638,23 @@ static void ps_session(void *ud, struct aw_sessioninfo *s)
 		aw_buf_printf(b, "  uid %u  since %.19s  %llu events\n", s->uid,
 			      t, (unsigned long long)s->events);
 		for (size_t i = 0; i < c->n; i++) {
-			struct aw_procinfo *pi = c->procs[i];
-			size_t depth = proc_depth(c->d, pi);
+			struct ps_item *it = &c->items[i];
+			struct aw_procinfo *pi = it->pi;
+			struct aw_procinfo *up =
+			    it->n > 1 ? it->lin[it->n - 2] : NULL;
+			size_t depth = it->n - 1;
 
 			aw_buf_puts(b, "  ");
-			for (size_t k = 0; k < depth && k < 20; k++)
-				aw_buf_puts(b, "  ");
+			for (size_t k = 1; k < depth && k < 20; k++)
+				aw_buf_puts(b, "   ");
 			aw_buf_printf(b, "%s%u ", depth ? "└─ " : "", pi->pid);
 			argv_text(b, pi);
-			if (pi->subagent) {
+			if (!pi->live)
+				aw_buf_puts(b, "  (exited)");
+			/* Mark where a sub-agent starts, not every process
+			 * below it. */
+			if (pi->subagent &&
+			    (!up || up->agent != pi->agent || !up->subagent)) {
 				const struct aw_sigref *ps =
 				    aw_daemon_sig(c->d, pi->agent);
 
@@ -632,5 +682,5 @@ void aw_ps_render(struct aw_daemon *d, struct aw_buf *b, int json)
 		aw_buf_puts(b, "]");
 	else if (c.first)
 		aw_buf_puts(b, "no live agent sessions\n");
-	free(c.procs);
+	free(c.items);
 }
