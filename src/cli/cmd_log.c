@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "shared/util.h"
@@ -73,14 +74,16 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv)
 	    {"until", required_argument, NULL, 'U'},
 	    {"limit", required_argument, NULL, 'n'},
 	    {"json", no_argument, NULL, 'j'},
+	    {"follow", no_argument, NULL, 'f'},
 	    {"state-dir", required_argument, NULL, AW_OPT_STATE_DIR},
 	    {}};
 	struct aw_store_query q = {};
 	struct aw_store *st = NULL;
 	char err[512];
-	int c, json = 0, r;
+	int c, json = 0, follow = 0, r;
+	uint64_t last = 0;
 
-	while ((c = getopt_long(argc, argv, "s:a:A:d:S:U:n:j", longopts,
+	while ((c = getopt_long(argc, argv, "s:a:A:d:S:U:n:jf", longopts,
 				NULL)) != -1) {
 		if (aw_cli_common_opt(cli, c, optarg))
 			continue;
@@ -138,6 +141,9 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'f':
+			follow = 1;
+			break;
 		default:
 			return AW_EXIT_USAGE;
 		}
@@ -153,7 +159,18 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv)
 			cli->store_path, err);
 		return AW_EXIT_FAIL;
 	}
+	q.last_id = &last;
 	r = aw_store_query_events(st, &q, print_cb, &json);
+	/* --follow: then every new matching row as the daemon commits it
+	 * (every 200 ms), until interrupted. Rows are read by id, so a
+	 * prune of old rows meanwhile loses nothing new. */
+	while (follow && r >= 0) {
+		fflush(stdout);
+		usleep(250000);
+		q.limit = 0;
+		q.after_id = last;
+		r = aw_store_query_events(st, &q, print_cb, &json);
+	}
 	aw_store_close(st);
 	if (r < 0) {
 		fprintf(stderr, "agentwall log: query failed: %s\n",

@@ -1060,6 +1060,8 @@ int aw_store_query_events(struct aw_store *s, const struct aw_store_query *q,
 		ADD(" AND time_ns >= :since");
 	if (q->until_ns)
 		ADD(" AND time_ns < :until");
+	if (q->after_id)
+		ADD(" AND id > :after");
 	if (q->limit) {
 		/* The newest `limit`, then turned around: oldest first. */
 		char inner[sizeof(sql)];
@@ -1097,6 +1099,7 @@ int aw_store_query_events(struct aw_store *s, const struct aw_store_query *q,
 	BIND_I64(":since", (sqlite3_int64)clamp_i64(q->since_ns));
 	BIND_I64(":until", (sqlite3_int64)clamp_i64(q->until_ns));
 	BIND_I64(":limit", (sqlite3_int64)clamp_i64(q->limit));
+	BIND_I64(":after", (sqlite3_int64)clamp_i64(q->after_id));
 #undef BIND_I64
 #undef BIND_TEXT
 
@@ -1106,6 +1109,8 @@ int aw_store_query_events(struct aw_store *s, const struct aw_store_query *q,
 
 		/* NULL from column_text is either SQL NULL or out of memory;
 		 * callers print these, so hand them empty strings. */
+		if (q->last_id)
+			*q->last_id = (uint64_t)sqlite3_column_int64(st, 0);
 		r = cb(ud, text ? text : "", json ? json : "");
 		if (r < 0)
 			break;

@@ -82,6 +82,8 @@ struct aw_store_query {
 	const char *decision;
 	uint64_t since_ns, until_ns; /* 0 = unbounded */
 	uint64_t limit;		     /* 0 = no limit */
+	uint64_t after_id;	     /* only rows inserted after this one */
+	uint64_t *last_id;	     /* if set: the id of each row handed out */
 };
 /* Filter semantics: `agent` matches an event whose agent_id equals it or
  * starts with "<agent>." (a vendor: "openai" matches "openai.codex-cli"),

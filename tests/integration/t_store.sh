@@ -38,6 +38,17 @@ check "bad --since is a usage error" test $rc = 2
 aw log --session xyz 2>/dev/null; rc=$?
 check "bad --session is a usage error" test $rc = 2
 
+# --follow prints new events as they are committed.
+aw log --follow --json --action session-start > "$T/follow.json" &
+fpid=$!
+sleep 0.5
+in_scope "$(FAKE)" -c 'echo $$ > '"$T"'/f.pid'
+check "log --follow shows a new session as it happens" \
+	wait_for grep -q "\"pid\":$(cat "$T/f.pid")," "$T/follow.json"
+check "  ... after the existing ones, each once" \
+	test "$(grep -c '"action":"session-start"' "$T/follow.json")" = 4
+kill "$fpid"; wait "$fpid" 2>/dev/null
+
 # Restart: the store keeps everything, new events append.
 stop_daemon
 check "log works with the daemon stopped" test "$(aw log --session "$sa" | wc -l)" -ge 3
