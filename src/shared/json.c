@@ -183,10 +183,16 @@ void aw_json_str(struct aw_buf *b, const char *str, size_t n)
 		size_t len;
 		char esc[8];
 
-		/* Copy plain ASCII in runs: most of what we print is. */
+		/* Copy plain ASCII in runs: most of what we print is. The
+		 * inner loop is the hot path of every event. */
 		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-			i++;
-			run++;
+			size_t j = i + 1;
+
+			while (j < n && s[j] >= 0x20 && s[j] < 0x7f &&
+			       s[j] != '"' && s[j] != '\\')
+				j++;
+			run += j - i;
+			i = j;
 			continue;
 		}
 		if (run) {
