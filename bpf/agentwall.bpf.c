@@ -456,19 +456,27 @@ static __always_inline __u32 classify(struct linux_binprm *bprm,
 				      __u32 args_len, __u32 *flags)
 {
 	__u32 zero = 0, rule, r;
-	struct aw_config *cfg = bpf_map_lookup_elem(&aw_config, &zero);
+	struct aw_config *cfgp = bpf_map_lookup_elem(&aw_config, &zero);
+	struct aw_config cfg_copy;
+	struct aw_config *cfg = &cfg_copy;
 	struct aw_rule *ri;
 	struct aw_inode_key ik = {};
 	struct argscan_ctx *a = &sc->scan;
 	__u32 *ir;
 	struct file *file = BPF_CORE_READ(bprm, file);
 
-	if (!cfg || !cfg->exe_start)
+	if (!cfgp)
+		return 0;
+	/* One read of the start states: user space swaps the value in place
+	 * on reload, and both must come from the same database. */
+	cfg_copy = *cfgp;
+	if (!cfg->exe_start)
 		return 0; /* no database loaded yet: nothing to classify with */
 
 	/* Exact file identity first: it survives renames and hard links. */
 	ik.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
 	ik.ino = BPF_CORE_READ(file, f_inode, i_ino);
+	ik.gen = BPF_CORE_READ(file, f_inode, i_generation);
 	ir = bpf_map_lookup_elem(&aw_inodes, &ik);
 	if (ir && *ir) {
 		*flags |= AW_EXEC_BY_INODE;
@@ -625,6 +633,7 @@ int BPF_PROG(aw_exec, struct task_struct *p, pid_t old_pid,
 	ev->rule = rule;
 	ev->flags = fl;
 	ev->argc = BPF_CORE_READ(bprm, argc);
+	ev->exe_gen = BPF_CORE_READ(bprm, file, f_inode, i_generation);
 
 	size = sizeof(*ev) + ev->filename_len + ev->args_len;
 	if (size > sizeof(*ev) + AW_EXEC_DATA_MAX)

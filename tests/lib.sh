@@ -115,6 +115,7 @@ signatures:
     vendor: Test
     product: MCP Thing
     class: mcp-server
+    package: "@fake/mcp-thing"
     match:
       - script: "**/node_modules/.bin/mcp-server-thing"
       - script: "**/node_modules/@fake/mcp-thing/dist/index.js"

@@ -147,9 +147,13 @@ struct aw_sig_id {
 	char id[AW_SIG_ID_MAX];
 };
 
+/* i_generation tells a file from a later one that reuses its inode
+ * number after it was deleted (an agent update, say). */
 struct aw_inode_key {
 	__u64 dev;
 	__u64 ino;
+	__u32 gen;
+	__u32 _pad;
 };
 
 struct aw_event_hdr {
@@ -181,8 +185,8 @@ struct aw_event_exec {
 	__u32 filename_len; /* bytes of filename after the args, NUL incl. */
 	__u32 args_len;	    /* bytes of data[] first: NUL-separated argv */
 	__u32 argc;
-	__u32 _pad;
-	char data[]; /* args, then filename */
+	__u32 exe_gen; /* i_generation of the executable */
+	char data[];   /* args, then filename */
 };
 
 struct aw_event_fork {
@@ -208,6 +212,7 @@ _Static_assert(sizeof(struct aw_proc) == 56, "proc");
 _Static_assert(sizeof(struct aw_task_state) == 24, "task state");
 _Static_assert(sizeof(struct aw_config) == 16, "config");
 _Static_assert(sizeof(struct aw_dfa_key) == 16, "dfa key");
+_Static_assert(sizeof(struct aw_inode_key) == 24, "inode key");
 _Static_assert(sizeof(struct aw_rule) == 8, "rule");
 _Static_assert(sizeof(struct aw_event_exec) == 112, "exec");
 _Static_assert(offsetof(struct aw_event_exec, data) == 112, "exec data");

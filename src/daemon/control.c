@@ -30,6 +30,7 @@
 
 struct ctl_client {
 	int fd;
+	uid_t uid; /* peer, from SO_PEERCRED */
 	char req[CTL_REQ_MAX];
 	size_t req_len;
 	struct aw_buf out;
@@ -122,7 +123,7 @@ fail:
 	return r;
 }
 
-static int peer_allowed(struct aw_control *c, int fd)
+static int peer_allowed(struct aw_control *c, int fd, uid_t *ret_uid)
 {
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
@@ -130,6 +131,7 @@ static int peer_allowed(struct aw_control *c, int fd)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
 		return 0;
+	*ret_uid = cr.uid;
 	if (cr.uid == 0)
 		return 1;
 	if (c->d->opts.ctl_gid == (gid_t)-1)
@@ -183,7 +185,9 @@ static void accept_clients(struct aw_control *c, int epfd)
 
 		if (fd < 0)
 			return;
-		if (!peer_allowed(c, fd)) {
+		uid_t uid = (uid_t)-1;
+
+		if (!peer_allowed(c, fd, &uid)) {
 			static const char msg[] =
 			    "error: permission denied (root or the "
 			    "configured group only)\n";
@@ -211,6 +215,7 @@ static void accept_clients(struct aw_control *c, int epfd)
 		}
 		memset(cl, 0, sizeof(*cl));
 		cl->fd = fd;
+		cl->uid = uid;
 		cl->since = mono_ns();
 		ev.data.fd = fd;
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -237,7 +242,11 @@ static void handle_request(struct aw_control *c, struct ctl_client *cl,
 	} else if (!strcmp(req, "reload")) {
 		char err[1024];
 
-		if (aw_daemon_reload_signatures(d, err, sizeof(err)) < 0) {
+		/* The group may look; changing what is classified is root's. */
+		if (cl->uid != 0) {
+			aw_buf_puts(b, "error: reload needs root\n");
+		} else if (aw_daemon_reload_signatures(d, err, sizeof(err)) <
+			   0) {
 			aw_buf_puts(b, "error: reload refused, the previous "
 				       "signatures stay in force: ");
 			aw_buf_puts(b, err);

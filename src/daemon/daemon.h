@@ -72,12 +72,13 @@ int aw_kernel_load_sigs(struct aw_kernel *k, const struct aw_compiled *c,
 			size_t errlen);
 void aw_kernel_stats(struct aw_kernel *k, uint64_t ret[AW_STAT_MAX]);
 void aw_kernel_close(struct aw_kernel *k);
+void aw_kernel_release(struct aw_kernel *k, int remove_pins);
 unsigned aw_kernel_bank(struct aw_kernel *k);
 int aw_kernel_adopted(struct aw_kernel *k);
 int aw_kernel_tasks_fd(struct aw_kernel *k);
 int aw_kernel_sig_ids_fd(struct aw_kernel *k);
 int aw_kernel_set_inode(struct aw_kernel *k, uint64_t dev, uint64_t ino,
-			uint32_t rule_index);
+			uint32_t gen, uint32_t rule_index);
 
 /* Exact file identities learned from exec: an executable classified by
  * its path is then recognised by (dev, ino) wherever it is linked or
@@ -85,11 +86,12 @@ int aw_kernel_set_inode(struct aw_kernel *k, uint64_t dev, uint64_t ino,
  * the same signature) for the daemon's life. */
 struct aw_learned {
 	uint64_t dev, ino;
+	uint32_t gen;
 	uint32_t sig; /* signature number */
 	char *path;
 };
 int aw_daemon_learn_inode(struct aw_daemon *d, uint64_t dev, uint64_t ino,
-			  uint32_t rule, const char *path);
+			  uint32_t gen, uint32_t rule, const char *path);
 void aw_kernel_set_handler(struct aw_kernel *k,
 			   int (*fn)(void *ctx, const void *data, size_t size),
 			   void *ctx);

@@ -383,25 +383,28 @@ static int proc_still(uint32_t pid, uint64_t start_time)
 	ssize_t n;
 	int fd;
 
+	/* 1: the same process lives; 0: it is gone (no such pid, or the pid
+	 * now names another process); -1: cannot tell (EMFILE, ENOMEM, ...),
+	 * which callers must treat as alive. */
 	snprintf(p, sizeof(p), "/proc/%u/stat", pid);
 	fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return errno == ENOENT || errno == ESRCH ? 0 : -1;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return 0;
+		return n == 0 || errno == ESRCH ? 0 : -1;
 	buf[n] = 0;
 	/* comm may hold spaces and parentheses: parse after the last ')' */
 	s = strrchr(buf, ')');
 	if (!s)
-		return 0;
+		return -1;
 	s++;
 	for (int field = 3; field < 22 && s; field++) {
 		s = strchr(s + 1, ' ');
 	}
 	if (!s || sscanf(s, " %llu", &st) != 1)
-		return 0;
+		return -1;
 	if (hz <= 0)
 		hz = 100;
 	/* /proc reports start_boottime in clock ticks. */
@@ -441,9 +444,20 @@ static char *npm_version(const char *path, const char *package)
 			return NULL;
 		*slash = 0;
 		snprintf(file, sizeof(file), "%s/package.json", dir);
-		fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		/* The tree is the agent's: a FIFO or device named
+		 * package.json must not block the daemon's one thread. */
+		fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+				    O_NOCTTY);
 		if (fd < 0)
 			continue;
+		{
+			struct stat fst;
+
+			if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode)) {
+				close(fd);
+				continue;
+			}
+		}
 		n = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
 		if (n <= 0)
@@ -518,15 +532,77 @@ static char *agent_version(struct aw_daemon *d, struct aw_procinfo *pi,
 	return NULL;
 }
 
+static void session_member_gone(struct aw_daemon *d, struct aw_procinfo *pi,
+				uint64_t ktime);
+
+/*
+ * The cache entry for (pid, start): looked up or made. A live entry of an
+ * older process with the same pid is that process's end (its exit record
+ * was lost), so it leaves its session first. *ret_known says whether the
+ * entry existed (counted in its session already).
+ */
+static struct aw_procinfo *proc_take(struct aw_daemon *d, uint32_t pid,
+				     uint64_t start, int *ret_known)
+{
+	struct aw_procinfo *old = aw_procs_get(d->procs, pid, 0);
+
+	if (old && old->live && !aw_procs_get(d->procs, pid, start))
+		session_member_gone(d, old, 0);
+	*ret_known = aw_procs_get(d->procs, pid, start) != NULL;
+	return aw_procs_add(d->procs, pid, start);
+}
+
+/* A member of a session this daemon has no record of: the record that
+ * opened it was lost (counted). Make the session known from what the
+ * kernel says of this member, so it is listed and ends. */
+static struct aw_sessioninfo *
+session_lazy(struct aw_daemon *d, struct aw_procinfo *pi, uint64_t ktime)
+{
+	struct aw_sessioninfo *si = aw_sessions_get(d->procs, pi->session);
+	const struct aw_sigref *sig;
+	struct aw_store_session ss = {};
+
+	if (si || !pi->session)
+		return si;
+	si = aw_sessions_add(d->procs, pi->session);
+	if (!si)
+		return NULL;
+	si->agent = pi->agent;
+	si->root_pid = pi->pid;
+	si->root_start = pi->start_time;
+	si->uid = pi->uid;
+	si->started_ns = to_realtime(d, ktime);
+	aw_procinfo_set_str(&si->matched,
+			    "unknown: the opening record was lost");
+	sig = aw_daemon_sig(d, si->agent);
+	ss.session = si->session;
+	ss.agent_id = sig ? sig->id : NULL;
+	ss.vendor = sig ? sig->vendor : NULL;
+	ss.product = sig ? sig->product : NULL;
+	ss.class = sig ? sig->class : NULL;
+	ss.root_pid = pi->pid;
+	ss.root_start_time = pi->start_time;
+	ss.uid = pi->uid;
+	ss.exe = pi->exe;
+	ss.matched = si->matched;
+	ss.started_ns = si->started_ns;
+	if (d->store)
+		aw_store_upsert_session(d->store, &ss);
+	return si;
+}
+
 static void session_started(struct aw_daemon *d, struct aw_procinfo *pi,
 			    const struct aw_event_exec *ev,
 			    const char *filename, char *rule_desc)
 {
-	struct aw_sessioninfo *si = aw_sessions_add(d->procs, pi->session);
+	struct aw_sessioninfo *si = aw_sessions_get(d->procs, pi->session);
 	const struct aw_sigref *sig = aw_daemon_sig(d, pi->agent);
 	struct aw_store_session ss = {};
 	char *argv_text = NULL;
+	int existed = si != NULL;
 
+	if (!si)
+		si = aw_sessions_add(d->procs, pi->session);
 	if (!si) {
 		d->user_drops++;
 		return;
@@ -536,7 +612,9 @@ static void session_started(struct aw_daemon *d, struct aw_procinfo *pi,
 	si->root_start = pi->start_time;
 	si->uid = pi->uid;
 	si->started_ns = to_realtime(d, ev->hdr.ktime);
-	si->live = 1;
+	/* Known already (adopted after a restart): members were counted. */
+	if (!existed)
+		si->live = 1;
 	aw_procinfo_set_str(&si->matched, rule_desc);
 	si->version = agent_version(d, pi, sig, filename);
 
@@ -620,9 +698,7 @@ static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 	memcpy(fn, fname, ev->filename_len);
 	fn[ev->filename_len] = 0;
 
-	was_known =
-	    aw_procs_get(d->procs, ev->proc.pid, ev->proc.start_time) != NULL;
-	pi = aw_procs_add(d->procs, ev->proc.pid, ev->proc.start_time);
+	pi = proc_take(d, ev->proc.pid, ev->proc.start_time, &was_known);
 	if (!pi)
 		return -ENOMEM;
 	pi->uid = ev->proc.uid;
@@ -636,11 +712,16 @@ static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 	if (!was_known && !is_new_session) {
 		/* Fork record lost (counted in the kernel): fall back to the
 		 * ppid, which is right unless it was reparented. */
+		struct aw_sessioninfo *si;
+
 		sp = aw_procs_get(d->procs, ev->proc.ppid, 0);
 		if (sp && sp->session == pi->session) {
 			pi->spawner = sp->pid;
 			pi->spawner_start = sp->start_time;
 		}
+		si = session_lazy(d, pi, ev->hdr.ktime);
+		if (si && !si->ended_ns)
+			si->live++; /* a member, even unannounced */
 	}
 	free(pi->argv);
 	pi->argv = NULL;
@@ -660,7 +741,7 @@ static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 	{
 		char *exe = NULL, *cwd = NULL;
 
-		if (proc_still(pi->pid, pi->start_time)) {
+		if (proc_still(pi->pid, pi->start_time) == 1) {
 			exe = proc_link(pi->pid, "exe");
 			cwd = proc_link(pi->pid, "cwd");
 		}
@@ -701,7 +782,7 @@ static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 			/* (A full table only means the path rules alone
 			 * apply to this file; status shows the count.) */
 			aw_daemon_learn_inode(d, ev->exe_dev, ev->exe_ino,
-					      ev->rule, pi->exe);
+					      ev->exe_gen, ev->rule, pi->exe);
 		}
 	}
 	if (is_new_session) {
@@ -746,9 +827,7 @@ static int handle_fork(struct aw_daemon *d, const struct aw_event_fork *ev)
 
 	/* Already known (adopted from /proc after a restart, while its
 	 * fork record waited in the ring): counted once only. */
-	known =
-	    aw_procs_get(d->procs, ev->proc.pid, ev->proc.start_time) != NULL;
-	pi = aw_procs_add(d->procs, ev->proc.pid, ev->proc.start_time);
+	pi = proc_take(d, ev->proc.pid, ev->proc.start_time, &known);
 	if (!pi)
 		return -ENOMEM;
 	parent = aw_procs_get(d->procs, ev->parent_pid, ev->parent_start_time);
@@ -776,7 +855,7 @@ static int handle_fork(struct aw_daemon *d, const struct aw_event_fork *ev)
 			}
 		}
 	}
-	si = aw_sessions_get(d->procs, pi->session);
+	si = session_lazy(d, pi, ev->hdr.ktime);
 	if (si && !si->ended_ns && !known)
 		si->live++;
 	snprintf(target, sizeof(target), "%u", pi->pid);
@@ -869,7 +948,9 @@ void aw_events_check_drops(struct aw_daemon *d)
 	aw_kernel_stats(d->kernel, st);
 	kdrops = st[AW_STAT_DROP_EXEC] + st[AW_STAT_DROP_FORK] +
 		 st[AW_STAT_DROP_EXIT] + st[AW_STAT_STORAGE_FAIL];
-	if (kdrops == d->kernel_drops_reported)
+	/* Losses in user space (store or export failing, no memory) are
+	 * reported the same way as the kernel's. */
+	if (kdrops + d->user_drops == d->kernel_drops_reported)
 		return;
 	snprintf(detail, sizeof(detail),
 		 "\"drops\":{\"exec\":%llu,\"fork\":%llu,\"exit\":%llu,"
@@ -879,7 +960,7 @@ void aw_events_check_drops(struct aw_daemon *d)
 		 (unsigned long long)st[AW_STAT_DROP_EXIT],
 		 (unsigned long long)st[AW_STAT_STORAGE_FAIL],
 		 (unsigned long long)d->user_drops);
-	d->kernel_drops_reported = kdrops;
+	d->kernel_drops_reported = kdrops + d->user_drops;
 	if (d->store)
 		aw_store_record_drops(d->store, aw_now_realtime_ns(), kdrops,
 				      d->user_drops);
@@ -889,7 +970,10 @@ void aw_events_check_drops(struct aw_daemon *d)
 
 struct reconcile_ctx {
 	struct aw_daemon *d;
-	struct aw_procinfo *gone[256];
+	struct {
+		uint32_t pid;
+		uint64_t start;
+	} gone[256];
 	size_t n;
 };
 
@@ -899,8 +983,11 @@ static void reconcile_one(void *ud, struct aw_procinfo *pi)
 
 	if (!pi->live || c->n >= AW_ARRAY_SIZE(c->gone))
 		return;
-	if (!proc_still(pi->pid, pi->start_time))
-		c->gone[c->n++] = pi;
+	if (proc_still(pi->pid, pi->start_time) == 0) {
+		c->gone[c->n].pid = pi->pid;
+		c->gone[c->n].start = pi->start_time;
+		c->n++;
+	}
 }
 
 /* Exit records can be lost (ring buffer full): processes that are gone
@@ -910,11 +997,17 @@ void aw_events_reconcile(struct aw_daemon *d)
 	struct reconcile_ctx c = {.d = d};
 
 	aw_procs_each(d->procs, reconcile_one, &c);
+	/* Records written before those processes went (a fork of a child
+	 * that outlives its parent, the exit itself) may still be in the
+	 * ring: take them first, then look each one up again by (pid,
+	 * start), since draining can replace cache entries. */
+	aw_kernel_poll(d->kernel);
 	for (size_t i = 0; i < c.n; i++) {
-		/* Re-check: the exit record may have been drained since. */
-		if (!c.gone[i]->live)
-			continue;
-		session_member_gone(d, c.gone[i], 0);
+		struct aw_procinfo *pi =
+		    aw_procs_get(d->procs, c.gone[i].pid, c.gone[i].start);
+
+		if (pi && pi->live)
+			session_member_gone(d, pi, 0);
 	}
 	aw_procs_trim(d->procs, aw_now_boottime_ns());
 }

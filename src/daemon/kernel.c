@@ -434,6 +434,31 @@ void aw_kernel_stats(struct aw_kernel *k, uint64_t ret[AW_STAT_MAX])
  * of a walk sees either bank consistently: states of one bank only lead to
  * states of the same bank.
  */
+/* Empty a bank before it is written: whatever a failed load, or a daemon
+ * killed mid-reload, left there must not mix with the new tables (a stale
+ * (state, name) entry would win over the new "other" transition). */
+static void bank_clear(struct aw_kernel *k, unsigned bank)
+{
+	int fd_trans = bpf_map__fd(k->skel->maps.aw_dfa_trans);
+	int fd_states = bpf_map__fd(k->skel->maps.aw_dfa_states);
+	uint32_t base = bank * AW_DFA_BANK_STATES;
+	struct aw_dfa_key key, next;
+	int more = bpf_map_get_next_key(fd_trans, NULL, &key) == 0;
+
+	while (more) {
+		more = bpf_map_get_next_key(fd_trans, &key, &next) == 0;
+		if (key.state >= base && key.state < base + AW_DFA_BANK_STATES)
+			bpf_map_delete_elem(fd_trans, &key);
+		key = next;
+	}
+	for (uint32_t s = 0; s < AW_DFA_BANK_STATES; s++) {
+		struct aw_dfa_state empty = {};
+		uint32_t kk = base + s;
+
+		bpf_map_update_elem(fd_states, &kk, &empty, BPF_ANY);
+	}
+}
+
 int aw_kernel_load_sigs(struct aw_kernel *k, const struct aw_compiled *c,
 			const uint32_t *rule_sig_numbers, char *err,
 			size_t errlen)
@@ -456,6 +481,7 @@ int aw_kernel_load_sigs(struct aw_kernel *k, const struct aw_compiled *c,
 			 c->n_states, c->n_rules, c->n_trans);
 		return -E2BIG;
 	}
+	bank_clear(k, bank);
 	for (size_t i = 0; i < c->n_rules; i++) {
 		struct aw_rule rule = {
 		    .sig = rule_sig_numbers[i],
@@ -494,27 +520,9 @@ int aw_kernel_load_sigs(struct aw_kernel *k, const struct aw_compiled *c,
 	if (bpf_map_update_elem(fd_cfg, &zero, &cfg, BPF_ANY))
 		goto map_fail;
 
-	/* The old bank is unreachable now: clear its transitions so a third
-	 * load starts from an empty bank. */
-	if (k->have_tables) {
-		uint32_t obase = k->bank * AW_DFA_BANK_STATES;
-		struct aw_dfa_key key, next;
-		int more = bpf_map_get_next_key(fd_trans, NULL, &key) == 0;
-
-		while (more) {
-			more = bpf_map_get_next_key(fd_trans, &key, &next) == 0;
-			if (key.state >= obase &&
-			    key.state < obase + AW_DFA_BANK_STATES)
-				bpf_map_delete_elem(fd_trans, &key);
-			key = next;
-		}
-		for (uint32_t s = 0; s < AW_DFA_BANK_STATES; s++) {
-			struct aw_dfa_state empty = {};
-			uint32_t kk = obase + s;
-
-			bpf_map_update_elem(fd_states, &kk, &empty, BPF_ANY);
-		}
-	}
+	/* The old bank is left as it is: a walk that read the old start
+	 * state just before the switch finishes on consistent tables. It is
+	 * cleared when the next load takes it. */
 	/* Exact-file identities point at rule numbers of the old bank: the
 	 * daemon re-adds them for the new one (aw_kernel_set_inode). */
 	{
@@ -538,8 +546,21 @@ map_fail:
 
 void aw_kernel_close(struct aw_kernel *k)
 {
+	aw_kernel_release(k, 1);
+}
+
+/*
+ * remove_pins = 0 leaves the pins (and with them the sessions' kernel
+ * state and the programs) in place: used when a daemon that adopted the
+ * pins of a crashed one fails to start, so that the failure does not undo
+ * what the kernel kept.
+ */
+void aw_kernel_release(struct aw_kernel *k, int remove_pins)
+{
 	if (!k)
 		return;
+	if (!remove_pins)
+		k->pinned = 0;
 	if (k->rb)
 		ring_buffer__free(k->rb);
 	/* Unpin first so that destroying the links really detaches. */
@@ -580,9 +601,9 @@ unsigned aw_kernel_bank(struct aw_kernel *k)
  * map is bounded: when it is full the identity is not added (the path
  * rules still apply) and the caller is told. */
 int aw_kernel_set_inode(struct aw_kernel *k, uint64_t dev, uint64_t ino,
-			uint32_t rule_index)
+			uint32_t gen, uint32_t rule_index)
 {
-	struct aw_inode_key key = {.dev = dev, .ino = ino};
+	struct aw_inode_key key = {.dev = dev, .ino = ino, .gen = gen};
 	uint32_t val = k->bank * AW_RULES_BANK + rule_index + 1;
 
 	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.aw_inodes), &key,

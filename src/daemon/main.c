@@ -232,20 +232,59 @@ static int parse_opts(int argc, char **argv, struct aw_opts *o)
 	return 0;
 }
 
+/* Create the directories above file. Returns 1 if the last one was
+ * created here (then, and only then, its mode and group are ours to set),
+ * 0 if it existed, -errno on failure. */
 static int mkdir_parents(const char *file, mode_t mode)
 {
 	char p[PATH_MAX];
+	int created = 0;
 
 	snprintf(p, sizeof(p), "%s", file);
 	for (char *s = p + 1; *s; s++) {
 		if (*s != '/')
 			continue;
 		*s = 0;
-		if (mkdir(p, mode) < 0 && errno != EEXIST)
+		created = mkdir(p, mode) == 0;
+		if (!created && errno != EEXIST)
+			return -errno;
+		if (created && chmod(p, mode) < 0) /* past the umask */
 			return -errno;
 		*s = '/';
 	}
-	return 0;
+	return created;
+}
+
+/* Let members of the control group read the store (`agentwall log`):
+ * the file and SQLite's -wal and -shm beside it, and a directory made
+ * here. Directories that existed before are left as they are. */
+static void store_share_with_group(const struct aw_opts *o, int dir_created)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	char p[PATH_MAX + 8];
+
+	if (o->ctl_gid == (gid_t)-1)
+		return;
+	if (dir_created) {
+		char *slash;
+
+		snprintf(p, sizeof(p), "%s", o->store_path);
+		slash = strrchr(p, '/');
+		if (slash && slash != p) {
+			*slash = 0;
+			if (chown(p, 0, o->ctl_gid) < 0 || chmod(p, 0750) < 0)
+				fprintf(stderr, "agentwalld: %s: %s\n", p,
+					strerror(errno));
+		}
+	}
+	for (size_t i = 0; i < AW_ARRAY_SIZE(suffix); i++) {
+		snprintf(p, sizeof(p), "%s%s", o->store_path, suffix[i]);
+		if (chown(p, 0, o->ctl_gid) < 0 || chmod(p, 0640) < 0) {
+			if (errno != ENOENT)
+				fprintf(stderr, "agentwalld: %s: %s\n", p,
+					strerror(errno));
+		}
+	}
 }
 
 /* The number -> id table lives in a pinned map too, so that a daemon
@@ -467,7 +506,7 @@ static void rebind_learned(struct aw_daemon *d, unsigned bank)
 		/* A signature that no longer classifies by path takes its
 		 * learned identities with it. */
 		if (r < 0 ||
-		    aw_kernel_set_inode(d->kernel, l->dev, l->ino, r)) {
+		    aw_kernel_set_inode(d->kernel, l->dev, l->ino, l->gen, r)) {
 			free(l->path);
 			continue;
 		}
@@ -477,7 +516,7 @@ static void rebind_learned(struct aw_daemon *d, unsigned bank)
 }
 
 int aw_daemon_learn_inode(struct aw_daemon *d, uint64_t dev, uint64_t ino,
-			  uint32_t rule, const char *path)
+			  uint32_t gen, uint32_t rule, const char *path)
 {
 	uint32_t r = rule - 1;
 	unsigned bank = r / AW_RULES_BANK, cur = aw_kernel_bank(d->kernel);
@@ -489,7 +528,8 @@ int aw_daemon_learn_inode(struct aw_daemon *d, uint64_t dev, uint64_t ino,
 	    !d->rule_kind[bank] || d->rule_kind[bank][idx] != AW_RULE_EXE)
 		return 0; /* only path-classified executables are learned */
 	for (size_t i = 0; i < d->n_learned; i++)
-		if (d->learned[i].dev == dev && d->learned[i].ino == ino)
+		if (d->learned[i].dev == dev && d->learned[i].ino == ino &&
+		    d->learned[i].gen == gen)
 			return 0;
 	if (d->n_learned >= AW_INODES_MAX)
 		return -ENOSPC;
@@ -500,12 +540,13 @@ int aw_daemon_learn_inode(struct aw_daemon *d, uint64_t dev, uint64_t ino,
 	if (!nl)
 		return -ENOMEM;
 	d->learned = nl;
-	err = aw_kernel_set_inode(d->kernel, dev, ino, cur_rule);
+	err = aw_kernel_set_inode(d->kernel, dev, ino, gen, cur_rule);
 	if (err)
 		return err;
 	nl[d->n_learned] = (struct aw_learned){
 	    .dev = dev,
 	    .ino = ino,
+	    .gen = gen,
 	    .sig = d->rule_sig[bank][idx],
 	    .path = path ? strdup(path) : NULL,
 	};
@@ -638,9 +679,24 @@ int main(int argc, char **argv)
 	if (!d.procs)
 		goto out;
 
-	r = mkdir_parents(d.opts.store_path, 0755);
-	if (r == 0)
+	r = mkdir_parents(d.opts.store_path, 0700);
+	if (r >= 0) {
+		int store_dir_created = r;
+
+		/* The socket's own mode guards it; its directory is open. */
 		r = mkdir_parents(d.opts.socket_path, 0755);
+		if (r >= 0 && d.opts.ctl_gid != (gid_t)-1) {
+			/* SQLite gives -wal and -shm the mode and owner of
+			 * the database file: make that file first. */
+			int fd =
+			    open(d.opts.store_path,
+				 O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+			if (fd >= 0)
+				close(fd);
+			store_share_with_group(&d.opts, store_dir_created);
+		}
+	}
 	if (r < 0) {
 		fprintf(stderr, "agentwalld: state directory: %s\n",
 			strerror(-r));
@@ -653,34 +709,32 @@ int main(int argc, char **argv)
 			err);
 		goto out;
 	}
-	if (d.opts.ctl_gid != (gid_t)-1) {
-		/* Members of the control group may query the store. */
-		char dir[PATH_MAX], *slash;
-
-		snprintf(dir, sizeof(dir), "%s", d.opts.store_path);
-		slash = strrchr(dir, '/');
-		if (slash && slash != dir)
-			*slash = 0;
-		if (chown(dir, 0, d.opts.ctl_gid) < 0 || chmod(dir, 0750) < 0 ||
-		    chown(d.opts.store_path, 0, d.opts.ctl_gid) < 0 ||
-		    chmod(d.opts.store_path, 0640) < 0)
-			fprintf(stderr,
-				"agentwalld: giving group %s read access "
-				"to %s: %s\n",
-				d.opts.group, d.opts.store_path,
-				strerror(errno));
-	}
+	store_share_with_group(&d.opts, 0); /* -wal and -shm exist now */
 	/* Retention applies at start too: a daemon restarted with a lower
 	 * limit must not wait a full interval to honour it. */
 	aw_store_prune(d.store, aw_now_realtime_ns());
 	if (d.opts.export_path[0]) {
-		d.export_fd =
-		    open(d.opts.export_path,
-			 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
-			 0600);
+		struct stat st;
+
+		/* Appended to, never replaced: it must be a plain file of
+		 * root's with one name (not a FIFO that would block us, not a
+		 * link into a file someone else reads). */
+		d.export_fd = open(d.opts.export_path,
+				   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+				       O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
+				   0600);
 		if (d.export_fd < 0) {
 			fprintf(stderr, "agentwalld: --export %s: %s\n",
 				d.opts.export_path, strerror(errno));
+			goto out;
+		}
+		if (fstat(d.export_fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+		    st.st_uid != 0 || st.st_nlink != 1 ||
+		    fchmod(d.export_fd, 0600) < 0) {
+			fprintf(stderr,
+				"agentwalld: --export %s: must be a regular "
+				"file owned by root with a single link\n",
+				d.opts.export_path);
 			goto out;
 		}
 	}
@@ -832,7 +886,11 @@ out:
 		aw_store_prune(d.store, aw_now_realtime_ns());
 	}
 	aw_control_close(ctl);
-	aw_kernel_close(d.kernel);
+	/* A clean stop removes the pins; a failed start keeps pins it
+	 * adopted (they hold sessions the kernel kept tracking). */
+	if (d.kernel)
+		aw_kernel_release(d.kernel,
+				  ret == 0 || !aw_kernel_adopted(d.kernel));
 	if (d.store)
 		aw_store_close(d.store);
 	if (epfd >= 0)

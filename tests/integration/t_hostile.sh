@@ -109,9 +109,14 @@ if getent group nogroup >/dev/null; then
 	start_daemon --signatures "$T/sigs" --quiet --group nogroup || nok "daemon starts with --group"
 	check "socket is group-accessible (0660, group nogroup)" \
 		test "$(stat -c '%a %G' "$STATE/agentwalld.sock")" = "660 nogroup"
-	chmod 755 "$T" "$STATE"
+	chmod 755 "$T"
 	check "a member of the configured group is allowed" \
 		sh -c "setpriv --reuid=65534 --regid=65534 --clear-groups $AW --state-dir $STATE status --json >/dev/null"
+	check "a member can read the store (agentwall log)" \
+		sh -c "setpriv --reuid=65534 --regid=65534 --clear-groups $AW --state-dir $STATE log --limit 1 >/dev/null"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$AW" --state-dir "$STATE" signatures reload 2>"$T/rl.err"; rc=$?
+	check "a member cannot reload the signatures (root only)" \
+		test $rc != 0 -a -n "$(grep 'needs root' "$T/rl.err")"
 	setpriv --reuid=65534 --regid=$(id -g daemon) --clear-groups "$AW" --state-dir "$STATE" status 2>/dev/null; rc=$?
 	check "a non-member cannot connect" test $rc != 0
 else
@@ -135,3 +140,20 @@ check "  ... the session itself was not lost (decided before reporting)" \
 	wait_for events action=session-start process.pid="$(cat "$T/full.pid")"
 check "  ... and it still ends when its processes are gone (reconciled)" \
 	wait_for events action=session-end session="$(events action=session-start process.pid="$(cat "$T/full.pid")" --field session)"
+
+# --export refuses what is not a plain file of root's.
+stop_daemon
+mkfifo "$T/fifo"
+timeout 5 "$AWD" --scope "cgroup:$CG" --state-dir "$T/s4" --bpffs-dir "$PINS-e" --export "$T/fifo" 2>"$T/e4"; rc=$?
+check "--export to a FIFO refused (no hang)" test $rc = 1 -a -n "$(grep -e '--export' "$T/e4")"
+rm -rf "$PINS-e"
+
+# A FIFO named package.json above an agent's script must not block the
+# daemon (version lookup opens it).
+start_daemon --signatures "$T/sigs" --quiet || nok "daemon restarts"
+mkdir -p "$T/trap/node_modules/@fake/mcp-thing/dist"
+cp "$T/proj/node_modules/@fake/mcp-thing/dist/index.js" "$T/trap/node_modules/@fake/mcp-thing/dist/"
+mkfifo "$T/trap/node_modules/@fake/mcp-thing/package.json"
+in_scope "$T/bin/node" "$T/trap/node_modules/@fake/mcp-thing/dist/index.js" >/dev/null
+check "a FIFO package.json does not block the daemon" \
+	wait_for sh -c "timeout 3 $AW --state-dir $STATE status --json >/dev/null"
