@@ -453,10 +453,11 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 	    (unsigned long long)st[AW_STAT_DROP_FORK],
 	    (unsigned long long)st[AW_STAT_DROP_EXIT],
 	    (unsigned long long)st[AW_STAT_STORAGE_FAIL],
-	    (unsigned long long)d->user_drops,
+	    (unsigned long long)(d->user_drops + aw_store_lost(d->store)),
 	    (unsigned long long)(st[AW_STAT_DROP_EXEC] + st[AW_STAT_DROP_FORK] +
 				 st[AW_STAT_DROP_EXIT] +
-				 st[AW_STAT_STORAGE_FAIL] + d->user_drops));
+				 st[AW_STAT_STORAGE_FAIL] + d->user_drops +
+				 aw_store_lost(d->store)));
 	aw_buf_printf(b, "\"process_cache\":%zu}", aw_procs_count(d->procs));
 }
 

@@ -942,7 +942,7 @@ int aw_events_handle(void *ctx, const void *data, size_t size)
 void aw_events_check_drops(struct aw_daemon *d)
 {
 	uint64_t st[AW_STAT_MAX];
-	uint64_t kdrops;
+	uint64_t kdrops, udrops;
 	char detail[256];
 
 	aw_kernel_stats(d->kernel, st);
@@ -950,7 +950,8 @@ void aw_events_check_drops(struct aw_daemon *d)
 		 st[AW_STAT_DROP_EXIT] + st[AW_STAT_STORAGE_FAIL];
 	/* Losses in user space (store or export failing, no memory) are
 	 * reported the same way as the kernel's. */
-	if (kdrops + d->user_drops == d->kernel_drops_reported)
+	udrops = d->user_drops + aw_store_lost(d->store);
+	if (kdrops + udrops == d->kernel_drops_reported)
 		return;
 	snprintf(detail, sizeof(detail),
 		 "\"drops\":{\"exec\":%llu,\"fork\":%llu,\"exit\":%llu,"
@@ -959,13 +960,14 @@ void aw_events_check_drops(struct aw_daemon *d)
 		 (unsigned long long)st[AW_STAT_DROP_FORK],
 		 (unsigned long long)st[AW_STAT_DROP_EXIT],
 		 (unsigned long long)st[AW_STAT_STORAGE_FAIL],
-		 (unsigned long long)d->user_drops);
-	d->kernel_drops_reported = kdrops + d->user_drops;
+		 (unsigned long long)udrops);
+	d->kernel_drops_reported = kdrops + udrops;
 	if (d->store)
 		aw_store_record_drops(d->store, aw_now_realtime_ns(), kdrops,
-				      d->user_drops);
-	aw_events_emit_simple(d, "drop", 0, NULL, "kernel/ringbuf-full",
-			      detail);
+				      udrops);
+	aw_events_emit_simple(
+	    d, "drop", 0, NULL,
+	    udrops ? "daemon/events-lost" : "kernel/ringbuf-full", detail);
 }
 
 struct reconcile_ctx {

@@ -85,6 +85,7 @@ struct aw_store {
 	struct aw_store_limits limits;
 	struct store_ckpt *ckpt; /* NULL: SQLite checkpoints inline */
 	unsigned pending;	 /* rows in the open transaction */
+	uint64_t lost;		 /* rows rolled back by a failed commit */
 	sqlite3_stmt *ins_event;
 	sqlite3_stmt *upsert_session;
 	sqlite3_stmt *end_session;
@@ -890,8 +891,11 @@ int aw_store_flush(struct aw_store *s)
 	 * that can never commit. */
 	if ((rc & 0xff) != SQLITE_BUSY && !sqlite3_get_autocommit(s->db))
 		exec_sql(s->db, "ROLLBACK");
-	if (sqlite3_get_autocommit(s->db))
+	if (sqlite3_get_autocommit(s->db)) {
+		/* Counted, so the daemon reports the loss as a drop. */
+		s->lost += s->pending;
 		s->pending = 0;
+	}
 	return sql_errno(rc) ?: -EIO;
 }
 
@@ -1178,4 +1182,9 @@ int aw_store_last_drops(struct aw_store *s, uint64_t *ret_kernel,
 	if (ret_user)
 		*ret_user = v[1];
 	return 0;
+}
+
+uint64_t aw_store_lost(const struct aw_store *s)
+{
+	return s ? s->lost : 0;
 }

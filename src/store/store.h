@@ -71,6 +71,9 @@ int aw_store_end_session(struct aw_store *s, uint64_t session,
 int aw_store_record_drops(struct aw_store *s, uint64_t time_ns,
 			  uint64_t kernel_drops, uint64_t user_drops);
 int aw_store_flush(struct aw_store *s);
+/* Events accepted by aw_store_add_event and then lost to a failed commit
+ * (disk full, I/O error): the daemon reports them as drops. */
+uint64_t aw_store_lost(const struct aw_store *s);
 /* Apply retention limits; returns rows removed or -errno. */
 int aw_store_prune(struct aw_store *s, uint64_t now_ns);
 
