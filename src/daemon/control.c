@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "daemon/writer.h"
 #include "shared/util.h"
 
 #define CTL_MAX_CLIENTS 64
@@ -441,23 +442,26 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 		      cc.live, (unsigned long long)st[AW_STAT_SESSIONS]);
 	aw_buf_printf(b,
 		      "\"events\":{\"kernel_submitted\":%llu,\"received\":%llu,"
-		      "\"decode_errors\":%llu},",
+		      "\"stored\":%llu,\"decode_errors\":%llu},",
 		      (unsigned long long)st[AW_STAT_EVENTS],
 		      (unsigned long long)d->events_seen,
+		      (unsigned long long)(d->writer
+					       ? aw_writer_committed(d->writer)
+					       : 0),
 		      (unsigned long long)d->decode_errors);
-	aw_buf_printf(
-	    b,
-	    "\"drops\":{\"exec\":%llu,\"fork\":%llu,\"exit\":%llu,"
-	    "\"storage\":%llu,\"user\":%llu,\"total\":%llu},",
-	    (unsigned long long)st[AW_STAT_DROP_EXEC],
-	    (unsigned long long)st[AW_STAT_DROP_FORK],
-	    (unsigned long long)st[AW_STAT_DROP_EXIT],
-	    (unsigned long long)st[AW_STAT_STORAGE_FAIL],
-	    (unsigned long long)(d->user_drops + aw_store_lost(d->store)),
-	    (unsigned long long)(st[AW_STAT_DROP_EXEC] + st[AW_STAT_DROP_FORK] +
-				 st[AW_STAT_DROP_EXIT] +
-				 st[AW_STAT_STORAGE_FAIL] + d->user_drops +
-				 aw_store_lost(d->store)));
+	aw_buf_printf(b,
+		      "\"drops\":{\"exec\":%llu,\"fork\":%llu,\"exit\":%llu,"
+		      "\"storage\":%llu,\"user\":%llu,\"total\":%llu},",
+		      (unsigned long long)st[AW_STAT_DROP_EXEC],
+		      (unsigned long long)st[AW_STAT_DROP_FORK],
+		      (unsigned long long)st[AW_STAT_DROP_EXIT],
+		      (unsigned long long)st[AW_STAT_STORAGE_FAIL],
+		      (unsigned long long)aw_daemon_user_drops(d),
+		      (unsigned long long)(st[AW_STAT_DROP_EXEC] +
+					   st[AW_STAT_DROP_FORK] +
+					   st[AW_STAT_DROP_EXIT] +
+					   st[AW_STAT_STORAGE_FAIL] +
+					   aw_daemon_user_drops(d)));
 	aw_buf_printf(b, "\"process_cache\":%zu}", aw_procs_count(d->procs));
 }
 

@@ -154,8 +154,11 @@ size_t aw_procs_lineage(struct aw_procs *p, struct aw_procinfo *pi,
 size_t aw_procs_count(struct aw_procs *p);
 void aw_procinfo_set_str(char **dst, const char *s);
 
+struct aw_writer;
+
 struct aw_daemon {
 	struct aw_opts opts;
+	struct aw_writer *writer; /* store inserts on their own thread */
 	struct aw_probe probe;
 	struct aw_kernel *kernel;
 	struct aw_store *store;
@@ -197,6 +200,11 @@ void aw_events_reconcile(struct aw_daemon *d);
  * kernel's task storage of the live processes. */
 void aw_events_adopt(struct aw_daemon *d);
 const struct aw_sigref *aw_daemon_sig(struct aw_daemon *d, uint32_t number);
+/* Around every use of d->store from the event loop (see writer.c). */
+void aw_store_lock(struct aw_daemon *d);
+void aw_store_unlock(struct aw_daemon *d);
+/* Events lost in user space: our own count, plus the store's. */
+uint64_t aw_daemon_user_drops(struct aw_daemon *d);
 
 /* main.c */
 int aw_daemon_reload_signatures(struct aw_daemon *d, char *err, size_t len);

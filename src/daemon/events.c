@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 
 #include "daemon/daemon.h"
+#include "daemon/writer.h"
 #include "shared/util.h"
 
 struct ev_info {
@@ -92,6 +93,29 @@ static void format_time_cached(uint64_t ns, char *out, size_t len)
 			}
 		}
 	}
+}
+
+void aw_store_lock(struct aw_daemon *d)
+{
+	if (d->writer)
+		aw_writer_store_lock(d->writer);
+}
+
+void aw_store_unlock(struct aw_daemon *d)
+{
+	if (d->writer)
+		aw_writer_store_unlock(d->writer);
+}
+
+uint64_t aw_daemon_user_drops(struct aw_daemon *d)
+{
+	uint64_t n = d->user_drops;
+
+	if (d->writer)
+		n += aw_writer_lost(d->writer);
+	else if (d->store)
+		n += aw_store_lost(d->store);
+	return n;
 }
 
 static uint64_t to_realtime(struct aw_daemon *d, uint64_t boot_ns)
@@ -337,8 +361,12 @@ static void emit(struct aw_daemon *d, const struct ev_info *e)
 	aw_buf_add(j, "", 1);
 	se.text = t->data;
 	se.json = j->data;
-	if (d->store && aw_store_add_event(d->store, &se) < 0)
+	if (d->writer) {
+		if (aw_writer_add(d->writer, &se) < 0)
+			d->user_drops++;
+	} else if (d->store && aw_store_add_event(d->store, &se) < 0) {
 		d->user_drops++;
+	}
 	j->len--;
 	t->len--;
 	if (si)
@@ -586,8 +614,11 @@ session_lazy(struct aw_daemon *d, struct aw_procinfo *pi, uint64_t ktime)
 	ss.exe = pi->exe;
 	ss.matched = si->matched;
 	ss.started_ns = si->started_ns;
-	if (d->store)
+	if (d->store) {
+		aw_store_lock(d);
 		aw_store_upsert_session(d->store, &ss);
+		aw_store_unlock(d);
+	}
 	return si;
 }
 
@@ -639,8 +670,12 @@ static void session_started(struct aw_daemon *d, struct aw_procinfo *pi,
 	ss.argv = argv_text;
 	ss.matched = rule_desc;
 	ss.started_ns = si->started_ns;
-	if (d->store && aw_store_upsert_session(d->store, &ss) < 0)
-		d->user_drops++;
+	if (d->store) {
+		aw_store_lock(d);
+		if (aw_store_upsert_session(d->store, &ss) < 0)
+			d->user_drops++;
+		aw_store_unlock(d);
+	}
 	free(argv_text);
 }
 
@@ -657,9 +692,11 @@ static void session_member_gone(struct aw_daemon *d, struct aw_procinfo *pi,
 		return;
 	if (--si->live == 0) {
 		si->ended_ns = to_realtime(d, ktime);
+		aw_store_lock(d);
 		if (d->store)
 			aw_store_end_session(d->store, si->session,
 					     si->ended_ns);
+		aw_store_unlock(d);
 		aw_events_emit_simple(d, "session-end", si->session, NULL, NULL,
 				      NULL);
 	}
@@ -950,7 +987,7 @@ void aw_events_check_drops(struct aw_daemon *d)
 		 st[AW_STAT_DROP_EXIT] + st[AW_STAT_STORAGE_FAIL];
 	/* Losses in user space (store or export failing, no memory) are
 	 * reported the same way as the kernel's. */
-	udrops = d->user_drops + aw_store_lost(d->store);
+	udrops = aw_daemon_user_drops(d);
 	if (kdrops + udrops == d->kernel_drops_reported)
 		return;
 	snprintf(detail, sizeof(detail),
@@ -962,9 +999,11 @@ void aw_events_check_drops(struct aw_daemon *d)
 		 (unsigned long long)st[AW_STAT_STORAGE_FAIL],
 		 (unsigned long long)udrops);
 	d->kernel_drops_reported = kdrops + udrops;
+	aw_store_lock(d);
 	if (d->store)
 		aw_store_record_drops(d->store, aw_now_realtime_ns(), kdrops,
 				      udrops);
+	aw_store_unlock(d);
 	aw_events_emit_simple(
 	    d, "drop", 0, NULL,
 	    udrops ? "daemon/events-lost" : "kernel/ringbuf-full", detail);

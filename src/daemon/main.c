@@ -24,6 +24,7 @@
 #include <bpf/bpf.h>
 
 #include "daemon/daemon.h"
+#include "daemon/writer.h"
 #include "shared/util.h"
 
 extern const struct aw_embedded_file {
@@ -710,6 +711,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	store_share_with_group(&d.opts, 0); /* -wal and -shm exist now */
+	r = aw_writer_start(d.store, 64u << 20, &d.writer);
+	if (r < 0) {
+		fprintf(stderr, "agentwalld: store writer thread: %s\n",
+			strerror(-r));
+		goto out;
+	}
 	/* Retention applies at start too: a daemon restarted with a lower
 	 * limit must not wait a full interval to honour it. */
 	aw_store_prune(d.store, aw_now_realtime_ns());
@@ -860,15 +867,18 @@ int main(int argc, char **argv)
 				if (read(tfd, &exp, sizeof(exp)) < 0)
 					exp = 0;
 				ticks++;
+				/* (The writer thread commits every 200 ms.) */
 				aw_kernel_poll(d.kernel);
-				aw_store_flush(d.store);
 				if (ticks % 5 == 0)
 					aw_events_check_drops(&d);
 				if (ticks % 10 == 0)
 					aw_events_reconcile(&d);
-				if (ticks % 300 == 0)
+				if (ticks % 300 == 0) {
+					aw_store_lock(&d);
 					aw_store_prune(d.store,
 						       aw_now_realtime_ns());
+					aw_store_unlock(&d);
+				}
 			} else {
 				aw_control_handle(ctl, epfd, fd, evs[i].events);
 			}
@@ -881,6 +891,9 @@ int main(int argc, char **argv)
 	aw_events_check_drops(&d);
 	ret = 0;
 out:
+	/* Everything queued is written and committed before we go. */
+	aw_writer_stop(d.writer);
+	d.writer = NULL;
 	if (d.store) {
 		aw_store_flush(d.store);
 		aw_store_prune(d.store, aw_now_realtime_ns());
