@@ -2,7 +2,7 @@
 /*
  * agentwalld: loads the kernel side, compiles signatures into its maps,
  * drains events into the store / export stream / terminal, and serves the
- * control socket. One thread, one epoll loop.
+ * control socket. One epoll loop; store inserts run on a writer thread.
  */
 #include <dirent.h>
 #include <errno.h>
