@@ -27,7 +27,7 @@ cleanup() {
 	for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
 	for _ in $(seq 20); do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
 	rm -rf "$PINS" "$T"
-	[ $MOUNTED = 1 ] && [ -z "$(ls -A /sys/fs/bpf)" ] && umount /sys/fs/bpf
+	[ $MOUNTED = 1 ] && [ -z "$(ls -A /sys/fs/bpf | grep -vx -e maps.debug -e progs.debug)" ] && umount /sys/fs/bpf
 }
 trap cleanup EXIT
 
