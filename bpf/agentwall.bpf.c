@@ -451,9 +451,51 @@ static long argscan_step(__u32 idx, void *data)
 	return 0;
 }
 
-static __always_inline __u32 classify(struct linux_binprm *bprm,
-				      struct aw_scratch *sc, __u32 args_off,
-				      __u32 args_len, __u32 *flags)
+/*
+ * The argument block of the new image, then the filename as passed to
+ * execve (for a script: the script path) right after it, into the exec
+ * record. The argument pages were just written by execve in this task, so
+ * they are present. Read only when needed: for an interpreter's script,
+ * or for a record that will be sent; a non-agent in scope never pays it.
+ */
+static __always_inline void read_exec_data(struct aw_scratch *sc,
+					   struct task_struct *p,
+					   struct linux_binprm *bprm,
+					   __u32 *flags)
+{
+	struct aw_event_exec *ev = &sc->ev;
+	struct mm_struct *mm = BPF_CORE_READ(p, mm);
+	__u64 a0 = BPF_CORE_READ(mm, arg_start);
+	__u64 a1 = BPF_CORE_READ(mm, arg_end);
+	__u64 alen = a1 > a0 ? a1 - a0 : 0;
+	__u32 args_len;
+	long n;
+
+	ev->args_len = 0;
+	if (alen > AW_ARGS_MAX) {
+		alen = AW_ARGS_MAX;
+		*flags |= AW_EXEC_ARGS_TRUNC;
+	}
+	if (alen && bpf_probe_read_user(sc->data, alen, (void *)a0) == 0)
+		ev->args_len = alen;
+	args_len = ev->args_len;
+	if (args_len > AW_ARGS_MAX)
+		args_len = AW_ARGS_MAX;
+	n = bpf_probe_read_kernel_str(sc->data + args_len, AW_PATH_MAX,
+				      BPF_CORE_READ(bprm, filename));
+	if (n <= 0) {
+		sc->data[args_len] = 0;
+		n = 1;
+	}
+	if (n >= AW_PATH_MAX)
+		*flags |= AW_EXEC_PATH_TRUNC;
+	ev->filename_len = n > AW_PATH_MAX ? AW_PATH_MAX : n;
+}
+
+static __always_inline __u32 classify(struct task_struct *p,
+				      struct linux_binprm *bprm,
+				      struct aw_scratch *sc, __u32 *flags,
+				      int *have_data)
 {
 	__u32 zero = 0, rule, r;
 	struct aw_config *cfgp = bpf_map_lookup_elem(&aw_config, &zero);
@@ -494,10 +536,12 @@ static __always_inline __u32 classify(struct linux_binprm *bprm,
 		return rule;
 
 	/* An interpreter: the agent is its script argument. */
-	if (args_off + args_len > AW_EXEC_DATA_MAX)
+	read_exec_data(sc, p, bprm, flags);
+	*have_data = 1;
+	a->pos = 0;
+	a->end = sc->ev.args_len;
+	if (a->end > AW_ARGS_MAX)
 		return 0;
-	a->pos = args_off;
-	a->end = args_off + args_len;
 	a->argi = 0;
 	a->cand_start = a->cand_end = 0;
 	a->in_arg = 0;
@@ -547,11 +591,8 @@ int BPF_PROG(aw_exec, struct task_struct *p, pid_t old_pid,
 	struct aw_task_state *st, fresh = {};
 	struct aw_scratch *sc;
 	struct aw_event_exec *ev;
-	__u32 zero = 0, rule, fl = 0, r;
-	long n;
-	__u64 a0, a1, alen;
-	__u32 size, args_len;
-	struct mm_struct *mm;
+	__u32 zero = 0, rule, fl = 0, r, size;
+	int have_data = 0;
 
 	st = bpf_task_storage_get(&aw_tasks, p, 0, 0);
 	/* Fail-open: outside the scope we never classify (scope safety). */
@@ -563,36 +604,7 @@ int BPF_PROG(aw_exec, struct task_struct *p, pid_t old_pid,
 		return 0; /* cannot happen: per-CPU array slot 0 */
 	ev = &sc->ev;
 
-	/* The argument block of the new image first: the pages were just
-	 * written by execve in this task, so they are present. */
-	ev->args_len = 0;
-	mm = BPF_CORE_READ(p, mm);
-	a0 = BPF_CORE_READ(mm, arg_start);
-	a1 = BPF_CORE_READ(mm, arg_end);
-	alen = a1 > a0 ? a1 - a0 : 0;
-	if (alen > AW_ARGS_MAX) {
-		alen = AW_ARGS_MAX;
-		fl |= AW_EXEC_ARGS_TRUNC;
-	}
-	if (alen && bpf_probe_read_user(sc->data, alen, (void *)a0) == 0)
-		ev->args_len = alen;
-
-	/* Then the filename as passed to execve (for a script: the script
-	 * path), right after the arguments. */
-	args_len = ev->args_len;
-	if (args_len > AW_ARGS_MAX)
-		args_len = AW_ARGS_MAX;
-	n = bpf_probe_read_kernel_str(sc->data + args_len, AW_PATH_MAX,
-				      BPF_CORE_READ(bprm, filename));
-	if (n <= 0) {
-		sc->data[args_len] = 0;
-		n = 1;
-	}
-	if (n >= AW_PATH_MAX)
-		fl |= AW_EXEC_PATH_TRUNC;
-	ev->filename_len = n > AW_PATH_MAX ? AW_PATH_MAX : n;
-
-	rule = classify(bprm, sc, 0, args_len, &fl);
+	rule = classify(p, bprm, sc, &fl, &have_data);
 
 	if (!st) {
 		if (!rule)
@@ -627,6 +639,8 @@ int BPF_PROG(aw_exec, struct task_struct *p, pid_t old_pid,
 		}
 	}
 
+	if (!have_data)
+		read_exec_data(sc, p, bprm, &fl);
 	fill_proc(&ev->proc, p, st);
 	ev->exe_dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
 	ev->exe_ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);
