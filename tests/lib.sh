@@ -91,26 +91,36 @@ wait_for() {
 # filter: python3 is part of Debian's base and meson's dependency.
 events() { python3 "$AW_ROOT/tests/evq.py" "$T/export.jsonl" "$@"; }
 
-# A stand-in agent: a copy of bash at a path the test signatures name.
-make_fake_agent() {
+# The stand-in agent: a copy of bash at a path its signature names.
+fake_agent_bin() {
 	mkdir -p "$T/opt/fakeagent/bin" "$T/sigs" "$T/bin"
 	cp /bin/bash "$T/opt/fakeagent/bin/fake-agent"
-	cp /bin/bash "$T/bin/node"
-	mkdir -p "$T/proj/node_modules/.bin" "$T/proj/node_modules/@fake/mcp-thing/dist"
-	printf '#!/bin/sh\necho mcp-server "$@"\nsleep "${MCP_SLEEP:-0}"\n' \
-		> "$T/proj/node_modules/@fake/mcp-thing/dist/index.js"
-	ln -s ../@fake/mcp-thing/dist/index.js "$T/proj/node_modules/.bin/mcp-server-thing"
-	cat > "$T/sigs/test.yaml" <<YAML
-version: 1
-interpreters:
-  - "**/node"
-signatures:
+}
+# Its signature entry, to put under "signatures:".
+fake_agent_sig() {
+	cat <<'YAML'
   - id: test.fake-agent
     vendor: Test
     product: Fake Agent
     class: coding-agent
     match:
       - exe: "**/opt/fakeagent/bin/fake-agent"
+YAML
+}
+
+# The stand-in agent, a stand-in interpreter (bash named node) and a
+# stand-in MCP server, with a signature file for them in $T/sigs.
+make_fake_agent() {
+	fake_agent_bin
+	cp /bin/bash "$T/bin/node"
+	mkdir -p "$T/proj/node_modules/.bin" "$T/proj/node_modules/@fake/mcp-thing/dist"
+	printf '#!/bin/sh\necho mcp-server "$@"\nsleep "${MCP_SLEEP:-0}"\n' \
+		> "$T/proj/node_modules/@fake/mcp-thing/dist/index.js"
+	ln -s ../@fake/mcp-thing/dist/index.js "$T/proj/node_modules/.bin/mcp-server-thing"
+	{
+		printf 'version: 1\ninterpreters:\n  - "**/node"\nsignatures:\n'
+		fake_agent_sig
+		cat <<YAML
   - id: test.mcp-thing
     vendor: Test
     product: MCP Thing
@@ -120,6 +130,7 @@ signatures:
       - script: "**/node_modules/.bin/mcp-server-thing"
       - script: "**/node_modules/@fake/mcp-thing/dist/index.js"
 YAML
+	} > "$T/sigs/test.yaml"
 }
 FAKE() { echo "$T/opt/fakeagent/bin/fake-agent"; }
 # count_ge N FILTERS...: at least N export events match.

@@ -587,21 +587,7 @@ static void ps_session(void *ud, struct aw_sessioninfo *s)
 	if (c->json) {
 		aw_buf_printf(b, "%s{\"session\":\"%s\",\"agent\":",
 			      c->first ? "" : ",", sid);
-		if (sig) {
-			aw_buf_puts(b, "{\"id\":");
-			aw_json_cstr(b, sig->id);
-			aw_buf_puts(b, ",\"vendor\":");
-			aw_json_cstr(b, sig->vendor);
-			aw_buf_puts(b, ",\"product\":");
-			aw_json_cstr(b, sig->product);
-			aw_buf_puts(b, ",\"class\":");
-			aw_json_cstr(b, sig->class);
-			aw_buf_puts(b, ",\"version\":");
-			aw_json_cstr(b, s->version);
-			aw_buf_puts(b, "}");
-		} else {
-			aw_buf_puts(b, "null");
-		}
+		aw_json_agent(b, sig, s->version);
 		aw_buf_printf(b, ",\"root_pid\":%u,\"uid\":%u,\"started\":",
 			      s->root_pid, s->uid);
 		aw_json_cstr(b, t);
@@ -623,22 +609,9 @@ static void ps_session(void *ud, struct aw_sessioninfo *s)
 				      pi->spawner, c->items[i].n - 1,
 				      pi->live ? "true" : "false");
 			aw_json_cstr(b, pi->exe);
-			aw_buf_puts(b, ",\"argv\":[");
-			{
-				size_t k = 0;
-				int first = 1;
-
-				while (pi->argv && k < pi->argv_len) {
-					size_t n = strnlen(pi->argv + k,
-							   pi->argv_len - k);
-
-					aw_buf_puts(b, first ? "" : ",");
-					first = 0;
-					aw_json_str(b, pi->argv + k, n);
-					k += n + 1;
-				}
-			}
-			aw_buf_puts(b, "],\"subagent\":");
+			aw_buf_puts(b, ",\"argv\":");
+			aw_json_argv(b, pi->argv, pi->argv_len);
+			aw_buf_puts(b, ",\"subagent\":");
 			aw_json_cstr(b, ps ? ps->id : NULL);
 			aw_buf_puts(b, "}");
 		}

@@ -190,6 +190,12 @@ struct aw_daemon {
 };
 
 /* events.c */
+/* The event schema's "agent" object (null without a signature) and an
+ * argv array from a NUL-separated block: one definition for events and
+ * `ps --json`. */
+void aw_json_agent(struct aw_buf *b, const struct aw_sigref *s,
+		   const char *version);
+void aw_json_argv(struct aw_buf *b, const char *argv, size_t len);
 int aw_events_handle(void *ctx, const void *data, size_t size);
 void aw_events_emit_simple(struct aw_daemon *d, const char *action,
 			   uint64_t session, const char *target,

@@ -125,8 +125,8 @@ static uint64_t to_realtime(struct aw_daemon *d, uint64_t boot_ns)
 	return boot_ns + d->boot_realtime_offset;
 }
 
-static void json_agent(struct aw_buf *b, const struct aw_sigref *s,
-		       const char *version)
+void aw_json_agent(struct aw_buf *b, const struct aw_sigref *s,
+		   const char *version)
 {
 	if (!s) {
 		aw_buf_puts(b, "null");
@@ -150,7 +150,7 @@ static void json_agent(struct aw_buf *b, const struct aw_sigref *s,
 	aw_buf_puts(b, "}");
 }
 
-static void json_argv(struct aw_buf *b, const char *argv, size_t len)
+void aw_json_argv(struct aw_buf *b, const char *argv, size_t len)
 {
 	size_t i = 0;
 	int first = 1;
@@ -223,7 +223,7 @@ static void emit(struct aw_daemon *d, const struct ev_info *e)
 		aw_buf_puts(j, "null");
 	aw_buf_puts(j, ",");
 	aw_json_key(j, "agent");
-	json_agent(j, agent, version);
+	aw_json_agent(j, agent, version);
 	aw_buf_puts(j, ",");
 	aw_json_key(j, "session_agent");
 	aw_json_cstr(j, sess_agent ? sess_agent->id : NULL);
@@ -241,7 +241,7 @@ static void emit(struct aw_daemon *d, const struct ev_info *e)
 		aw_json_cstr(j, pi->exe);
 		aw_buf_puts(j, ",");
 		aw_json_key(j, "argv");
-		json_argv(j, pi->argv, pi->argv_len);
+		aw_json_argv(j, pi->argv, pi->argv_len);
 		aw_buf_puts(j, ",");
 		aw_json_key(j, "cwd");
 		aw_json_cstr(j, pi->cwd);
@@ -402,41 +402,57 @@ void aw_events_emit_simple(struct aw_daemon *d, const char *action,
 }
 
 /* Read a /proc link of pid only if pid is still the process we mean. */
-static int proc_still(uint32_t pid, uint64_t start_time)
+/* ppid and start time (clock ticks) from /proc/PID/stat. */
+static int proc_stat(uint32_t pid, uint32_t *ret_ppid, uint64_t *ret_ticks)
 {
-	char p[64], buf[1024];
-	char *s;
+	char p[64], buf[1024], *s;
 	unsigned long long st = 0;
-	long hz = sysconf(_SC_CLK_TCK);
+	unsigned ppid = 0;
 	ssize_t n;
 	int fd;
 
-	/* 1: the same process lives; 0: it is gone (no such pid, or the pid
-	 * now names another process); -1: cannot tell (EMFILE, ENOMEM, ...),
-	 * which callers must treat as alive. */
 	snprintf(p, sizeof(p), "/proc/%u/stat", pid);
 	fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT || errno == ESRCH ? 0 : -1;
+		return -errno;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
-	if (n <= 0)
-		return n == 0 || errno == ESRCH ? 0 : -1;
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ESRCH; /* the process went while we read */
 	buf[n] = 0;
-	/* comm may hold spaces and parentheses: parse after the last ')' */
 	s = strrchr(buf, ')');
-	if (!s)
-		return -1;
-	s++;
-	for (int field = 3; field < 22 && s; field++) {
+	if (!s || sscanf(s + 1, " %*c %u", &ppid) != 1)
+		return -EIO;
+	s++; /* at the space before field 3 (state) */
+	for (int field = 3; field < 22 && s; field++)
 		s = strchr(s + 1, ' ');
-	}
 	if (!s || sscanf(s, " %llu", &st) != 1)
+		return -EIO;
+	*ret_ppid = ppid;
+	*ret_ticks = st;
+	return 0;
+}
+
+/* 1: the same process lives; 0: it is gone (no such pid, or the pid now
+ * names another process); -1: cannot tell (EMFILE, ENOMEM, ...), which
+ * callers must treat as alive. */
+static int proc_still(uint32_t pid, uint64_t start_time)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	uint32_t ppid;
+	uint64_t ticks;
+	int r = proc_stat(pid, &ppid, &ticks);
+
+	if (r == -ENOENT || r == -ESRCH)
+		return 0;
+	if (r < 0)
 		return -1;
 	if (hz <= 0)
 		hz = 100;
 	/* /proc reports start_boottime in clock ticks. */
-	return st == start_time / (1000000000ull / (unsigned long long)hz);
+	return ticks == start_time / (1000000000ull / (uint64_t)hz);
 }
 
 static char *proc_link(uint32_t pid, const char *what)
@@ -580,6 +596,35 @@ static struct aw_procinfo *proc_take(struct aw_daemon *d, uint32_t pid,
 	return aw_procs_add(d->procs, pid, start);
 }
 
+/* Write (insert or update) the store's row for a session. */
+static void session_store(struct aw_daemon *d, const struct aw_sessioninfo *si,
+			  const struct aw_procinfo *root, const char *argv_text)
+{
+	const struct aw_sigref *sig = aw_daemon_sig(d, si->agent);
+	struct aw_store_session ss = {
+	    .session = si->session,
+	    .agent_id = sig ? sig->id : NULL,
+	    .vendor = sig ? sig->vendor : NULL,
+	    .product = sig ? sig->product : NULL,
+	    .class = sig ? sig->class : NULL,
+	    .version = si->version,
+	    .root_pid = root->pid,
+	    .root_start_time = root->start_time,
+	    .uid = root->uid,
+	    .exe = root->exe,
+	    .argv = argv_text,
+	    .matched = si->matched,
+	    .started_ns = si->started_ns,
+	};
+
+	if (!d->store)
+		return;
+	aw_store_lock(d);
+	if (aw_store_upsert_session(d->store, &ss) < 0)
+		d->user_drops++;
+	aw_store_unlock(d);
+}
+
 /* A member of a session this daemon has no record of: the record that
  * opened it was lost (counted). Make the session known from what the
  * kernel says of this member, so it is listed and ends. */
@@ -587,8 +632,6 @@ static struct aw_sessioninfo *
 session_lazy(struct aw_daemon *d, struct aw_procinfo *pi, uint64_t ktime)
 {
 	struct aw_sessioninfo *si = aw_sessions_get(d->procs, pi->session);
-	const struct aw_sigref *sig;
-	struct aw_store_session ss = {};
 
 	if (si || !pi->session)
 		return si;
@@ -602,23 +645,7 @@ session_lazy(struct aw_daemon *d, struct aw_procinfo *pi, uint64_t ktime)
 	si->started_ns = to_realtime(d, ktime);
 	aw_procinfo_set_str(&si->matched,
 			    "unknown: the opening record was lost");
-	sig = aw_daemon_sig(d, si->agent);
-	ss.session = si->session;
-	ss.agent_id = sig ? sig->id : NULL;
-	ss.vendor = sig ? sig->vendor : NULL;
-	ss.product = sig ? sig->product : NULL;
-	ss.class = sig ? sig->class : NULL;
-	ss.root_pid = pi->pid;
-	ss.root_start_time = pi->start_time;
-	ss.uid = pi->uid;
-	ss.exe = pi->exe;
-	ss.matched = si->matched;
-	ss.started_ns = si->started_ns;
-	if (d->store) {
-		aw_store_lock(d);
-		aw_store_upsert_session(d->store, &ss);
-		aw_store_unlock(d);
-	}
+	session_store(d, si, pi, NULL);
 	return si;
 }
 
@@ -628,7 +655,6 @@ static void session_started(struct aw_daemon *d, struct aw_procinfo *pi,
 {
 	struct aw_sessioninfo *si = aw_sessions_get(d->procs, pi->session);
 	const struct aw_sigref *sig = aw_daemon_sig(d, pi->agent);
-	struct aw_store_session ss = {};
 	char *argv_text = NULL;
 	int existed = si != NULL;
 
@@ -647,6 +673,7 @@ static void session_started(struct aw_daemon *d, struct aw_procinfo *pi,
 	if (!existed)
 		si->live = 1;
 	aw_procinfo_set_str(&si->matched, rule_desc);
+	free(si->version);
 	si->version = agent_version(d, pi, sig, filename);
 
 	if (pi->argv) {
@@ -657,25 +684,7 @@ static void session_started(struct aw_daemon *d, struct aw_procinfo *pi,
 			argv_text[pi->argv_len] = 0;
 		}
 	}
-	ss.session = si->session;
-	ss.agent_id = sig ? sig->id : NULL;
-	ss.vendor = sig ? sig->vendor : NULL;
-	ss.product = sig ? sig->product : NULL;
-	ss.class = sig ? sig->class : NULL;
-	ss.version = si->version;
-	ss.root_pid = pi->pid;
-	ss.root_start_time = pi->start_time;
-	ss.uid = pi->uid;
-	ss.exe = pi->exe;
-	ss.argv = argv_text;
-	ss.matched = rule_desc;
-	ss.started_ns = si->started_ns;
-	if (d->store) {
-		aw_store_lock(d);
-		if (aw_store_upsert_session(d->store, &ss) < 0)
-			d->user_drops++;
-		aw_store_unlock(d);
-	}
+	session_store(d, si, pi, argv_text);
 	free(argv_text);
 }
 
@@ -1051,37 +1060,6 @@ void aw_events_reconcile(struct aw_daemon *d)
 			session_member_gone(d, pi, 0);
 	}
 	aw_procs_trim(d->procs, aw_now_boottime_ns());
-}
-
-/* ppid and start time (clock ticks) from /proc/PID/stat. */
-static int proc_stat(uint32_t pid, uint32_t *ret_ppid, uint64_t *ret_ticks)
-{
-	char p[64], buf[1024], *s;
-	unsigned long long st = 0;
-	unsigned ppid = 0;
-	ssize_t n;
-	int fd;
-
-	snprintf(p, sizeof(p), "/proc/%u/stat", pid);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = 0;
-	s = strrchr(buf, ')');
-	if (!s || sscanf(s + 1, " %*c %u", &ppid) != 1)
-		return -EIO;
-	s++; /* at the space before field 3 (state) */
-	for (int field = 3; field < 22 && s; field++)
-		s = strchr(s + 1, ' ');
-	if (!s || sscanf(s, " %llu", &st) != 1)
-		return -EIO;
-	*ret_ppid = ppid;
-	*ret_ticks = st;
-	return 0;
 }
 
 static void read_cmdline(struct aw_procinfo *pi)

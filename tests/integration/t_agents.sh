@@ -67,19 +67,9 @@ check "MCP filesystem server classified (class mcp-server)" \
 # configurations do): a sub-agent of class mcp-server inside the agent's
 # session, not a session of its own. The stand-in agent is a copy of bash
 # at a path a test signature names, added beside the embedded database.
-mkdir -p "$T/opt/fakeagent/bin" "$T/sigs"
-cp /bin/bash "$T/opt/fakeagent/bin/fake-agent"
+fake_agent_bin
 for f in "$AW_ROOT"/signatures/*.yaml; do cp "$f" "$T/sigs/"; done
-cat > "$T/sigs/zz-test.yaml" <<'YAML'
-version: 1
-signatures:
-  - id: test.fake-agent
-    vendor: Test
-    product: Fake Agent
-    class: coding-agent
-    match:
-      - exe: "**/opt/fakeagent/bin/fake-agent"
-YAML
+{ printf 'version: 1\nsignatures:\n'; fake_agent_sig; } > "$T/sigs/zz-test.yaml"
 stop_daemon
 start_daemon --quiet --signatures "$T/sigs" || { nok "daemon restarts"; exit 1; }
 (cd "$CACHE" && in_scope "$T/opt/fakeagent/bin/fake-agent" -c \
