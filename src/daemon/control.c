@@ -336,16 +336,6 @@ static void client_io(struct aw_control *c, struct ctl_client *cl, int epfd,
 		client_close(c, cl, epfd);
 }
 
-int aw_control_owns(struct aw_control *c, int fd)
-{
-	if (fd == c->lfd)
-		return 1;
-	for (size_t i = 0; i < CTL_MAX_CLIENTS; i++)
-		if (c->clients[i].fd == fd)
-			return 1;
-	return 0;
-}
-
 void aw_control_handle(struct aw_control *c, int epfd, int fd, uint32_t events)
 {
 	if (fd == c->lfd) {

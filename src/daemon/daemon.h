@@ -173,15 +173,13 @@ struct aw_daemon {
 	uint16_t *rule_kind[2];
 	char **rule_text[2]; /* per bank: rule index -> description */
 	size_t n_rule_text[2];
-	unsigned rule_bank;
 	uint64_t sig_generation;
-	uint64_t sig_loaded_ns;
 	char sig_error[512]; /* last reload failure, "" if none */
 	int export_fd;
 	char hostname[256];
 	uint64_t boot_realtime_offset; /* realtime - boottime, ns */
 	uint64_t user_drops;	       /* events lost in user space */
-	uint64_t kernel_drops_reported;
+	uint64_t drops_reported;
 	uint64_t events_seen;
 	uint64_t decode_errors;
 	uint64_t started_ns;
@@ -222,7 +220,6 @@ int aw_control_open(struct aw_daemon *d, struct aw_control **ret, char *err,
 int aw_control_fd(struct aw_control *c);
 void aw_control_handle(struct aw_control *c, int epfd, int fd, uint32_t events);
 void aw_control_close(struct aw_control *c);
-int aw_control_owns(struct aw_control *c, int fd);
 void aw_status_json(struct aw_daemon *d, struct aw_buf *b);
 void aw_ps_render(struct aw_daemon *d, struct aw_buf *b, int json);
 

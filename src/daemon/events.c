@@ -997,7 +997,7 @@ void aw_events_check_drops(struct aw_daemon *d)
 	/* Losses in user space (store or export failing, no memory) are
 	 * reported the same way as the kernel's. */
 	udrops = aw_daemon_user_drops(d);
-	if (kdrops + udrops == d->kernel_drops_reported)
+	if (kdrops + udrops == d->drops_reported)
 		return;
 	snprintf(detail, sizeof(detail),
 		 "\"drops\":{\"exec\":%llu,\"fork\":%llu,\"exit\":%llu,"
@@ -1007,7 +1007,7 @@ void aw_events_check_drops(struct aw_daemon *d)
 		 (unsigned long long)st[AW_STAT_DROP_EXIT],
 		 (unsigned long long)st[AW_STAT_STORAGE_FAIL],
 		 (unsigned long long)udrops);
-	d->kernel_drops_reported = kdrops + udrops;
+	d->drops_reported = kdrops + udrops;
 	aw_store_lock(d);
 	if (d->store)
 		aw_store_record_drops(d->store, aw_now_realtime_ns(), kdrops,

@@ -620,7 +620,6 @@ int aw_daemon_reload_signatures(struct aw_daemon *d, char *err, size_t len)
 	d->db = db;
 	memset(&db, 0, sizeof(db));
 	d->sig_generation++;
-	d->sig_loaded_ns = aw_now_realtime_ns();
 	d->sig_error[0] = 0;
 out:
 	if (texts) {
@@ -759,7 +758,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "agentwalld: %s\n", err);
 		goto out;
 	}
-	d.kernel_drops_reported = 0;
 	aw_kernel_set_handler(d.kernel, aw_events_handle, &d);
 	if (aw_kernel_adopted(d.kernel))
 		sig_ids_adopt(&d);
