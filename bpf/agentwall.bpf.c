@@ -68,6 +68,20 @@ struct {
 } aw_config SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} aw_daemon_alive SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, AW_SIGS_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} aw_sig_mode SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, AW_DFA_TRANS_MAX);
 	__type(key, struct aw_dfa_key);
@@ -561,6 +575,44 @@ static __always_inline int in_scope(void)
 	return bpf_current_task_under_cgroup(&aw_scope_cgroup, 0) == 1;
 }
 
+#define AW_SIGKILL 9
+#define AW_SIGSTOP 19
+
+/*
+ * Forced containment (enforce mode): an agent that opened a session here
+ * was not started through the launcher. It has not run a single
+ * instruction of its own yet; the signal is delivered on the way back to
+ * user space. SIGSTOP holds it for the daemon, which re-executes it
+ * through the launcher (src/daemon/force.c). With no live daemon there is
+ * nobody to do that, and a stopped agent could simply be continued, so it
+ * is killed instead: fail closed.
+ */
+static __always_inline void force_check(struct aw_task_state *st, __u32 *fl)
+{
+	struct aw_config *cfg;
+	__u32 zero = 0, sig = st->agent;
+	__u32 *mode;
+	__u64 *alive;
+
+	cfg = bpf_map_lookup_elem(&aw_config, &zero);
+	if (!cfg || cfg->mode != AW_MODE_ENFORCE)
+		return; /* audit mode: record only */
+	mode = bpf_map_lookup_elem(&aw_sig_mode, &sig);
+	if (mode && *mode == AW_MODE_AUDIT)
+		return; /* its policy is in audit mode */
+	alive = bpf_map_lookup_elem(&aw_daemon_alive, &zero);
+	if (alive && *alive > bpf_ktime_get_boot_ns()) {
+		st->flags |= AW_TASK_FORCING;
+		*fl |= AW_EXEC_FORCE_STOP;
+		stat_inc(AW_STAT_FORCED);
+		bpf_send_signal(AW_SIGSTOP);
+	} else {
+		*fl |= AW_EXEC_FORCE_KILL;
+		stat_inc(AW_STAT_FORCE_KILLED);
+		bpf_send_signal(AW_SIGKILL);
+	}
+}
+
 static __always_inline void fill_proc(struct aw_proc *p, struct task_struct *t,
 				      struct aw_task_state *st)
 {
@@ -628,6 +680,7 @@ int BPF_PROG(aw_exec, struct task_struct *p, pid_t old_pid,
 		}
 		stat_inc(AW_STAT_SESSIONS);
 		fl |= AW_EXEC_NEW_SESSION;
+		force_check(st, &fl);
 	} else if (rule) {
 		r = rule - 1;
 		struct aw_rule *ri = bpf_map_lookup_elem(&aw_rules, &r);

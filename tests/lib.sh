@@ -26,15 +26,27 @@ skip() { N=$((N + 1)); echo "ok $N $1 # SKIP $2"; }
 # check NAME COMMAND...: passes if the command succeeds.
 check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
 
-cleanup() {
-	local pid
-	stop_daemon
-	if [ -d "$CG" ]; then
-		for pid in $(cat "$CG/cgroup.procs" 2>/dev/null); do
+# rm_cgroup DIR: kill what runs in DIR and below, remove it depth first.
+rm_cgroup() {
+	local d pid
+	[ -d "$1" ] || return 0
+	for d in $(find "$1" -depth -type d 2>/dev/null); do
+		for pid in $(cat "$d/cgroup.procs" 2>/dev/null); do
 			kill -KILL "$pid" 2>/dev/null
 		done
-		for _ in $(seq 20); do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
-	fi
+	done
+	for _ in $(seq 20); do
+		for d in $(find "$1" -depth -type d 2>/dev/null); do rmdir "$d" 2>/dev/null; done
+		[ -d "$1" ] || return 0
+		sleep 0.1
+	done
+}
+
+cleanup() {
+	stop_daemon
+	rm_cgroup "$CG"
+	# Session pids limits (v1 hierarchy) of this test's daemon.
+	rm_cgroup "/sys/fs/cgroup/pids/agentwall-$ID"
 	rm -rf "$PINS" 2>/dev/null
 	rm -rf "$T"
 }
@@ -46,8 +58,11 @@ start_daemon() {
 		--export "$T/export.jsonl" "$@" >"$T/daemon.out" 2>"$T/daemon.err" &
 	DAEMON_PID=$!
 	echo "$DAEMON_PID" > "$T/daemon.pid"
-	for _ in $(seq 100); do
-		[ -S "$STATE/agentwalld.sock" ] && return 0
+	# (A socket file may be left by a daemon the test killed: wait for
+	# this one to answer.)
+	for _ in $(seq 200); do
+		[ -S "$STATE/agentwalld.sock" ] &&
+			"$AW" --state-dir "$STATE" status >/dev/null 2>&1 && return 0
 		kill -0 "$DAEMON_PID" 2>/dev/null || break
 		sleep 0.05
 	done

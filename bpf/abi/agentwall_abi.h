@@ -65,6 +65,12 @@ enum aw_rule_kind {
 enum aw_task_flags {
 	AW_TASK_ROOT = 1u << 0,	    /* opened the session (classified root) */
 	AW_TASK_SUBAGENT = 1u << 1, /* classified again inside a session */
+	/* The session runs in agentwall's sandbox (set by the daemon through
+	 * a pidfd when the launcher asks for a session). */
+	AW_TASK_CONTAINED = 1u << 2,
+	/* Stopped at exec to be forced into a session; cleared when the
+	 * launcher it was re-executed into is given the session. */
+	AW_TASK_FORCING = 1u << 3,
 };
 
 /* struct aw_event_exec.flags */
@@ -75,6 +81,10 @@ enum aw_exec_flags {
 	AW_EXEC_ARGS_TRUNC = 1u << 3, /* argument block did not fit */
 	AW_EXEC_WALK_TRUNC = 1u << 4, /* path deeper than AW_WALK_DEPTH */
 	AW_EXEC_BY_INODE = 1u << 5,   /* matched by exact file identity */
+	AW_EXEC_FORCE_STOP = 1u << 6, /* stopped before its first
+					 instruction, to be forced */
+	AW_EXEC_FORCE_KILL = 1u << 7, /* killed before its first instruction:
+					 enforce mode and no live daemon */
 };
 
 /* Per-CPU counters (map aw_stats), summed by user space. */
@@ -85,6 +95,8 @@ enum aw_stat {
 	AW_STAT_STORAGE_FAIL = 3, /* task storage could not be created */
 	AW_STAT_SESSIONS = 4,	  /* sessions opened */
 	AW_STAT_EVENTS = 5,	  /* events submitted */
+	AW_STAT_FORCED = 6,	  /* agents stopped to be forced */
+	AW_STAT_FORCE_KILLED = 7, /* agents killed: nobody to force them */
 	AW_STAT_MAX = 8,
 };
 
@@ -113,8 +125,16 @@ struct aw_config {
 	__u32 exe_start;    /* DFA start state for executable paths */
 	__u32 script_start; /* DFA start state for script arguments */
 	__u32 generation;
-	__u32 _pad;
+	__u32 mode; /* enum aw_mode: enforce forces agents into sessions */
 };
+
+/* aw_daemon_alive[0]: CLOCK_BOOTTIME ns until which the daemon counts as
+ * alive. Refreshed every second; an agent caught at exec in enforce mode
+ * after it lapsed is killed, not stopped (nobody would force it). */
+#define AW_ALIVE_GRACE_NS (5ull * 1000000000ull)
+
+/* aw_sig_mode[signature number]: enum aw_mode of the policy the agent
+ * gets (a policy in audit mode is never forced). */
 
 struct aw_dfa_key {
 	__u32 state;

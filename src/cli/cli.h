@@ -33,6 +33,8 @@ int cmd_status(struct aw_cli *cli, int argc, char **argv);
 int cmd_ps(struct aw_cli *cli, int argc, char **argv);
 int cmd_log(struct aw_cli *cli, int argc, char **argv);
 int cmd_signatures(struct aw_cli *cli, int argc, char **argv);
+int cmd_run(struct aw_cli *cli, int argc, char **argv);
+int cmd_policy(struct aw_cli *cli, int argc, char **argv);
 
 #define AW_OPT_STATE_DIR 1000
 

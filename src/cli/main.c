@@ -28,6 +28,10 @@ static const struct {
      "what agents did (from the store)"},
     {"signatures", cmd_signatures, "check FILE... [--path PATH] | reload",
      "validate signature files; reload the daemon's database"},
+    {"run", cmd_run, "[--policy ID] [--workspace DIR] [-v] -- COMMAND...",
+     "run COMMAND as an agent session in its policy's sandbox"},
+    {"policy", cmd_policy, "check FILE|DIR... | load | list",
+     "validate policy files; reload or list the daemon's policies"},
 };
 
 static void usage(FILE *f)
@@ -37,7 +41,8 @@ static void usage(FILE *f)
 		fprintf(f, "  %-11s %s\n  %-11s   %s\n", commands[i].name,
 			commands[i].help, "", commands[i].args);
 	fprintf(f, "\nExit codes: 0 ok, 1 failed, 2 usage, 3 daemon not "
-		   "reachable, 4 input rejected.\n");
+		   "reachable, 4 input rejected;\n`run` exits as its command "
+		   "did, or 125 if the sandbox could not be built.\n");
 }
 
 void aw_cli_paths(struct aw_cli *cli)

@@ -26,12 +26,13 @@
 #include "shared/util.h"
 
 #define CTL_MAX_CLIENTS 64
-#define CTL_REQ_MAX 1024
+#define CTL_REQ_MAX 16384
 #define CTL_IDLE_NS (5ull * 1000000000ull)
 
 struct ctl_client {
 	int fd;
-	uid_t uid; /* peer, from SO_PEERCRED */
+	uid_t uid;	/* peer, from SO_PEERCRED */
+	int privileged; /* root or the control group */
 	char req[CTL_REQ_MAX];
 	size_t req_len;
 	struct aw_buf out;
@@ -104,9 +105,11 @@ int aw_control_open(struct aw_daemon *d, struct aw_control **ret, char *err,
 		goto fail;
 	if (bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		goto fail;
-	/* The socket is the gate only together with the peer check below;
-	 * the mode keeps others from even connecting. */
-	if (chmod(sa.sun_path, d->opts.ctl_gid == (gid_t)-1 ? 0600 : 0660) < 0)
+	/* Anyone may connect: an ordinary user's `agentwall run` asks here
+	 * for its session. What a peer may ask is decided per request from
+	 * its credentials (see handle_request); sessions never see the
+	 * socket (it is masked in their mount namespace). */
+	if (chmod(sa.sun_path, 0666) < 0)
 		goto fail;
 	if (d->opts.ctl_gid != (gid_t)-1 &&
 	    chown(sa.sun_path, 0, d->opts.ctl_gid) < 0)
@@ -187,18 +190,8 @@ static void accept_clients(struct aw_control *c, int epfd)
 		if (fd < 0)
 			return;
 		uid_t uid = (uid_t)-1;
+		int privileged = peer_allowed(c, fd, &uid);
 
-		if (!peer_allowed(c, fd, &uid)) {
-			static const char msg[] =
-			    "error: permission denied (root or the "
-			    "configured group only)\n";
-
-			c->rejected++;
-			if (write(fd, msg, sizeof(msg) - 1) < 0) {
-			}
-			close(fd);
-			continue;
-		}
 		reap_idle(c, epfd);
 		for (size_t i = 0; i < CTL_MAX_CLIENTS; i++) {
 			if (c->clients[i].fd < 0) {
@@ -217,6 +210,7 @@ static void accept_clients(struct aw_control *c, int epfd)
 		memset(cl, 0, sizeof(*cl));
 		cl->fd = fd;
 		cl->uid = uid;
+		cl->privileged = privileged;
 		cl->since = mono_ns();
 		ev.data.fd = fd;
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -232,6 +226,27 @@ static void handle_request(struct aw_control *c, struct ctl_client *cl,
 	struct aw_daemon *d = c->d;
 	struct aw_buf *b = &cl->out;
 
+	/* What any local user may ask: a session for itself, a report for
+	 * the session it is in, ping. */
+	if (!strncmp(req, "session-open ", 13) ||
+	    !strcmp(req, "session-open")) {
+		aw_session_open(d, cl->fd, req + 12, b);
+		return;
+	}
+	if (!strncmp(req, "session-report ", 15)) {
+		aw_session_report(d, cl->fd, req + 15, b);
+		return;
+	}
+	if (!strcmp(req, "ping")) {
+		aw_buf_puts(b, "ok\n");
+		return;
+	}
+	if (!cl->privileged) {
+		c->rejected++;
+		aw_buf_puts(b, "error: permission denied (root or the "
+			       "configured group only)\n");
+		return;
+	}
 	if (!strcmp(req, "status")) {
 		aw_status_json(d, b);
 		aw_buf_puts(b, "\n");
@@ -261,14 +276,40 @@ static void handle_request(struct aw_control *c, struct ctl_client *cl,
 			aw_events_emit_simple(d, "signatures-reload", 0, NULL,
 					      "control/reload", NULL);
 		}
-	} else if (!strcmp(req, "ping")) {
-		aw_buf_puts(b, "ok\n");
+	} else if (!strcmp(req, "policy-load")) {
+		char err[1024];
+
+		if (cl->uid != 0) {
+			aw_buf_puts(b, "error: policy load needs root\n");
+		} else if (aw_daemon_reload_policies(d, err, sizeof(err)) < 0) {
+			aw_buf_puts(b,
+				    "error: policy refused, the one in force "
+				    "stays: ");
+			aw_buf_puts(b, err);
+			aw_buf_puts(b, "\n");
+		} else {
+			aw_buf_printf(b,
+				      "ok: %zu policies loaded (generation "
+				      "%llu)\n",
+				      d->policies.n_pols,
+				      (unsigned long long)d->policy_generation);
+			aw_events_emit_simple(d, "policy-load", 0, NULL,
+					      "control/policy-load", NULL);
+		}
+	} else if (!strcmp(req, "policy-list")) {
+		for (size_t i = 0; i < d->policies.n_pols; i++) {
+			const struct aw_policy *p = &d->policies.pols[i];
+
+			aw_buf_printf(b, "%s\t%s\t%s\n", p->id,
+				      p->extends ? p->extends : "-", p->file);
+		}
 	} else {
 		c->bad_requests++;
 		aw_buf_puts(b, "error: unknown request \"");
 		aw_text_sanitize(b, req, strlen(req));
 		aw_buf_puts(b, "\" (expected status, ps, ps --json, reload, "
-			       "ping)\n");
+			       "policy-load, policy-list, session-open, "
+			       "session-report, ping)\n");
 	}
 }
 
@@ -295,7 +336,7 @@ static void client_io(struct aw_control *c, struct ctl_client *cl, int epfd,
 			if (cl->req_len >= sizeof(cl->req) - 1) {
 				c->bad_requests++;
 				aw_buf_puts(&cl->out, "error: request too long "
-						      "(max 1023 bytes)\n");
+						      "(max 16383 bytes)\n");
 			} else {
 				return;
 			}
@@ -428,7 +469,34 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 	aw_buf_printf(b, ",\"learned_files\":%zu", d->n_learned);
 	aw_buf_puts(b, ",\"last_error\":");
 	aw_json_cstr(b, d->sig_error[0] ? d->sig_error : NULL);
-	aw_buf_printf(b, "},\"sessions\":{\"live\":%zu,\"opened\":%llu},",
+	aw_buf_printf(b,
+		      "},\"policies\":{\"count\":%zu,\"generation\":%llu,"
+		      "\"source\":",
+		      d->policies.n_pols,
+		      (unsigned long long)d->policy_generation);
+	aw_json_cstr(b, d->opts.policy_dir[0]
+			    ? d->opts.policy_dir
+			    : "embedded+" AW_DEFAULT_EXTRA_POLICIES);
+	aw_buf_puts(b, ",\"last_error\":");
+	aw_json_cstr(b, d->policy_error[0] ? d->policy_error : NULL);
+	/* What this backend enforces, and how: said, not implied. */
+	aw_buf_puts(b, "},\"enforcement\":{\"forced_containment\":");
+	aw_json_cstr(b, d->opts.mode == AW_MODE_ENFORCE
+			    ? "on: agents caught at exec are stopped and "
+			      "re-executed into a sandboxed session"
+			    : "off: audit mode records sessions only");
+	aw_buf_puts(b, ",\"launcher\":");
+	aw_json_cstr(b, d->opts.launcher);
+	aw_buf_printf(b,
+		      ",\"forced\":%llu,\"killed_no_daemon\":%llu,"
+		      "\"sandboxed_sessions\":%zu,\"in_place_decisions\":%s},",
+		      (unsigned long long)st[AW_STAT_FORCED],
+		      (unsigned long long)st[AW_STAT_FORCE_KILLED],
+		      d->n_sandboxes,
+		      d->probe.bpf_lsm_loads ? "\"available (BPF LSM), not "
+					       "used by this build\""
+					     : "\"none: no BPF LSM\"");
+	aw_buf_printf(b, "\"sessions\":{\"live\":%zu,\"opened\":%llu},",
 		      cc.live, (unsigned long long)st[AW_STAT_SESSIONS]);
 	aw_buf_printf(b,
 		      "\"events\":{\"kernel_submitted\":%llu,\"received\":%llu,"

@@ -9,6 +9,7 @@
 
 #include "agentwall_abi.h"
 #include "shared/json.h"
+#include "policy/policy.h"
 #include "signatures/signatures.h"
 #include "store/store.h"
 
@@ -16,6 +17,8 @@
 #define AW_DEFAULT_RUN_DIR "/run/agentwall"
 #define AW_DEFAULT_BPFFS_DIR "/sys/fs/bpf/agentwall"
 #define AW_DEFAULT_EXTRA_SIGS "/etc/agentwall/signatures.d"
+#define AW_DEFAULT_EXTRA_POLICIES "/etc/agentwall/policies.d"
+#define AW_DEFAULT_LAUNCHER "/usr/local/bin/agentwall"
 #define AW_STORE_NAME "events.db"
 #define AW_SOCKET_NAME "agentwalld.sock"
 
@@ -26,7 +29,11 @@ struct aw_opts {
 	char store_path[PATH_MAX];
 	char socket_path[PATH_MAX];
 	char bpffs_dir[PATH_MAX];
-	char sig_dir[PATH_MAX]; /* empty: embedded + AW_DEFAULT_EXTRA_SIGS */
+	char sig_dir[PATH_MAX];	   /* empty: embedded + AW_DEFAULT_EXTRA_SIGS */
+	char policy_dir[PATH_MAX]; /* empty: embedded +
+				      AW_DEFAULT_EXTRA_POLICIES */
+	char launcher[PATH_MAX];   /* the agentwall binary forced agents are
+				      re-executed through */
 	char export_path[PATH_MAX];
 	char group[64];
 	gid_t ctl_gid;	   /* (gid_t)-1: root only */
@@ -92,6 +99,14 @@ struct aw_learned {
 };
 int aw_daemon_learn_inode(struct aw_daemon *d, uint64_t dev, uint64_t ino,
 			  uint32_t gen, uint32_t rule, const char *path);
+int aw_kernel_heartbeat(struct aw_kernel *k, int alive);
+int aw_kernel_set_sig_mode(struct aw_kernel *k, uint32_t sig,
+			   enum aw_mode mode);
+int aw_kernel_task_get(struct aw_kernel *k, int pidfd,
+		       struct aw_task_state *ret);
+int aw_kernel_task_set(struct aw_kernel *k, int pidfd,
+		       const struct aw_task_state *st);
+uint64_t aw_kernel_new_session(struct aw_kernel *k);
 void aw_kernel_set_handler(struct aw_kernel *k,
 			   int (*fn)(void *ctx, const void *data, size_t size),
 			   void *ctx);
@@ -185,6 +200,14 @@ struct aw_daemon {
 	uint64_t started_ns;
 	struct aw_buf line;
 	struct aw_buf json;
+	/* The compiled tables in force (rules point into db). */
+	struct aw_compiled *compiled;
+	struct aw_policyset policies;
+	uint64_t policy_generation;
+	char policy_error[512];
+	struct aw_sandbox *sandboxes; /* sessions with cgroups of ours */
+	size_t n_sandboxes;
+	struct aw_force *force;
 };
 
 /* events.c */
@@ -209,6 +232,38 @@ void aw_store_lock(struct aw_daemon *d);
 void aw_store_unlock(struct aw_daemon *d);
 /* Events lost in user space: our own count, plus the store's. */
 uint64_t aw_daemon_user_drops(struct aw_daemon *d);
+
+void aw_events_emit_decision(struct aw_daemon *d, const char *action,
+			     uint64_t session, uint32_t pid, const char *target,
+			     const char *rule, const char *decision,
+			     const char *detail_json);
+/* A session the daemon opened for a launcher (run or forced). */
+void aw_events_session_open(struct aw_daemon *d, uint32_t pid, uint32_t uid,
+			    uint64_t session, uint32_t agent,
+			    const char *policy, const char *workspace,
+			    int forced, const char *note);
+
+/* sessions.c */
+struct aw_sandbox;
+int aw_daemon_reload_policies(struct aw_daemon *d, char *err, size_t len);
+void aw_policies_apply_modes(struct aw_daemon *d);
+void aw_session_open(struct aw_daemon *d, int fd, const char *args,
+		     struct aw_buf *out);
+void aw_session_report(struct aw_daemon *d, int fd, const char *args,
+		       struct aw_buf *out);
+void aw_sandbox_session_end(struct aw_daemon *d, uint64_t session);
+void aw_sandbox_tick(struct aw_daemon *d);
+void aw_sandbox_cleanup(struct aw_daemon *d);
+
+/* force.c: re-execute agents stopped at exec through the launcher. */
+struct aw_force;
+int aw_force_start(struct aw_daemon *d, struct aw_force **ret);
+void aw_force_request(struct aw_force *f, uint32_t pid, uint64_t start_time,
+		      uint64_t session);
+/* Results come back on this fd (readable when there are some). */
+int aw_force_fd(struct aw_force *f);
+void aw_force_collect(struct aw_daemon *d);
+void aw_force_stop(struct aw_force *f);
 
 /* main.c */
 int aw_daemon_reload_signatures(struct aw_daemon *d, char *err, size_t len);

@@ -35,6 +35,7 @@ struct ev_info {
 	int exit_code;
 	int exe_trunc, args_trunc;
 	const char *extra_json; /* appended members, without braces */
+	const char *decision;	/* NULL: allow */
 };
 
 const struct aw_sigref *aw_daemon_sig(struct aw_daemon *d, uint32_t number)
@@ -270,7 +271,10 @@ static void emit(struct aw_daemon *d, const struct ev_info *e)
 	aw_buf_puts(j, ",");
 	aw_json_key(j, "target");
 	aw_json_cstr(j, e->target);
-	aw_buf_puts(j, ",\"decision\":\"allow\",");
+	aw_buf_puts(j, ",");
+	aw_json_key(j, "decision");
+	aw_json_cstr(j, e->decision ? e->decision : "allow");
+	aw_buf_puts(j, ",");
 	aw_json_key(j, "rule");
 	aw_json_cstr(j, e->rule ? e->rule : "observe");
 	aw_buf_puts(j, d->opts.mode == AW_MODE_ENFORCE ? ",\"mode\":\"enforce\""
@@ -333,6 +337,9 @@ static void emit(struct aw_daemon *d, const struct ev_info *e)
 			    t, "killed by signal %d%s", e->exit_code & 0x7f,
 			    e->exit_code & 0x80 ? " (core dumped)" : "");
 	}
+	if (e->decision && strcmp(e->decision, "allow"))
+		aw_buf_printf(t, "  [%s: %s]", e->decision,
+			      e->rule ? e->rule : "?");
 	if (e->subagent)
 		aw_buf_puts(t, "  [sub-agent]");
 	if (e->new_session)
@@ -355,7 +362,7 @@ static void emit(struct aw_daemon *d, const struct ev_info *e)
 	se.uid = e->pi ? e->pi->uid : 0;
 	se.exe = e->pi ? e->pi->exe : NULL;
 	se.target = e->target;
-	se.decision = "allow";
+	se.decision = e->decision ? e->decision : "allow";
 	se.rule = e->rule ? e->rule : "observe";
 	aw_buf_add(t, "", 1);
 	aw_buf_add(j, "", 1);
@@ -395,6 +402,25 @@ void aw_events_emit_simple(struct aw_daemon *d, const char *action,
 	    .session = session,
 	    .target = target,
 	    .rule = rule,
+	    .extra_json = detail_json,
+	};
+
+	emit(d, &e);
+}
+
+void aw_events_emit_decision(struct aw_daemon *d, const char *action,
+			     uint64_t session, uint32_t pid, const char *target,
+			     const char *rule, const char *decision,
+			     const char *detail_json)
+{
+	struct aw_procinfo *pi = pid ? aw_procs_get(d->procs, pid, 0) : NULL;
+	struct ev_info e = {
+	    .action = action,
+	    .pi = pi && pi->session == session ? pi : NULL,
+	    .session = session,
+	    .target = target,
+	    .rule = rule,
+	    .decision = decision,
 	    .extra_json = detail_json,
 	};
 
@@ -708,6 +734,7 @@ static void session_member_gone(struct aw_daemon *d, struct aw_procinfo *pi,
 		aw_store_unlock(d);
 		aw_events_emit_simple(d, "session-end", si->session, NULL, NULL,
 				      NULL);
+		aw_sandbox_session_end(d, si->session);
 	}
 }
 
@@ -724,6 +751,86 @@ static void rule_describe(struct aw_daemon *d, uint32_t rule, char *buf,
 		snprintf(buf, len, "%s", d->rule_text[bank][idx]);
 	else
 		snprintf(buf, len, "signature/%s", sig ? sig->id : "?");
+}
+
+static void read_cmdline(struct aw_procinfo *pi);
+
+void aw_events_session_open(struct aw_daemon *d, uint32_t pid, uint32_t uid,
+			    uint64_t session, uint32_t agent,
+			    const char *policy, const char *workspace,
+			    int forced, const char *note)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	uint64_t tick = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
+	struct aw_sessioninfo *si = aw_sessions_get(d->procs, session);
+	struct aw_procinfo *pi = aw_procs_get(d->procs, pid, 0);
+	const struct aw_sigref *sig = aw_daemon_sig(d, agent);
+	struct aw_buf x = {};
+	char rule[128];
+	uint32_t ppid = 0;
+	uint64_t ticks = 0;
+
+	if (!pi || pi->session != session) {
+		/* The launcher of `agentwall run`: not in any session until
+		 * now, so unknown to the cache. Its start time is known to a
+		 * clock tick (corrected by its first fork record). */
+		if (proc_stat(pid, &ppid, &ticks) < 0)
+			return;
+		pi = aw_procs_add(d->procs, pid, ticks * tick);
+		if (!pi)
+			return;
+		pi->start_approx = 1;
+		pi->ppid = ppid;
+		pi->uid = uid;
+		pi->live = 1;
+		pi->exe = proc_link(pid, "exe");
+		pi->cwd = proc_link(pid, "cwd");
+		read_cmdline(pi);
+	}
+	pi->session = session;
+	pi->agent = agent;
+	pi->last_seen_ns = aw_now_boottime_ns();
+	if (!si) {
+		si = aw_sessions_add(d->procs, session);
+		if (!si)
+			return;
+		si->live = 1;
+		si->root_pid = pid;
+		si->root_start = pi->start_time;
+		si->uid = pi->uid;
+		si->started_ns = aw_now_realtime_ns();
+	}
+	si->agent = agent;
+	snprintf(rule, sizeof(rule), "%s/%s", forced ? "force" : "run", policy);
+	if (!forced)
+		aw_procinfo_set_str(&si->matched, rule);
+	aw_json_key(&x, "policy");
+	aw_json_cstr(&x, policy);
+	aw_buf_puts(&x, ",");
+	aw_json_key(&x, "workspace");
+	aw_json_cstr(&x, workspace && workspace[0] ? workspace : NULL);
+	if (note && note[0]) {
+		aw_buf_puts(&x, ",");
+		aw_json_key(&x, "note");
+		aw_json_cstr(&x, note);
+	}
+	aw_buf_add(&x, "", 1);
+	if (!forced)
+		session_store(d, si, pi, NULL);
+	{
+		struct ev_info e = {
+		    .action = "sandbox",
+		    .pi = pi,
+		    .session = session,
+		    .target = sig ? sig->id : NULL,
+		    .rule = rule,
+		    .decision = "sandbox",
+		    .extra_json = x.oom ? NULL : x.data,
+		};
+
+		emit(d, &e);
+	}
+	aw_buf_free(&x);
 }
 
 static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
@@ -858,6 +965,25 @@ static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 		    .new_session = is_new_session,
 		    .exe_trunc = !!(ev->flags & AW_EXEC_PATH_TRUNC),
 		    .args_trunc = !!(ev->flags & AW_EXEC_ARGS_TRUNC),
+		};
+		emit(d, &e);
+	}
+	if (ev->flags & AW_EXEC_FORCE_STOP) {
+		if (d->force)
+			aw_force_request(d->force, pi->pid, pi->start_time,
+					 pi->session);
+	} else if (ev->flags & AW_EXEC_FORCE_KILL) {
+		struct ev_info e = {
+		    .action = "force",
+		    .pi = pi,
+		    .session = pi->session,
+		    .ktime = ev->hdr.ktime,
+		    .target = fn,
+		    .rule = "force/no-daemon",
+		    .decision = "deny",
+		    .extra_json = "\"detail\":\"enforce mode and no live "
+				  "daemon to force it into a session: killed "
+				  "before its first instruction\"",
 		};
 		emit(d, &e);
 	}

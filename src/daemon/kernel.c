@@ -37,6 +37,7 @@ struct aw_kernel {
 	int adopted;   /* maps taken over from a previous daemon */
 	unsigned bank; /* bank of the tables in force */
 	int have_tables;
+	enum aw_mode mode;
 };
 
 static const char *const link_names[3] = {"link_fork", "link_exit",
@@ -226,6 +227,7 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret, char *err,
 	if (!k)
 		return -ENOMEM;
 	k->scope_fd = -1;
+	k->mode = o->mode;
 	k->dir_fd = -1;
 	snprintf(k->bpffs_dir, sizeof(k->bpffs_dir), "%s", o->bpffs_dir);
 
@@ -517,6 +519,7 @@ int aw_kernel_load_sigs(struct aw_kernel *k, const struct aw_compiled *c,
 	cfg.exe_start = c->exe_start ? sbase + c->exe_start : 0;
 	cfg.script_start = c->script_start ? sbase + c->script_start : 0;
 	cfg.generation = bank;
+	cfg.mode = k->mode;
 	if (bpf_map_update_elem(fd_cfg, &zero, &cfg, BPF_ANY))
 		goto map_fail;
 
@@ -610,4 +613,60 @@ int aw_kernel_set_inode(struct aw_kernel *k, uint64_t dev, uint64_t ino,
 				&val, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+/* The daemon's pulse: see AW_ALIVE_GRACE_NS. 0 declares it gone. */
+int aw_kernel_heartbeat(struct aw_kernel *k, int alive)
+{
+	uint64_t until = alive ? aw_now_boottime_ns() + AW_ALIVE_GRACE_NS : 0;
+	uint32_t zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.aw_daemon_alive),
+				&zero, &until, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int aw_kernel_set_sig_mode(struct aw_kernel *k, uint32_t sig, enum aw_mode mode)
+{
+	uint32_t v = mode;
+
+	if (sig >= AW_SIGS_MAX)
+		return -E2BIG;
+	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.aw_sig_mode), &sig,
+				&v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* Task storage from user space is keyed by a pidfd: no pid reuse race. */
+int aw_kernel_task_get(struct aw_kernel *k, int pidfd,
+		       struct aw_task_state *ret)
+{
+	struct aw_task_state st;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(k->skel->maps.aw_tasks), &pidfd,
+				&st))
+		return -errno;
+	*ret = st;
+	return 0;
+}
+
+int aw_kernel_task_set(struct aw_kernel *k, int pidfd,
+		       const struct aw_task_state *st)
+{
+	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.aw_tasks), &pidfd, st,
+				BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* Session ids the daemon hands out share the kernel's counter, so they
+ * never collide with sessions the exec hook opens. */
+uint64_t aw_kernel_new_session(struct aw_kernel *k)
+{
+	uint32_t n = __atomic_fetch_add(&k->skel->bss->aw_session_counter, 1,
+					__ATOMIC_SEQ_CST);
+
+	return ((uint64_t)k->skel->rodata->aw_session_salt << 32) | n;
 }

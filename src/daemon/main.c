@@ -36,32 +36,61 @@ extern const size_t aw_embedded_signatures_count;
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: agentwalld [OPTIONS]\n"
-		"Discover AI agents at exec, attribute their processes to "
-		"sessions, record events.\n\n"
-		"  --scope cgroup:PATH|host  processes that may be classified "
-		"(default: host)\n"
-		"  --mode audit|enforce      (default: audit)\n"
-		"  --state-dir DIR           store and control socket in DIR\n"
-		"                            (default: %s/%s and %s/%s)\n"
-		"  --bpffs-dir DIR           pins (default: %s)\n"
-		"  --signatures DIR          signature database (default: "
-		"embedded + %s)\n"
-		"  --export FILE             append JSON lines to FILE\n"
-		"  --group NAME              group allowed on the control "
-		"socket (default: root only)\n"
-		"  --max-events N            store retention by count "
-		"(default: 5000000)\n"
-		"  --max-age-days N          store retention by age (default: "
-		"90)\n"
-		"  --ring-mib N              kernel ring buffer, MiB, power of "
-		"two (default: 4)\n"
-		"  --json                    print events as JSON lines\n"
-		"  --quiet                   print nothing per event\n"
-		"  -h, --help\n",
-		AW_DEFAULT_STATE_DIR, AW_STORE_NAME, AW_DEFAULT_RUN_DIR,
-		AW_SOCKET_NAME, AW_DEFAULT_BPFFS_DIR, AW_DEFAULT_EXTRA_SIGS);
+	fprintf(
+	    f,
+	    "Usage: agentwalld [OPTIONS]\n"
+	    "Discover AI agents at exec, attribute their processes to "
+	    "sessions, record events.\n\n"
+	    "  --scope cgroup:PATH|host  processes that may be classified "
+	    "(default: host)\n"
+	    "  --mode audit|enforce      (default: audit)\n"
+	    "  --state-dir DIR           store and control socket in DIR\n"
+	    "                            (default: %s/%s and %s/%s)\n"
+	    "  --bpffs-dir DIR           pins (default: %s)\n"
+	    "  --signatures DIR          signature database (default: "
+	    "embedded + %s)\n"
+	    "  --export FILE             append JSON lines to FILE\n"
+	    "  --group NAME              group allowed on the control "
+	    "socket (default: root only)\n"
+	    "  --max-events N            store retention by count "
+	    "(default: 5000000)\n"
+	    "  --max-age-days N          store retention by age (default: "
+	    "90)\n"
+	    "  --ring-mib N              kernel ring buffer, MiB, power of "
+	    "two (default: 4)\n"
+	    "  --policies DIR            policy set (default: embedded + "
+	    "%s)\n"
+	    "  --launcher PATH           the agentwall binary forced agents "
+	    "are\n"
+	    "                            re-executed through (default: "
+	    "beside agentwalld)\n"
+	    "  --json                    print events as JSON lines\n"
+	    "  --quiet                   print nothing per event\n"
+	    "  -h, --help\n",
+	    AW_DEFAULT_STATE_DIR, AW_STORE_NAME, AW_DEFAULT_RUN_DIR,
+	    AW_SOCKET_NAME, AW_DEFAULT_BPFFS_DIR, AW_DEFAULT_EXTRA_SIGS,
+	    AW_DEFAULT_EXTRA_POLICIES);
+}
+
+/* The launcher defaults to the agentwall binary installed beside us. */
+static void default_launcher(struct aw_opts *o)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	if (o->launcher[0])
+		return;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0) {
+		snprintf(o->launcher, sizeof(o->launcher), "%s",
+			 AW_DEFAULT_LAUNCHER);
+		return;
+	}
+	self[n] = 0;
+	slash = strrchr(self, '/');
+	*slash = 0;
+	snprintf(o->launcher, sizeof(o->launcher), "%s/agentwall", self);
 }
 
 static int parse_opts(int argc, char **argv, struct aw_opts *o)
@@ -79,6 +108,8 @@ static int parse_opts(int argc, char **argv, struct aw_opts *o)
 		OPT_JSON,
 		OPT_RING,
 		OPT_QUIET,
+		OPT_POLICIES,
+		OPT_LAUNCHER,
 	};
 	static const struct option longopts[] = {
 	    {"scope", required_argument, NULL, OPT_SCOPE},
@@ -93,6 +124,8 @@ static int parse_opts(int argc, char **argv, struct aw_opts *o)
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"ring-mib", required_argument, NULL, OPT_RING},
 	    {"quiet", no_argument, NULL, OPT_QUIET},
+	    {"policies", required_argument, NULL, OPT_POLICIES},
+	    {"launcher", required_argument, NULL, OPT_LAUNCHER},
 	    {"help", no_argument, NULL, 'h'},
 	    {}};
 	int c;
@@ -113,6 +146,21 @@ static int parse_opts(int argc, char **argv, struct aw_opts *o)
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
+		case OPT_POLICIES:
+			snprintf(o->policy_dir, sizeof(o->policy_dir), "%s",
+				 optarg);
+			break;
+		case OPT_LAUNCHER:
+			if (optarg[0] != '/') {
+				fprintf(stderr,
+					"agentwalld: --launcher %s: "
+					"must be an absolute path\n",
+					optarg);
+				return -EINVAL;
+			}
+			snprintf(o->launcher, sizeof(o->launcher), "%s",
+				 optarg);
+			break;
 		case OPT_SCOPE:
 			if (!strcmp(optarg, "host")) {
 				o->scope_kind = AW_SCOPE_HOST;
@@ -619,6 +667,21 @@ int aw_daemon_reload_signatures(struct aw_daemon *d, char *err, size_t len)
 	aw_sigdb_free(&d->db);
 	d->db = db;
 	memset(&db, 0, sizeof(db));
+	/* Kept for classifying `agentwall run` commands in user space. */
+	{
+		struct aw_compiled *keep = malloc(sizeof(*keep));
+
+		if (keep) {
+			*keep = c2;
+			memset(&c2, 0, sizeof(c2));
+			if (d->compiled) {
+				aw_compiled_free(d->compiled);
+				free(d->compiled);
+			}
+			d->compiled = keep;
+		}
+	}
+	aw_policies_apply_modes(d);
 	d->sig_generation++;
 	d->sig_error[0] = 0;
 out:
@@ -761,11 +824,25 @@ int main(int argc, char **argv)
 	aw_kernel_set_handler(d.kernel, aw_events_handle, &d);
 	if (aw_kernel_adopted(d.kernel))
 		sig_ids_adopt(&d);
+	r = aw_daemon_reload_policies(&d, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "agentwalld: policies: %s\n", err);
+		goto out;
+	}
 	r = aw_daemon_reload_signatures(&d, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "agentwalld: signatures: %s\n", err);
 		goto out;
 	}
+	default_launcher(&d.opts);
+	r = aw_force_start(&d, &d.force);
+	if (r < 0) {
+		fprintf(stderr, "agentwalld: forcing thread: %s\n",
+			strerror(-r));
+		goto out;
+	}
+	/* From here a stopped agent has someone to force it. */
+	aw_kernel_heartbeat(d.kernel, 1);
 	if (aw_kernel_adopted(d.kernel)) {
 		/* A previous daemon died with its pins in place: the kernel
 		 * went on tracking its sessions; pick them up. */
@@ -790,10 +867,10 @@ int main(int argc, char **argv)
 	}
 	{
 		struct epoll_event ev = {.events = EPOLLIN};
-		int fds[4] = {aw_kernel_ring_fd(d.kernel), sfd, tfd,
-			      aw_control_fd(ctl)};
+		int fds[5] = {aw_kernel_ring_fd(d.kernel), sfd, tfd,
+			      aw_control_fd(ctl), aw_force_fd(d.force)};
 
-		for (size_t i = 0; i < 4; i++) {
+		for (size_t i = 0; i < 5; i++) {
 			ev.data.fd = fds[i];
 			if (epoll_ctl(epfd, EPOLL_CTL_ADD, fds[i], &ev) < 0) {
 				fprintf(stderr, "agentwalld: epoll: %s\n",
@@ -815,8 +892,10 @@ int main(int argc, char **argv)
 	if (d.opts.mode == AW_MODE_ENFORCE)
 		aw_events_emit_simple(
 		    &d, "notice", 0, NULL, "backend/portable",
-		    "\"detail\":\"enforce mode: this build discovers and "
-		    "records only; no action is denied yet\"");
+		    "\"detail\":\"enforce mode, portable backend: agents "
+		    "discovered at exec are forced into a sandboxed session "
+		    "(namespaces, Landlock, seccomp); no BPF LSM, so nothing "
+		    "is decided in place\"");
 	/* Loading parsed the kernel's BTF (tens of MiB, freed): give the
 	 * pages back so the idle daemon stays small. */
 	malloc_trim(0);
@@ -845,6 +924,16 @@ int main(int argc, char **argv)
 				while (read(sfd, &si, sizeof(si)) ==
 				       sizeof(si)) {
 					if (si.ssi_signo == SIGHUP) {
+						if (aw_daemon_reload_policies(
+							&d, err, sizeof(err)) <
+						    0)
+							fprintf(stderr,
+								"agentwalld: "
+								"policy refused"
+								", the one in "
+								"force stays: "
+								"%s\n",
+								err);
 						if (aw_daemon_reload_signatures(
 							&d, err, sizeof(err)) <
 						    0)
@@ -865,18 +954,23 @@ int main(int argc, char **argv)
 				if (read(tfd, &exp, sizeof(exp)) < 0)
 					exp = 0;
 				ticks++;
+				aw_kernel_heartbeat(d.kernel, 1);
 				/* (The writer thread commits every 200 ms.) */
 				aw_kernel_poll(d.kernel);
 				if (ticks % 5 == 0)
 					aw_events_check_drops(&d);
 				if (ticks % 10 == 0)
 					aw_events_reconcile(&d);
+				if (d.n_sandboxes)
+					aw_sandbox_tick(&d);
 				if (ticks % 300 == 0) {
 					aw_store_lock(&d);
 					aw_store_prune(d.store,
 						       aw_now_realtime_ns());
 					aw_store_unlock(&d);
 				}
+			} else if (d.force && fd == aw_force_fd(d.force)) {
+				aw_force_collect(&d);
 			} else {
 				aw_control_handle(ctl, epfd, fd, evs[i].events);
 			}
@@ -889,6 +983,13 @@ int main(int argc, char **argv)
 	aw_events_check_drops(&d);
 	ret = 0;
 out:
+	/* Going: an agent caught at exec from now on is killed, not left
+	 * stopped for a daemon that will not come. */
+	if (d.kernel)
+		aw_kernel_heartbeat(d.kernel, 0);
+	aw_force_stop(d.force);
+	d.force = NULL;
+	aw_sandbox_cleanup(&d);
 	/* Everything queued is written and committed before we go. */
 	aw_writer_stop(d.writer);
 	d.writer = NULL;
@@ -914,6 +1015,11 @@ out:
 		close(d.export_fd);
 	aw_procs_free(d.procs);
 	aw_sigdb_free(&d.db);
+	if (d.compiled) {
+		aw_compiled_free(d.compiled);
+		free(d.compiled);
+	}
+	aw_policyset_free(&d.policies);
 	for (int b = 0; b < 2; b++) {
 		for (size_t i = 0; i < d.n_rule_text[b]; i++)
 			free(d.rule_text[b][i]);

@@ -7,9 +7,11 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "agentwall_abi.h"
+#include "shared/json.h"
 #include "shared/util.h"
 
 int aw_parse_u64(const char *s, uint64_t *ret)
@@ -94,4 +96,89 @@ void aw_format_time(uint64_t realtime_ns, char *buf, size_t len)
 	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ",
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		 tm.tm_min, tm.tm_sec, usec);
+}
+
+/* Control-socket requests and replies are lines of space-separated
+ * key=value words: any byte that could break that (space, '=', '%',
+ * control characters, non-ASCII) travels as %XX. */
+static int pct_plain(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && c != '%' && c != '=';
+}
+
+void aw_pct_encode(struct aw_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+
+		if (pct_plain(c))
+			aw_buf_add(b, (const char *)&c, 1);
+		else
+			aw_buf_add(b, e, 3);
+	}
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int aw_pct_decode(const char *s, size_t n, char *out, size_t outlen,
+		  size_t *ret_len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '%') {
+			int hi, lo;
+
+			if (i + 2 >= n)
+				return -EINVAL;
+			hi = hexval(s[i + 1]);
+			lo = hexval(s[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -EINVAL;
+			c = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (!pct_plain((unsigned char)c)) {
+			return -EINVAL;
+		}
+		if (o + 1 >= outlen)
+			return -ENAMETOOLONG;
+		out[o++] = c;
+	}
+	out[o] = 0;
+	if (ret_len)
+		*ret_len = o;
+	return 0;
+}
+
+int aw_kv_get(const char *line, const char *key, char *out, size_t outlen)
+{
+	size_t kl = strlen(key);
+	const char *p = line;
+
+	while (*p) {
+		const char *end = strchr(p, ' ');
+		size_t wl = end ? (size_t)(end - p) : strlen(p);
+
+		if (wl > kl && !strncmp(p, key, kl) && p[kl] == '=')
+			return aw_pct_decode(p + kl + 1, wl - kl - 1, out,
+					     outlen, NULL);
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return -ENOENT;
 }

@@ -42,4 +42,16 @@ uint64_t aw_now_boottime_ns(void);
 /* Format ns since epoch as RFC 3339 UTC with microseconds. */
 void aw_format_time(uint64_t realtime_ns, char *buf, size_t len);
 
+struct aw_buf;
+/* %XX encoding of bytes that would break a control-socket line (space,
+ * '=', '%', control characters, non-ASCII). */
+void aw_pct_encode(struct aw_buf *b, const char *s, size_t n);
+/* Decode n bytes into out (NUL-ended). -EINVAL on a bad escape or a byte
+ * that should have been escaped, -ENAMETOOLONG if out is too small. */
+int aw_pct_decode(const char *s, size_t n, char *out, size_t outlen,
+		  size_t *ret_len);
+/* The value of key=VALUE among the space-separated words of line,
+ * decoded; -ENOENT if absent. */
+int aw_kv_get(const char *line, const char *key, char *out, size_t outlen);
+
 #endif

@@ -1,0 +1,169 @@
+#!/bin/bash
+# Sandbox benchmarks, side by side in one run (medians of ROUNDS):
+#  1. session start: `agentwall run -- true` vs bubblewrap (Debian's bwrap
+#     with the issue's arguments) vs Anthropic's sandbox-runtime (`srt`);
+#  2. forced containment: exec-to-first-instruction of a forced agent vs
+#     the same exec unforced (enforce vs audit mode);
+#  3. a build workload (compiling this project) inside a session vs
+#     unconfined;
+#  4. non-agent fork+exec and open storms with the daemon enforcing vs not
+#     loaded.
+# The daemon runs with a cgroup scope made here; everything measured runs
+# inside it.
+#
+# Usage: bench/sandbox.sh [ROUNDS]   (default 5)
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+B=$ROOT/build
+ROUNDS=${1:-5}
+[ -x "$B/agentwalld" ] || { meson setup build >/dev/null && ninja -C build >/dev/null; }
+TP=$B/tests/aw-testproc
+ID=aw-bench-$$
+CG=/sys/fs/cgroup/unified/$ID
+T=/tmp/$ID
+PINS=/sys/fs/bpf/$ID
+NPM=${AW_NPM_CACHE:-/var/cache/agentwall-tests/npm}
+mkdir -p "$T/ws" "$CG"
+MOUNTED=0
+if [ "$(stat -f -c %T /sys/fs/bpf)" != bpf_fs ]; then mount -t bpf bpf /sys/fs/bpf && MOUNTED=1; fi
+DPID=""
+rm_cg() {
+	local d p
+	for d in $(find "$1" -depth -type d 2>/dev/null); do
+		for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+	done
+	for _ in $(seq 20); do
+		for d in $(find "$1" -depth -type d 2>/dev/null); do rmdir "$d" 2>/dev/null; done
+		[ -d "$1" ] || return 0
+		sleep 0.1
+	done
+}
+cleanup() {
+	[ -n "$DPID" ] && { kill -TERM "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null; }
+	rm_cg "$CG"
+	rm_cg "/sys/fs/cgroup/pids/agentwall-$ID"
+	rm -rf "$PINS" "$T"
+	[ $MOUNTED = 1 ] && [ -z "$(ls -A /sys/fs/bpf | grep -vx -e maps.debug -e progs.debug)" ] && umount /sys/fs/bpf
+}
+trap cleanup EXIT
+
+start() {
+	"$B/agentwalld" --scope "cgroup:$CG" --state-dir "$T/state" --bpffs-dir "$PINS" \
+		--export "$T/export.jsonl" --quiet "$@" >"$T/d.out" 2>"$T/d.err" &
+	DPID=$!
+	for _ in $(seq 100); do [ -S "$T/state/agentwalld.sock" ] && return; sleep 0.05; done
+	cat "$T/d.err"; exit 1
+}
+stop() { kill -TERM "$DPID"; wait "$DPID" 2>/dev/null; DPID=""; rm -rf "$T/state"; }
+in_cg() { bash -c 'echo $BASHPID > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# ms_per N CMD...: mean wall ms of one run of CMD over N runs.
+ms_per() {
+	local n=$1 t0 t1; shift
+	t0=$(date +%s%N)
+	for _ in $(seq "$n"); do "$@" >/dev/null 2>&1; done
+	t1=$(date +%s%N)
+	awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN { printf "%.3f\n", (b - a) / 1e6 / n }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", a / b }'; }
+
+echo "agentwall sandbox benchmarks, $(date -u +%F), kernel $(uname -r), $(nproc) CPUs, $ROUNDS rounds (medians)"
+echo
+
+# 1. Session start.
+start
+cd "$T/ws"
+SRT=""
+[ -x "$NPM/node_modules/.bin/srt" ] && SRT=$NPM/node_modules/.bin/srt
+aw_ms=() bw_ms=() srt_ms=()
+for _ in $(seq "$ROUNDS"); do
+	aw_ms+=("$(ms_per 20 in_cg "$B/agentwall" --state-dir "$T/state" run -- true)")
+	bw_ms+=("$(ms_per 20 in_cg bwrap --ro-bind / / --dev /dev --proc /proc true)")
+	[ -n "$SRT" ] && srt_ms+=("$(ms_per 5 in_cg "$SRT" true)")
+done
+a=$(printf '%s\n' "${aw_ms[@]}" | median)
+w=$(printf '%s\n' "${bw_ms[@]}" | median)
+echo "session start (ms per start, incl. the in-cgroup bash wrapper):"
+echo "  agentwall run -- true      $a"
+echo "  bwrap ... true             $w"
+echo "  ratio agentwall/bwrap      $(ratio "$a" "$w")   (target <= 1)"
+if [ -n "$SRT" ]; then
+	s=$(printf '%s\n' "${srt_ms[@]}" | median)
+	echo "  srt true                   $s"
+	echo "  ratio agentwall/srt        $(ratio "$a" "$s")   (target <= 0.1)"
+else
+	echo "  srt: not installed ($NPM/node_modules/.bin/srt; npm install @anthropic-ai/sandbox-runtime)"
+fi
+cd "$ROOT"
+stop
+echo
+
+# 2. Forced containment latency: the daemon measures request-to-detach
+#    (exec hook's stop to the launcher image in place); the wall time of a
+#    whole forced run vs an unforced one of the same agent is the rest.
+mkdir -p "$T/opt/fakeagent/bin" "$T/sigs"
+cp /bin/true "$T/opt/fakeagent/bin/fake-agent"
+cat > "$T/sigs/t.yaml" <<'YAML'
+version: 1
+signatures:
+  - id: test.fake-agent
+    vendor: Test
+    product: Fake Agent
+    class: coding-agent
+    match:
+      - exe: "**/opt/fakeagent/bin/fake-agent"
+YAML
+FA=$T/opt/fakeagent/bin/fake-agent
+start --signatures "$T/sigs" --mode audit
+au=(); for _ in $(seq "$ROUNDS"); do au+=("$(ms_per 10 in_cg "$FA")"); done
+stop
+start --signatures "$T/sigs" --mode enforce
+en=(); for _ in $(seq "$ROUNDS"); do en+=("$(ms_per 10 in_cg "$FA")"); done
+lat=$(python3 - "$T/export.jsonl" <<'PY'
+import json, sys, statistics
+v = [json.loads(l).get("latency_us") for l in open(sys.argv[1]) if '"action":"force"' in l]
+v = [x for x in v if x is not None]
+print(statistics.median(v) / 1000 if v else "n/a")
+PY
+)
+stop
+a=$(printf '%s\n' "${au[@]}" | median); e=$(printf '%s\n' "${en[@]}" | median)
+echo "forced containment (stand-in agent = /bin/true):"
+echo "  unforced run (audit)       $a ms"
+echo "  forced run (enforce)       $e ms   (whole run: force + launcher + sandbox)"
+echo "  stop-to-launcher (daemon)  $lat ms median   (target <= 10)"
+echo
+
+# 3. A build inside a session vs unconfined: compile the project's sources.
+rm -rf "$T/ws/src" && cp -r "$ROOT/src" "$ROOT/bpf" "$T/ws/"
+build_cmd="cd $T/ws && for f in src/shared/*.c src/store/*.c src/signatures/*.c; do cc -O1 -Isrc -Ibpf/abi -c \$f -o /tmp/o.\$\$.o; done"
+start
+un=() in=()
+for _ in $(seq "$ROUNDS"); do
+	un+=("$(ms_per 1 in_cg sh -c "$build_cmd")")
+	in+=("$(ms_per 1 in_cg "$B/agentwall" --state-dir "$T/state" run --workspace "$T/ws" -- sh -c "$build_cmd")")
+done
+stop
+u=$(printf '%s\n' "${un[@]}" | median); i=$(printf '%s\n' "${in[@]}" | median)
+echo "build workload (compile src/shared, store, signatures):"
+echo "  unconfined                 $u ms"
+echo "  in a session               $i ms"
+echo "  ratio                      $(ratio "$i" "$u")   (target <= 1.05)"
+echo
+
+# 4. Non-agents with the daemon enforcing vs not loaded.
+fe_off=() fe_on=() op_off=() op_on=()
+for _ in $(seq "$ROUNDS"); do
+	fe_off+=("$(ms_per 1 in_cg "$TP" storm 2000 /bin/true)")
+	op_off+=("$(ms_per 1 in_cg "$TP" openclose 200000 /etc/hostname)")
+	start --mode enforce
+	fe_on+=("$(ms_per 1 in_cg "$TP" storm 2000 /bin/true)")
+	op_on+=("$(ms_per 1 in_cg "$TP" openclose 200000 /etc/hostname)")
+	stop
+done
+a=$(printf '%s\n' "${fe_off[@]}" | median); b=$(printf '%s\n' "${fe_on[@]}" | median)
+c=$(printf '%s\n' "${op_off[@]}" | median); d=$(printf '%s\n' "${op_on[@]}" | median)
+echo "non-agent storms (in scope), enforce vs not loaded:"
+echo "  fork+exec x2000            $a ms -> $b ms   ratio $(ratio "$b" "$a")   (target <= 1.02)"
+echo "  open+close x200000         $c ms -> $d ms   ratio $(ratio "$d" "$c")   (target <= 1.02)"

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * agentwall policy check FILE|DIR... : every problem, as file:line:column;
+ * agentwall policy load : the daemon reloads its policy set, atomically
+ *                         (a broken set is refused, the one in force stays);
+ * agentwall policy list : the policies in force.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "policy/policy.h"
+
+static void print_diag(void *ud, const struct aw_diag *d)
+{
+	char buf[1024];
+
+	aw_diag_format(d, buf, sizeof(buf));
+	fprintf(stderr, "%s\n", buf);
+	++*(int *)ud;
+}
+
+static int policy_check(int argc, char **argv)
+{
+	struct aw_policyset set = {};
+	int problems = 0, n;
+
+	if (argc < 1) {
+		fprintf(stderr, "Usage: agentwall policy check FILE|DIR...\n");
+		return AW_EXIT_USAGE;
+	}
+	n = aw_policyset_check_all(&set, (const char *const *)argv,
+				   (size_t)argc, print_diag, &problems);
+	aw_policyset_free(&set);
+	if (n > 0 || problems > 0) {
+		fprintf(stderr, "%d problem%s\n", n > 0 ? n : problems,
+			(n > 0 ? n : problems) == 1 ? "" : "s");
+		return AW_EXIT_INVALID;
+	}
+	if (n < 0) {
+		fprintf(stderr, "agentwall policy check: %s\n", strerror(-n));
+		return AW_EXIT_FAIL;
+	}
+	printf("ok: %d file%s\n", argc, argc == 1 ? "" : "s");
+	return AW_EXIT_OK;
+}
+
+static int policy_request(struct aw_cli *cli, const char *req)
+{
+	char err[1024], *reply = NULL;
+	int r = aw_cli_request(cli, req, &reply, err, sizeof(err));
+
+	if (r < 0) {
+		fprintf(stderr, "agentwall policy: %s\n", err);
+		return AW_EXIT_NO_DAEMON;
+	}
+	if (!strncmp(reply, "error:", 6)) {
+		fputs(reply, stderr);
+		r = strstr(reply, "refused") ? AW_EXIT_INVALID : AW_EXIT_FAIL;
+	} else {
+		fputs(reply, stdout);
+		r = AW_EXIT_OK;
+	}
+	free(reply);
+	return r;
+}
+
+int cmd_policy(struct aw_cli *cli, int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr,
+			"Usage: agentwall policy check FILE|DIR... | load | "
+			"list\n");
+		return AW_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "check"))
+		return policy_check(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "load"))
+		return policy_request(cli, "policy-load");
+	if (!strcmp(argv[1], "list"))
+		return policy_request(cli, "policy-list");
+	fprintf(stderr, "agentwall policy: unknown subcommand \"%s\"\n",
+		argv[1]);
+	return AW_EXIT_USAGE;
+}

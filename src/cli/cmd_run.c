@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * agentwall run [--policy ID] [--workspace DIR] -- COMMAND [ARG...]
+ *
+ * Start COMMAND as an agent session in a sandbox built from its policy.
+ * The daemon chooses and revalidates (policy, session, cgroup, kernel
+ * mark); this process builds the sandbox with the user's own rights and
+ * stays outside it as the session's supervisor (src/sandbox/launch.c).
+ *
+ * `--forced --exec EXE` is how the daemon re-executes an agent it stopped
+ * at exec (src/daemon/force.c): argv after `--` is the agent's own, argv[0]
+ * included, and EXE the file the kernel had loaded.
+ *
+ * Exit status: the command's (a signal death is reproduced); 125 if the
+ * sandbox could not be built (the command did not run), 126/127 if the
+ * command could not be executed inside it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "sandbox/launch.h"
+#include "shared/json.h"
+#include "shared/util.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: agentwall run [--policy ID] [--workspace DIR] "
+		   "[-v] -- COMMAND [ARG...]\n");
+}
+
+/* execvp's search, done here so the daemon can classify the file. */
+static int resolve_exe(const char *cmd, char *ret, size_t len)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+
+	if (strchr(cmd, '/')) {
+		snprintf(ret, len, "%s", cmd);
+		return access(cmd, F_OK) == 0 ? 0 : -errno;
+	}
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		const char *end = strchr(path, ':');
+		size_t n = end ? (size_t)(end - path) : strlen(path);
+
+		if (n &&
+		    (size_t)snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path,
+				     cmd) < sizeof(buf) &&
+		    access(buf, X_OK) == 0) {
+			snprintf(ret, len, "%s", buf);
+			return 0;
+		}
+		path += n + (end ? 1 : 0);
+	}
+	return -ENOENT;
+}
+
+int cmd_run(struct aw_cli *cli, int argc, char **argv)
+{
+	enum { OPT_POLICY = 1100, OPT_WORKSPACE, OPT_FORCED, OPT_EXEC };
+	static const struct option longopts[] = {
+	    {"policy", required_argument, NULL, OPT_POLICY},
+	    {"workspace", required_argument, NULL, OPT_WORKSPACE},
+	    {"forced", no_argument, NULL, OPT_FORCED},
+	    {"exec", required_argument, NULL, OPT_EXEC},
+	    {"state-dir", required_argument, NULL, AW_OPT_STATE_DIR},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {}};
+	const char *policy = NULL, *workspace = NULL, *exec_path = NULL;
+	char exe[PATH_MAX], real[PATH_MAX], ws[PATH_MAX], cwd[PATH_MAX],
+	    err[1024] = "";
+	struct aw_plan plan = {};
+	struct aw_buf req = {};
+	char *reply = NULL;
+	int c, forced = 0, verbose = 0, r, exe_fd = -1, ret;
+
+	while ((c = getopt_long(argc, argv, "+hv", longopts, NULL)) != -1) {
+		if (aw_cli_common_opt(cli, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_POLICY:
+			policy = optarg;
+			break;
+		case OPT_WORKSPACE:
+			workspace = optarg;
+			break;
+		case OPT_FORCED:
+			forced = 1;
+			break;
+		case OPT_EXEC:
+			exec_path = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return AW_EXIT_OK;
+		default:
+			usage(stderr);
+			return AW_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return AW_EXIT_USAGE;
+	}
+	if (!getcwd(cwd, sizeof(cwd))) {
+		fprintf(stderr, "agentwall run: current directory: %s\n",
+			strerror(errno));
+		return AW_LAUNCH_EXIT_FAIL;
+	}
+	if (!realpath(workspace ? workspace : cwd, ws)) {
+		fprintf(stderr, "agentwall run: workspace %s: %s\n",
+			workspace ? workspace : cwd, strerror(errno));
+		return AW_LAUNCH_EXIT_FAIL;
+	}
+	r = exec_path ? (snprintf(exe, sizeof(exe), "%s", exec_path), 0)
+		      : resolve_exe(argv[optind], exe, sizeof(exe));
+	if (r < 0 || !realpath(exe, real)) {
+		fprintf(stderr, "agentwall run: %s: %s\n", argv[optind],
+			strerror(r < 0 ? -r : errno));
+		return 127;
+	}
+	/* Opened now, in the host's view: the file may be hidden in the
+	 * session's (say, under a private /tmp). */
+	exe_fd = open(real, O_PATH | O_CLOEXEC);
+
+	aw_buf_printf(&req, "session-open v=1 forced=%d workspace=", forced);
+	aw_pct_encode(&req, ws, strlen(ws));
+	aw_buf_puts(&req, " exe=");
+	aw_pct_encode(&req, real, strlen(real));
+	for (int i = 1; i <= 8 && optind + i < argc; i++) {
+		const char *a = argv[optind + i];
+
+		aw_buf_printf(&req, " a%d=", i);
+		aw_pct_encode(&req, a, strnlen(a, 1024));
+	}
+	if (policy) {
+		aw_buf_puts(&req, " policy=");
+		aw_pct_encode(&req, policy, strlen(policy));
+	}
+	aw_buf_add(&req, "", 1);
+	if (req.oom) {
+		ret = AW_LAUNCH_EXIT_FAIL;
+		goto out;
+	}
+	r = aw_cli_request(cli, req.data, &reply, err, sizeof(err));
+	if (r < 0) {
+		/* No daemon, no session: the command does not run outside
+		 * one (a forced agent stays stopped in effect: it ends). */
+		fprintf(stderr, "agentwall run: %s\n", err);
+		ret = AW_LAUNCH_EXIT_FAIL;
+		goto out;
+	}
+	r = aw_plan_from_reply(&plan, reply, ws, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "agentwall run: %s%s\n",
+			forced ? "forced session refused: " : "", err);
+		ret = AW_LAUNCH_EXIT_FAIL;
+		goto out;
+	}
+	if (verbose)
+		fprintf(stderr,
+			"agentwall: session %s, policy %s, agent %s, %zu "
+			"sandbox operations%s%s\n",
+			plan.session, plan.policy, plan.agent, plan.n_ops,
+			plan.notes[0] ? "; " : "", plan.notes);
+	{
+		struct aw_launch l = {
+		    .plan = &plan,
+		    .exe = exec_path ? exec_path : exe,
+		    .exe_fd = exe_fd,
+		    .argv = argv + optind,
+		    .cwd = cwd,
+		    .socket_path = cli->socket_path,
+		};
+
+		ret = aw_launch_run(&l);
+	}
+out:
+	aw_plan_free(&plan);
+	free(reply);
+	aw_buf_free(&req);
+	if (exe_fd >= 0)
+		close(exe_fd);
+	return ret;
+}

@@ -1,0 +1,708 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Sandboxed sessions: the privileged half of `agentwall run` and of the
+ * launcher a forced agent is re-executed into (src/sandbox/launch.c is the
+ * unprivileged half).
+ *
+ * The launcher asks on the control socket ("session-open ..."); the
+ * request is revalidated here from what the kernel says of the peer, not
+ * from what the peer says of itself:
+ *  - who: SO_PEERCRED (uid, gid, pid) and SO_PEERPIDFD (the process, not a
+ *    pid that could be reused);
+ *  - forced: the peer's task storage must carry AW_TASK_FORCING, set by the
+ *    exec hook when it stopped the agent; the session and agent are the
+ *    kernel's, the request cannot choose them;
+ *  - run: the peer must not already belong to a session (a member of an
+ *    audit-mode session cannot pick itself a laxer policy).
+ * Then, with root's rights: the session's cgroups (under the daemon's
+ * scope, so every hook keyed on the scope covers it; v1 pids controller
+ * when cgroup v2 has none, as on these hybrid machines), the peer moved
+ * into them, its task storage marked CONTAINED, a session store directory
+ * owned by the user. The reply is the flattened policy, which the
+ * launcher turns into namespaces, mounts, Landlock and seccomp.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "daemon/daemon.h"
+#include "policy/policy.h"
+#include "shared/util.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77 /* Linux 6.5 */
+#endif
+
+#define CG_PIDS_V1 "/sys/fs/cgroup/pids"
+/* Sessions with cgroups of ours one user may hold at once: a user who
+ * forks launchers in a loop runs out of these, not of the host's. */
+#define SANDBOXES_PER_UID 256
+
+extern const struct aw_embedded_file {
+	const char *name;
+	const char *data;
+	size_t len;
+} aw_embedded_policies[];
+extern const size_t aw_embedded_policies_count;
+
+struct aw_sandbox {
+	uint64_t session;
+	uid_t uid;
+	int ended; /* its cgroups go as soon as they are empty */
+	char cg2[PATH_MAX];
+	char cgpids[PATH_MAX];
+};
+
+/* ---- policies ---------------------------------------------------------- */
+
+static int policies_load(struct aw_daemon *d, struct aw_policyset *set,
+			 char *err, size_t len)
+{
+	struct aw_diag diag = {};
+	int r = 0;
+
+	if (d->opts.policy_dir[0]) {
+		r = aw_policy_load_dir(set, d->opts.policy_dir, &diag);
+	} else {
+		for (size_t i = 0; i < aw_embedded_policies_count && !r; i++)
+			r = aw_policy_load_buffer(
+			    set, aw_embedded_policies[i].name,
+			    aw_embedded_policies[i].data,
+			    aw_embedded_policies[i].len, &diag);
+		/* Site policies add to (and by id may not clash with) the
+		 * embedded templates. */
+		if (!r && access(AW_DEFAULT_EXTRA_POLICIES, F_OK) == 0)
+			r = aw_policy_load_dir(set, AW_DEFAULT_EXTRA_POLICIES,
+					       &diag);
+	}
+	if (!r)
+		r = aw_policyset_validate(set, &diag);
+	if (r < 0)
+		aw_diag_format(&diag, err, len);
+	return r;
+}
+
+/* Which policy an agent (signature number, 0 = unknown) gets. */
+static const struct aw_policy *policy_for(struct aw_daemon *d, uint32_t sig)
+{
+	const struct aw_sigref *s = aw_daemon_sig(d, sig);
+
+	return aw_policyset_resolve(&d->policies, s ? s->id : NULL,
+				    s ? s->class : NULL);
+}
+
+/* Tell the exec hook which agents' policies are in audit mode (never
+ * forced). Called after every policy or signature load. */
+void aw_policies_apply_modes(struct aw_daemon *d)
+{
+	for (uint32_t n = 1; n < d->n_sigs && n < AW_SIGS_MAX; n++) {
+		const struct aw_policy *p = policy_for(d, n);
+		struct aw_policy_flat f = {};
+		struct aw_diag diag = {};
+		enum aw_mode m = AW_MODE_ENFORCE;
+
+		if (p && aw_policy_flatten(&d->policies, p, &f, &diag) == 0) {
+			m = f.mode == 0 ? AW_MODE_AUDIT : AW_MODE_ENFORCE;
+			aw_policy_flat_free(&f);
+		}
+		aw_kernel_set_sig_mode(d->kernel, n, m);
+	}
+}
+
+int aw_daemon_reload_policies(struct aw_daemon *d, char *err, size_t len)
+{
+	struct aw_policyset set = {};
+	int r = policies_load(d, &set, err, len);
+
+	if (r < 0) {
+		/* The policy in force stays: nothing was swapped. */
+		aw_policyset_free(&set);
+		snprintf(d->policy_error, sizeof(d->policy_error), "%s", err);
+		return r;
+	}
+	aw_policyset_free(&d->policies);
+	d->policies = set;
+	d->policy_generation++;
+	d->policy_error[0] = 0;
+	aw_policies_apply_modes(d);
+	return 0;
+}
+
+/* ---- classification of a command, in user space ------------------------ */
+
+/* The signature number `run` would get for exe (its real path) and its
+ * arguments, matched as the exec hook matches them; 0 for none. */
+static uint32_t classify(struct aw_daemon *d, const char *exe,
+			 char args[][PATH_MAX], size_t nargs)
+{
+	const struct aw_compiled *c = d->compiled;
+	unsigned bank = aw_kernel_bank(d->kernel);
+	uint32_t r;
+
+	if (!c || !d->rule_sig[bank])
+		return 0;
+	r = aw_compiled_match(c, c->exe_start, exe);
+	if (!r)
+		return 0;
+	if (c->rules[r - 1].kind != AW_RULE_INTERPRETER)
+		return d->rule_sig[bank][r - 1];
+	for (size_t i = 0; i < nargs; i++) {
+		if (args[i][0] == '-')
+			continue;
+		r = aw_compiled_match(c, c->script_start, args[i]);
+		return r ? d->rule_sig[bank][r - 1] : 0;
+	}
+	return 0;
+}
+
+/* ---- cgroups ------------------------------------------------------------ */
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	if (n < 0) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	close(fd);
+	return 0;
+}
+
+static int mkdir_ok(const char *p, mode_t m)
+{
+	if (mkdir(p, m) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Where this daemon's session cgroups live: under the scope (cgroup v2)
+ * and, for the pids limit on hybrid hierarchies, in the v1 pids tree
+ * under a name derived from the scope. */
+static void cg_parents(struct aw_daemon *d, char *v2, size_t v2len, char *v1,
+		       size_t v1len)
+{
+	const char *tag = "host";
+
+	if (d->opts.scope_kind == AW_SCOPE_CGROUP) {
+		const char *b = strrchr(d->opts.scope_path, '/');
+
+		tag = b && b[1] ? b + 1 : "scope";
+		snprintf(v2, v2len, "%s/agentwall-sessions",
+			 d->opts.scope_path);
+	} else {
+		snprintf(v2, v2len, "%s/agentwall-sessions",
+			 d->probe.cgroup2_path);
+	}
+	snprintf(v1, v1len, CG_PIDS_V1 "/agentwall-%s", tag);
+}
+
+static int cg_has_pids_v2(const char *dir)
+{
+	char p[PATH_MAX + 32], buf[512] = "";
+	int fd;
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "%s/cgroup.controllers", dir);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	return strstr(buf, "pids") != NULL;
+}
+
+/* Create the session's cgroups, set the pids limit, move pid in. On
+ * failure err says which step failed; what was created is removed. */
+static int cg_setup(struct aw_daemon *d, struct aw_sandbox *sb, uint32_t pid,
+		    int64_t pids_max, char *note, size_t notelen, char *err,
+		    size_t errlen)
+{
+	char v2p[PATH_MAX], v1p[PATH_MAX], p[PATH_MAX + 64], num[32];
+	int r, limited = 0;
+
+	cg_parents(d, v2p, sizeof(v2p), v1p, sizeof(v1p));
+	snprintf(num, sizeof(num), "%u", pid);
+	if (!d->probe.cgroup2_path[0]) {
+		snprintf(err, errlen, "no cgroup v2 hierarchy mounted");
+		return -ENOENT;
+	}
+	r = mkdir_ok(v2p, 0755);
+	if (r < 0) {
+		snprintf(err, errlen, "mkdir %s: %s", v2p, strerror(-r));
+		return r;
+	}
+	snprintf(sb->cg2, sizeof(sb->cg2), "%s/s-%016llx", v2p,
+		 (unsigned long long)sb->session);
+	r = mkdir_ok(sb->cg2, 0755);
+	if (r < 0) {
+		snprintf(err, errlen, "mkdir %s: %s", sb->cg2, strerror(-r));
+		sb->cg2[0] = 0;
+		return r;
+	}
+	if (cg_has_pids_v2(v2p)) {
+		snprintf(p, sizeof(p), "%s/cgroup.subtree_control", v2p);
+		write_str(p, "+pids");
+		snprintf(p, sizeof(p), "%s/pids.max", sb->cg2);
+		snprintf(num, sizeof(num), "%lld", (long long)pids_max);
+		limited = write_str(p, num) == 0;
+		snprintf(num, sizeof(num), "%u", pid);
+	}
+	if (!limited && access(CG_PIDS_V1 "/cgroup.procs", F_OK) == 0 &&
+	    mkdir_ok(v1p, 0755) == 0) {
+		char lim[32];
+
+		snprintf(sb->cgpids, sizeof(sb->cgpids), "%s/s-%016llx", v1p,
+			 (unsigned long long)sb->session);
+		snprintf(lim, sizeof(lim), "%lld", (long long)pids_max);
+		snprintf(p, sizeof(p), "%s/pids.max", sb->cgpids);
+		if (mkdir_ok(sb->cgpids, 0755) == 0 && write_str(p, lim) == 0) {
+			snprintf(p, sizeof(p), "%s/cgroup.procs", sb->cgpids);
+			limited = write_str(p, num) == 0;
+		}
+	}
+	if (!limited)
+		snprintf(note, notelen,
+			 "no pids controller: the session's process count is "
+			 "not limited");
+	snprintf(p, sizeof(p), "%s/cgroup.procs", sb->cg2);
+	r = write_str(p, num);
+	if (r < 0) {
+		snprintf(err, errlen, "move pid %u into %s: %s", pid, sb->cg2,
+			 strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/* A cgroup is removed once it is empty; a session that still has
+ * processes (the daemon is going while sessions run) keeps it. */
+static void cg_remove(struct aw_sandbox *sb)
+{
+	if (sb->cgpids[0] && rmdir(sb->cgpids) == 0)
+		sb->cgpids[0] = 0;
+	if (sb->cg2[0] && rmdir(sb->cg2) == 0)
+		sb->cg2[0] = 0;
+}
+
+static struct aw_sandbox *sandbox_find(struct aw_daemon *d, uint64_t session)
+{
+	for (size_t i = 0; i < d->n_sandboxes; i++)
+		if (d->sandboxes[i].session == session)
+			return &d->sandboxes[i];
+	return NULL;
+}
+
+static struct aw_sandbox *sandbox_add(struct aw_daemon *d, uint64_t session)
+{
+	struct aw_sandbox *n;
+
+	n = realloc(d->sandboxes, (d->n_sandboxes + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	d->sandboxes = n;
+	n = &d->sandboxes[d->n_sandboxes++];
+	memset(n, 0, sizeof(*n));
+	n->session = session;
+	return n;
+}
+
+static void sandbox_drop(struct aw_daemon *d, struct aw_sandbox *sb)
+{
+	size_t i = sb - d->sandboxes;
+
+	d->sandboxes[i] = d->sandboxes[--d->n_sandboxes];
+}
+
+/* The last exit record arrives while the exiting task still counts as a
+ * member: the cgroups are removed on the next ticks, once empty. */
+void aw_sandbox_session_end(struct aw_daemon *d, uint64_t session)
+{
+	struct aw_sandbox *sb = sandbox_find(d, session);
+
+	if (sb)
+		sb->ended = 1;
+	aw_sandbox_tick(d);
+}
+
+void aw_sandbox_tick(struct aw_daemon *d)
+{
+	for (size_t i = 0; i < d->n_sandboxes;) {
+		struct aw_sandbox *sb = &d->sandboxes[i];
+
+		if (sb->ended)
+			cg_remove(sb);
+		if (sb->ended && !sb->cg2[0] && !sb->cgpids[0])
+			sandbox_drop(d, sb); /* the last one moved here */
+		else
+			i++;
+	}
+}
+
+void aw_sandbox_cleanup(struct aw_daemon *d)
+{
+	char v2p[PATH_MAX], v1p[PATH_MAX];
+
+	for (size_t i = 0; i < d->n_sandboxes; i++)
+		cg_remove(&d->sandboxes[i]);
+	free(d->sandboxes);
+	d->sandboxes = NULL;
+	d->n_sandboxes = 0;
+	/* The parents go too when no session is left in them. */
+	cg_parents(d, v2p, sizeof(v2p), v1p, sizeof(v1p));
+	rmdir(v1p);
+	rmdir(v2p);
+}
+
+/* ---- the request -------------------------------------------------------- */
+
+static int session_dir(struct aw_daemon *d, uint64_t session, uid_t uid,
+		       gid_t gid, char *ret, size_t len, char *err,
+		       size_t errlen)
+{
+	char base[PATH_MAX];
+	char *slash;
+	int r;
+
+	/* <state dir>/sessions/<id>: the state dir and sessions/ are
+	 * traversable (0711) so the user's launcher reaches its own session
+	 * directory, which only the user can read. */
+	snprintf(base, sizeof(base), "%s", d->opts.store_path);
+	slash = strrchr(base, '/');
+	if (!slash) {
+		snprintf(err, errlen, "no state directory");
+		return -EINVAL;
+	}
+	*slash = 0;
+	chmod(base, 0711);
+	if (strlen(base) + 40 > len) {
+		snprintf(err, errlen, "state directory path too long");
+		return -ENAMETOOLONG;
+	}
+	snprintf(ret, len, "%s/sessions", base);
+	r = mkdir_ok(ret, 0711);
+	if (r == 0 && chmod(ret, 0711) < 0) /* past the daemon's umask */
+		r = -errno;
+	if (r < 0) {
+		snprintf(err, errlen, "mkdir %s: %s", ret, strerror(-r));
+		return r;
+	}
+	snprintf(ret, len, "%s/sessions/%016llx", base,
+		 (unsigned long long)session);
+	r = mkdir_ok(ret, 0700);
+	if (r < 0 || lchown(ret, uid, gid) < 0) {
+		r = r < 0 ? r : -errno;
+		snprintf(err, errlen, "session directory %s: %s", ret,
+			 strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+static void reply_path(struct aw_buf *b, const char *verb, const char *id,
+		       const char *path)
+{
+	aw_buf_printf(b, "rule verb=%s id=", verb);
+	aw_pct_encode(b, id, strlen(id));
+	aw_buf_puts(b, " path=");
+	aw_pct_encode(b, path, strlen(path));
+	aw_buf_puts(b, "\n");
+}
+
+/* agentwall itself, wherever this daemon keeps it: its state (store,
+ * session stores), control socket, pins, configuration. Masked in every
+ * session whatever the policy says. */
+static void reply_self(struct aw_daemon *d, struct aw_buf *b)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s", d->opts.store_path);
+	if (strrchr(p, '/'))
+		*strrchr(p, '/') = 0;
+	reply_path(b, "deny", "agentwall.self", p);
+	snprintf(p, sizeof(p), "%s", d->opts.socket_path);
+	if (strrchr(p, '/'))
+		*strrchr(p, '/') = 0;
+	reply_path(b, "deny", "agentwall.self", p);
+	reply_path(b, "deny", "agentwall.self", d->opts.bpffs_dir);
+	reply_path(b, "deny", "agentwall.self", "/etc/agentwall");
+	if (d->opts.policy_dir[0])
+		reply_path(b, "deny", "agentwall.self", d->opts.policy_dir);
+	if (d->opts.sig_dir[0])
+		reply_path(b, "deny", "agentwall.self", d->opts.sig_dir);
+}
+
+static void reply_rules(struct aw_buf *b, const struct aw_policy_flat *f)
+{
+	for (size_t i = 0; i < f->n_rules; i++) {
+		const struct aw_fs_rule *r = f->rules[i];
+
+		for (size_t j = 0; j < r->n_paths; j++)
+			reply_path(b, aw_fs_verb_name(r->verb), r->id,
+				   r->paths[j]);
+	}
+}
+
+void aw_session_open(struct aw_daemon *d, int fd, const char *args,
+		     struct aw_buf *out)
+{
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	int pidfd = -1;
+	socklen_t pl = sizeof(pidfd);
+	struct aw_task_state st = {};
+	int forced, have_st, r;
+	char val[PATH_MAX], err[512] = "", note[256] = "";
+	char sdir[PATH_MAX], wsp[PATH_MAX] = "";
+	const struct aw_policy *pol;
+	struct aw_policy_flat flat = {};
+	struct aw_diag diag = {};
+	struct aw_sandbox *sb = NULL;
+	uint64_t session;
+	uint32_t agent;
+	const struct aw_sigref *sig;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &pl) < 0) {
+		aw_buf_printf(out, "error: peer credentials: %s\n",
+			      strerror(errno));
+		return;
+	}
+	forced = aw_kv_get(args, "forced", val, sizeof(val)) == 0 &&
+		 !strcmp(val, "1");
+	have_st = aw_kernel_task_get(d->kernel, pidfd, &st) == 0;
+	if (aw_kv_get(args, "workspace", wsp, sizeof(wsp)) < 0)
+		wsp[0] = 0;
+
+	if (forced) {
+		/* Only the process the exec hook stopped, re-executed into
+		 * the launcher, gets the session it was classified into. */
+		if (!have_st || !(st.flags & AW_TASK_FORCING)) {
+			aw_buf_puts(out,
+				    "error: forced session refused: this "
+				    "process was not stopped for forcing\n");
+			goto out;
+		}
+		session = st.session;
+		agent = st.agent;
+		pol = policy_for(d, agent);
+	} else {
+		char exe[PATH_MAX], a[8][PATH_MAX];
+		size_t na = 0;
+
+		if (have_st) {
+			aw_buf_printf(out,
+				      "error: already in session %016llx: a "
+				      "session cannot open another\n",
+				      (unsigned long long)st.session);
+			goto out;
+		}
+		if (aw_kv_get(args, "exe", exe, sizeof(exe)) < 0)
+			exe[0] = 0;
+		for (; na < 8; na++) {
+			char k[8];
+
+			snprintf(k, sizeof(k), "a%zu", na + 1);
+			if (aw_kv_get(args, k, a[na], sizeof(a[na])) < 0)
+				break;
+		}
+		agent = exe[0] ? classify(d, exe, a, na) : 0;
+		if (aw_kv_get(args, "policy", val, sizeof(val)) == 0 &&
+		    val[0]) {
+			pol = aw_policyset_find(&d->policies, val);
+			if (!pol) {
+				aw_buf_puts(out, "error: no policy \"");
+				aw_text_sanitize(out, val, strlen(val));
+				aw_buf_puts(out, "\" is loaded (see agentwall "
+						 "policy list)\n");
+				goto out;
+			}
+		} else {
+			pol = policy_for(d, agent);
+		}
+		session = aw_kernel_new_session(d->kernel);
+	}
+	if (!pol) {
+		aw_buf_puts(out, "error: no policy loaded (the policy set has "
+				 "no default)\n");
+		goto out;
+	}
+	r = aw_policy_flatten(&d->policies, pol, &flat, &diag);
+	if (r < 0) {
+		aw_diag_format(&diag, err, sizeof(err));
+		aw_buf_printf(out, "error: policy %s: %s\n", pol->id, err);
+		goto out;
+	}
+	if (!forced) {
+		size_t mine = 0;
+
+		for (size_t i = 0; i < d->n_sandboxes; i++)
+			mine += d->sandboxes[i].uid == cred.uid &&
+				!d->sandboxes[i].ended;
+		if (mine >= SANDBOXES_PER_UID) {
+			aw_buf_printf(out,
+				      "error: uid %u already has %d live "
+				      "sessions\n",
+				      (unsigned)cred.uid, SANDBOXES_PER_UID);
+			goto out;
+		}
+	}
+	if (session_dir(d, session, cred.uid, cred.gid, sdir, sizeof(sdir), err,
+			sizeof(err)) < 0) {
+		aw_buf_printf(out, "error: %s\n", err);
+		goto out;
+	}
+	sb = sandbox_find(d, session);
+	if (!sb)
+		sb = sandbox_add(d, session);
+	if (!sb) {
+		aw_buf_puts(out, "error: out of memory\n");
+		goto out;
+	}
+	sb->uid = cred.uid;
+	if (cg_setup(d, sb, cred.pid, flat.pids_max, note, sizeof(note), err,
+		     sizeof(err)) < 0) {
+		cg_remove(sb);
+		sandbox_drop(d, sb);
+		aw_buf_printf(out, "error: session cgroup: %s\n", err);
+		goto out;
+	}
+	/* Mark last: from here on every fork and exec of the launcher's is
+	 * attributed to the session and never classified anew. */
+	if (!forced) {
+		st = (struct aw_task_state){
+		    .session = session, .agent = agent, .flags = AW_TASK_ROOT};
+	}
+	st.flags |= AW_TASK_CONTAINED;
+	st.flags &= ~AW_TASK_FORCING;
+	r = aw_kernel_task_set(d->kernel, pidfd, &st);
+	if (r < 0) {
+		cg_remove(sb);
+		sandbox_drop(d, sb);
+		aw_buf_printf(out,
+			      "error: mark the session in the kernel: %s\n",
+			      strerror(-r));
+		goto out;
+	}
+
+	sig = aw_daemon_sig(d, agent);
+	aw_buf_printf(
+	    out, "ok session=%016llx policy=", (unsigned long long)session);
+	aw_pct_encode(out, pol->id, strlen(pol->id));
+	aw_buf_printf(out, " agent=%s mode=%s pids-max=%lld syscalls=%u dir=",
+		      sig ? sig->id : "-", flat.mode ? "enforce" : "audit",
+		      (long long)flat.pids_max, flat.allow_syscalls);
+	aw_pct_encode(out, sdir, strlen(sdir));
+	aw_buf_puts(out, " cgroup=");
+	aw_pct_encode(out, sb->cg2, strlen(sb->cg2));
+	aw_buf_puts(out, "\n");
+	reply_rules(out, &flat);
+	reply_self(d, out);
+	aw_buf_puts(out, "end\n");
+	aw_events_session_open(d, cred.pid, cred.uid, session, agent, pol->id,
+			       wsp, forced, note);
+out:
+	aw_policy_flat_free(&flat);
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
+/*
+ * A denial the launcher's supervisor saw (a seccomp notification it
+ * answered with EPERM) or a step it took (a mask it could not apply).
+ * The reporter must itself belong to the session it reports for, and the
+ * acting process named must too: a session cannot write into another's
+ * record.
+ */
+void aw_session_report(struct aw_daemon *d, int fd, const char *args,
+		       struct aw_buf *out)
+{
+	int pidfd = -1, apfd = -1;
+	socklen_t pl = sizeof(pidfd);
+	struct aw_task_state st, ast;
+	char val[64], rule[160], target[PATH_MAX] = "", action[32],
+				 detail[512] = "";
+	uint64_t session, pid;
+	struct aw_buf extra = {};
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &pl) < 0 ||
+	    aw_kernel_task_get(d->kernel, pidfd, &st) < 0 ||
+	    !(st.flags & AW_TASK_CONTAINED)) {
+		aw_buf_puts(out, "error: only a session's launcher reports "
+				 "for it\n");
+		goto out;
+	}
+	if (aw_kv_get(args, "session", val, sizeof(val)) < 0 ||
+	    strtoull(val, NULL, 16) != st.session) {
+		aw_buf_puts(out, "error: not your session\n");
+		goto out;
+	}
+	session = st.session;
+	if (aw_kv_get(args, "pid", val, sizeof(val)) < 0 ||
+	    aw_parse_u64(val, &pid) < 0 || pid > INT32_MAX)
+		pid = 0;
+	if (pid) {
+		/* The acting process, if it still lives, must be a member. */
+		apfd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
+		if (apfd >= 0 &&
+		    aw_kernel_task_get(d->kernel, apfd, &ast) == 0 &&
+		    ast.session != session) {
+			aw_buf_puts(out, "error: that process is not in your "
+					 "session\n");
+			goto out;
+		}
+	}
+	if (aw_kv_get(args, "rule", rule, sizeof(rule)) < 0 ||
+	    aw_kv_get(args, "action", action, sizeof(action)) < 0) {
+		aw_buf_puts(out, "error: session-report needs rule= and "
+				 "action=\n");
+		goto out;
+	}
+	aw_kv_get(args, "target", target, sizeof(target));
+	aw_kv_get(args, "detail", detail, sizeof(detail));
+	if (detail[0]) {
+		aw_json_key(&extra, "detail");
+		aw_json_cstr(&extra, detail);
+	}
+	aw_buf_add(&extra, "", 1);
+	/* Only the launcher's own vocabulary reaches the store. */
+	if (aw_kv_get(args, "decision", val, sizeof(val)) < 0)
+		snprintf(val, sizeof(val), "deny");
+	if (strcmp(val, "deny") && strcmp(val, "allow")) {
+		aw_buf_puts(out, "error: decision must be deny or allow\n");
+		goto out;
+	}
+	for (const char *c = action; *c; c++) {
+		if (!((*c >= 'a' && *c <= 'z') || *c == '-')) {
+			aw_buf_puts(out, "error: action must be [a-z-]+\n");
+			goto out;
+		}
+	}
+	aw_events_emit_decision(d, action, session, (uint32_t)pid,
+				target[0] ? target : NULL, rule, val,
+				extra.len > 1 ? extra.data : NULL);
+	aw_buf_puts(out, "ok\n");
+out:
+	aw_buf_free(&extra);
+	if (pidfd >= 0)
+		close(pidfd);
+	if (apfd >= 0)
+		close(apfd);
+}

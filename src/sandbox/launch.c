@@ -1,0 +1,691 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Building the session sandbox and running the command in it.
+ *
+ * Three processes:
+ *  - the launcher (this process: for a forced agent, the agent's own pid,
+ *    so its parent waits on what it always waited on). It stays outside
+ *    the sandbox: writes the user namespace's id maps, answers seccomp
+ *    notifications (each one a denial reported to the daemon), forwards
+ *    signals, and exits the way the command did;
+ *  - "init", pid 1 of the session's pid namespace, created with new user,
+ *    mount, pid, cgroup and IPC namespaces. It builds the file system
+ *    view, narrows itself (no_new_privs, Landlock, seccomp), forks the
+ *    command, reaps, and when the command ends the namespace ends with it:
+ *    whatever daemonized inside is killed;
+ *  - the command, with every capability dropped.
+ *
+ * The order narrows privilege step by step: namespaces, then mounts, then
+ * Landlock, then seccomp, then capabilities, then exec. A failure at any
+ * step ends the launch (exit 125); the command never runs half-confined.
+ *
+ * The file system view (bubblewrap's approach): a staging tmpfs becomes
+ * the root, the real root is reached at /oldroot, the new root is a
+ * recursive bind of it made read-only (mount_setattr, recursive), then
+ * the plan's grants and masks are mounted on top, parents before
+ * children; pivot into it and detach the rest.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
+#include <unistd.h>
+
+#include "sandbox/landlock.h"
+#include "sandbox/launch.h"
+#include "sandbox/seccomp.h"
+#include "shared/json.h"
+#include "shared/util.h"
+
+/* The staging tmpfs is mounted on /tmp (any directory would do) and then
+ * becomes the root: before that pivot its entries are STAGE "/newroot"
+ * and STAGE "/oldroot", after it NEWROOT and OLDROOT. */
+#define STAGE "/tmp"
+#define NEWROOT "/newroot"
+#define OLDROOT "/oldroot"
+#define REPORTS_PER_SEC 50
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -EIO;
+}
+
+static void die(int fd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+/* In init: say why on stderr and end the launch. */
+static void die(int fd, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	(void)fd;
+	fprintf(stderr, "agentwall: sandbox: %.*s\n", n, msg);
+	_exit(AW_LAUNCH_EXIT_FAIL);
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s", path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Depth first (parents are mounted before what is under them), then by
+ * verb so that at one path a grant goes before the mask on top of it. */
+static int op_cmp(const void *a, const void *b)
+{
+	const struct aw_plan_op *x = *(const struct aw_plan_op *const *)a;
+	const struct aw_plan_op *y = *(const struct aw_plan_op *const *)b;
+	size_t dx = 0, dy = 0;
+
+	for (const char *s = x->path; *s; s++)
+		dx += *s == '/';
+	for (const char *s = y->path; *s; s++)
+		dy += *s == '/';
+	if (dx != dy)
+		return dx < dy ? -1 : 1;
+	if (x->verb != y->verb)
+		return x->verb == AW_FS_DENY   ? 1
+		       : y->verb == AW_FS_DENY ? -1
+					       : 0;
+	return strcmp(x->path, y->path);
+}
+
+/* ---- the file system view (in init) ------------------------------------ */
+
+static void mount_overlay(const struct aw_plan *plan,
+			  const struct aw_plan_op *op, const char *target)
+{
+	char lower[PATH_MAX + 16], upper[PATH_MAX + 64], work[PATH_MAX + 64];
+	int fs, mnt;
+
+	snprintf(lower, sizeof(lower), OLDROOT "%s", op->path);
+	snprintf(upper, sizeof(upper), OLDROOT "%s/upper/%u", plan->dir,
+		 op->idx);
+	snprintf(work, sizeof(work), OLDROOT "%s/work/%u", plan->dir, op->idx);
+	if (mkdir_p(upper, 0700) < 0 || mkdir_p(work, 0700) < 0)
+		die(-1, "%s: session store %s: %s", op->rule, upper,
+		    strerror(errno));
+	/* The new mount API takes each path as one string: no escaping of
+	 * ',' or ':' in names (lowerdir+ is Linux 6.8). */
+	/* userxattr: in a user namespace overlayfs can only keep its
+	 * metadata (opaque directories, redirects) in user.overlay.* xattrs;
+	 * without it deleting a directory of the real tree fails with EIO. */
+	fs = fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fs < 0 || fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lower, 0) ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0))
+		die(-1, "%s: copy-on-write overlay on %s: %s", op->rule,
+		    op->path, strerror(errno));
+	mnt =
+	    fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	if (mnt < 0 ||
+	    move_mount(mnt, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH))
+		die(-1, "%s: mount overlay on %s: %s", op->rule, op->path,
+		    strerror(errno));
+	close(mnt);
+	close(fs);
+}
+
+static void apply_op(const struct aw_plan *plan, const struct aw_plan_op *op)
+{
+	char target[PATH_MAX + 32];
+	struct stat st;
+
+	snprintf(target, sizeof(target), NEWROOT "%s", op->path);
+	if (lstat(target, &st) < 0) {
+		/* Under a tmpfs grant (a workspace in /tmp): make the place.
+		 * A mask of something the view no longer has is moot. */
+		if (op->verb == AW_FS_DENY || op->verb == AW_FS_ESCALATE)
+			return;
+		if (mkdir_p(target, 0755) < 0)
+			die(-1, "%s: %s: %s", op->rule, op->path,
+			    strerror(errno));
+	}
+	switch (op->verb) {
+	case AW_FS_COW:
+		mount_overlay(plan, op, target);
+		break;
+	case AW_FS_TMPFS:
+		if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV,
+			  "mode=1777"))
+			die(-1, "%s: tmpfs on %s: %s", op->rule, op->path,
+			    strerror(errno));
+		break;
+	case AW_FS_WRITE: {
+		char src[PATH_MAX + 16];
+
+		snprintf(src, sizeof(src), OLDROOT "%s", op->path);
+		if (mount(src, target, NULL, MS_BIND | MS_REC, NULL))
+			die(-1, "%s: bind %s: %s", op->rule, op->path,
+			    strerror(errno));
+		break;
+	}
+	case AW_FS_DENY:
+		/* Masked: an empty directory or file nobody may read, on
+		 * top of the real one, read-only. The path still exists
+		 * (tools that stat it keep working); its content is gone. */
+		if (S_ISDIR(st.st_mode)) {
+			if (mount("tmpfs", target, "tmpfs",
+				  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				  "mode=000,size=4k"))
+				die(-1, "%s: mask %s: %s", op->rule, op->path,
+				    strerror(errno));
+		} else if (mount("/empty", target, NULL, MS_BIND, NULL) ||
+			   mount(NULL, target, NULL,
+				 MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
+				     MS_NODEV | MS_NOEXEC,
+				 NULL)) {
+			die(-1, "%s: mask %s: %s", op->rule, op->path,
+			    strerror(errno));
+		}
+		break;
+	case AW_FS_ESCALATE:
+		/* Read-only like everything outside a grant; inside a
+		 * copy-on-write tree the change is held for review. */
+		break;
+	}
+}
+
+static void build_view(const struct aw_plan *plan)
+{
+	const struct aw_plan_op **ops;
+	struct mount_attr ro = {.attr_set =
+				    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID};
+	int fd;
+
+	/* Nothing we mount is seen outside; what the host mounts later
+	 * still reaches us. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL))
+		die(-1, "make / a slave mount: %s", strerror(errno));
+	if (mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"))
+		die(-1, "staging tmpfs: %s", strerror(errno));
+	if (mkdir(STAGE NEWROOT, 0755) || mkdir(STAGE OLDROOT, 0755))
+		die(-1, "staging directories: %s", strerror(errno));
+	fd = open(STAGE "/empty", O_WRONLY | O_CREAT | O_CLOEXEC, 0);
+	if (fd < 0)
+		die(-1, "mask file: %s", strerror(errno));
+	close(fd);
+	if (chdir(STAGE) || syscall(SYS_pivot_root, STAGE, STAGE OLDROOT))
+		die(-1, "pivot_root to the staging tmpfs: %s", strerror(errno));
+	/* From here the real root is /oldroot and the stage is /. */
+	if (mount(OLDROOT, NEWROOT, NULL, MS_BIND | MS_REC, NULL))
+		die(-1, "bind the root: %s", strerror(errno));
+	if (mount_setattr(AT_FDCWD, NEWROOT, AT_RECURSIVE, &ro, sizeof(ro)))
+		die(-1, "make the view read-only: %s", strerror(errno));
+
+	ops = calloc(plan->n_ops ? plan->n_ops : 1, sizeof(*ops));
+	if (!ops)
+		die(-1, "out of memory");
+	for (size_t i = 0; i < plan->n_ops; i++)
+		ops[i] = &plan->ops[i];
+	qsort(ops, plan->n_ops, sizeof(*ops), op_cmp);
+	for (size_t i = 0; i < plan->n_ops; i++)
+		apply_op(plan, ops[i]);
+	free(ops);
+
+	/* A proc of the session's own pid namespace: other processes'
+	 * /proc/PID are not there to read. */
+	if (mount("proc", NEWROOT "/proc", "proc",
+		  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+		die(-1, "mount proc: %s", strerror(errno));
+
+	if (chdir(NEWROOT) || syscall(SYS_pivot_root, ".", ".") ||
+	    umount2(".", MNT_DETACH) || chdir("/"))
+		die(-1, "enter the session's root: %s", strerror(errno));
+}
+
+/* ---- narrowing (in init, after the view is built) ---------------------- */
+
+static const char *const dev_paths[] = {"/dev", "/proc"};
+
+static void narrow(const struct aw_plan *plan, int notify_sock)
+{
+	const char **write = calloc(plan->n_ops + 1, sizeof(*write));
+	struct aw_landlock_plan ll = {
+	    .dev_paths = dev_paths,
+	    .n_dev = AW_ARRAY_SIZE(dev_paths),
+	    .scope_signals = 1,
+	    .scope_abstract_unix = 1,
+	    .log_new_exec = 1,
+	};
+	char notes[512] = "", why[256] = "";
+	int nfd = -1, r;
+
+	if (!write)
+		die(-1, "out of memory");
+	for (size_t i = 0; i < plan->n_ops; i++) {
+		enum aw_fs_verb v = plan->ops[i].verb;
+
+		if (v == AW_FS_COW || v == AW_FS_TMPFS || v == AW_FS_WRITE)
+			write[ll.n_write++] = plan->ops[i].path;
+	}
+	ll.write_paths = write;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		die(-1, "no_new_privs: %s", strerror(errno));
+	/* Landlock: writes only inside the grants even if a mount were
+	 * undone; no signals or abstract sockets beyond the session. A
+	 * kernel without it is said, not silently accepted: the mounts and
+	 * seccomp still hold, and the session start event carries the note. */
+	r = aw_landlock_apply(&ll, notes, sizeof(notes));
+	free(write);
+	if (r < 0 && r != -EOPNOTSUPP)
+		die(-1, "Landlock: %s (%s)", strerror(-r), notes);
+	r = aw_seccomp_install(plan->allow_syscalls, 1, &nfd, why, sizeof(why));
+	if (r < 0)
+		die(-1, "seccomp: %s (%s)", strerror(-r), why);
+	/* The listener goes to the launcher, outside the sandbox. */
+	{
+		char cbuf[CMSG_SPACE(sizeof(int))] = {};
+		char byte = 'n';
+		struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+		struct msghdr m = {.msg_iov = &iov,
+				   .msg_iovlen = 1,
+				   .msg_control = cbuf,
+				   .msg_controllen = sizeof(cbuf)};
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &nfd, sizeof(int));
+		if (sendmsg(notify_sock, &m, 0) != 1)
+			die(-1, "hand over the seccomp listener: %s",
+			    strerror(errno));
+		close(nfd);
+	}
+}
+
+static void drop_caps(void)
+{
+	struct __user_cap_header_struct h = {.version =
+						 _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {};
+
+	for (int c = 0; c <= CAP_LAST_CAP; c++)
+		prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (syscall(SYS_capset, &h, d))
+		die(-1, "drop capabilities: %s", strerror(errno));
+}
+
+/* ---- init: pid 1 of the session ---------------------------------------- */
+
+static volatile sig_atomic_t child_pid;
+
+/* Signals someone sent us (kill(2): si_code <= 0) go on to the command;
+ * a terminal's signals reached the whole process group already. */
+static void init_forward(int sig, siginfo_t *si, void *uc)
+{
+	if (child_pid > 0 && si->si_code <= 0)
+		kill(child_pid, sig);
+}
+
+static const int fwd_signals[] = {SIGTERM, SIGINT,  SIGHUP,   SIGQUIT,
+				  SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM};
+
+static void handle_forwarding(void (*fn)(int, siginfo_t *, void *))
+{
+	struct sigaction sa = {.sa_sigaction = fn,
+			       .sa_flags = SA_SIGINFO | SA_RESTART};
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < AW_ARRAY_SIZE(fwd_signals); i++)
+		sigaction(fwd_signals[i], &sa, NULL);
+}
+
+static void reset_signals(void)
+{
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigset_t none;
+
+	for (size_t i = 0; i < AW_ARRAY_SIZE(fwd_signals); i++)
+		sigaction(fwd_signals[i], &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void __attribute__((noreturn))
+init_main(const struct aw_launch *l, int sync_fd, int notify_sock,
+	  int status_fd)
+{
+	char go;
+	int st = 0;
+	pid_t cmd;
+
+	/* Wait for the launcher to write our id maps. */
+	if (read(sync_fd, &go, 1) != 1 || go != 'g')
+		_exit(AW_LAUNCH_EXIT_FAIL);
+	close(sync_fd);
+	build_view(l->plan);
+	if (chdir(l->cwd) < 0 && chdir("/") < 0)
+		die(-1, "chdir: %s", strerror(errno));
+	narrow(l->plan, notify_sock);
+	close(notify_sock);
+	handle_forwarding(init_forward);
+
+	cmd = fork();
+	if (cmd < 0)
+		die(-1, "fork: %s", strerror(errno));
+	if (cmd == 0) {
+		close(status_fd);
+		reset_signals();
+		drop_caps();
+		execv(l->exe, l->argv);
+		if (errno == ENOENT && l->exe_fd >= 0) {
+			/* The file is not in the session's view (it lives
+			 * under a masked or private tree): run the one the
+			 * launcher opened before the view was built. */
+			syscall(SYS_execveat, l->exe_fd, "", l->argv, environ,
+				AT_EMPTY_PATH);
+		}
+		fprintf(stderr, "agentwall: %s: %s\n", l->exe, strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	child_pid = cmd;
+	if (l->exe_fd >= 0)
+		close(l->exe_fd);
+	/* Reap everything (orphans are re-parented to us) until the
+	 * command ends; then so does the namespace. */
+	for (;;) {
+		int s;
+		pid_t w = waitpid(-1, &s, 0);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (w == cmd) {
+			st = s;
+			break;
+		}
+	}
+	/* The raw wait status, for the launcher to reproduce. */
+	if (write(status_fd, &st, sizeof(st)) != sizeof(st)) {
+	}
+	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
+/* ---- the launcher ------------------------------------------------------- */
+
+static volatile sig_atomic_t init_pid;
+
+static void launcher_forward(int sig, siginfo_t *si, void *uc)
+{
+	if (init_pid > 0 && si->si_code <= 0)
+		kill(init_pid, sig);
+}
+
+static int write_maps(pid_t pid)
+{
+	char p[64], m[64];
+	int r;
+
+	snprintf(m, sizeof(m), "%u %u 1\n", (unsigned)getuid(),
+		 (unsigned)getuid());
+	snprintf(p, sizeof(p), "/proc/%d/uid_map", pid);
+	r = write_file(p, m);
+	if (r < 0)
+		return r;
+	/* An unprivileged map of our own gid needs setgroups denied. */
+	snprintf(p, sizeof(p), "/proc/%d/setgroups", pid);
+	if (getuid() != 0) {
+		r = write_file(p, "deny");
+		if (r < 0)
+			return r;
+	}
+	snprintf(m, sizeof(m), "%u %u 1\n", (unsigned)getgid(),
+		 (unsigned)getgid());
+	snprintf(p, sizeof(p), "/proc/%d/gid_map", pid);
+	return write_file(p, m);
+}
+
+static int recv_fd(int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = {};
+	char byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = cbuf,
+			   .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c;
+	int fd;
+
+	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	c = CMSG_FIRSTHDR(&m);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+/* One denial to the daemon: its own connection, a line, the reply. */
+static void report(const struct aw_launch *l, const char *line)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	char buf[256];
+
+	if (fd < 0)
+		return;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", l->socket_path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    send(fd, line, strlen(line), MSG_NOSIGNAL) > 0) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+
+		if (poll(&p, 1, 2000) > 0 && read(fd, buf, sizeof(buf)) < 0) {
+		}
+	}
+	close(fd);
+}
+
+static void report_denial(const struct aw_launch *l,
+			  const struct aw_seccomp_denial *dn, uint64_t *window,
+			  unsigned *in_window, unsigned long *suppressed)
+{
+	struct aw_buf b = {};
+	char rule[160];
+	uint64_t now = aw_now_boottime_ns() / 1000000000ull;
+
+	/* A session hammering a denied syscall must not flood the store:
+	 * past the rate, denials are counted and the count reported. */
+	if (now != *window) {
+		*window = now;
+		*in_window = 0;
+	}
+	if (++*in_window > REPORTS_PER_SEC) {
+		++*suppressed;
+		return;
+	}
+	snprintf(rule, sizeof(rule), "%s/seccomp.%s", l->plan->policy,
+		 dn->group >= 0 ? aw_seccomp_group_name(dn->group) : "other");
+	aw_buf_printf(&b,
+		      "session-report session=%s pid=%u action=syscall "
+		      "decision=deny rule=",
+		      l->plan->session, dn->pid);
+	aw_pct_encode(&b, rule, strlen(rule));
+	aw_buf_puts(&b, " target=");
+	aw_pct_encode(&b, dn->syscall, strlen(dn->syscall));
+	if (*suppressed) {
+		char d[96];
+
+		snprintf(d, sizeof(d),
+			 "%lu earlier denials not reported "
+			 "one by one (rate limit)",
+			 *suppressed);
+		aw_buf_puts(&b, " detail=");
+		aw_pct_encode(&b, d, strlen(d));
+		*suppressed = 0;
+	}
+	aw_buf_puts(&b, "\n");
+	aw_buf_add(&b, "", 1);
+	if (!b.oom)
+		report(l, b.data);
+	aw_buf_free(&b);
+}
+
+int aw_launch_run(const struct aw_launch *l)
+{
+	int sync[2], nsock[2], stat_pipe[2];
+	int nfd = -1, st = -1, have_status = 0;
+	uint64_t window = 0;
+	unsigned in_window = 0;
+	unsigned long suppressed = 0;
+	pid_t pid;
+
+	if (pipe2(sync, O_CLOEXEC) ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, nsock) ||
+	    pipe2(stat_pipe, O_CLOEXEC)) {
+		fprintf(stderr, "agentwall: sandbox: %s\n", strerror(errno));
+		return AW_LAUNCH_EXIT_FAIL;
+	}
+	/* Block the forwarded signals until the handlers know the pid. */
+	{
+		sigset_t set, old;
+
+		sigemptyset(&set);
+		for (size_t i = 0; i < AW_ARRAY_SIZE(fwd_signals); i++)
+			sigaddset(&set, fwd_signals[i]);
+		sigprocmask(SIG_BLOCK, &set, &old);
+		pid =
+		    (pid_t)syscall(SYS_clone,
+				   CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID |
+				       CLONE_NEWCGROUP | CLONE_NEWIPC | SIGCHLD,
+				   NULL, NULL, NULL, NULL);
+		if (pid == 0) {
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			close(sync[1]);
+			close(nsock[0]);
+			close(stat_pipe[0]);
+			init_main(l, sync[0], nsock[1], stat_pipe[1]);
+		}
+		if (pid > 0) {
+			init_pid = pid;
+			handle_forwarding(launcher_forward);
+		}
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	}
+	if (pid < 0) {
+		fprintf(stderr, "agentwall: sandbox: new namespaces: %s%s\n",
+			strerror(errno),
+			errno == EPERM || errno == ENOSPC
+			    ? " (unprivileged user namespaces disabled? see "
+			      "user.max_user_namespaces)"
+			    : "");
+		return AW_LAUNCH_EXIT_FAIL;
+	}
+	close(sync[0]);
+	close(nsock[1]);
+	close(stat_pipe[1]);
+	if (write_maps(pid) < 0 || write(sync[1], "g", 1) != 1) {
+		fprintf(stderr, "agentwall: sandbox: user namespace maps: %s\n",
+			strerror(errno));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return AW_LAUNCH_EXIT_FAIL;
+	}
+	close(sync[1]);
+
+	/* Supervise: seccomp notifications until init is gone. */
+	nfd = recv_fd(nsock[0]);
+	close(nsock[0]);
+	for (;;) {
+		struct pollfd p[2] = {{.fd = stat_pipe[0], .events = POLLIN},
+				      {.fd = nfd, .events = POLLIN}};
+		int n = nfd >= 0 ? 2 : 1;
+
+		if (poll(p, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (n == 2 && p[1].revents & POLLIN) {
+			struct aw_seccomp_denial dn = {};
+			int r = aw_seccomp_answer(nfd, &dn);
+
+			if (r == 0 || r == -ENOENT)
+				report_denial(l, &dn, &window, &in_window,
+					      &suppressed);
+			continue;
+		}
+		if (n == 2 && p[1].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			/* No task uses the filter any more. */
+			close(nfd);
+			nfd = -1;
+		}
+		if (p[0].revents) {
+			have_status =
+			    read(stat_pipe[0], &st, sizeof(st)) == sizeof(st);
+			break;
+		}
+	}
+	if (nfd >= 0)
+		close(nfd);
+	close(stat_pipe[0]);
+	{
+		int s;
+
+		while (waitpid(pid, &s, 0) < 0 && errno == EINTR) {
+		}
+		if (!have_status)
+			st = s;
+	}
+	/* Exit as the command did: a signal death is reproduced. */
+	if (WIFSIGNALED(st)) {
+		struct sigaction dfl = {.sa_handler = SIG_DFL};
+		sigset_t one;
+
+		fflush(stdout);
+		sigaction(WTERMSIG(st), &dfl, NULL);
+		sigemptyset(&one);
+		sigaddset(&one, WTERMSIG(st));
+		sigprocmask(SIG_UNBLOCK, &one, NULL);
+		prctl(PR_SET_DUMPABLE, 0); /* no core of ours */
+		kill(getpid(), WTERMSIG(st));
+		return 128 + WTERMSIG(st);
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : AW_LAUNCH_EXIT_FAIL;
+}

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The launcher's plan: the daemon's reply (the flattened policy) turned
+ * into concrete setup operations on real paths.
+ *
+ * Every path is resolved here, in the host's view and before anything is
+ * mounted, with realpath(): a symlink (~/.ssh -> /data/keys) is followed to
+ * what it names, so the mask lands on the real tree, and nothing later
+ * resolves a path inside the half-built sandbox. Paths that do not exist
+ * are skipped for masks (nothing to hide; what the agent creates there is
+ * its own, inside a copy-on-write tree) and noted for grants.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <glob.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sandbox/launch.h"
+#include "shared/json.h"
+#include "shared/util.h"
+
+static void note(struct aw_plan *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void note(struct aw_plan *p, const char *fmt, ...)
+{
+	size_t n = strlen(p->notes);
+	va_list ap;
+
+	if (n + 2 >= sizeof(p->notes))
+		return;
+	if (n) {
+		memcpy(p->notes + n, "; ", 3);
+		n += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(p->notes + n, sizeof(p->notes) - n, fmt, ap);
+	va_end(ap);
+}
+
+static int op_add(struct aw_plan *p, enum aw_fs_verb verb, const char *rule,
+		  const char *path)
+{
+	char real[PATH_MAX];
+	struct stat st;
+	struct aw_plan_op *n;
+
+	if (!realpath(path, real) || lstat(real, &st) < 0) {
+		if (verb == AW_FS_COW || verb == AW_FS_WRITE ||
+		    verb == AW_FS_TMPFS)
+			note(p, "%s: %s: %s (grant skipped)", rule, path,
+			     strerror(errno));
+		return 0;
+	}
+	/* The same real path twice (~ and $HOME, or a link to a tree
+	 * already listed): the first rule holds. */
+	for (size_t i = 0; i < p->n_ops; i++)
+		if (!strcmp(p->ops[i].path, real) && p->ops[i].verb == verb)
+			return 0;
+	if (p->n_ops >= AW_PLAN_OPS_MAX) {
+		note(p, "more than %u paths: %s and later ones not applied",
+		     AW_PLAN_OPS_MAX, path);
+		return -E2BIG;
+	}
+	n = realloc(p->ops, (p->n_ops + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	p->ops = n;
+	n = &p->ops[p->n_ops];
+	memset(n, 0, sizeof(*n));
+	n->verb = verb;
+	n->rule = strdup(rule);
+	n->path = strdup(real);
+	n->is_dir = S_ISDIR(st.st_mode);
+	if (!n->rule || !n->path) {
+		free(n->rule);
+		free(n->path);
+		return -ENOMEM;
+	}
+	p->n_ops++;
+	return 0;
+}
+
+/* A path with '*' in a component: each match. */
+static int add_glob(struct aw_plan *p, enum aw_fs_verb verb, const char *rule,
+		    const char *path)
+{
+	glob_t g = {};
+	int r = 0;
+
+	if (!strchr(path, '*'))
+		return op_add(p, verb, rule, path);
+	if (glob(path, GLOB_NOSORT | GLOB_NOESCAPE, NULL, &g) != 0)
+		return 0; /* no match: nothing to do */
+	for (size_t i = 0; i < g.gl_pathc && r >= 0; i++)
+		r = op_add(p, verb, rule, g.gl_pathv[i]);
+	globfree(&g);
+	return r;
+}
+
+/* `**` NAME: every entry called NAME under the workspace (bounded walk;
+ * not followed through symlinks or into other file systems). */
+static int add_named(struct aw_plan *p, const char *rule, const char *name,
+		     const char *root, size_t *budget, int depth, dev_t dev)
+{
+	DIR *d;
+	struct dirent *de;
+	int r = 0;
+
+	if (depth > 32 || !*budget)
+		return 0;
+	d = opendir(root);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && r >= 0) {
+		char sub[PATH_MAX];
+		struct stat st;
+
+		if (!--*budget) {
+			note(p, "%s: stopped looking for %s after %u entries",
+			     rule, name, AW_PLAN_WALK_MAX);
+			break;
+		}
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", root,
+				     de->d_name) >= sizeof(sub))
+			continue;
+		if (!strcmp(de->d_name, name)) {
+			r = op_add(p, AW_FS_DENY, rule, sub);
+			continue;
+		}
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		if (lstat(sub, &st) < 0 || !S_ISDIR(st.st_mode) ||
+		    st.st_dev != dev)
+			continue;
+		r = add_named(p, rule, name, sub, budget, depth + 1, dev);
+	}
+	closedir(d);
+	return r;
+}
+
+/* Expand one policy path for this user; calls add for each result. */
+static int expand(struct aw_plan *p, enum aw_fs_verb verb, const char *rule,
+		  const char *path)
+{
+	char buf[PATH_MAX * 2];
+	const char *rest;
+	int r = 0;
+
+	if (path[0] == '/')
+		return add_glob(p, verb, rule, path);
+	if (path[0] == '~') {
+		/* Both the account's home and the HOME the agent was given
+		 * (CI, containers and wrappers point HOME elsewhere). */
+		struct passwd *pw = getpwuid(getuid());
+		const char *env = getenv("HOME");
+
+		rest = path + 1;
+		if (pw && pw->pw_dir && pw->pw_dir[0] == '/') {
+			snprintf(buf, sizeof(buf), "%s%s", pw->pw_dir, rest);
+			r = add_glob(p, verb, rule, buf);
+		}
+		if (r >= 0 && env && env[0] == '/' &&
+		    (!pw || !pw->pw_dir || strcmp(env, pw->pw_dir))) {
+			snprintf(buf, sizeof(buf), "%s%s", env, rest);
+			r = add_glob(p, verb, rule, buf);
+		}
+		return r;
+	}
+	if (!strncmp(path, "{workspace}", 11)) {
+		if (!p->workspace[0])
+			return 0;
+		snprintf(buf, sizeof(buf), "%s%s", p->workspace, path + 11);
+		return add_glob(p, verb, rule, buf);
+	}
+	if (!strncmp(path, "{runtime}", 9)) {
+		const char *rt = getenv("XDG_RUNTIME_DIR");
+
+		if (rt && rt[0] == '/')
+			snprintf(buf, sizeof(buf), "%s%s", rt, path + 9);
+		else
+			snprintf(buf, sizeof(buf), "/run/user/%u%s",
+				 (unsigned)getuid(), path + 9);
+		return add_glob(p, verb, rule, buf);
+	}
+	if (!strcmp(path, "{env:SSH_AUTH_SOCK}")) {
+		const char *s = getenv("SSH_AUTH_SOCK");
+
+		return s && s[0] == '/' ? op_add(p, verb, rule, s) : 0;
+	}
+	if (!strncmp(path, "**/", 3)) {
+		struct stat st;
+		size_t budget = AW_PLAN_WALK_MAX;
+
+		if (!p->workspace[0] || stat(p->workspace, &st) < 0)
+			return 0;
+		return add_named(p, rule, path + 3, p->workspace, &budget, 0,
+				 st.st_dev);
+	}
+	note(p, "%s: %s: not a path this launcher knows", rule, path);
+	return 0;
+}
+
+static enum aw_fs_verb verb_of(const char *s)
+{
+	static const enum aw_fs_verb all[] = {
+	    AW_FS_DENY, AW_FS_COW, AW_FS_TMPFS, AW_FS_WRITE, AW_FS_ESCALATE};
+
+	for (size_t i = 0; i < AW_ARRAY_SIZE(all); i++)
+		if (!strcmp(s, aw_fs_verb_name(all[i])))
+			return all[i];
+	return 0;
+}
+
+int aw_plan_from_reply(struct aw_plan *plan, const char *reply,
+		       const char *workspace, char *err, size_t errlen)
+{
+	const char *line = reply, *nl;
+	char val[PATH_MAX];
+	int r = 0, ended = 0;
+	unsigned ncow = 0;
+
+	memset(plan, 0, sizeof(*plan));
+	snprintf(plan->workspace, sizeof(plan->workspace), "%s",
+		 workspace ? workspace : "");
+	if (strncmp(reply, "ok ", 3)) {
+		nl = strchr(reply, '\n');
+		snprintf(err, errlen, "%.*s",
+			 (int)(nl ? nl - reply : (long)strlen(reply)), reply);
+		return -EPERM;
+	}
+	nl = strchr(reply, '\n');
+	{
+		char first[8192];
+		uint64_t v;
+
+		snprintf(first, sizeof(first), "%.*s", (int)(nl - reply),
+			 reply + 3);
+		if (aw_kv_get(first, "session", plan->session,
+			      sizeof(plan->session)) < 0 ||
+		    aw_kv_get(first, "policy", plan->policy,
+			      sizeof(plan->policy)) < 0 ||
+		    aw_kv_get(first, "dir", plan->dir, sizeof(plan->dir)) < 0) {
+			snprintf(err, errlen,
+				 "malformed reply from agentwalld");
+			return -EPROTO;
+		}
+		aw_kv_get(first, "agent", plan->agent, sizeof(plan->agent));
+		if (aw_kv_get(first, "mode", val, sizeof(val)) == 0)
+			plan->enforce = !strcmp(val, "enforce");
+		if (aw_kv_get(first, "pids-max", val, sizeof(val)) == 0 &&
+		    aw_parse_u64(val, &v) == 0)
+			plan->pids_max = (int64_t)v;
+		if (aw_kv_get(first, "syscalls", val, sizeof(val)) == 0 &&
+		    aw_parse_u64(val, &v) == 0)
+			plan->allow_syscalls = (uint32_t)v;
+	}
+	for (line = nl + 1; *line && r >= 0; line = nl + 1) {
+		char l[PATH_MAX * 4], verb[16], id[128], path[PATH_MAX],
+		    rule[256];
+		enum aw_fs_verb v;
+
+		nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		if ((size_t)(nl - line) >= sizeof(l))
+			continue;
+		memcpy(l, line, nl - line);
+		l[nl - line] = 0;
+		if (!strcmp(l, "end")) {
+			ended = 1;
+			break;
+		}
+		if (strncmp(l, "rule ", 5) ||
+		    aw_kv_get(l + 5, "verb", verb, sizeof(verb)) < 0 ||
+		    aw_kv_get(l + 5, "id", id, sizeof(id)) < 0 ||
+		    aw_kv_get(l + 5, "path", path, sizeof(path)) < 0 ||
+		    !(v = verb_of(verb))) {
+			snprintf(err, errlen, "malformed rule from agentwalld");
+			r = -EPROTO;
+			break;
+		}
+		snprintf(rule, sizeof(rule), "%s/%s", plan->policy, id);
+		r = expand(plan, v, rule, path);
+	}
+	if (r >= 0 && !ended) {
+		snprintf(err, errlen, "truncated reply from agentwalld");
+		r = -EPROTO;
+	}
+	if (r < 0) {
+		if (!err[0])
+			snprintf(err, errlen, "policy paths: %s", strerror(-r));
+		aw_plan_free(plan);
+		return r;
+	}
+	for (size_t i = 0; i < plan->n_ops; i++)
+		if (plan->ops[i].verb == AW_FS_COW)
+			plan->ops[i].idx = ncow++;
+	return 0;
+}
+
+void aw_plan_free(struct aw_plan *plan)
+{
+	for (size_t i = 0; i < plan->n_ops; i++) {
+		free(plan->ops[i].rule);
+		free(plan->ops[i].path);
+	}
+	free(plan->ops);
+	plan->ops = NULL;
+	plan->n_ops = 0;
+}

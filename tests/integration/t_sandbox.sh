@@ -1,0 +1,207 @@
+#!/bin/bash
+# `agentwall run`: the session sandbox (namespaces, copy-on-write, masks,
+# Landlock, seccomp), each rule allowed and denied, and escapes tried.
+. "$(dirname "$0")/../lib.sh"
+ESC="python3 $AW_ROOT/tests/helpers/escape.py"
+make_fake_agent
+start_daemon --signatures "$T/sigs" || { nok "daemon starts"; exit 1; }
+
+# A user's world: home with secrets, a workspace, a session bus socket.
+H=$T/home
+mkdir -p "$H/.ssh" "$H/.aws" "$T/ws/src" "$T/run"
+echo "PRIVATE KEY" > "$H/.ssh/id_rsa"
+echo "[default]" > "$H/.aws/credentials"
+echo "export PS1=x" > "$H/.bashrc"
+echo "original" > "$T/ws/a.txt"
+echo "TOKEN=secret" > "$T/ws/.env"
+echo "int main(){}" > "$T/ws/src/m.c"
+python3 -c '
+import socket, os, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8)
+a = socket.socket(socket.AF_UNIX); a.bind("\0aw-test-abstract-'"$ID"'"); a.listen(8)
+open(sys.argv[2], "w").write(str(os.getpid()))
+time.sleep(600)' "$T/run/bus" "$T/bus.pid" &
+BUS=$!
+wait_for test -S "$T/run/bus"
+export HOME=$H XDG_RUNTIME_DIR=$T/run
+cd "$T/ws"
+
+# The coding-agent template (what a classified coding agent gets); an
+# unclassified command gets the stricter default, checked below.
+run() { in_scope "$AW" --state-dir "$STATE" run --policy coding-agent --workspace "$T/ws" -- "$@"; }
+# denied CMD...: CMD ran in its session and was refused: it failed with
+# its own status, not the launcher's (125) or exec's (126, 127).
+denied() { "$@" >/dev/null 2>&1; local rc=$?; [ $rc -ge 1 ] && [ $rc -le 124 ]; }
+
+# --- the session itself ------------------------------------------------
+out=$(run /bin/echo hello 2>"$T/err")
+check "run: the command runs and its output passes through" test "$out" = hello
+run /bin/sh -c 'exit 7'
+check "run: exit status passed through" test $? = 7
+run /bin/sh -c 'kill -TERM $$'
+check "run: death by signal reproduced (143)" test $? = 143
+check "run: a sandbox event names the policy" \
+	wait_for events action=sandbox rule=run/coding-agent
+in_scope "$AW" --state-dir "$STATE" run -- /bin/true
+check "run: an unclassified command gets the strict default policy" \
+	wait_for events action=sandbox rule=run/default
+in_scope "$AW" --state-dir "$STATE" run -- "$(FAKE)" -c 'true'
+check "run: the command classified by signature gets its agent id and policy" \
+	wait_for events action=sandbox agent.id=test.fake-agent rule=run/coding-agent
+out=$(run /bin/sh -c 'echo $$; ls /proc | grep -c "^[0-9]"')
+check "run: own pid namespace (the command is pid 2, few processes)" \
+	test "$(echo "$out" | head -1)" = 2 -a "$(echo "$out" | tail -1)" -le 4
+check "run: another process's /proc/PID is not there" \
+	denied run test -e /proc/$DAEMON_PID/status
+run cat /proc/self/cgroup > "$T/cg.out"
+check "run: its own cgroup namespace (its cgroup is its root)" grep -qx '0::/' "$T/cg.out"
+run sleep 1 &
+SLEEPER=$!
+sleep 0.5
+check "run: its cgroup is under the daemon's scope" \
+	sh -c "ls -d $CG/agentwall-sessions/s-* >/dev/null"
+wait $SLEEPER
+check "  ... and is removed when the session ends" \
+	wait_for sh -c "! ls -d $CG/agentwall-sessions/s-* >/dev/null 2>&1"
+
+# --- copy-on-write workspace -------------------------------------------
+out=$(run /bin/sh -c 'echo changed > a.txt; echo new > b.txt; mkdir d; cat a.txt')
+check "cow: the session sees its own edit" test "$out" = changed
+check "cow: the real file is untouched" test "$(cat "$T/ws/a.txt")" = original
+check "cow: a created file does not reach the real tree" test ! -e "$T/ws/b.txt"
+check "cow: the edit landed in the session store" \
+	sh -c "grep -rqs changed $STATE/sessions/*/upper/"
+run /bin/sh -c 'rm a.txt; mv src src2'
+check "cow: delete and rename inside leave the real tree intact" \
+	test -f "$T/ws/a.txt" -a -d "$T/ws/src" -a ! -e "$T/ws/src2"
+out=$(run /bin/sh -c 'echo x >> ~/.bashrc && tail -1 ~/.bashrc')
+check "cow: home is copy-on-write (a shell rc edit stays in the session)" \
+	test "$out" = x -a "$(tail -1 "$H/.bashrc")" = "export PS1=x"
+
+# --- read-only outside the grants ----------------------------------------
+check "ro: /etc is read-only" denied run sh -c 'echo x > /etc/agentwall-test'
+check "ro: /usr is read-only" denied run touch /usr/agentwall-test
+check "ro: cron/systemd persistence is not writable" \
+	denied run sh -c 'mkdir -p /etc/cron.d && echo x > /etc/cron.d/aw-test'
+test ! -e /etc/agentwall-test -a ! -e /usr/agentwall-test -a ! -e /etc/cron.d/aw-test
+check "ro: nothing reached the real /etc or /usr" test $? = 0
+out=$(run /bin/sh -c 'echo t > /tmp/x && cat /tmp/x')
+check "tmpfs: /tmp is private and writable" test "$out" = t -a ! -e /tmp/x
+
+# --- secrets -------------------------------------------------------------
+check "outside the session the key is readable" $ESC read "$H/.ssh/id_rsa"
+check "secrets: ~/.ssh/id_rsa unreadable" denied run $ESC read $H/.ssh/id_rsa
+check "secrets: ~/.aws unreadable" denied run $ESC read $H/.aws/credentials
+check "secrets: ~/.ssh listing shows nothing" \
+	test -z "$(run ls -A "$H/.ssh" 2>/dev/null)"
+check "secrets: .env in the workspace unreadable" denied run $ESC read $T/ws/.env
+out=$(run /bin/sh -c 'echo id > ~/.ssh/authorized_keys' 2>&1)
+check "persist: ~/.ssh/authorized_keys cannot be written" \
+	test "$(cat "$H/.ssh/authorized_keys" 2>/dev/null)" = ""
+# Escapes to the same file by other names.
+ln -s "$H/.ssh/id_rsa" "$T/ws/link-to-key"
+ln -s "$T/ws/a.txt" "$T/ws/link-to-a"
+check "control: a symlink to a workspace file reads" run $ESC read "$T/ws/link-to-a"
+check "escape: a symlink into ~/.ssh" denied run $ESC read $T/ws/link-to-key
+check "escape: /proc/self/root path" denied run $ESC read /proc/self/root$H/.ssh/id_rsa
+check "control: openat2 of a workspace file" run $ESC openat2 "$T/ws/a.txt"
+check "escape: openat2" denied run $ESC openat2 $H/.ssh/id_rsa
+check "control: O_PATH + reopen of a workspace file" run $ESC opath-reopen "$T/ws/a.txt"
+check "escape: O_PATH then reopen through /proc/self/fd" denied run $ESC opath-reopen $H/.ssh/id_rsa
+check "escape: hard link made inside the session" \
+	denied run sh -c "ln $H/.ssh/id_rsa $T/ws/hl && cat $T/ws/hl"
+check "escape: rename of the masked parent" \
+	denied run sh -c "mv $H/.ssh $H/s2 && cat $H/s2/id_rsa"
+check "control: memfd + execveat runs (reads a workspace file)" \
+	run $ESC memfd-exec /bin/cat "$T/ws/a.txt"
+check "escape: memfd + execveat of a reader" \
+	denied run $ESC memfd-exec /bin/cat $H/.ssh/id_rsa
+check "control: LD_PRELOAD set, a workspace file reads" \
+	run env LD_PRELOAD=/lib/x86_64-linux-gnu/libc.so.6 cat "$T/ws/a.txt"
+check "escape: LD_PRELOAD does not lift the mask" \
+	denied run env LD_PRELOAD=/lib/x86_64-linux-gnu/libc.so.6 cat $H/.ssh/id_rsa
+cat > "$T/ws/thread.py" <<PY
+import threading, sys
+r = [0]
+def f():
+    try:
+        open("$H/.ssh/id_rsa").read(); r[0] = 0
+    except OSError:
+        r[0] = 1
+t = threading.Thread(target=f); t.start(); t.join(); sys.exit(r[0])
+PY
+check "escape: a thread of the process is confined too" denied run python3 "$T/ws/thread.py"
+check "  ... (the same script outside reads the key)" python3 "$T/ws/thread.py"
+
+# --- orchestration sockets -------------------------------------------------
+check "outside: the session bus accepts connections" $ESC connect "$T/run/bus"
+check "ipc: the session bus socket is hidden" denied run $ESC connect $T/run/bus
+check "ipc: abstract sockets outside the session refused (Landlock scope)" \
+	denied run $ESC connect-abstract aw-test-abstract-$ID
+check "ipc: agentwall's control socket is hidden" \
+	denied run $ESC connect $STATE/agentwalld.sock
+check "self: agentwall's state is masked" denied run ls $STATE/events.db
+
+# --- other processes ---------------------------------------------------------
+check "process: signal to a process outside (pid not visible)" \
+	denied run $ESC kill $BUS
+check "control: signalling a process of the session works" run $ESC kill 1
+check "process: ptrace refused" denied run $ESC ptrace 1
+check "process: process_vm_readv refused" denied run $ESC process_vm 1
+
+# --- seccomp: each denial is an event ----------------------------------------
+for t in io_uring bpf keyctl unshare-user mount perf; do
+	check "seccomp: $t refused" denied run $ESC $t
+done
+check "outside the scope the same syscalls work (io_uring)" $ESC io_uring
+check "outside the scope the same syscalls work (unshare -U)" $ESC unshare-user
+check "deny events name the session, process and rule" \
+	wait_for events action=syscall decision=deny target=io_uring_setup 'rule=coding-agent/seccomp.io-uring'
+check "  ... for ptrace too" wait_for events action=syscall decision=deny 'rule=coding-agent/seccomp.ptrace'
+n=$(aw log --decision deny --json | grep -c '"decision":"deny"')
+check "agentwall log --decision deny lists them" test "$n" -ge 6
+
+# --- sandboxes inside ours -------------------------------------------------
+if command -v bwrap >/dev/null; then
+	check "nested: bubblewrap inside the session cannot build its own namespaces" \
+		denied run bwrap --ro-bind / / true
+else
+	skip "nested: bubblewrap" "bwrap not installed"
+fi
+check "nested: the agent's own Landlock domain works inside ours" run $ESC landlock
+
+# --- leaving -----------------------------------------------------------------
+run /bin/sh -c 'setsid sleep 31.5 </dev/null >/dev/null 2>&1 & sleep 0.2'
+check "leave: a daemonized child ends with the session" \
+	wait_for sh -c "! pgrep -fx 'sleep 31.5' >/dev/null"
+check "leave: cannot move itself out of its cgroup" \
+	denied run sh -c 'echo $$ > /sys/fs/cgroup/unified/cgroup.procs'
+check "leave: setuid helpers do not elevate (no_new_privs)" \
+	test "$(run sh -c 'grep NoNewPrivs /proc/self/status' | awk '{print $2}')" = 1
+
+# --- the daemon killed while a session runs -----------------------------
+run /bin/sh -c "sleep 1.5; $ESC read $H/.ssh/id_rsa > $T/ws/late 2>&1; echo late >> a.txt" &
+RUNPID=$!
+sleep 0.5
+kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""
+wait $RUNPID
+check "daemon killed: the running session stays confined" \
+	test "$(cat "$T/ws/a.txt")" = original -a ! -e "$T/ws/late"
+check "daemon killed: without a daemon, run refuses to start anything" \
+	test "$(run /bin/true 2>/dev/null; echo $?)" = 125
+start_daemon --signatures "$T/sigs" || nok "daemon restarts"
+
+# --- an ordinary user --------------------------------------------------------
+mkdir -p "$T/uhome" "$T/uws"; chown -R nobody: "$T/uhome" "$T/uws"
+chmod 755 "$T"
+out=$(cd "$T/uws" && in_scope setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	env HOME="$T/uhome" "$AW" --state-dir "$STATE" run -- /bin/sh -c 'id -u; echo hi > f; cat f' 2>&1)
+echo "$out" | sed 's/^/# user: /'
+check "user: an ordinary user runs a session" test "$(echo "$out" | tail -1)" = hi
+check "user: as itself inside" test "$(echo "$out" | head -1)" = 65534
+check "user: the write stayed in the session" test ! -e "$T/uws/f"
+
+ls $CG/agentwall-sessions/ > /tmp/ts-sessions.txt; cp $T/export.jsonl /tmp/ts-export.jsonl
+kill "$BUS" 2>/dev/null
+cd /
+stop_daemon
