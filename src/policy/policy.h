@@ -126,7 +126,8 @@ struct aw_policy_flat {
 int aw_policy_load_buffer(struct aw_policyset *set, const char *name,
 			  const char *data, size_t len, struct aw_diag *diag);
 /* Like load_buffer from a file, which must not be writable by group or
- * others and must be owned by root or the effective uid (as doas). */
+ * others and must be owned by root or the effective uid (as doas):
+ * -EPERM otherwise ("FILE: writable by others (mode 0666): refusing"). */
 int aw_policy_load_file(struct aw_policyset *set, const char *path,
 			struct aw_diag *diag);
 int aw_policy_load_file_flags(struct aw_policyset *set, const char *path,

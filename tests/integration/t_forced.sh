@@ -41,6 +41,24 @@ check "forced: the sandbox event names the agent's policy" \
 lat=$(events action=force decision=sandbox --field latency_us | head -1)
 echo "# forcing took ${lat} us"
 
+# Hostile argv and environment: newlines, invalid UTF-8, a 100 KiB value;
+# all reach the forced agent byte for byte.
+big=$(head -c 100000 /dev/zero | tr '\0' x)
+in_scope env "AW_BIG=$big" "$(FAKE)" -c 'printf "%s" "$1" | od -An -tx1 | tr -d " \n"; echo; echo ${#AW_BIG}' \
+	x "$(printf 'a\nb\xff\xfe')" > "$T/hostile.out" 2>&1
+check "forced: argv with a newline and invalid UTF-8 kept byte for byte" \
+	test "$(head -1 "$T/hostile.out")" = 610a62fffe
+check "forced: a 100 KiB environment value kept" test "$(sed -n 2p "$T/hostile.out")" = 100000
+
+# A child that renames itself stays in the session, and confined.
+out=$(in_scope "$(FAKE)" -c 'exec python3 -c "
+import ctypes; ctypes.CDLL(None).prctl(15, b\"innocent\", 0, 0, 0)
+try:
+    open(\"$HOME/.ssh/id_rsa\").read(); print(\"readable\")
+except OSError:
+    print(\"masked\")"' 2>&1)
+check "forced: a process that renames itself is still confined" test "$out" = masked
+
 # Job control and terminal: the agent in the foreground of an interactive
 # shell still reads its terminal (checked with a pty).
 out=$(in_scope python3 - "$(FAKE)" <<'PY'
