@@ -208,6 +208,8 @@ struct aw_daemon {
 	struct aw_sandbox *sandboxes; /* sessions with cgroups of ours */
 	size_t n_sandboxes;
 	struct aw_force *force;
+	struct aw_pending_open *pending; /* see sessions.c */
+	size_t n_pending;
 };
 
 /* events.c */
@@ -253,6 +255,8 @@ void aw_session_report(struct aw_daemon *d, int fd, const char *args,
 		       struct aw_buf *out);
 void aw_sandbox_session_end(struct aw_daemon *d, uint64_t session);
 void aw_sandbox_tick(struct aw_daemon *d);
+struct aw_pending_open;
+void aw_sessions_flush_pending(struct aw_daemon *d);
 void aw_sandbox_cleanup(struct aw_daemon *d);
 
 /* force.c: re-execute agents stopped at exec through the launcher. */

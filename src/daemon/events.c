@@ -918,6 +918,12 @@ static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 		}
 	}
 
+	/* The agent waits, stopped, for this: before anything that may
+	 * wait on the store. */
+	if (ev->flags & AW_EXEC_FORCE_STOP && d->force)
+		aw_force_request(d->force, pi->pid, pi->start_time,
+				 pi->session);
+
 	if (ev->rule) {
 		const struct aw_sigref *sig = aw_daemon_sig(d, pi->agent);
 
@@ -968,11 +974,7 @@ static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 		};
 		emit(d, &e);
 	}
-	if (ev->flags & AW_EXEC_FORCE_STOP) {
-		if (d->force)
-			aw_force_request(d->force, pi->pid, pi->start_time,
-					 pi->session);
-	} else if (ev->flags & AW_EXEC_FORCE_KILL) {
+	if (ev->flags & AW_EXEC_FORCE_KILL) {
 		struct ev_info e = {
 		    .action = "force",
 		    .pi = pi,

@@ -975,6 +975,8 @@ int main(int argc, char **argv)
 				aw_control_handle(ctl, epfd, fd, evs[i].events);
 			}
 		}
+		if (d.n_pending)
+			aw_sessions_flush_pending(&d);
 		if (stop)
 			break;
 	}
@@ -989,6 +991,8 @@ out:
 		aw_kernel_heartbeat(d.kernel, 0);
 	aw_force_stop(d.force);
 	d.force = NULL;
+	if (d.n_pending)
+		aw_sessions_flush_pending(&d);
 	aw_sandbox_cleanup(&d);
 	/* Everything queued is written and committed before we go. */
 	aw_writer_stop(d.writer);

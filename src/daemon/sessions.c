@@ -61,6 +61,57 @@ struct aw_sandbox {
 	char cgpids[PATH_MAX];
 };
 
+/* Sessions opened but not yet recorded: the launcher gets its reply
+ * first, the store (which may wait on the writer's commit) comes after. */
+struct aw_pending_open {
+	uint32_t pid, uid, agent;
+	int forced;
+	uint64_t session;
+	char policy[65];
+	char workspace[PATH_MAX];
+	char note[256];
+};
+
+void aw_sessions_flush_pending(struct aw_daemon *d)
+{
+	for (size_t i = 0; i < d->n_pending; i++) {
+		struct aw_pending_open *p = &d->pending[i];
+
+		aw_events_session_open(d, p->pid, p->uid, p->session, p->agent,
+				       p->policy, p->workspace, p->forced,
+				       p->note);
+	}
+	free(d->pending);
+	d->pending = NULL;
+	d->n_pending = 0;
+}
+
+static void pending_add(struct aw_daemon *d, uint32_t pid, uint32_t uid,
+			uint64_t session, uint32_t agent, const char *policy,
+			const char *workspace, int forced, const char *note)
+{
+	struct aw_pending_open *n =
+	    realloc(d->pending, (d->n_pending + 1) * sizeof(*n));
+
+	if (!n) {
+		/* Recorded now, then: slower, not lost. */
+		aw_events_session_open(d, pid, uid, session, agent, policy,
+				       workspace, forced, note);
+		return;
+	}
+	d->pending = n;
+	n = &d->pending[d->n_pending++];
+	memset(n, 0, sizeof(*n));
+	n->pid = pid;
+	n->uid = uid;
+	n->session = session;
+	n->agent = agent;
+	n->forced = forced;
+	snprintf(n->policy, sizeof(n->policy), "%s", policy);
+	snprintf(n->workspace, sizeof(n->workspace), "%s", workspace);
+	snprintf(n->note, sizeof(n->note), "%s", note);
+}
+
 /* ---- policies ---------------------------------------------------------- */
 
 static int policies_load(struct aw_daemon *d, struct aw_policyset *set,
@@ -229,63 +280,65 @@ static int cg_has_pids_v2(const char *dir)
 	return strstr(buf, "pids") != NULL;
 }
 
-/* Create the session's cgroups, set the pids limit, move pid in. On
- * failure err says which step failed; what was created is removed. */
+/*
+ * The session's own cgroup, with its pids limit, and pid moved into it:
+ *  - cgroup v2 with the pids controller: a v2 cgroup under the scope;
+ *  - a hybrid host (v2 without pids, as here): a cgroup in the v1 pids
+ *    hierarchy only. Moving a task between v2 cgroups takes an RCU grace
+ *    period (10-15 ms on these machines, on every session start) and
+ *    would buy nothing: no v2 controller applies, and the session is
+ *    known to the kernel by its task storage mark, not its cgroup;
+ *  - neither: a v2 cgroup without a limit, and a note saying so.
+ * On failure err says which step failed.
+ */
 static int cg_setup(struct aw_daemon *d, struct aw_sandbox *sb, uint32_t pid,
 		    int64_t pids_max, char *note, size_t notelen, char *err,
 		    size_t errlen)
 {
-	char v2p[PATH_MAX], v1p[PATH_MAX], p[PATH_MAX + 64], num[32];
-	int r, limited = 0;
+	char v2p[PATH_MAX], v1p[PATH_MAX], p[PATH_MAX + 64], num[32], lim[32];
+	int r, v2_pids;
+	char *dir;
 
 	cg_parents(d, v2p, sizeof(v2p), v1p, sizeof(v1p));
 	snprintf(num, sizeof(num), "%u", pid);
-	if (!d->probe.cgroup2_path[0]) {
-		snprintf(err, errlen, "no cgroup v2 hierarchy mounted");
+	snprintf(lim, sizeof(lim), "%lld", (long long)pids_max);
+	v2_pids = d->probe.cgroup2_path[0] && mkdir_ok(v2p, 0755) == 0 &&
+		  cg_has_pids_v2(v2p);
+	if (!v2_pids && access(CG_PIDS_V1 "/cgroup.procs", F_OK) == 0) {
+		dir = sb->cgpids;
+		snprintf(dir, sizeof(sb->cgpids), "%s/s-%016llx", v1p,
+			 (unsigned long long)sb->session);
+		r = mkdir_ok(v1p, 0755);
+	} else if (d->probe.cgroup2_path[0]) {
+		dir = sb->cg2;
+		snprintf(dir, sizeof(sb->cg2), "%s/s-%016llx", v2p,
+			 (unsigned long long)sb->session);
+		r = mkdir_ok(v2p, 0755);
+		if (v2_pids) {
+			snprintf(p, sizeof(p), "%s/cgroup.subtree_control",
+				 v2p);
+			write_str(p, "+pids");
+		}
+	} else {
+		snprintf(err, errlen, "no cgroup hierarchy for sessions");
 		return -ENOENT;
 	}
-	r = mkdir_ok(v2p, 0755);
+	if (r == 0)
+		r = mkdir_ok(dir, 0755);
 	if (r < 0) {
-		snprintf(err, errlen, "mkdir %s: %s", v2p, strerror(-r));
+		snprintf(err, errlen, "mkdir %s: %s", dir, strerror(-r));
+		dir[0] = 0;
 		return r;
 	}
-	snprintf(sb->cg2, sizeof(sb->cg2), "%s/s-%016llx", v2p,
-		 (unsigned long long)sb->session);
-	r = mkdir_ok(sb->cg2, 0755);
-	if (r < 0) {
-		snprintf(err, errlen, "mkdir %s: %s", sb->cg2, strerror(-r));
-		sb->cg2[0] = 0;
-		return r;
-	}
-	if (cg_has_pids_v2(v2p)) {
-		snprintf(p, sizeof(p), "%s/cgroup.subtree_control", v2p);
-		write_str(p, "+pids");
-		snprintf(p, sizeof(p), "%s/pids.max", sb->cg2);
-		snprintf(num, sizeof(num), "%lld", (long long)pids_max);
-		limited = write_str(p, num) == 0;
-		snprintf(num, sizeof(num), "%u", pid);
-	}
-	if (!limited && access(CG_PIDS_V1 "/cgroup.procs", F_OK) == 0 &&
-	    mkdir_ok(v1p, 0755) == 0) {
-		char lim[32];
-
-		snprintf(sb->cgpids, sizeof(sb->cgpids), "%s/s-%016llx", v1p,
-			 (unsigned long long)sb->session);
-		snprintf(lim, sizeof(lim), "%lld", (long long)pids_max);
-		snprintf(p, sizeof(p), "%s/pids.max", sb->cgpids);
-		if (mkdir_ok(sb->cgpids, 0755) == 0 && write_str(p, lim) == 0) {
-			snprintf(p, sizeof(p), "%s/cgroup.procs", sb->cgpids);
-			limited = write_str(p, num) == 0;
-		}
-	}
-	if (!limited)
+	snprintf(p, sizeof(p), "%s/pids.max", dir);
+	if (access(p, F_OK) < 0 || write_str(p, lim) < 0)
 		snprintf(note, notelen,
 			 "no pids controller: the session's process count is "
 			 "not limited");
-	snprintf(p, sizeof(p), "%s/cgroup.procs", sb->cg2);
+	snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
 	r = write_str(p, num);
 	if (r < 0) {
-		snprintf(err, errlen, "move pid %u into %s: %s", pid, sb->cg2,
+		snprintf(err, errlen, "move pid %u into %s: %s", pid, dir,
 			 strerror(-r));
 		return r;
 	}
@@ -611,13 +664,14 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 		      (long long)flat.pids_max, flat.allow_syscalls);
 	aw_pct_encode(out, sdir, strlen(sdir));
 	aw_buf_puts(out, " cgroup=");
-	aw_pct_encode(out, sb->cg2, strlen(sb->cg2));
+	aw_pct_encode(out, sb->cg2[0] ? sb->cg2 : sb->cgpids,
+		      strlen(sb->cg2[0] ? sb->cg2 : sb->cgpids));
 	aw_buf_puts(out, "\n");
 	reply_rules(out, &flat);
 	reply_self(d, out);
 	aw_buf_puts(out, "end\n");
-	aw_events_session_open(d, cred.pid, cred.uid, session, agent, pol->id,
-			       wsp, forced, note);
+	pending_add(d, cred.pid, cred.uid, session, agent, pol->id, wsp, forced,
+		    note);
 out:
 	aw_policy_flat_free(&flat);
 	if (pidfd >= 0)

@@ -35,6 +35,7 @@ struct aw_plan {
 	char agent[65];
 	char dir[4096]; /* the session's store directory */
 	char workspace[4096];
+	char home[4096]; /* the account's home directory, "" if none */
 	int enforce;
 	int64_t pids_max;
 	uint32_t allow_syscalls;

@@ -161,16 +161,14 @@ static int expand(struct aw_plan *p, enum aw_fs_verb verb, const char *rule,
 	if (path[0] == '~') {
 		/* Both the account's home and the HOME the agent was given
 		 * (CI, containers and wrappers point HOME elsewhere). */
-		struct passwd *pw = getpwuid(getuid());
 		const char *env = getenv("HOME");
 
 		rest = path + 1;
-		if (pw && pw->pw_dir && pw->pw_dir[0] == '/') {
-			snprintf(buf, sizeof(buf), "%s%s", pw->pw_dir, rest);
+		if (p->home[0]) {
+			snprintf(buf, sizeof(buf), "%s%s", p->home, rest);
 			r = add_glob(p, verb, rule, buf);
 		}
-		if (r >= 0 && env && env[0] == '/' &&
-		    (!pw || !pw->pw_dir || strcmp(env, pw->pw_dir))) {
+		if (r >= 0 && env && env[0] == '/' && strcmp(env, p->home)) {
 			snprintf(buf, sizeof(buf), "%s%s", env, rest);
 			r = add_glob(p, verb, rule, buf);
 		}
@@ -230,6 +228,14 @@ int aw_plan_from_reply(struct aw_plan *plan, const char *reply,
 	unsigned ncow = 0;
 
 	memset(plan, 0, sizeof(*plan));
+	/* The account's home, looked up once (NSS is not cheap). */
+	{
+		struct passwd *pw = getpwuid(getuid());
+
+		if (pw && pw->pw_dir && pw->pw_dir[0] == '/')
+			snprintf(plan->home, sizeof(plan->home), "%s",
+				 pw->pw_dir);
+	}
 	snprintf(plan->workspace, sizeof(plan->workspace), "%s",
 		 workspace ? workspace : "");
 	if (strncmp(reply, "ok ", 3)) {

@@ -58,11 +58,13 @@ check "run: its own cgroup namespace (its cgroup is its root)" grep -qx '0::/' "
 run sleep 1 &
 SLEEPER=$!
 sleep 0.5
-check "run: its cgroup is under the daemon's scope" \
-	sh -c "ls -d $CG/agentwall-sessions/s-* >/dev/null"
+# (On this hybrid host the session's cgroup is in the v1 pids hierarchy,
+# where its limit lives; see docs/sandbox.md.)
+SCG="$CG/agentwall-sessions/s-* /sys/fs/cgroup/pids/agentwall-$ID/s-*"
+check "run: the session has its own cgroup" sh -c "ls -d $SCG 2>/dev/null | grep -q ."
 wait $SLEEPER
-check "  ... and is removed when the session ends" \
-	wait_for sh -c "! ls -d $CG/agentwall-sessions/s-* >/dev/null 2>&1"
+check "  ... removed when the session ends" \
+	wait_for sh -c "! ls -d $SCG 2>/dev/null | grep -q ."
 
 # --- copy-on-write workspace -------------------------------------------
 out=$(run /bin/sh -c 'echo changed > a.txt; echo new > b.txt; mkdir d; cat a.txt')
