@@ -14,7 +14,7 @@ with open(out, "w") as f:
     f.write("const struct aw_embedded_file %s[] = {\n" % symbol)
     for path in files:
         data = open(path, "rb").read()
-        name = "embedded:signatures/" + os.path.basename(path)
+        name = "embedded:%s/%s" % (os.path.basename(os.path.dirname(os.path.abspath(path))), os.path.basename(path))
         f.write('\t{ "%s", "' % name)
         f.write("".join("\\x%02x" % b for b in data))
         f.write('", %d },\n' % len(data))

@@ -14,6 +14,41 @@
 #include "cli/cli.h"
 #include "policy/policy.h"
 
+extern const struct aw_embedded_file {
+	const char *name;
+	const char *data;
+	size_t len;
+} aw_embedded_policies[];
+extern const size_t aw_embedded_policies_count;
+
+/* Files that define `default` are a whole set (as with agentwalld
+ * --policies DIR); anything else is checked as the daemon would load it:
+ * on top of the embedded templates (as /etc/agentwall/policies.d is). */
+static int is_whole_set(int argc, char **argv)
+{
+	struct aw_policyset probe = {};
+	struct aw_diag diag = {};
+	int whole;
+
+	for (int i = 0; i < argc; i++) {
+		struct stat st;
+
+		if (stat(argv[i], &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			aw_policy_load_dir_flags(&probe, argv[i],
+						 AW_POLICY_LOAD_NO_OWNER_CHECK,
+						 &diag);
+		else
+			aw_policy_load_file_flags(&probe, argv[i],
+						  AW_POLICY_LOAD_NO_OWNER_CHECK,
+						  &diag);
+	}
+	whole = aw_policyset_find(&probe, "default") != NULL;
+	aw_policyset_free(&probe);
+	return whole;
+}
+
 static void print_diag(void *ud, const struct aw_diag *d)
 {
 	char buf[1024];
@@ -32,8 +67,23 @@ static int policy_check(int argc, char **argv)
 		fprintf(stderr, "Usage: agentwall policy check FILE|DIR...\n");
 		return AW_EXIT_USAGE;
 	}
+	if (!is_whole_set(argc, argv)) {
+		struct aw_diag diag = {};
+
+		for (size_t i = 0; i < aw_embedded_policies_count; i++)
+			aw_policy_load_buffer(
+			    &set, aw_embedded_policies[i].name,
+			    aw_embedded_policies[i].data,
+			    aw_embedded_policies[i].len, &diag);
+	}
 	n = aw_policyset_check_all(&set, (const char *const *)argv,
 				   (size_t)argc, print_diag, &problems);
+	if (n == 0 && problems == 0) {
+		printf("ok: %zu polic%s\n", set.n_pols,
+		       set.n_pols == 1 ? "y" : "ies");
+		for (size_t i = 0; i < set.n_pols; i++)
+			printf("  %s (%s)\n", set.pols[i].id, set.pols[i].file);
+	}
 	aw_policyset_free(&set);
 	if (n > 0 || problems > 0) {
 		fprintf(stderr, "%d problem%s\n", n > 0 ? n : problems,
@@ -44,7 +94,6 @@ static int policy_check(int argc, char **argv)
 		fprintf(stderr, "agentwall policy check: %s\n", strerror(-n));
 		return AW_EXIT_FAIL;
 	}
-	printf("ok: %d file%s\n", argc, argc == 1 ? "" : "s");
 	return AW_EXIT_OK;
 }
 

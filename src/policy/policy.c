@@ -1428,6 +1428,13 @@ enum {
 	POL_ENV,   /* {env:SSH_AUTH_SOCK} */
 };
 
+/* Is r written in p (not inherited)? */
+static bool pol_owns(const struct aw_policy *p, const struct aw_fs_rule *r)
+{
+	/* (no arithmetic on a NULL rules array) */
+	return p->n_rules && r >= p->rules && r < p->rules + p->n_rules;
+}
+
 static struct aw_policy_place pol_ent_place(const struct pol_ent *e)
 {
 	if (e->rule->path_at)
@@ -1638,8 +1645,7 @@ static int pol_check_paths(const struct aw_policy *p,
 			e->rule = rules[i];
 			e->j = j;
 			e->order = n++;
-			e->own = rules[i] >= p->rules &&
-				 rules[i] < p->rules + p->n_rules;
+			e->own = pol_owns(p, rules[i]);
 			if (!strncmp(s, "**/", 3))
 				e->kind = POL_NAMED;
 			else if (!strcmp(s, POL_ENV_SSH))
