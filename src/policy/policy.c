@@ -1663,7 +1663,8 @@ static int pol_check_paths(const struct aw_policy *p,
 				     p->id, n_globs, AW_POL_FLAT_GLOBS_MAX));
 		goto out;
 	}
-	qsort(ents, n, sizeof(*ents), pol_ent_cmp);
+	if (n)
+		qsort(ents, n, sizeof(*ents), pol_ent_cmp);
 
 	/* One path, one verb: equal paths are adjacent now. */
 	for (i = 0; i < n; i = j) {
@@ -1988,7 +1989,8 @@ static int pol_check_claims(const struct aw_policyset *set, bool classes,
 			c[n].at = classes ? q->classes_at[j] : q->agents_at[j];
 		}
 	}
-	qsort(c, n, sizeof(*c), pol_claim_cmp);
+	if (n)
+		qsort(c, n, sizeof(*c), pol_claim_cmp);
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && !strcmp(c[j].name, c[i].name); j++) {
 			const struct aw_policy *a = &set->pols[c[i].pol];
@@ -2267,7 +2269,8 @@ static int pol_list_dir(const char *dir, unsigned flags, struct pol_report *rep,
 			   strerror(-r));
 		goto out;
 	}
-	qsort(names, n, sizeof(names[0]), pol_name_cmp);
+	if (n)
+		qsort(names, n, sizeof(names[0]), pol_name_cmp);
 out:
 	closedir(d);
 	if (r < 0) {
@@ -2452,7 +2455,8 @@ static int pol_check_file(struct aw_policyset *set, const char *path,
 	if (held.nomem)
 		r = -ENOMEM;
 	if (r != -ENOMEM) {
-		qsort(held.v, held.n, sizeof(*held.v), pol_held_cmp);
+		if (held.n) /* qsort(NULL, 0) is undefined */
+			qsort(held.v, held.n, sizeof(*held.v), pol_held_cmp);
 		for (i = 0; i < held.n; i++)
 			pol_report(rep, -EINVAL, held.v[i].file, held.v[i].line,
 				   held.v[i].column, "%s", held.v[i].message);

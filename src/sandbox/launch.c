@@ -577,6 +577,49 @@ static void report_denial(const struct aw_launch *l,
 	aw_buf_free(&b);
 }
 
+/*
+ * What this session does not get, said once as a `notice` event: grants
+ * skipped (their path does not exist), and what the kernel's Landlock
+ * lacks. (The sandbox is still built: mounts and seccomp do not depend
+ * on Landlock; silence about the difference would be the failure.)
+ */
+static void report_notes(const struct aw_launch *l)
+{
+	char notes[sizeof(l->plan->notes) + 256];
+	int abi = aw_landlock_abi();
+	struct aw_buf b = {};
+	char rule[128];
+
+	snprintf(notes, sizeof(notes), "%s", l->plan->notes);
+	if (abi < 6) {
+		size_t n = strlen(notes);
+
+		snprintf(notes + n, sizeof(notes) - n, "%sLandlock %s%s",
+			 n ? "; " : "",
+			 abi <= 0
+			     ? "unavailable: writes outside the grants are "
+			       "refused by the read-only view alone"
+			     : "ABI below 6: no signal or abstract-socket "
+			       "scoping",
+			 "");
+	}
+	if (!notes[0])
+		return;
+	snprintf(rule, sizeof(rule), "%s/sandbox", l->plan->policy);
+	aw_buf_printf(&b,
+		      "session-report session=%s action=notice "
+		      "decision=allow rule=",
+		      l->plan->session);
+	aw_pct_encode(&b, rule, strlen(rule));
+	aw_buf_puts(&b, " detail=");
+	aw_pct_encode(&b, notes, strnlen(notes, 480));
+	aw_buf_puts(&b, "\n");
+	aw_buf_add(&b, "", 1);
+	if (!b.oom)
+		report(l, b.data);
+	aw_buf_free(&b);
+}
+
 int aw_launch_run(const struct aw_launch *l)
 {
 	int sync[2], nsock[2], stat_pipe[2];
@@ -586,6 +629,7 @@ int aw_launch_run(const struct aw_launch *l)
 	unsigned long suppressed = 0;
 	pid_t pid;
 
+	report_notes(l);
 	if (pipe2(sync, O_CLOEXEC) ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, nsock) ||
 	    pipe2(stat_pipe, O_CLOEXEC)) {

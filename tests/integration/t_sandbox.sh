@@ -66,6 +66,10 @@ wait $SLEEPER
 check "  ... removed when the session ends" \
 	wait_for sh -c "! ls -d $SCG 2>/dev/null | grep -q ."
 
+HOME=$T/no-such-home run /bin/true
+check "run: what a session does not get is said (a grant skipped: notice event)" \
+	wait_for events action=notice rule=coding-agent/sandbox "detail=coding-agent/home: $T/no-such-home*"
+
 # --- copy-on-write workspace -------------------------------------------
 out=$(run /bin/sh -c 'echo changed > a.txt; echo new > b.txt; mkdir d; cat a.txt')
 check "cow: the session sees its own edit" test "$out" = changed
