@@ -531,6 +531,7 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 	uint64_t session;
 	uint32_t agent;
 	const struct aw_sigref *sig;
+	size_t start = out->len;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
 	    getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &pl) < 0) {
@@ -673,6 +674,20 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 	pending_add(d, cred.pid, cred.uid, session, agent, pol->id, wsp, forced,
 		    note);
 out:
+	/* A forced agent whose session could not be made does not run (its
+	 * launcher exits); the record says why. */
+	if (forced && have_st && out->len > start &&
+	    !strncmp(out->data + start, "error", 5)) {
+		struct aw_buf x = {};
+
+		aw_json_key(&x, "detail");
+		aw_json_str(&x, out->data + start, out->len - start - 1);
+		aw_buf_add(&x, "", 1);
+		aw_events_emit_decision(d, "force", st.session, cred.pid, NULL,
+					"force/refused", "deny",
+					x.oom ? NULL : x.data);
+		aw_buf_free(&x);
+	}
 	aw_policy_flat_free(&flat);
 	if (pidfd >= 0)
 		close(pidfd);

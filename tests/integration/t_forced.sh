@@ -3,7 +3,6 @@
 # (from a plain shell) is put into one before its first instruction,
 # transparently; if that cannot be done it does not run.
 . "$(dirname "$0")/../lib.sh"
-ESC="python3 $AW_ROOT/tests/helpers/escape.py"
 make_fake_agent
 H=$T/home
 mkdir -p "$H/.ssh" "$T/ws"

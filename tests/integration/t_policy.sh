@@ -8,8 +8,8 @@ mkdir -p "$P"
 cp "$AW_ROOT"/policies/*.yaml "$P/"
 chmod 644 "$P"/*.yaml
 
-check "the shipped templates pass policy check" aw policy check "$AW_ROOT"/policies
-out=$(aw policy check "$AW_ROOT"/policies/default.yaml 2>&1)
+check "the shipped templates pass policy check" aw policy check "$P"
+out=$(aw policy check "$P/default.yaml" 2>&1)
 check "  ... one file alone too" test $? = 0
 
 bad() { # bad NAME EXPECTED-SUBSTRING YAML

@@ -2,7 +2,6 @@
 # `agentwall run`: the session sandbox (namespaces, copy-on-write, masks,
 # Landlock, seccomp), each rule allowed and denied, and escapes tried.
 . "$(dirname "$0")/../lib.sh"
-ESC="python3 $AW_ROOT/tests/helpers/escape.py"
 make_fake_agent
 start_daemon --signatures "$T/sigs" || { nok "daemon starts"; exit 1; }
 
@@ -15,6 +14,10 @@ echo "export PS1=x" > "$H/.bashrc"
 echo "original" > "$T/ws/a.txt"
 echo "TOKEN=secret" > "$T/ws/.env"
 echo "int main(){}" > "$T/ws/src/m.c"
+# The escape helper from the workspace: the tree may live under /tmp,
+# which is private in a session.
+cp "$AW_ROOT/tests/helpers/escape.py" "$T/ws/escape.py"
+ESC="python3 $T/ws/escape.py"
 python3 -c '
 import socket, os, sys, time
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8)
