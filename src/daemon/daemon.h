@@ -258,6 +258,7 @@ void aw_sandbox_tick(struct aw_daemon *d);
 struct aw_pending_open;
 void aw_sessions_flush_pending(struct aw_daemon *d);
 void aw_sandbox_cleanup(struct aw_daemon *d);
+void aw_sandbox_sweep(struct aw_daemon *d);
 
 /* force.c: re-execute agents stopped at exec through the launcher. */
 struct aw_force;

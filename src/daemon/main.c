@@ -843,6 +843,7 @@ int main(int argc, char **argv)
 	}
 	/* From here a stopped agent has someone to force it. */
 	aw_kernel_heartbeat(d.kernel, 1);
+	aw_sandbox_sweep(&d);
 	if (aw_kernel_adopted(d.kernel)) {
 		/* A previous daemon died with its pins in place: the kernel
 		 * went on tracking its sessions; pick them up. */

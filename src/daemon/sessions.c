@@ -409,6 +409,33 @@ void aw_sandbox_tick(struct aw_daemon *d)
 	}
 }
 
+/* Empty session cgroups left by a daemon that was killed (the sessions
+ * it ran may still live: only empty ones can be removed, and only those
+ * are). Called at start. */
+void aw_sandbox_sweep(struct aw_daemon *d)
+{
+	char parents[2][PATH_MAX];
+
+	cg_parents(d, parents[0], sizeof(parents[0]), parents[1],
+		   sizeof(parents[1]));
+	for (int i = 0; i < 2; i++) {
+		DIR *dir = opendir(parents[i]);
+		struct dirent *de;
+
+		if (!dir)
+			continue;
+		while ((de = readdir(dir))) {
+			char p[PATH_MAX + 300];
+
+			if (strncmp(de->d_name, "s-", 2))
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", parents[i], de->d_name);
+			rmdir(p);
+		}
+		closedir(dir);
+	}
+}
+
 void aw_sandbox_cleanup(struct aw_daemon *d)
 {
 	char v2p[PATH_MAX], v1p[PATH_MAX];

@@ -199,6 +199,8 @@ check "daemon killed: the running session stays confined" \
 check "daemon killed: without a daemon, run refuses to start anything" \
 	test "$(run /bin/true 2>/dev/null; echo $?)" = 125
 start_daemon --signatures "$T/sigs" || nok "daemon restarts"
+check "restart: the killed daemon's empty session cgroups are removed" \
+	sh -c "! ls -d $SCG 2>/dev/null | grep -q ."
 
 # --- an ordinary user --------------------------------------------------------
 mkdir -p "$T/uhome" "$T/uws"; chown -R nobody: "$T/uhome" "$T/uws"
