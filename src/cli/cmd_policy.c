@@ -13,13 +13,7 @@
 
 #include "cli/cli.h"
 #include "policy/policy.h"
-
-extern const struct aw_embedded_file {
-	const char *name;
-	const char *data;
-	size_t len;
-} aw_embedded_policies[];
-extern const size_t aw_embedded_policies_count;
+#include "shared/embedded.h"
 
 /* Files that define `default` are a whole set (as with agentwalld
  * --policies DIR); anything else is checked as the daemon would load it:

@@ -26,13 +26,7 @@
 #include "daemon/daemon.h"
 #include "daemon/writer.h"
 #include "shared/util.h"
-
-extern const struct aw_embedded_file {
-	const char *name;
-	const char *data;
-	size_t len;
-} aw_embedded_signatures[];
-extern const size_t aw_embedded_signatures_count;
+#include "shared/embedded.h"
 
 static void usage(FILE *f)
 {

@@ -36,6 +36,7 @@
 #include "daemon/daemon.h"
 #include "policy/policy.h"
 #include "shared/util.h"
+#include "shared/embedded.h"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77 /* Linux 6.5 */
@@ -45,13 +46,6 @@
 /* Sessions with cgroups of ours one user may hold at once: a user who
  * forks launchers in a loop runs out of these, not of the host's. */
 #define SANDBOXES_PER_UID 256
-
-extern const struct aw_embedded_file {
-	const char *name;
-	const char *data;
-	size_t len;
-} aw_embedded_policies[];
-extern const size_t aw_embedded_policies_count;
 
 struct aw_sandbox {
 	uint64_t session;

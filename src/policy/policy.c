@@ -1097,65 +1097,15 @@ static int pol_parse_root(struct pol_parser *p, struct aw_policy *pol)
 
 /* ---- YAML-level errors -------------------------------------------------- */
 
-/* 1-based line and column (in characters) of a byte offset. */
-static void pol_text_place(const char *data, size_t len, size_t offset,
-			   unsigned *ret_line, unsigned *ret_column)
-{
-	unsigned line = 1, column = 1;
-	size_t i;
-
-	for (i = 0; i < offset && i < len; i++) {
-		unsigned char ch = (unsigned char)data[i];
-
-		if (ch == '\n') {
-			line++;
-			column = 1;
-		} else if ((ch & 0xc0) != 0x80) {
-			column++;
-		}
-	}
-	*ret_line = line;
-	*ret_column = column;
-}
-
-/*
- * libyaml names the byte where decoding failed, which for a cut-short
- * sequence is the innocent byte after it: point at the sequence's first
- * byte instead, that is the one a user has to fix.
- */
+/* A reader error about UTF-8: placed at the byte a user has to fix. */
 static int pol_utf8_error(struct pol_parser *p, const yaml_parser_t *parser)
 {
-	const unsigned char *d = (const unsigned char *)p->data;
-	size_t off = parser->problem_offset;
-	unsigned line, column;
-	bool leading = strstr(parser->problem, "leading") != NULL;
+	struct aw_diag d = {};
 
-	if (off > p->len)
-		off = p->len;
-	if (!leading && (off == p->len || d[off] < 0xc0)) {
-		size_t back = off;
-
-		while (back > 0 && off - back < 4 &&
-		       (d[back - 1] & 0xc0) == 0x80)
-			back--;
-		if (back > 0 && d[back - 1] >= 0xc0)
-			off = back - 1;
-	}
-	pol_text_place(p->data, p->len, off, &line, &column);
-	if (off < p->len && leading)
-		return pol_report(p->rep, -EINVAL, p->name, line, column,
-				  "not valid UTF-8: byte 0x%02x cannot start a "
-				  "character (policy files must be UTF-8)",
-				  d[off]);
-	if (off < p->len && d[off] >= 0xc0)
-		return pol_report(p->rep, -EINVAL, p->name, line, column,
-				  "not valid UTF-8: byte 0x%02x starts a "
-				  "cut-short sequence (policy files must be "
-				  "UTF-8)",
-				  d[off]);
-	return pol_report(p->rep, -EINVAL, p->name, line, column,
-			  "not valid UTF-8: %s (policy files must be UTF-8)",
-			  parser->problem);
+	aw_utf8_fault(p->data, p->len, parser->problem_offset, parser->problem,
+		      "policy files", &d, p->name);
+	return pol_report(p->rep, -EINVAL, p->name, d.line, d.column, "%s",
+			  d.message);
 }
 
 static int pol_yaml_error(struct pol_parser *p, const yaml_parser_t *parser)
@@ -1170,8 +1120,8 @@ static int pol_yaml_error(struct pol_parser *p, const yaml_parser_t *parser)
 		/* Reader errors carry a byte offset, not a mark. */
 		if (parser->problem && strstr(parser->problem, "UTF-8"))
 			return pol_utf8_error(p, parser);
-		pol_text_place(p->data, p->len, parser->problem_offset, &line,
-			       &column);
+		aw_text_place(p->data, p->len, parser->problem_offset, &line,
+			      &column);
 		return pol_report(p->rep, -EINVAL, p->name, line, column,
 				  "invalid character: %s (0x%02x)",
 				  parser->problem ? parser->problem : "unknown",

@@ -23,4 +23,15 @@ void aw_diag_set(struct aw_diag *d, const char *file, unsigned line,
 /* "file:line:column: message" (or "file: message" without a place). */
 int aw_diag_format(const struct aw_diag *d, char *buf, size_t len);
 
+/* 1-based line and column (in characters) of a byte offset of data. */
+void aw_text_place(const char *data, size_t len, size_t offset,
+		   unsigned *ret_line, unsigned *ret_column);
+
+/* A UTF-8 decoding error libyaml reported at byte off (its problem text
+ * in problem), set in d at the byte a user has to fix; what names the
+ * kind of file ("policy files"). */
+void aw_utf8_fault(const char *data, size_t len, size_t off,
+		   const char *problem, const char *what, struct aw_diag *d,
+		   const char *file);
+
 #endif

@@ -22,18 +22,13 @@
 #include <unistd.h>
 
 #include "policy/policy.h"
+#include "shared/embedded.h"
 
 #ifndef AW_SOURCE_DIR
 #define AW_SOURCE_DIR "."
 #endif
 
 /* tools/embed-files.py, as the daemon links it */
-extern const struct aw_embedded_file {
-	const char *name;
-	const char *data;
-	size_t len;
-} aw_embedded_policies[];
-extern const size_t aw_embedded_policies_count;
 
 static int load(struct aw_policyset *set, const char *name, const char *text,
 		struct aw_diag *d)
