@@ -208,6 +208,120 @@ static int expand(struct aw_plan *p, enum aw_fs_verb verb, const char *rule,
 	return 0;
 }
 
+/*
+ * Hard links into masked trees. A mask hides a path, not a file: a hard
+ * link to ~/.ssh/id_rsa made earlier somewhere in the workspace would
+ * still read the key. So the masked trees' multiply-linked files are
+ * collected by identity (bounded), the workspace and the writable grants
+ * are walked (bounded, one file system each), and every other name of
+ * such a file is masked too, under the rule that masked the first.
+ * (A copy-on-write home is not walked: too large to walk at every start;
+ * docs/sandbox.md says so. Identity-based denial needs the BPF LSM.)
+ */
+#define AW_LINKS_MAX 4096
+
+struct secret_ids {
+	struct {
+		dev_t dev;
+		ino_t ino;
+		const char *rule;
+	} v[AW_LINKS_MAX];
+	size_t n;
+};
+
+static void secrets_collect(struct secret_ids *s, const char *path,
+			    const char *rule, size_t *budget, int depth)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+
+	if (!*budget || depth > 16 || lstat(path, &st) < 0)
+		return;
+	--*budget;
+	if (S_ISREG(st.st_mode) && st.st_nlink > 1 && s->n < AW_LINKS_MAX) {
+		s->v[s->n].dev = st.st_dev;
+		s->v[s->n].ino = st.st_ino;
+		s->v[s->n].rule = rule;
+		s->n++;
+		return;
+	}
+	if (!S_ISDIR(st.st_mode) || !(d = opendir(path)))
+		return;
+	while ((de = readdir(d)) && *budget) {
+		char sub[PATH_MAX];
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path,
+				     de->d_name) < sizeof(sub))
+			secrets_collect(s, sub, rule, budget, depth + 1);
+	}
+	closedir(d);
+}
+
+static int links_find(struct aw_plan *p, const struct secret_ids *s,
+		      const char *path, size_t *budget, int depth, dev_t dev)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	int r = 0;
+
+	if (!*budget || depth > 32 || lstat(path, &st) < 0 || st.st_dev != dev)
+		return 0;
+	--*budget;
+	if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+		for (size_t i = 0; i < s->n; i++)
+			if (s->v[i].dev == st.st_dev &&
+			    s->v[i].ino == st.st_ino)
+				return op_add(p, AW_FS_DENY, s->v[i].rule,
+					      path);
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode) || !(d = opendir(path)))
+		return 0;
+	while ((de = readdir(d)) && *budget && r >= 0) {
+		char sub[PATH_MAX];
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path,
+				     de->d_name) < sizeof(sub))
+			r = links_find(p, s, sub, budget, depth + 1, dev);
+	}
+	closedir(d);
+	return r;
+}
+
+static int mask_hard_links(struct aw_plan *p)
+{
+	struct secret_ids *s = calloc(1, sizeof(*s));
+	size_t budget = AW_PLAN_WALK_MAX, n_ops = p->n_ops;
+	int r = 0;
+
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_ops; i++)
+		if (p->ops[i].verb == AW_FS_DENY)
+			secrets_collect(s, p->ops[i].path, p->ops[i].rule,
+					&budget, 0);
+	budget = AW_PLAN_WALK_MAX;
+	for (size_t i = 0; s->n && i < n_ops && r >= 0; i++) {
+		struct stat st;
+		const char *root = p->ops[i].path;
+
+		if (p->ops[i].verb == AW_FS_WRITE ||
+		    (p->ops[i].verb == AW_FS_COW && p->workspace[0] &&
+		     !strcmp(root, p->workspace)))
+			if (stat(root, &st) == 0)
+				r = links_find(p, s, root, &budget, 0,
+					       st.st_dev);
+	}
+	free(s);
+	return r;
+}
+
 static enum aw_fs_verb verb_of(const char *s)
 {
 	static const enum aw_fs_verb all[] = {
@@ -305,6 +419,13 @@ int aw_plan_from_reply(struct aw_plan *plan, const char *reply,
 	if (r < 0) {
 		if (!err[0])
 			snprintf(err, errlen, "policy paths: %s", strerror(-r));
+		aw_plan_free(plan);
+		return r;
+	}
+	r = mask_hard_links(plan);
+	if (r < 0) {
+		snprintf(err, errlen, "looking for hard links: %s",
+			 strerror(-r));
 		aw_plan_free(plan);
 		return r;
 	}

@@ -119,6 +119,12 @@ check "control: O_PATH + reopen of a workspace file" run $ESC opath-reopen "$T/w
 check "escape: O_PATH then reopen through /proc/self/fd" denied run $ESC opath-reopen $H/.ssh/id_rsa
 check "escape: hard link made inside the session" \
 	denied run sh -c "ln $H/.ssh/id_rsa $T/ws/hl && cat $T/ws/hl"
+ln "$H/.ssh/id_rsa" "$T/ws/planted-hardlink"
+ln "$T/ws/a.txt" "$T/ws/hardlink-to-a"
+check "control: a hard link to a workspace file reads" run $ESC read "$T/ws/hardlink-to-a"
+check "escape: a hard link into ~/.ssh planted before the session" \
+	denied run $ESC read "$T/ws/planted-hardlink"
+rm -f "$T/ws/planted-hardlink" "$T/ws/hardlink-to-a"
 check "escape: rename of the masked parent" \
 	denied run sh -c "mv $H/.ssh $H/s2 && cat $H/s2/id_rsa"
 check "control: memfd + execveat runs (reads a workspace file)" \
