@@ -73,10 +73,11 @@ static int write_file(const char *path, const char *s)
 	return n == (ssize_t)strlen(s) ? 0 : -EIO;
 }
 
-static void die(int fd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3), noreturn));
-/* In init: say why on stderr and end the launch. */
-static void die(int fd, const char *fmt, ...)
+static void die(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+/* In init: say why on stderr and end the launch; the command never runs
+ * in a half-built sandbox. */
+static void die(const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -85,7 +86,6 @@ static void die(int fd, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	(void)fd;
 	fprintf(stderr, "agentwall: sandbox: %.*s\n", n, msg);
 	_exit(AW_LAUNCH_EXIT_FAIL);
 }
@@ -142,7 +142,7 @@ static void mount_overlay(const struct aw_plan *plan,
 		 op->idx);
 	snprintf(work, sizeof(work), OLDROOT "%s/work/%u", plan->dir, op->idx);
 	if (mkdir_p(upper, 0700) < 0 || mkdir_p(work, 0700) < 0)
-		die(-1, "%s: session store %s: %s", op->rule, upper,
+		die("%s: session store %s: %s", op->rule, upper,
 		    strerror(errno));
 	/* The new mount API takes each path as one string: no escaping of
 	 * ',' or ':' in names (lowerdir+ is Linux 6.8). */
@@ -155,13 +155,13 @@ static void mount_overlay(const struct aw_plan *plan,
 	    fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) ||
 	    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0))
-		die(-1, "%s: copy-on-write overlay on %s: %s", op->rule,
-		    op->path, strerror(errno));
+		die("%s: copy-on-write overlay on %s: %s", op->rule, op->path,
+		    strerror(errno));
 	mnt =
 	    fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	if (mnt < 0 ||
 	    move_mount(mnt, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH))
-		die(-1, "%s: mount overlay on %s: %s", op->rule, op->path,
+		die("%s: mount overlay on %s: %s", op->rule, op->path,
 		    strerror(errno));
 	close(mnt);
 	close(fs);
@@ -179,8 +179,7 @@ static void apply_op(const struct aw_plan *plan, const struct aw_plan_op *op)
 		if (op->verb == AW_FS_DENY || op->verb == AW_FS_ESCALATE)
 			return;
 		if (mkdir_p(target, 0755) < 0)
-			die(-1, "%s: %s: %s", op->rule, op->path,
-			    strerror(errno));
+			die("%s: %s: %s", op->rule, op->path, strerror(errno));
 	}
 	switch (op->verb) {
 	case AW_FS_COW:
@@ -189,7 +188,7 @@ static void apply_op(const struct aw_plan *plan, const struct aw_plan_op *op)
 	case AW_FS_TMPFS:
 		if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV,
 			  "mode=1777"))
-			die(-1, "%s: tmpfs on %s: %s", op->rule, op->path,
+			die("%s: tmpfs on %s: %s", op->rule, op->path,
 			    strerror(errno));
 		break;
 	case AW_FS_WRITE: {
@@ -197,7 +196,7 @@ static void apply_op(const struct aw_plan *plan, const struct aw_plan_op *op)
 
 		snprintf(src, sizeof(src), OLDROOT "%s", op->path);
 		if (mount(src, target, NULL, MS_BIND | MS_REC, NULL))
-			die(-1, "%s: bind %s: %s", op->rule, op->path,
+			die("%s: bind %s: %s", op->rule, op->path,
 			    strerror(errno));
 		break;
 	}
@@ -209,14 +208,14 @@ static void apply_op(const struct aw_plan *plan, const struct aw_plan_op *op)
 			if (mount("tmpfs", target, "tmpfs",
 				  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 				  "mode=000,size=4k"))
-				die(-1, "%s: mask %s: %s", op->rule, op->path,
+				die("%s: mask %s: %s", op->rule, op->path,
 				    strerror(errno));
 		} else if (mount("/empty", target, NULL, MS_BIND, NULL) ||
 			   mount(NULL, target, NULL,
 				 MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
 				     MS_NODEV | MS_NOEXEC,
 				 NULL)) {
-			die(-1, "%s: mask %s: %s", op->rule, op->path,
+			die("%s: mask %s: %s", op->rule, op->path,
 			    strerror(errno));
 		}
 		break;
@@ -237,26 +236,26 @@ static void build_view(const struct aw_plan *plan)
 	/* Nothing we mount is seen outside; what the host mounts later
 	 * still reaches us. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL))
-		die(-1, "make / a slave mount: %s", strerror(errno));
+		die("make / a slave mount: %s", strerror(errno));
 	if (mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"))
-		die(-1, "staging tmpfs: %s", strerror(errno));
+		die("staging tmpfs: %s", strerror(errno));
 	if (mkdir(STAGE NEWROOT, 0755) || mkdir(STAGE OLDROOT, 0755))
-		die(-1, "staging directories: %s", strerror(errno));
+		die("staging directories: %s", strerror(errno));
 	fd = open(STAGE "/empty", O_WRONLY | O_CREAT | O_CLOEXEC, 0);
 	if (fd < 0)
-		die(-1, "mask file: %s", strerror(errno));
+		die("mask file: %s", strerror(errno));
 	close(fd);
 	if (chdir(STAGE) || syscall(SYS_pivot_root, STAGE, STAGE OLDROOT))
-		die(-1, "pivot_root to the staging tmpfs: %s", strerror(errno));
+		die("pivot_root to the staging tmpfs: %s", strerror(errno));
 	/* From here the real root is /oldroot and the stage is /. */
 	if (mount(OLDROOT, NEWROOT, NULL, MS_BIND | MS_REC, NULL))
-		die(-1, "bind the root: %s", strerror(errno));
+		die("bind the root: %s", strerror(errno));
 	if (mount_setattr(AT_FDCWD, NEWROOT, AT_RECURSIVE, &ro, sizeof(ro)))
-		die(-1, "make the view read-only: %s", strerror(errno));
+		die("make the view read-only: %s", strerror(errno));
 
 	ops = calloc(plan->n_ops ? plan->n_ops : 1, sizeof(*ops));
 	if (!ops)
-		die(-1, "out of memory");
+		die("out of memory");
 	for (size_t i = 0; i < plan->n_ops; i++)
 		ops[i] = &plan->ops[i];
 	qsort(ops, plan->n_ops, sizeof(*ops), op_cmp);
@@ -268,11 +267,11 @@ static void build_view(const struct aw_plan *plan)
 	 * /proc/PID are not there to read. */
 	if (mount("proc", NEWROOT "/proc", "proc",
 		  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
-		die(-1, "mount proc: %s", strerror(errno));
+		die("mount proc: %s", strerror(errno));
 
 	if (chdir(NEWROOT) || syscall(SYS_pivot_root, ".", ".") ||
 	    umount2(".", MNT_DETACH) || chdir("/"))
-		die(-1, "enter the session's root: %s", strerror(errno));
+		die("enter the session's root: %s", strerror(errno));
 }
 
 /* ---- narrowing (in init, after the view is built) ---------------------- */
@@ -293,7 +292,7 @@ static void narrow(const struct aw_plan *plan, int notify_sock)
 	int nfd = -1, r;
 
 	if (!write)
-		die(-1, "out of memory");
+		die("out of memory");
 	for (size_t i = 0; i < plan->n_ops; i++) {
 		enum aw_fs_verb v = plan->ops[i].verb;
 
@@ -302,7 +301,7 @@ static void narrow(const struct aw_plan *plan, int notify_sock)
 	}
 	ll.write_paths = write;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		die(-1, "no_new_privs: %s", strerror(errno));
+		die("no_new_privs: %s", strerror(errno));
 	/* Landlock: writes only inside the grants even if a mount were
 	 * undone; no signals or abstract sockets beyond the session. A
 	 * kernel without it is said, not silently accepted: the mounts and
@@ -310,10 +309,10 @@ static void narrow(const struct aw_plan *plan, int notify_sock)
 	r = aw_landlock_apply(&ll, notes, sizeof(notes));
 	free(write);
 	if (r < 0 && r != -EOPNOTSUPP)
-		die(-1, "Landlock: %s (%s)", strerror(-r), notes);
+		die("Landlock: %s (%s)", strerror(-r), notes);
 	r = aw_seccomp_install(plan->allow_syscalls, 1, &nfd, why, sizeof(why));
 	if (r < 0)
-		die(-1, "seccomp: %s (%s)", strerror(-r), why);
+		die("seccomp: %s (%s)", strerror(-r), why);
 	/* The listener goes to the launcher, outside the sandbox. */
 	{
 		char cbuf[CMSG_SPACE(sizeof(int))] = {};
@@ -330,7 +329,7 @@ static void narrow(const struct aw_plan *plan, int notify_sock)
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &nfd, sizeof(int));
 		if (sendmsg(notify_sock, &m, 0) != 1)
-			die(-1, "hand over the seccomp listener: %s",
+			die("hand over the seccomp listener: %s",
 			    strerror(errno));
 		close(nfd);
 	}
@@ -399,7 +398,7 @@ init_main(const struct aw_launch *l, int sync_fd, int notify_sock,
 	close(sync_fd);
 	build_view(l->plan);
 	if (chdir(l->cwd) < 0 && chdir("/") < 0)
-		die(-1, "chdir: %s", strerror(errno));
+		die("chdir: %s", strerror(errno));
 	narrow(l->plan, notify_sock);
 	close(notify_sock);
 	handle_forwarding(init_forward);
@@ -410,7 +409,7 @@ init_main(const struct aw_launch *l, int sync_fd, int notify_sock,
 	 * and writes to its own stack: no stdio, no allocation. */
 	cmd = vfork();
 	if (cmd < 0)
-		die(-1, "fork: %s", strerror(errno));
+		die("fork: %s", strerror(errno));
 	if (cmd == 0) {
 		static const char msg[] = "agentwall: cannot execute the "
 					  "command in the session\n";
