@@ -129,12 +129,11 @@ struct aw_config {
 };
 
 /* aw_daemon_alive[0]: CLOCK_BOOTTIME ns until which the daemon counts as
- * alive. Refreshed every second; an agent caught at exec in enforce mode
- * after it lapsed is killed, not stopped (nobody would force it). */
+ * alive. Refreshed on the daemon's 200 ms tick; an agent caught at exec
+ * in enforce mode after it lapsed is killed, not stopped (nobody would
+ * force it). aw_sig_mode[signature number]: enum aw_mode (as __u32) of
+ * the policy that agent gets; an audit-mode policy is never forced. */
 #define AW_ALIVE_GRACE_NS (5ull * 1000000000ull)
-
-/* aw_sig_mode[signature number]: enum aw_mode of the policy the agent
- * gets (a policy in audit mode is never forced). */
 
 struct aw_dfa_key {
 	__u32 state;

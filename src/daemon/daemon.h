@@ -82,7 +82,6 @@ void aw_kernel_close(struct aw_kernel *k);
 void aw_kernel_release(struct aw_kernel *k, int remove_pins);
 unsigned aw_kernel_bank(struct aw_kernel *k);
 int aw_kernel_adopted(struct aw_kernel *k);
-int aw_kernel_tasks_fd(struct aw_kernel *k);
 int aw_kernel_sig_ids_fd(struct aw_kernel *k);
 int aw_kernel_set_inode(struct aw_kernel *k, uint64_t dev, uint64_t ino,
 			uint32_t gen, uint32_t rule_index);

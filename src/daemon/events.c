@@ -397,15 +397,8 @@ void aw_events_emit_simple(struct aw_daemon *d, const char *action,
 			   uint64_t session, const char *target,
 			   const char *rule, const char *detail_json)
 {
-	struct ev_info e = {
-	    .action = action,
-	    .session = session,
-	    .target = target,
-	    .rule = rule,
-	    .extra_json = detail_json,
-	};
-
-	emit(d, &e);
+	aw_events_emit_decision(d, action, session, 0, target, rule, NULL,
+				detail_json);
 }
 
 void aw_events_emit_decision(struct aw_daemon *d, const char *action,
@@ -755,37 +748,52 @@ static void rule_describe(struct aw_daemon *d, uint32_t rule, char *buf,
 
 static void read_cmdline(struct aw_procinfo *pi);
 
+/* A live process the cache has not seen (its records predate us, or it
+ * was not in a session until now), described from /proc. Its start time
+ * is known to a clock tick only, corrected by its first kernel record. */
+static struct aw_procinfo *proc_from_proc(struct aw_daemon *d, uint32_t pid)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	uint64_t tick = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
+	struct aw_procinfo *pi;
+	uint32_t ppid = 0;
+	uint64_t ticks = 0;
+
+	if (proc_stat(pid, &ppid, &ticks) < 0)
+		return NULL;
+	pi = aw_procs_add(d->procs, pid, ticks * tick);
+	if (!pi)
+		return NULL;
+	pi->start_approx = 1;
+	pi->ppid = ppid;
+	pi->last_seen_ns = aw_now_boottime_ns();
+	aw_procinfo_set_str(&pi->exe, NULL);
+	pi->exe = proc_link(pid, "exe");
+	aw_procinfo_set_str(&pi->cwd, NULL);
+	pi->cwd = proc_link(pid, "cwd");
+	read_cmdline(pi);
+	return pi;
+}
+
 void aw_events_session_open(struct aw_daemon *d, uint32_t pid, uint32_t uid,
 			    uint64_t session, uint32_t agent,
 			    const char *policy, const char *workspace,
 			    int forced, const char *note)
 {
-	long hz = sysconf(_SC_CLK_TCK);
-	uint64_t tick = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
 	struct aw_sessioninfo *si = aw_sessions_get(d->procs, session);
 	struct aw_procinfo *pi = aw_procs_get(d->procs, pid, 0);
 	const struct aw_sigref *sig = aw_daemon_sig(d, agent);
 	struct aw_buf x = {};
 	char rule[128];
-	uint32_t ppid = 0;
-	uint64_t ticks = 0;
 
 	if (!pi || pi->session != session) {
-		/* The launcher of `agentwall run`: not in any session until
-		 * now, so unknown to the cache. Its start time is known to a
-		 * clock tick (corrected by its first fork record). */
-		if (proc_stat(pid, &ppid, &ticks) < 0)
-			return;
-		pi = aw_procs_add(d->procs, pid, ticks * tick);
+		/* The launcher of `agentwall run`: in no session until now,
+		 * so unknown to the cache. */
+		pi = proc_from_proc(d, pid);
 		if (!pi)
 			return;
-		pi->start_approx = 1;
-		pi->ppid = ppid;
 		pi->uid = uid;
 		pi->live = 1;
-		pi->exe = proc_link(pid, "exe");
-		pi->cwd = proc_link(pid, "cwd");
-		read_cmdline(pi);
 	}
 	pi->session = session;
 	pi->agent = agent;
@@ -1256,9 +1264,6 @@ static void adopt_session(void *ud, struct aw_sessioninfo *si)
 
 void aw_events_adopt(struct aw_daemon *d)
 {
-	int tasks = aw_kernel_tasks_fd(d->kernel);
-	long hz = sysconf(_SC_CLK_TCK);
-	uint64_t tick = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
 	size_t nprocs = 0, nsess = 0;
 	struct dirent *de;
 	DIR *dir;
@@ -1272,10 +1277,9 @@ void aw_events_adopt(struct aw_daemon *d)
 		struct aw_task_state st;
 		struct aw_procinfo *pi;
 		struct aw_sessioninfo *si;
-		uint32_t pid, ppid = 0;
-		uint64_t ticks = 0;
+		uint32_t pid;
 		char *end;
-		int pidfd, is_root;
+		int pidfd, is_root, r;
 
 		pid = strtoul(de->d_name, &end, 10);
 		if (*end || !pid)
@@ -1283,27 +1287,16 @@ void aw_events_adopt(struct aw_daemon *d)
 		pidfd = syscall(SYS_pidfd_open, pid, 0);
 		if (pidfd < 0)
 			continue;
-		/* Task storage is keyed by a pidfd from user space. */
-		if (bpf_map_lookup_elem(tasks, &pidfd, &st) < 0) {
-			close(pidfd);
-			continue;
-		}
+		r = aw_kernel_task_get(d->kernel, pidfd, &st);
 		close(pidfd);
-		if (proc_stat(pid, &ppid, &ticks) < 0)
+		if (r < 0)
 			continue;
-		pi = aw_procs_add(d->procs, pid, ticks * tick);
+		pi = proc_from_proc(d, pid);
 		if (!pi)
 			continue;
-		pi->start_approx = 1;
-		pi->ppid = ppid;
 		pi->session = st.session;
 		pi->agent = st.agent;
 		pi->subagent = !!(st.flags & AW_TASK_SUBAGENT);
-		pi->last_seen_ns = aw_now_boottime_ns();
-		aw_procinfo_set_str(&pi->exe, NULL);
-		pi->exe = proc_link(pid, "exe");
-		pi->cwd = proc_link(pid, "cwd");
-		read_cmdline(pi);
 		nprocs++;
 		si = aw_sessions_get(d->procs, st.session);
 		if (!si) {

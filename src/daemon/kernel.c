@@ -585,11 +585,6 @@ int aw_kernel_adopted(struct aw_kernel *k)
 	return k->adopted;
 }
 
-int aw_kernel_tasks_fd(struct aw_kernel *k)
-{
-	return bpf_map__fd(k->skel->maps.aw_tasks);
-}
-
 int aw_kernel_sig_ids_fd(struct aw_kernel *k)
 {
 	return bpf_map__fd(k->skel->maps.aw_sig_ids);

@@ -14,12 +14,11 @@
  *    kernel's, the request cannot choose them;
  *  - run: the peer must not already belong to a session (a member of an
  *    audit-mode session cannot pick itself a laxer policy).
- * Then, with root's rights: the session's cgroups (under the daemon's
- * scope, so every hook keyed on the scope covers it; v1 pids controller
- * when cgroup v2 has none, as on these hybrid machines), the peer moved
- * into them, its task storage marked CONTAINED, a session store directory
- * owned by the user. The reply is the flattened policy, which the
- * launcher turns into namespaces, mounts, Landlock and seccomp.
+ * Then, with root's rights: the session's own cgroup with its pids limit
+ * (see cg_setup), the peer moved into it, its task storage marked
+ * CONTAINED, a session store directory owned by the user. The reply is the
+ * flattened policy, which the launcher turns into namespaces, mounts, Landlock
+ * and seccomp.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -210,24 +209,6 @@ static uint32_t classify(struct aw_daemon *d, const char *exe,
 
 /* ---- cgroups ------------------------------------------------------------ */
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	if (n < 0) {
-		int e = errno;
-
-		close(fd);
-		return -e;
-	}
-	close(fd);
-	return 0;
-}
-
 static int mkdir_ok(const char *p, mode_t m)
 {
 	if (mkdir(p, m) < 0 && errno != EEXIST)
@@ -235,9 +216,8 @@ static int mkdir_ok(const char *p, mode_t m)
 	return 0;
 }
 
-/* Where this daemon's session cgroups live: under the scope (cgroup v2)
- * and, for the pids limit on hybrid hierarchies, in the v1 pids tree
- * under a name derived from the scope. */
+/* Where this daemon's session cgroups live: under the scope (cgroup v2),
+ * or in the v1 pids tree under a name derived from the scope. */
 static void cg_parents(struct aw_daemon *d, char *v2, size_t v2len, char *v1,
 		       size_t v1len)
 {
@@ -311,7 +291,7 @@ static int cg_setup(struct aw_daemon *d, struct aw_sandbox *sb, uint32_t pid,
 		if (v2_pids) {
 			snprintf(p, sizeof(p), "%s/cgroup.subtree_control",
 				 v2p);
-			write_str(p, "+pids");
+			aw_write_file(p, "+pids");
 		}
 	} else {
 		snprintf(err, errlen, "no cgroup hierarchy for sessions");
@@ -325,12 +305,12 @@ static int cg_setup(struct aw_daemon *d, struct aw_sandbox *sb, uint32_t pid,
 		return r;
 	}
 	snprintf(p, sizeof(p), "%s/pids.max", dir);
-	if (access(p, F_OK) < 0 || write_str(p, lim) < 0)
+	if (access(p, F_OK) < 0 || aw_write_file(p, lim) < 0)
 		snprintf(note, notelen,
 			 "no pids controller: the session's process count is "
 			 "not limited");
 	snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
-	r = write_str(p, num);
+	r = aw_write_file(p, num);
 	if (r < 0) {
 		snprintf(err, errlen, "move pid %u into %s: %s", pid, dir,
 			 strerror(-r));

@@ -61,18 +61,6 @@
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -EIO;
-}
-
 static void die(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 /* In init: say why on stderr and end the launch; the command never runs
@@ -474,20 +462,20 @@ static int write_maps(pid_t pid)
 	snprintf(m, sizeof(m), "%u %u 1\n", (unsigned)getuid(),
 		 (unsigned)getuid());
 	snprintf(p, sizeof(p), "/proc/%d/uid_map", pid);
-	r = write_file(p, m);
+	r = aw_write_file(p, m);
 	if (r < 0)
 		return r;
 	/* An unprivileged map of our own gid needs setgroups denied. */
 	snprintf(p, sizeof(p), "/proc/%d/setgroups", pid);
 	if (getuid() != 0) {
-		r = write_file(p, "deny");
+		r = aw_write_file(p, "deny");
 		if (r < 0)
 			return r;
 	}
 	snprintf(m, sizeof(m), "%u %u 1\n", (unsigned)getgid(),
 		 (unsigned)getgid());
 	snprintf(p, sizeof(p), "/proc/%d/gid_map", pid);
-	return write_file(p, m);
+	return aw_write_file(p, m);
 }
 
 static int recv_fd(int sock)

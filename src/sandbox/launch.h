@@ -25,7 +25,6 @@ struct aw_plan_op {
 	enum aw_fs_verb verb;
 	char *rule;   /* policy/rule-id */
 	char *path;   /* real path, in the host's view */
-	int is_dir;   /* for masks: a directory gets an empty tmpfs */
 	unsigned idx; /* cow trees: upper/work directory number */
 };
 
@@ -36,8 +35,6 @@ struct aw_plan {
 	char dir[4096]; /* the session's store directory */
 	char workspace[4096];
 	char home[4096]; /* the account's home directory, "" if none */
-	int enforce;
-	int64_t pids_max;
 	uint32_t allow_syscalls;
 	struct aw_plan_op *ops;
 	size_t n_ops;

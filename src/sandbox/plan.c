@@ -78,7 +78,6 @@ static int op_add(struct aw_plan *p, enum aw_fs_verb verb, const char *rule,
 	n->verb = verb;
 	n->rule = strdup(rule);
 	n->path = strdup(real);
-	n->is_dir = S_ISDIR(st.st_mode);
 	if (!n->rule || !n->path) {
 		free(n->rule);
 		free(n->path);
@@ -375,11 +374,6 @@ int aw_plan_from_reply(struct aw_plan *plan, const char *reply,
 			return -EPROTO;
 		}
 		aw_kv_get(first, "agent", plan->agent, sizeof(plan->agent));
-		if (aw_kv_get(first, "mode", val, sizeof(val)) == 0)
-			plan->enforce = !strcmp(val, "enforce");
-		if (aw_kv_get(first, "pids-max", val, sizeof(val)) == 0 &&
-		    aw_parse_u64(val, &v) == 0)
-			plan->pids_max = (int64_t)v;
 		if (aw_kv_get(first, "syscalls", val, sizeof(val)) == 0 &&
 		    aw_parse_u64(val, &v) == 0)
 			plan->allow_syscalls = (uint32_t)v;

@@ -5,10 +5,12 @@
  * formatting.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agentwall_abi.h"
 #include "shared/json.h"
@@ -181,4 +183,21 @@ int aw_kv_get(const char *line, const char *key, char *out, size_t outlen)
 		p = end + 1;
 	}
 	return -ENOENT;
+}
+
+int aw_write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(s);
+	ssize_t n;
+	int e;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, len);
+	e = errno;
+	close(fd);
+	if (n < 0)
+		return -e;
+	return (size_t)n == len ? 0 : -EIO;
 }

@@ -42,6 +42,10 @@ uint64_t aw_now_boottime_ns(void);
 /* Format ns since epoch as RFC 3339 UTC with microseconds. */
 void aw_format_time(uint64_t realtime_ns, char *buf, size_t len);
 
+/* Write s to an existing file (a /proc or cgroup control file): the
+ * whole string in one write, or -errno (-EIO for a short write). */
+int aw_write_file(const char *path, const char *s);
+
 struct aw_buf;
 /* %XX encoding of bytes that would break a control-socket line (space,
  * '=', '%', control characters, non-ASCII). */
