@@ -42,11 +42,22 @@ rm_cgroup() {
 	done
 }
 
+# umount_under DIR: every mount below DIR (session stores a killed
+# daemon left mounted), deepest first; their loop devices detach with
+# them (autoclear).
+umount_under() {
+	local m
+	for m in $(awk -v d="$1/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
+		umount -l "$m" 2>/dev/null
+	done
+}
+
 cleanup() {
 	stop_daemon
 	rm_cgroup "$CG"
 	# Session pids limits (v1 hierarchy) of this test's daemon.
 	rm_cgroup "/sys/fs/cgroup/pids/agentwall-$ID"
+	umount_under "$T"
 	rm -rf "$PINS" 2>/dev/null
 	rm -rf "$T"
 }

@@ -3,6 +3,7 @@
 #define AW_CLI_H
 
 #include <limits.h>
+#include <stdint.h>
 
 /* Exit codes: what a script can rely on. */
 enum aw_exit {
@@ -11,6 +12,8 @@ enum aw_exit {
 	AW_EXIT_USAGE = 2,     /* bad command line */
 	AW_EXIT_NO_DAEMON = 3, /* agentwalld not reachable */
 	AW_EXIT_INVALID = 4,   /* input rejected (e.g. a signature file) */
+	AW_EXIT_PENDING = 5,   /* commit: some changes were not taken
+				  (conflicts, or held for approval) */
 };
 
 struct aw_cli {
@@ -35,6 +38,16 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv);
 int cmd_signatures(struct aw_cli *cli, int argc, char **argv);
 int cmd_run(struct aw_cli *cli, int argc, char **argv);
 int cmd_policy(struct aw_cli *cli, int argc, char **argv);
+int cmd_sessions(struct aw_cli *cli, int argc, char **argv);
+int cmd_diff(struct aw_cli *cli, int argc, char **argv);
+int cmd_commit(struct aw_cli *cli, int argc, char **argv);
+int cmd_discard(struct aw_cli *cli, int argc, char **argv);
+int cmd_approve(struct aw_cli *cli, int argc, char **argv);
+int cmd_gc(struct aw_cli *cli, int argc, char **argv);
+
+/* RFC 3339 UTC, @UNIX-SECONDS, or an age ("90s", "10m", "2h", "7d") before
+ * now, as realtime ns (cmd_log.c). */
+int aw_cli_parse_time(const char *s, uint64_t *ret);
 
 #define AW_OPT_STATE_DIR 1000
 

@@ -15,7 +15,7 @@
  * Times: RFC 3339 UTC ("2026-11-28T05:00:00Z", seconds optional), a Unix
  * time in seconds ("@1795000000"), or an age ("90s", "10m", "2h", "7d").
  */
-static int parse_time(const char *s, uint64_t *ret)
+int aw_cli_parse_time(const char *s, uint64_t *ret)
 {
 	struct tm tm = {};
 	uint64_t v;
@@ -114,8 +114,9 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv)
 			break;
 		case 'S':
 		case 'U':
-			if (parse_time(optarg, c == 'S' ? &q.since_ns
-							: &q.until_ns) < 0) {
+			if (aw_cli_parse_time(optarg, c == 'S'
+							  ? &q.since_ns
+							  : &q.until_ns) < 0) {
 				fprintf(stderr,
 					"agentwall log: %s %s: "
 					"expected 2026-11-28T05:00:00Z, @UNIX, "

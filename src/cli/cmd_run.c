@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * agentwall run [--policy ID] [--workspace DIR] -- COMMAND [ARG...]
+ * agentwall run [--policy ID] [--workspace DIR] [--session ID] -- COMMAND...
  *
  * Start COMMAND as an agent session in a sandbox built from its policy.
+ * With --session, COMMAND runs on a kept session's copy-on-write state
+ * (its policy and workspace, under its id) instead of a new one.
  * The daemon chooses and revalidates (policy, session, cgroup, kernel
  * mark); this process builds the sandbox with the user's own rights and
  * stays outside it as the session's supervisor (src/sandbox/launch.c).
@@ -33,7 +35,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: agentwall run [--policy ID] [--workspace DIR] "
-		   "[-v] -- COMMAND [ARG...]\n");
+		   "[--session ID] [-v] -- COMMAND [ARG...]\n");
 }
 
 /* execvp's search, done here so the daemon can classify the file. */
@@ -66,17 +68,25 @@ static int resolve_exe(const char *cmd, char *ret, size_t len)
 
 int cmd_run(struct aw_cli *cli, int argc, char **argv)
 {
-	enum { OPT_POLICY = 1100, OPT_WORKSPACE, OPT_FORCED, OPT_EXEC };
+	enum {
+		OPT_POLICY = 1100,
+		OPT_WORKSPACE,
+		OPT_FORCED,
+		OPT_EXEC,
+		OPT_SESSION
+	};
 	static const struct option longopts[] = {
 	    {"policy", required_argument, NULL, OPT_POLICY},
 	    {"workspace", required_argument, NULL, OPT_WORKSPACE},
 	    {"forced", no_argument, NULL, OPT_FORCED},
 	    {"exec", required_argument, NULL, OPT_EXEC},
+	    {"session", required_argument, NULL, OPT_SESSION},
 	    {"state-dir", required_argument, NULL, AW_OPT_STATE_DIR},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {}};
-	const char *policy = NULL, *workspace = NULL, *exec_path = NULL;
+	const char *policy = NULL, *workspace = NULL, *exec_path = NULL,
+		   *session = NULL;
 	char exe[PATH_MAX], real[PATH_MAX], ws[PATH_MAX], cwd[PATH_MAX],
 	    err[1024] = "";
 	struct aw_plan plan = {};
@@ -99,6 +109,9 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 			break;
 		case OPT_EXEC:
 			exec_path = optarg;
+			break;
+		case OPT_SESSION:
+			session = optarg;
 			break;
 		case 'v':
 			verbose = 1;
@@ -145,6 +158,10 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 
 		aw_buf_printf(&req, " a%d=", i);
 		aw_pct_encode(&req, a, strnlen(a, 1024));
+	}
+	if (session) {
+		aw_buf_puts(&req, " resume=");
+		aw_pct_encode(&req, session, strlen(session));
 	}
 	if (policy) {
 		aw_buf_puts(&req, " policy=");

@@ -28,8 +28,22 @@ static const struct {
      "what agents did (from the store)"},
     {"signatures", cmd_signatures, "check FILE... [--path PATH] | reload",
      "validate signature files; reload the daemon's database"},
-    {"run", cmd_run, "[--policy ID] [--workspace DIR] [-v] -- COMMAND...",
+    {"run", cmd_run,
+     "[--policy ID] [--workspace DIR] [--session ID] [-v] -- COMMAND...",
      "run COMMAND as an agent session in its policy's sandbox"},
+    {"sessions", cmd_sessions, "[--json]",
+     "kept sessions: state, files changed, bytes"},
+    {"diff", cmd_diff, "SESSION [PATH...] [--json]",
+     "what a session changed, as a patch"},
+    {"commit", cmd_commit, "SESSION [PATH...] [--conflict keep|beside]",
+     "apply a session's changes to the real files"},
+    {"discard", cmd_discard, "SESSION [PATH...]",
+     "throw a session's changes (or some of them) away"},
+    {"approve", cmd_approve, "SESSION",
+     "let escalated changes be committed (root, security group)"},
+    {"gc", cmd_gc, "[--older-than AGE]",
+     "remove sessions with nothing to review (and, with --older-than, "
+     "older ones)"},
     {"policy", cmd_policy, "check FILE|DIR... | load | list",
      "validate policy files; reload or list the daemon's policies"},
 };
@@ -41,8 +55,10 @@ static void usage(FILE *f)
 		fprintf(f, "  %-11s %s\n  %-11s   %s\n", commands[i].name,
 			commands[i].help, "", commands[i].args);
 	fprintf(f, "\nExit codes: 0 ok, 1 failed, 2 usage, 3 daemon not "
-		   "reachable, 4 input rejected;\n`run` exits as its command "
-		   "did, or 125 if the sandbox could not be built.\n");
+		   "reachable, 4 input rejected,\n5 commit left changes "
+		   "(conflicts, held for approval); `run` exits as its\n"
+		   "command did, or 125 if the sandbox could not be "
+		   "built.\n");
 }
 
 void aw_cli_paths(struct aw_cli *cli)

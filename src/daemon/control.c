@@ -237,6 +237,16 @@ static void handle_request(struct aw_control *c, struct ctl_client *cl,
 		aw_session_report(d, cl->fd, req + 15, b);
 		return;
 	}
+	/* Kept sessions: each peer sees and changes its own (root and the
+	 * group see all; see stores.c for who may do what). */
+	if (!strcmp(req, "session-list")) {
+		aw_stores_list(d, cl->fd, cl->privileged, b);
+		return;
+	}
+	if (!strncmp(req, "session-review ", 15)) {
+		aw_stores_review(d, cl->fd, cl->privileged, req + 15, b);
+		return;
+	}
 	if (!strcmp(req, "ping")) {
 		aw_buf_puts(b, "ok\n");
 		return;
@@ -309,7 +319,8 @@ static void handle_request(struct aw_control *c, struct ctl_client *cl,
 		aw_text_sanitize(b, req, strlen(req));
 		aw_buf_puts(b, "\" (expected status, ps, ps --json, reload, "
 			       "policy-load, policy-list, session-open, "
-			       "session-report, ping)\n");
+			       "session-report, session-list, "
+			       "session-review, ping)\n");
 	}
 }
 

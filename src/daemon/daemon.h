@@ -41,7 +41,12 @@ struct aw_opts {
 	int json_stdout;
 	int quiet;
 	struct aw_store_limits limits;
+	uint64_t session_quota; /* bytes: each session store's size */
+	unsigned sessions_max;	/* stores kept at once; 0: no cap */
 };
+
+#define AW_DEFAULT_SESSION_QUOTA (4ull << 30)
+#define AW_DEFAULT_SESSIONS_MAX 64
 
 /* Kernel feature probe, done once at start and reported by status. */
 struct aw_probe {
@@ -209,6 +214,8 @@ struct aw_daemon {
 	struct aw_force *force;
 	struct aw_pending_open *pending; /* see sessions.c */
 	size_t n_pending;
+	struct aw_kept *kept; /* session stores, see stores.c */
+	size_t n_kept;
 };
 
 /* events.c */
@@ -258,6 +265,47 @@ struct aw_pending_open;
 void aw_sessions_flush_pending(struct aw_daemon *d);
 void aw_sandbox_cleanup(struct aw_daemon *d);
 void aw_sandbox_sweep(struct aw_daemon *d);
+
+/* 1 if a process of the session is still in its cgroup. */
+int aw_sandbox_alive(struct aw_daemon *d, uint64_t session);
+
+/* stores.c: sessions' copy-on-write stores, kept for review. */
+enum aw_kept_state {
+	AW_KEPT_RUNNING,
+	AW_KEPT_EXITED,	   /* ended, changes (if any) await review */
+	AW_KEPT_COMMITTED, /* everything was committed */
+	AW_KEPT_DISCARDED,
+};
+struct aw_kept {
+	uint64_t session;
+	uint32_t uid, gid;
+	enum aw_kept_state state;
+	char policy[65], agent[65];
+	char workspace[PATH_MAX];
+	char command[1024];
+	uint64_t started_ns, ended_ns;
+	uint32_t approved_by;
+	uint64_t approved_ns; /* 0: escalated changes not approved */
+	int quota_full;
+};
+const char *aw_kept_state_name(enum aw_kept_state s);
+struct aw_kept *aw_stores_find(struct aw_daemon *d, uint64_t session);
+void aw_stores_load(struct aw_daemon *d);
+void aw_stores_close(struct aw_daemon *d);
+/* A new session's store (mkfs + mount); fs gets the mounted root. */
+int aw_stores_create(struct aw_daemon *d, uint64_t session, uid_t uid,
+		     gid_t gid, const char *policy, const char *agent,
+		     const char *workspace, const char *command, char *fs,
+		     size_t fslen, char *err, size_t errlen);
+int aw_stores_resume(struct aw_daemon *d, uint64_t session, uid_t uid, char *fs,
+		     size_t fslen, char *err, size_t errlen);
+void aw_stores_abort(struct aw_daemon *d, uint64_t session, int resumed);
+void aw_stores_session_end(struct aw_daemon *d, uint64_t session);
+void aw_stores_tick(struct aw_daemon *d);
+void aw_stores_list(struct aw_daemon *d, int fd, int privileged,
+		    struct aw_buf *out);
+void aw_stores_review(struct aw_daemon *d, int fd, int privileged,
+		      const char *args, struct aw_buf *out);
 
 /* force.c: re-execute agents stopped at exec through the launcher. */
 struct aw_force;

@@ -58,6 +58,11 @@ static void usage(FILE *f)
 	    "are\n"
 	    "                            re-executed through (default: "
 	    "beside agentwalld)\n"
+	    "  --session-quota SIZE      each session's copy-on-write store "
+	    "(default: 4G;\n"
+	    "                            K, M, G suffixes; at least 16M)\n"
+	    "  --sessions-max N          session stores kept at once "
+	    "(default: 64; 0: no cap)\n"
 	    "  --json                    print events as JSON lines\n"
 	    "  --quiet                   print nothing per event\n"
 	    "  -h, --help\n",
@@ -104,6 +109,8 @@ static int parse_opts(int argc, char **argv, struct aw_opts *o)
 		OPT_QUIET,
 		OPT_POLICIES,
 		OPT_LAUNCHER,
+		OPT_QUOTA,
+		OPT_SESSIONS_MAX,
 	};
 	static const struct option longopts[] = {
 	    {"scope", required_argument, NULL, OPT_SCOPE},
@@ -120,6 +127,8 @@ static int parse_opts(int argc, char **argv, struct aw_opts *o)
 	    {"quiet", no_argument, NULL, OPT_QUIET},
 	    {"policies", required_argument, NULL, OPT_POLICIES},
 	    {"launcher", required_argument, NULL, OPT_LAUNCHER},
+	    {"session-quota", required_argument, NULL, OPT_QUOTA},
+	    {"sessions-max", required_argument, NULL, OPT_SESSIONS_MAX},
 	    {"help", no_argument, NULL, 'h'},
 	    {}};
 	int c;
@@ -129,6 +138,8 @@ static int parse_opts(int argc, char **argv, struct aw_opts *o)
 	o->mode = AW_MODE_AUDIT;
 	o->ctl_gid = (gid_t)-1;
 	o->ring_mib = 4;
+	o->session_quota = AW_DEFAULT_SESSION_QUOTA;
+	o->sessions_max = AW_DEFAULT_SESSIONS_MAX;
 	o->limits.max_events = 5000000;
 	o->limits.max_age_s = 90ull * 86400;
 	snprintf(o->store_path, sizeof(o->store_path), "%s/%s",
@@ -252,6 +263,40 @@ static int parse_opts(int argc, char **argv, struct aw_opts *o)
 				return -EINVAL;
 			}
 			o->ring_mib = v;
+			break;
+		case OPT_QUOTA: {
+			char *end;
+			unsigned long long q = strtoull(optarg, &end, 10);
+			int shift =
+			    !strcmp(end, "K") || !strcmp(end, "k")   ? 10
+			    : !strcmp(end, "M") || !strcmp(end, "m") ? 20
+			    : !strcmp(end, "G") || !strcmp(end, "g") ? 30
+			    : !strcmp(end, "T") || !strcmp(end, "t") ? 40
+			    : *end				     ? -1
+								     : 0;
+
+			if (end == optarg || optarg[0] == '-' || shift < 0 ||
+			    q > (1ull << 50) >> shift ||
+			    (q << shift) < (16ull << 20)) {
+				fprintf(stderr,
+					"agentwalld: --session-quota %s: "
+					"expected a size from 16M to 1P "
+					"(suffix K, M, G or T)\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->session_quota = q << shift;
+			break;
+		}
+		case OPT_SESSIONS_MAX:
+			if (aw_parse_u64(optarg, &v) < 0 || v > 100000) {
+				fprintf(stderr,
+					"agentwalld: --sessions-max %s: "
+					"expected a number up to 100000\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->sessions_max = (unsigned)v;
 			break;
 		case OPT_JSON:
 			o->json_stdout = 1;
@@ -847,6 +892,7 @@ int main(int argc, char **argv)
 			"tracked while no daemon ran are kept\n",
 			d.opts.bpffs_dir);
 	}
+	aw_stores_load(&d);
 	r = aw_control_open(&d, &ctl, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "agentwalld: control socket: %s\n", err);
@@ -958,6 +1004,8 @@ int main(int argc, char **argv)
 					aw_events_reconcile(&d);
 				if (d.n_sandboxes)
 					aw_sandbox_tick(&d);
+				if (d.n_kept)
+					aw_stores_tick(&d);
 				if (ticks % 300 == 0) {
 					aw_store_lock(&d);
 					aw_store_prune(d.store,
@@ -989,6 +1037,7 @@ out:
 	if (d.n_pending)
 		aw_sessions_flush_pending(&d);
 	aw_sandbox_cleanup(&d);
+	aw_stores_close(&d);
 	/* Everything queued is written and committed before we go. */
 	aw_writer_stop(d.writer);
 	d.writer = NULL;

@@ -367,6 +367,31 @@ void aw_sandbox_session_end(struct aw_daemon *d, uint64_t session)
 	if (sb)
 		sb->ended = 1;
 	aw_sandbox_tick(d);
+	aw_stores_session_end(d, session);
+}
+
+int aw_sandbox_alive(struct aw_daemon *d, uint64_t session)
+{
+	char parents[2][PATH_MAX];
+
+	cg_parents(d, parents[0], sizeof(parents[0]), parents[1],
+		   sizeof(parents[1]));
+	for (int i = 0; i < 2; i++) {
+		char p[PATH_MAX + 64], c;
+		int fd;
+		ssize_t n;
+
+		snprintf(p, sizeof(p), "%s/s-%016llx/cgroup.procs", parents[i],
+			 (unsigned long long)session);
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, &c, 1);
+		close(fd);
+		if (n == 1)
+			return 1;
+	}
+	return 0;
 }
 
 void aw_sandbox_tick(struct aw_daemon *d)
@@ -427,49 +452,6 @@ void aw_sandbox_cleanup(struct aw_daemon *d)
 
 /* ---- the request -------------------------------------------------------- */
 
-static int session_dir(struct aw_daemon *d, uint64_t session, uid_t uid,
-		       gid_t gid, char *ret, size_t len, char *err,
-		       size_t errlen)
-{
-	char base[PATH_MAX];
-	char *slash;
-	int r;
-
-	/* <state dir>/sessions/<id>: the state dir and sessions/ are
-	 * traversable (0711) so the user's launcher reaches its own session
-	 * directory, which only the user can read. */
-	snprintf(base, sizeof(base), "%s", d->opts.store_path);
-	slash = strrchr(base, '/');
-	if (!slash) {
-		snprintf(err, errlen, "no state directory");
-		return -EINVAL;
-	}
-	*slash = 0;
-	chmod(base, 0711);
-	if (strlen(base) + 40 > len) {
-		snprintf(err, errlen, "state directory path too long");
-		return -ENAMETOOLONG;
-	}
-	snprintf(ret, len, "%s/sessions", base);
-	r = mkdir_ok(ret, 0711);
-	if (r == 0 && chmod(ret, 0711) < 0) /* past the daemon's umask */
-		r = -errno;
-	if (r < 0) {
-		snprintf(err, errlen, "mkdir %s: %s", ret, strerror(-r));
-		return r;
-	}
-	snprintf(ret, len, "%s/sessions/%016llx", base,
-		 (unsigned long long)session);
-	r = mkdir_ok(ret, 0700);
-	if (r < 0 || lchown(ret, uid, gid) < 0) {
-		r = r < 0 ? r : -errno;
-		snprintf(err, errlen, "session directory %s: %s", ret,
-			 strerror(-r));
-		return r;
-	}
-	return 0;
-}
-
 static void reply_path(struct aw_buf *b, const char *verb, const char *id,
 		       const char *path)
 {
@@ -529,10 +511,12 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 	struct aw_policy_flat flat = {};
 	struct aw_diag diag = {};
 	struct aw_sandbox *sb = NULL;
-	uint64_t session;
+	uint64_t session, resume = 0;
 	uint32_t agent;
 	const struct aw_sigref *sig;
 	size_t start = out->len;
+	struct aw_buf cmd = {};
+	int stored = 0;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
 	    getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &pl) < 0) {
@@ -558,6 +542,8 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 		session = st.session;
 		agent = st.agent;
 		pol = policy_for(d, agent);
+		if (aw_kv_get(args, "exe", val, sizeof(val)) == 0)
+			aw_buf_puts(&cmd, val);
 	} else {
 		char exe[PATH_MAX], a[8][PATH_MAX];
 		size_t na = 0;
@@ -579,8 +565,48 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 				break;
 		}
 		agent = exe[0] ? classify(d, exe, a, na) : 0;
-		if (aw_kv_get(args, "policy", val, sizeof(val)) == 0 &&
-		    val[0]) {
+		/* The command, for `agentwall sessions`. */
+		aw_buf_puts(&cmd, exe);
+		for (size_t i = 0; i < na; i++) {
+			aw_buf_puts(&cmd, " ");
+			aw_buf_puts(&cmd, a[i]);
+		}
+		if (aw_kv_get(args, "resume", val, sizeof(val)) == 0) {
+			/* Another command on a kept session's state: its
+			 * policy and workspace, under its id. */
+			const struct aw_kept *k;
+
+			resume = strtoull(val, NULL, 16);
+			k = strlen(val) == 16 ? aw_stores_find(d, resume)
+					      : NULL;
+			if (!k || k->uid != cred.uid) {
+				aw_buf_puts(out, "error: no session \"");
+				aw_text_sanitize(out, val, strlen(val));
+				aw_buf_puts(out, "\" of yours is kept (see "
+						 "agentwall sessions)\n");
+				goto out;
+			}
+			if (aw_kv_get(args, "policy", val, sizeof(val)) == 0 &&
+			    val[0] && strcmp(val, k->policy)) {
+				aw_buf_printf(out,
+					      "error: session %016llx runs "
+					      "under policy %s\n",
+					      (unsigned long long)resume,
+					      k->policy);
+				goto out;
+			}
+			snprintf(wsp, sizeof(wsp), "%s", k->workspace);
+			pol = aw_policyset_find(&d->policies, k->policy);
+			if (!pol) {
+				aw_buf_printf(out,
+					      "error: policy %s of session "
+					      "%016llx is no longer loaded\n",
+					      k->policy,
+					      (unsigned long long)resume);
+				goto out;
+			}
+		} else if (aw_kv_get(args, "policy", val, sizeof(val)) == 0 &&
+			   val[0]) {
 			pol = aw_policyset_find(&d->policies, val);
 			if (!pol) {
 				aw_buf_puts(out, "error: no policy \"");
@@ -592,7 +618,7 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 		} else {
 			pol = policy_for(d, agent);
 		}
-		session = aw_kernel_new_session(d->kernel);
+		session = resume ? resume : aw_kernel_new_session(d->kernel);
 	}
 	if (!pol) {
 		aw_buf_puts(out, "error: no policy loaded (the policy set has "
@@ -619,11 +645,23 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 			goto out;
 		}
 	}
-	if (session_dir(d, session, cred.uid, cred.gid, sdir, sizeof(sdir), err,
-			sizeof(err)) < 0) {
-		aw_buf_printf(out, "error: %s\n", err);
+	if (resume)
+		r = aw_stores_resume(d, session, cred.uid, sdir, sizeof(sdir),
+				     err, sizeof(err));
+	else if (forced && aw_stores_find(d, session))
+		r = -EEXIST; /* one forcing per session */
+	else
+		r = aw_stores_create(
+		    d, session, cred.uid, cred.gid, pol->id,
+		    aw_daemon_sig(d, agent) ? aw_daemon_sig(d, agent)->id : "-",
+		    wsp, cmd.oom || !cmd.data ? "" : cmd.data, sdir,
+		    sizeof(sdir), err, sizeof(err));
+	if (r < 0) {
+		aw_buf_printf(out, "error: session store: %s\n",
+			      err[0] ? err : strerror(-r));
 		goto out;
 	}
+	stored = 1;
 	sb = sandbox_find(d, session);
 	if (!sb)
 		sb = sandbox_add(d, session);
@@ -668,13 +706,19 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 	aw_buf_puts(out, " cgroup=");
 	aw_pct_encode(out, sb->cg2[0] ? sb->cg2 : sb->cgpids,
 		      strlen(sb->cg2[0] ? sb->cg2 : sb->cgpids));
+	aw_buf_puts(out, " workspace=");
+	aw_pct_encode(out, wsp, strlen(wsp));
 	aw_buf_puts(out, "\n");
 	reply_rules(out, &flat);
 	reply_self(d, out);
 	aw_buf_puts(out, "end\n");
 	pending_add(d, cred.pid, cred.uid, session, agent, pol->id, wsp, forced,
 		    note);
+	stored = 0; /* the session has it now */
 out:
+	if (stored)
+		aw_stores_abort(d, session, resume != 0);
+	aw_buf_free(&cmd);
 	/* A forced agent whose session could not be made does not run (its
 	 * launcher exits); the record says why. */
 	if (forced && have_st && out->len > start &&

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "review/manifest.h"
 #include "sandbox/launch.h"
 #include "shared/json.h"
 #include "shared/util.h"
@@ -45,6 +46,27 @@ static void note(struct aw_plan *p, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The real path of the deepest existing ancestor of path, with the
+ * missing components after it. */
+static int real_or_parent(const char *path, char *ret, size_t len)
+{
+	char buf[PATH_MAX], real[PATH_MAX];
+	char *slash;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	while ((slash = strrchr(buf, '/')) && slash != buf) {
+		*slash = 0;
+		if (realpath(buf, real)) {
+			if ((size_t)snprintf(ret, len, "%s%s%s",
+					     strcmp(real, "/") ? real : "", "/",
+					     path + (slash - buf) + 1) >= len)
+				return -ENAMETOOLONG;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 static int op_add(struct aw_plan *p, enum aw_fs_verb verb, const char *rule,
 		  const char *path)
 {
@@ -52,7 +74,12 @@ static int op_add(struct aw_plan *p, enum aw_fs_verb verb, const char *rule,
 	struct stat st;
 	struct aw_plan_op *n;
 
-	if (!realpath(path, real) || lstat(real, &st) < 0) {
+	if (verb == AW_FS_ESCALATE && !realpath(path, real)) {
+		/* Not there yet: what matters is where it would be made
+		 * (~/.config/autostart/x.desktop in a copy-on-write home). */
+		if (real_or_parent(path, real, sizeof(real)) < 0)
+			return 0;
+	} else if (!realpath(path, real) || lstat(real, &st) < 0) {
 		if (verb == AW_FS_COW || verb == AW_FS_WRITE ||
 		    verb == AW_FS_TMPFS)
 			note(p, "%s: %s: %s (grant skipped)", rule, path,
@@ -332,13 +359,53 @@ static enum aw_fs_verb verb_of(const char *s)
 	return 0;
 }
 
+/*
+ * The session store's manifest: each copy-on-write tree keeps the upper
+ * directory it had (a resumed session continues where it stopped), new
+ * trees get the next number, and the escalated paths are recorded for
+ * review. Written before anything is mounted.
+ */
+static int bind_store(struct aw_plan *plan, char *err, size_t errlen)
+{
+	struct aw_manifest m = {};
+	int r = aw_manifest_read(plan->dir, &m, err, errlen);
+
+	if (r == -ENOENT) {
+		memset(&m, 0, sizeof(m));
+		r = 0;
+	}
+	if (r < 0) {
+		if (!err[0])
+			snprintf(err, errlen, "session store %s: %s", plan->dir,
+				 strerror(-r));
+		return r;
+	}
+	if (!m.workspace && plan->workspace[0])
+		m.workspace = strdup(plan->workspace);
+	for (size_t i = 0; i < plan->n_ops && r >= 0; i++) {
+		if (plan->ops[i].verb == AW_FS_COW) {
+			r = aw_manifest_tree(&m, plan->ops[i].path);
+			if (r >= 0)
+				plan->ops[i].idx = (unsigned)r;
+		} else if (plan->ops[i].verb == AW_FS_ESCALATE) {
+			r = aw_manifest_escalate(&m, plan->ops[i].path);
+		}
+	}
+	if (r >= 0)
+		r = aw_manifest_write(plan->dir, &m);
+	if (r < 0)
+		snprintf(err, errlen, "session store %s: manifest: %s",
+			 plan->dir, strerror(-r));
+	aw_manifest_free(&m);
+	return r < 0 ? r : 0;
+}
+
 int aw_plan_from_reply(struct aw_plan *plan, const char *reply,
 		       const char *workspace, char *err, size_t errlen)
 {
 	const char *line = reply, *nl;
 	char val[PATH_MAX];
 	int r = 0, ended = 0;
-	unsigned ncow = 0;
 
 	memset(plan, 0, sizeof(*plan));
 	/* The account's home, looked up once (NSS is not cheap). */
@@ -374,6 +441,11 @@ int aw_plan_from_reply(struct aw_plan *plan, const char *reply,
 			return -EPROTO;
 		}
 		aw_kv_get(first, "agent", plan->agent, sizeof(plan->agent));
+		/* A resumed session keeps the workspace it had. */
+		if (aw_kv_get(first, "workspace", val, sizeof(val)) == 0 &&
+		    val[0] == '/')
+			snprintf(plan->workspace, sizeof(plan->workspace), "%s",
+				 val);
 		if (aw_kv_get(first, "syscalls", val, sizeof(val)) == 0 &&
 		    aw_parse_u64(val, &v) == 0)
 			plan->allow_syscalls = (uint32_t)v;
@@ -423,9 +495,11 @@ int aw_plan_from_reply(struct aw_plan *plan, const char *reply,
 		aw_plan_free(plan);
 		return r;
 	}
-	for (size_t i = 0; i < plan->n_ops; i++)
-		if (plan->ops[i].verb == AW_FS_COW)
-			plan->ops[i].idx = ncow++;
+	r = bind_store(plan, err, errlen);
+	if (r < 0) {
+		aw_plan_free(plan);
+		return r;
+	}
 	return 0;
 }
 

@@ -79,7 +79,7 @@ check "cow: the session sees its own edit" test "$out" = changed
 check "cow: the real file is untouched" test "$(cat "$T/ws/a.txt")" = original
 check "cow: a created file does not reach the real tree" test ! -e "$T/ws/b.txt"
 check "cow: the edit landed in the session store" \
-	sh -c "grep -rqs changed $STATE/sessions/*/upper/"
+	sh -c "grep -rqs changed $STATE/sessions/*/fs/upper/"
 run /bin/sh -c 'rm a.txt; mv src src2'
 check "cow: delete and rename inside leave the real tree intact" \
 	test -f "$T/ws/a.txt" -a -d "$T/ws/src" -a ! -e "$T/ws/src2"

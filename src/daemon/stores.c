@@ -1,0 +1,930 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Session stores: where a session's copy-on-write changes are kept, after
+ * the agent has exited, across daemon restarts and reboots, until a human
+ * commits or discards them.
+ *
+ *   <state dir>/sessions/<id>/   root 0711
+ *       meta                     root 0600: owner, policy, command, state,
+ *                                approval (the daemon's; never the user's)
+ *       image                    root 0600: a sparse ext4 image whose size
+ *                                is the session's quota
+ *       fs/                      the image, mounted nosuid,nodev while the
+ *                                daemon runs; its root is the user's (0700)
+ *                                and holds upper/N, work/N and manifest
+ *                                (written by the launcher: which real tree
+ *                                each upper/N covers, what is escalated)
+ *
+ * A file system of its own per session gives the quota its natural
+ * failure (ENOSPC at the agent's write), keeps hard links from the rest of
+ * the machine out of the store (a link cannot cross file systems), and
+ * makes discarding a session unlinking one file: nothing walks a tree the
+ * user controls with root's rights.
+ *
+ * The daemon is the authority for the state and for approval; the changes
+ * themselves are read and applied by `agentwall diff|commit` with the
+ * session owner's credentials (src/review/), which report back here so
+ * that each commit, discard and approval is an event in the store.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/loop.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon/daemon.h"
+#include "shared/json.h"
+#include "shared/util.h"
+
+extern char **environ;
+
+static const char *const state_names[] = {
+    [AW_KEPT_RUNNING] = "running",
+    [AW_KEPT_EXITED] = "exited",
+    [AW_KEPT_COMMITTED] = "committed",
+    [AW_KEPT_DISCARDED] = "discarded",
+};
+
+const char *aw_kept_state_name(enum aw_kept_state s)
+{
+	return s < AW_ARRAY_SIZE(state_names) ? state_names[s] : "?";
+}
+
+/* <state dir>/sessions */
+static void sessions_base(struct aw_daemon *d, char *ret, size_t len)
+{
+	char base[PATH_MAX];
+
+	snprintf(base, sizeof(base), "%s", d->opts.store_path);
+	if (strrchr(base, '/'))
+		*strrchr(base, '/') = 0;
+	snprintf(ret, len, "%s/sessions", base);
+}
+
+static void kept_path(struct aw_daemon *d, uint64_t session, const char *leaf,
+		      char *ret, size_t len)
+{
+	char base[PATH_MAX];
+
+	sessions_base(d, base, sizeof(base));
+	snprintf(ret, len, "%s/%016llx%s%s", base, (unsigned long long)session,
+		 leaf ? "/" : "", leaf ? leaf : "");
+}
+
+struct aw_kept *aw_stores_find(struct aw_daemon *d, uint64_t session)
+{
+	for (size_t i = 0; i < d->n_kept; i++)
+		if (d->kept[i].session == session)
+			return &d->kept[i];
+	return NULL;
+}
+
+/* ---- meta --------------------------------------------------------------- */
+
+static int meta_write(struct aw_daemon *d, const struct aw_kept *k)
+{
+	char p[PATH_MAX], tmp[PATH_MAX + 8];
+	struct aw_buf b = {};
+	int fd, r = 0;
+
+	aw_buf_printf(&b, "v=1 session=%016llx uid=%u gid=%u state=%s policy=",
+		      (unsigned long long)k->session, k->uid, k->gid,
+		      aw_kept_state_name(k->state));
+	aw_pct_encode(&b, k->policy, strlen(k->policy));
+	aw_buf_puts(&b, " agent=");
+	aw_pct_encode(&b, k->agent, strlen(k->agent));
+	aw_buf_puts(&b, " workspace=");
+	aw_pct_encode(&b, k->workspace, strlen(k->workspace));
+	aw_buf_puts(&b, " command=");
+	aw_pct_encode(&b, k->command, strlen(k->command));
+	aw_buf_printf(&b,
+		      " started=%llu ended=%llu approved-by=%u "
+		      "approved-at=%llu\n",
+		      (unsigned long long)k->started_ns,
+		      (unsigned long long)k->ended_ns, k->approved_by,
+		      (unsigned long long)k->approved_ns);
+	if (b.oom) {
+		aw_buf_free(&b);
+		return -ENOMEM;
+	}
+	kept_path(d, k->session, "meta", p, sizeof(p));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", p);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0 || write(fd, b.data, b.len) != (ssize_t)b.len ||
+	    fsync(fd) < 0 || rename(tmp, p) < 0)
+		r = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (r < 0)
+		fprintf(stderr, "agentwalld: session %016llx: meta: %s\n",
+			(unsigned long long)k->session, strerror(-r));
+	aw_buf_free(&b);
+	return r;
+}
+
+static int meta_read(const char *path, struct aw_kept *k)
+{
+	char line[16384], v[PATH_MAX];
+	uint64_t n;
+	ssize_t len;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return -errno;
+	len = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (len <= 0)
+		return -EINVAL;
+	line[len] = 0;
+	if (strchr(line, '\n'))
+		*strchr(line, '\n') = 0;
+	memset(k, 0, sizeof(*k));
+#define NUM(key, dst)                                                          \
+	if (aw_kv_get(line, key, v, sizeof(v)) < 0 || aw_parse_u64(v, &n) < 0) \
+		return -EINVAL;                                                \
+	dst = n
+	if (aw_kv_get(line, "session", v, sizeof(v)) < 0)
+		return -EINVAL;
+	k->session = strtoull(v, NULL, 16);
+	NUM("uid", k->uid);
+	NUM("gid", k->gid);
+	NUM("started", k->started_ns);
+	NUM("ended", k->ended_ns);
+	NUM("approved-by", k->approved_by);
+	NUM("approved-at", k->approved_ns);
+#undef NUM
+	if (aw_kv_get(line, "state", v, sizeof(v)) < 0)
+		return -EINVAL;
+	k->state = AW_KEPT_DISCARDED + 1;
+	for (size_t i = 0; i < AW_ARRAY_SIZE(state_names); i++)
+		if (!strcmp(v, state_names[i]))
+			k->state = i;
+	if (k->state > AW_KEPT_DISCARDED)
+		return -EINVAL;
+	if (aw_kv_get(line, "policy", k->policy, sizeof(k->policy)) < 0 ||
+	    aw_kv_get(line, "agent", k->agent, sizeof(k->agent)) < 0 ||
+	    aw_kv_get(line, "workspace", k->workspace, sizeof(k->workspace)) <
+		0 ||
+	    aw_kv_get(line, "command", k->command, sizeof(k->command)) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+/* ---- the image ---------------------------------------------------------- */
+
+static int run_mkfs(const char *image, uid_t uid, gid_t gid, char *err,
+		    size_t errlen)
+{
+	char ext[128];
+	char *argv[] = {"mkfs.ext4", "-q", "-F", "-m",		"0", "-L",
+			"agentwall", "-E", ext,	 (char *)image, NULL};
+	char *envp[] = {"PATH=/usr/sbin:/sbin:/usr/bin:/bin", "LC_ALL=C", NULL};
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int r, status;
+
+	snprintf(ext, sizeof(ext),
+		 "root_owner=%u:%u,lazy_itable_init=1,lazy_journal_init=1,"
+		 "nodiscard",
+		 (unsigned)uid, (unsigned)gid);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	r = posix_spawnp(&pid, "mkfs.ext4", &fa, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r) {
+		snprintf(err, errlen, "mkfs.ext4: %s (e2fsprogs)", strerror(r));
+		return -r;
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		snprintf(err, errlen, "mkfs.ext4 %s failed (status %d)", image,
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The loop device the image is already attached to (a daemon that was
+ * killed left it mounted, or a running session's overlay still holds
+ * it): mounting that device again reuses its file system; attaching the
+ * image a second time would put two file systems on one image. */
+static int loop_find(const char *image, char *dev, size_t len)
+{
+	DIR *dir = opendir("/sys/block");
+	struct dirent *de;
+	int found = -ENOENT;
+
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir)) && found < 0) {
+		char p[PATH_MAX], back[PATH_MAX];
+		ssize_t n;
+		int fd;
+
+		if (strncmp(de->d_name, "loop", 4))
+			continue;
+		snprintf(p, sizeof(p), "/sys/block/%s/loop/backing_file",
+			 de->d_name);
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, back, sizeof(back) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		back[n] = 0;
+		if (back[n - 1] == '\n')
+			back[n - 1] = 0;
+		if (!strcmp(back, image)) {
+			snprintf(dev, len, "/dev/%s", de->d_name);
+			found = 0;
+		}
+	}
+	closedir(dir);
+	return found;
+}
+
+static int is_mounted(const char *fs)
+{
+	char parent[PATH_MAX + 4];
+	struct stat a, b;
+
+	snprintf(parent, sizeof(parent), "%s/..", fs);
+	return stat(fs, &a) == 0 && stat(parent, &b) == 0 &&
+	       a.st_dev != b.st_dev;
+}
+
+static int store_mount(struct aw_daemon *d, uint64_t session, char *err,
+		       size_t errlen)
+{
+	char image[PATH_MAX], real[PATH_MAX], fs[PATH_MAX], dev[64];
+	int loopfd = -1, imgfd = -1, r = 0;
+
+	kept_path(d, session, "image", image, sizeof(image));
+	kept_path(d, session, "fs", fs, sizeof(fs));
+	if (is_mounted(fs))
+		return 0;
+	if (!realpath(image, real)) {
+		snprintf(err, errlen, "session store %s: %s", image,
+			 strerror(errno));
+		return -errno;
+	}
+	if (loop_find(real, dev, sizeof(dev)) == 0) {
+		loopfd = open(dev, O_RDWR | O_CLOEXEC);
+	} else {
+		int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+
+		imgfd = open(real, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		for (int tries = 0; ctl >= 0 && imgfd >= 0 && tries < 8;
+		     tries++) {
+			struct loop_config lc = {.fd = (uint32_t)imgfd};
+			long n = ioctl(ctl, LOOP_CTL_GET_FREE);
+
+			if (n < 0)
+				break;
+			snprintf(dev, sizeof(dev), "/dev/loop%ld", n);
+			loopfd = open(dev, O_RDWR | O_CLOEXEC);
+			if (loopfd < 0)
+				continue;
+			/* Detached by the kernel once unmounted. */
+			lc.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+			snprintf((char *)lc.info.lo_file_name,
+				 sizeof(lc.info.lo_file_name),
+				 "agentwall-%016llx",
+				 (unsigned long long)session);
+			if (ioctl(loopfd, LOOP_CONFIGURE, &lc) == 0)
+				break;
+			close(loopfd); /* raced for it: take another */
+			loopfd = -1;
+		}
+		if (ctl >= 0)
+			close(ctl);
+	}
+	if (loopfd < 0) {
+		r = -(errno ? errno : ENODEV);
+		snprintf(err, errlen, "no loop device for %s: %s", image,
+			 strerror(-r));
+	} else if (mount(dev, fs, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME,
+			 NULL) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "mount %s on %s: %s", dev, fs,
+			 strerror(-r));
+	}
+	if (loopfd >= 0)
+		close(loopfd);
+	if (imgfd >= 0)
+		close(imgfd);
+	return r;
+}
+
+static void store_unmount(struct aw_daemon *d, uint64_t session)
+{
+	char fs[PATH_MAX];
+
+	kept_path(d, session, "fs", fs, sizeof(fs));
+	/* Lazily: a running session's overlay keeps the file system (and
+	 * its loop device) alive until it ends. */
+	while (is_mounted(fs) && umount2(fs, MNT_DETACH) == 0)
+		;
+}
+
+/* Everything of a session's store goes; the meta stays if keep_meta. */
+static void store_remove(struct aw_daemon *d, uint64_t session, int keep_meta)
+{
+	char p[PATH_MAX];
+
+	store_unmount(d, session);
+	kept_path(d, session, "image", p, sizeof(p));
+	unlink(p);
+	kept_path(d, session, "fs", p, sizeof(p));
+	rmdir(p);
+	if (keep_meta)
+		return;
+	kept_path(d, session, "meta", p, sizeof(p));
+	unlink(p);
+	kept_path(d, session, NULL, p, sizeof(p));
+	rmdir(p);
+}
+
+static void kept_drop(struct aw_daemon *d, struct aw_kept *k)
+{
+	size_t i = k - d->kept;
+
+	memmove(&d->kept[i], &d->kept[i + 1], (d->n_kept - i - 1) * sizeof(*k));
+	d->n_kept--;
+}
+
+/* Does the store hold any change? Each upper/N is looked into: readdir
+ * only, nothing followed. */
+static int store_has_changes(struct aw_daemon *d, uint64_t session)
+{
+	char up[PATH_MAX];
+	DIR *dir;
+	struct dirent *de;
+	int any = 0;
+
+	kept_path(d, session, "fs/upper", up, sizeof(up));
+	dir = opendir(up);
+	if (!dir)
+		return 0;
+	while (!any && (de = readdir(dir))) {
+		char sub[PATH_MAX + 300];
+		DIR *t;
+		struct dirent *e;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", up, de->d_name);
+		t = opendir(sub);
+		while (t && !any && (e = readdir(t)))
+			any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+		if (t)
+			closedir(t);
+	}
+	closedir(dir);
+	return any;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static int kept_cmp(const void *a, const void *b)
+{
+	const struct aw_kept *x = a, *y = b;
+
+	return x->started_ns < y->started_ns   ? -1
+	       : x->started_ns > y->started_ns ? 1
+					       : 0;
+}
+
+/* At start: the sessions kept by earlier runs (and boots). A session
+ * recorded as running whose cgroup is gone ended while no daemon
+ * watched. */
+void aw_stores_load(struct aw_daemon *d)
+{
+	char base[PATH_MAX];
+	DIR *dir;
+	struct dirent *de;
+
+	sessions_base(d, base, sizeof(base));
+	dir = opendir(base);
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		char p[PATH_MAX + 300], err[512];
+		struct aw_kept k, *n;
+
+		if (strlen(de->d_name) != 16)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s/meta", base, de->d_name);
+		if (meta_read(p, &k) < 0)
+			continue; /* not a kept session (or an older layout) */
+		n = realloc(d->kept, (d->n_kept + 1) * sizeof(*n));
+		if (!n)
+			break;
+		d->kept = n;
+		if (k.state == AW_KEPT_RUNNING &&
+		    !aw_sandbox_alive(d, k.session)) {
+			k.state = AW_KEPT_EXITED;
+			k.ended_ns = aw_now_realtime_ns();
+			meta_write(d, &k);
+		}
+		d->kept[d->n_kept++] = k;
+		if (k.state != AW_KEPT_DISCARDED &&
+		    store_mount(d, k.session, err, sizeof(err)) < 0)
+			fprintf(stderr, "agentwalld: session %016llx: %s\n",
+				(unsigned long long)k.session, err);
+	}
+	closedir(dir);
+	/* Oldest first, as they were made. */
+	if (d->n_kept)
+		qsort(d->kept, d->n_kept, sizeof(*d->kept), kept_cmp);
+}
+
+void aw_stores_close(struct aw_daemon *d)
+{
+	for (size_t i = 0; i < d->n_kept; i++)
+		store_unmount(d, d->kept[i].session);
+	free(d->kept);
+	d->kept = NULL;
+	d->n_kept = 0;
+}
+
+/* Sessions with nothing to review go first when the cap is reached. */
+static size_t gc_empty(struct aw_daemon *d, uid_t only_uid, int any_uid,
+		       struct aw_buf *out)
+{
+	size_t removed = 0;
+
+	for (size_t i = 0; i < d->n_kept;) {
+		struct aw_kept *k = &d->kept[i];
+
+		if ((any_uid || k->uid == only_uid) &&
+		    k->state != AW_KEPT_RUNNING &&
+		    (k->state == AW_KEPT_COMMITTED ||
+		     k->state == AW_KEPT_DISCARDED ||
+		     !store_has_changes(d, k->session))) {
+			if (out)
+				aw_buf_printf(out, "removed %016llx %s\n",
+					      (unsigned long long)k->session,
+					      aw_kept_state_name(k->state));
+			store_remove(d, k->session, 0);
+			kept_drop(d, k);
+			removed++;
+			continue;
+		}
+		i++;
+	}
+	return removed;
+}
+
+int aw_stores_create(struct aw_daemon *d, uint64_t session, uid_t uid,
+		     gid_t gid, const char *policy, const char *agent,
+		     const char *workspace, const char *command, char *fs,
+		     size_t fslen, char *err, size_t errlen)
+{
+	char base[PATH_MAX], p[PATH_MAX];
+	struct aw_kept k = {}, *n;
+	size_t kept = 0;
+	int fd, r = 0;
+
+	for (size_t i = 0; i < d->n_kept; i++)
+		kept += d->kept[i].state != AW_KEPT_DISCARDED;
+	if (d->opts.sessions_max && kept >= d->opts.sessions_max) {
+		gc_empty(d, 0, 1, NULL);
+		kept = 0;
+		for (size_t i = 0; i < d->n_kept; i++)
+			kept += d->kept[i].state != AW_KEPT_DISCARDED;
+	}
+	if (d->opts.sessions_max && kept >= d->opts.sessions_max) {
+		snprintf(err, errlen,
+			 "%zu sessions are kept with changes nobody has "
+			 "reviewed (the cap is %u): commit or discard some "
+			 "(agentwall sessions; agentwall gc --older-than)",
+			 kept, d->opts.sessions_max);
+		return -ENOSPC;
+	}
+	n = realloc(d->kept, (d->n_kept + 1) * sizeof(*n));
+	if (!n) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	d->kept = n;
+
+	/* The state dir and sessions/ are traversable (0711) so the user's
+	 * launcher and CLI reach their own session's fs/. */
+	sessions_base(d, base, sizeof(base));
+	snprintf(p, sizeof(p), "%s", base);
+	*strrchr(p, '/') = 0;
+	chmod(p, 0711);
+	if ((mkdir(base, 0711) < 0 && errno != EEXIST) || chmod(base, 0711)) {
+		r = -errno;
+		snprintf(err, errlen, "mkdir %s: %s", base, strerror(-r));
+		return r;
+	}
+	kept_path(d, session, NULL, p, sizeof(p));
+	if (mkdir(p, 0711) < 0 || chmod(p, 0711) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "mkdir %s: %s", p, strerror(-r));
+		return r;
+	}
+	kept_path(d, session, "fs", fs, fslen);
+	kept_path(d, session, "image", p, sizeof(p));
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, (off_t)d->opts.session_quota) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "session image %s: %s", p, strerror(-r));
+		if (fd >= 0)
+			close(fd);
+		store_remove(d, session, 0);
+		return r;
+	}
+	close(fd);
+	if (mkdir(fs, 0700) < 0 ||
+	    (r = run_mkfs(p, uid, gid, err, errlen)) < 0 ||
+	    (r = store_mount(d, session, err, errlen)) < 0) {
+		if (!err[0]) {
+			r = -errno;
+			snprintf(err, errlen, "mkdir %s: %s", fs, strerror(-r));
+		}
+		store_remove(d, session, 0);
+		return r < 0 ? r : -EIO;
+	}
+	k.session = session;
+	k.uid = uid;
+	k.gid = gid;
+	k.state = AW_KEPT_RUNNING;
+	snprintf(k.policy, sizeof(k.policy), "%s", policy);
+	snprintf(k.agent, sizeof(k.agent), "%s", agent);
+	snprintf(k.workspace, sizeof(k.workspace), "%s", workspace);
+	snprintf(k.command, sizeof(k.command), "%s", command);
+	k.started_ns = aw_now_realtime_ns();
+	r = meta_write(d, &k);
+	if (r < 0) {
+		snprintf(err, errlen, "session meta: %s", strerror(-r));
+		store_remove(d, session, 0);
+		return r;
+	}
+	d->kept[d->n_kept++] = k;
+	return 0;
+}
+
+/* A session-open that failed after its store was made. */
+void aw_stores_abort(struct aw_daemon *d, uint64_t session, int resumed)
+{
+	struct aw_kept *k = aw_stores_find(d, session);
+
+	if (!k)
+		return;
+	if (resumed) {
+		k->state = AW_KEPT_EXITED;
+		meta_write(d, k);
+		return;
+	}
+	store_remove(d, session, 0);
+	kept_drop(d, k);
+}
+
+int aw_stores_resume(struct aw_daemon *d, uint64_t session, uid_t uid, char *fs,
+		     size_t fslen, char *err, size_t errlen)
+{
+	struct aw_kept *k = aw_stores_find(d, session);
+	int r;
+
+	if (!k || k->uid != uid) {
+		snprintf(err, errlen, "no session %016llx of yours is kept",
+			 (unsigned long long)session);
+		return -ENOENT;
+	}
+	if (k->state == AW_KEPT_RUNNING || k->state == AW_KEPT_DISCARDED) {
+		snprintf(err, errlen, "session %016llx is %s",
+			 (unsigned long long)session,
+			 aw_kept_state_name(k->state));
+		return -EBUSY;
+	}
+	r = store_mount(d, session, err, errlen);
+	if (r < 0)
+		return r;
+	/* What was approved was the change as it stood: more may come. */
+	k->state = AW_KEPT_RUNNING;
+	k->approved_by = 0;
+	k->approved_ns = 0;
+	k->ended_ns = 0;
+	meta_write(d, k);
+	kept_path(d, session, "fs", fs, fslen);
+	return 0;
+}
+
+/* A store that filled up: the agent's write failed with ENOSPC; this
+ * says so, once per filling (looked at every tick while the session runs,
+ * and when it ends). */
+static void quota_check(struct aw_daemon *d, struct aw_kept *k)
+{
+	char fs[PATH_MAX];
+	struct statvfs sv;
+	uint64_t avail;
+	int full;
+
+	kept_path(d, k->session, "fs", fs, sizeof(fs));
+	if (statvfs(fs, &sv) < 0)
+		return;
+	avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	full = avail < (1u << 20) || (sv.f_files && sv.f_favail == 0);
+	if (full && !k->quota_full) {
+		struct aw_buf x = {};
+
+		aw_buf_printf(
+		    &x, "\"quota\":%llu,\"free\":%llu,\"inodes_free\":%llu",
+		    (unsigned long long)d->opts.session_quota,
+		    (unsigned long long)avail, (unsigned long long)sv.f_favail);
+		aw_events_emit_decision(d, "quota", k->session, 0, fs,
+					"session/quota", "deny",
+					x.oom ? NULL : x.data);
+		aw_buf_free(&x);
+	}
+	if (full)
+		k->quota_full = 1;
+	else if (avail > (2u << 20))
+		k->quota_full = 0;
+}
+
+void aw_stores_session_end(struct aw_daemon *d, uint64_t session)
+{
+	struct aw_kept *k = aw_stores_find(d, session);
+
+	if (!k || k->state != AW_KEPT_RUNNING)
+		return;
+	quota_check(d, k);
+	k->state = AW_KEPT_EXITED;
+	k->ended_ns = aw_now_realtime_ns();
+	meta_write(d, k);
+}
+
+void aw_stores_tick(struct aw_daemon *d)
+{
+	for (size_t i = 0; i < d->n_kept; i++)
+		if (d->kept[i].state == AW_KEPT_RUNNING)
+			quota_check(d, &d->kept[i]);
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+static void kept_line(struct aw_daemon *d, const struct aw_kept *k,
+		      struct aw_buf *out)
+{
+	char fs[PATH_MAX];
+	struct statvfs sv;
+	unsigned long long used = 0;
+
+	kept_path(d, k->session, "fs", fs, sizeof(fs));
+	if (k->state != AW_KEPT_DISCARDED && is_mounted(fs) &&
+	    statvfs(fs, &sv) == 0)
+		used = (unsigned long long)(sv.f_blocks - sv.f_bfree) *
+		       sv.f_frsize;
+	aw_buf_printf(out,
+		      "session id=%016llx uid=%u state=%s started=%llu "
+		      "ended=%llu approved-by=%u approved-at=%llu used=%llu "
+		      "quota=%llu policy=",
+		      (unsigned long long)k->session, k->uid,
+		      aw_kept_state_name(k->state),
+		      (unsigned long long)k->started_ns,
+		      (unsigned long long)k->ended_ns, k->approved_by,
+		      (unsigned long long)k->approved_ns, used,
+		      (unsigned long long)d->opts.session_quota);
+	aw_pct_encode(out, k->policy, strlen(k->policy));
+	aw_buf_puts(out, " agent=");
+	aw_pct_encode(out, k->agent, strlen(k->agent));
+	aw_buf_puts(out, " dir=");
+	aw_pct_encode(out, fs, strlen(fs));
+	aw_buf_puts(out, " workspace=");
+	aw_pct_encode(out, k->workspace, strlen(k->workspace));
+	aw_buf_puts(out, " command=");
+	aw_pct_encode(out, k->command, strlen(k->command));
+	aw_buf_puts(out, "\n");
+}
+
+/* A session whose launcher just exited may not have had its last exit
+ * record read yet: look at the kernel's queue, then at its cgroup. */
+static void settle(struct aw_daemon *d, struct aw_kept *k)
+{
+	if (k->state != AW_KEPT_RUNNING)
+		return;
+	aw_kernel_poll(d->kernel);
+	if (k->state == AW_KEPT_RUNNING && !aw_sandbox_alive(d, k->session))
+		aw_stores_session_end(d, k->session);
+}
+
+void aw_stores_list(struct aw_daemon *d, int fd, int privileged,
+		    struct aw_buf *out)
+{
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
+		aw_buf_printf(out, "error: peer credentials: %s\n",
+			      strerror(errno));
+		return;
+	}
+	for (size_t i = 0; i < d->n_kept; i++) {
+		struct aw_kept *k = &d->kept[i];
+
+		if (!privileged && k->uid != cred.uid)
+			continue;
+		settle(d, k);
+		kept_line(d, k, out);
+	}
+	aw_buf_puts(out, "end\n");
+}
+
+static void review_event(struct aw_daemon *d, const char *action,
+			 const struct aw_kept *k, uint32_t pid, uid_t by,
+			 const char *args)
+{
+	static const char *const keys[] = {"files",	"bytes",   "conflicts",
+					   "held",	"skipped", "remaining",
+					   "older-than"};
+	struct aw_buf x = {};
+	char v[4096], rule[64];
+
+	aw_buf_printf(&x, "\"by_uid\":%u", (unsigned)by);
+	for (size_t i = 0; args && i < AW_ARRAY_SIZE(keys); i++) {
+		uint64_t n;
+
+		if (aw_kv_get(args, keys[i], v, sizeof(v)) == 0 &&
+		    aw_parse_u64(v, &n) == 0) {
+			aw_buf_puts(&x, ",");
+			aw_json_key(&x, keys[i]);
+			aw_buf_printf(&x, "%llu", (unsigned long long)n);
+		}
+	}
+	/* The paths the command named, as it named them (bounded). */
+	if (args && aw_kv_get(args, "paths", v, sizeof(v)) == 0 && v[0]) {
+		aw_buf_puts(&x, ",");
+		aw_json_key(&x, "paths");
+		aw_json_cstr(&x, v);
+	}
+	snprintf(rule, sizeof(rule), "review/%s", action);
+	aw_events_emit_decision(d, action, k->session, pid,
+				k->workspace[0] ? k->workspace : NULL, rule,
+				"allow", x.oom ? NULL : x.data);
+	aw_buf_free(&x);
+}
+
+/*
+ * session-review op=OP session=ID [...]
+ *   diff           where the store is (owner, root, the group)
+ *   commit         where the store is and whether escalated changes were
+ *                  approved (owner, root); the session must have ended
+ *   commit-done    what a commit did: files= bytes= conflicts= held=
+ *                  skipped= remaining= paths= (the event)
+ *   discard        the whole store goes (owner, root)
+ *   discard-done   part of it went: remaining= paths=
+ *   approve        escalated changes may be committed (root, the group)
+ *   gc             sessions with nothing to review go; older-than=SECONDS
+ *                  also those ended before then (owner's, or all for root)
+ */
+void aw_stores_review(struct aw_daemon *d, int fd, int privileged,
+		      const char *args, struct aw_buf *out)
+{
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	char op[32], v[64], fs[PATH_MAX], err[512] = "";
+	struct aw_kept *k = NULL;
+	int owner_or_root, r;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
+		aw_buf_printf(out, "error: peer credentials: %s\n",
+			      strerror(errno));
+		return;
+	}
+	if (aw_kv_get(args, "op", op, sizeof(op)) < 0) {
+		aw_buf_puts(out, "error: session-review needs op=\n");
+		return;
+	}
+	if (!strcmp(op, "gc")) {
+		uint64_t older = 0, now = aw_now_realtime_ns();
+		size_t removed;
+
+		if (aw_kv_get(args, "older-than", v, sizeof(v)) == 0 &&
+		    aw_parse_u64(v, &older) < 0) {
+			aw_buf_puts(out, "error: older-than must be seconds\n");
+			return;
+		}
+		removed = gc_empty(d, cred.uid, cred.uid == 0, out);
+		for (size_t i = 0; older && i < d->n_kept;) {
+			k = &d->kept[i];
+			if ((cred.uid == 0 || k->uid == cred.uid) &&
+			    k->state == AW_KEPT_EXITED &&
+			    k->ended_ns + older * 1000000000ull < now) {
+				review_event(d, "discard", k, cred.pid,
+					     cred.uid, args);
+				aw_buf_printf(out, "removed %016llx exited\n",
+					      (unsigned long long)k->session);
+				store_remove(d, k->session, 0);
+				kept_drop(d, k);
+				removed++;
+				continue;
+			}
+			i++;
+		}
+		aw_buf_printf(out, "ok removed=%zu\n", removed);
+		return;
+	}
+	if (aw_kv_get(args, "session", v, sizeof(v)) < 0 || strlen(v) != 16 ||
+	    !(k = aw_stores_find(d, strtoull(v, NULL, 16))) ||
+	    (!privileged && k->uid != cred.uid)) {
+		aw_buf_puts(out, "error: no such session is kept (see "
+				 "agentwall sessions)\n");
+		return;
+	}
+	owner_or_root = cred.uid == 0 || cred.uid == k->uid;
+	settle(d, k);
+	kept_path(d, k->session, "fs", fs, sizeof(fs));
+	if (k->state == AW_KEPT_DISCARDED) {
+		aw_buf_printf(out, "error: session %016llx was discarded\n",
+			      (unsigned long long)k->session);
+		return;
+	}
+	if (strcmp(op, "diff") && k->state == AW_KEPT_RUNNING) {
+		aw_buf_printf(out,
+			      "error: session %016llx is still running; "
+			      "review it once it has ended\n",
+			      (unsigned long long)k->session);
+		return;
+	}
+	if (!strcmp(op, "approve")) {
+		if (!privileged) {
+			aw_buf_puts(out, "error: approval needs root or the "
+					 "configured security group\n");
+			return;
+		}
+		k->approved_by = cred.uid;
+		k->approved_ns = aw_now_realtime_ns();
+		meta_write(d, k);
+		review_event(d, "approve", k, cred.pid, cred.uid, NULL);
+		aw_buf_puts(out, "ok\n");
+		return;
+	}
+	if (strcmp(op, "diff") && !owner_or_root) {
+		aw_buf_puts(out, "error: only the session's owner or root "
+				 "may change what it left\n");
+		return;
+	}
+	if (!strcmp(op, "diff") || !strcmp(op, "commit")) {
+		r = store_mount(d, k->session, err, sizeof(err));
+		if (r < 0) {
+			aw_buf_printf(out, "error: %s\n", err);
+			return;
+		}
+		aw_buf_printf(
+		    out, "ok uid=%u gid=%u state=%s approved=%d dir=", k->uid,
+		    k->gid, aw_kept_state_name(k->state), k->approved_ns != 0);
+		aw_pct_encode(out, fs, strlen(fs));
+		aw_buf_puts(out, "\n");
+		return;
+	}
+	if (!strcmp(op, "commit-done") || !strcmp(op, "discard-done")) {
+		uint64_t remaining = 1;
+		int commit = !strcmp(op, "commit-done");
+
+		if (aw_kv_get(args, "remaining", v, sizeof(v)) < 0 ||
+		    aw_parse_u64(v, &remaining) < 0) {
+			aw_buf_puts(out, "error: remaining= missing\n");
+			return;
+		}
+		review_event(d, commit ? "commit" : "discard", k, cred.pid,
+			     cred.uid, args);
+		if (!remaining && !commit)
+			store_remove(d, k->session, 1); /* nothing left */
+		if (!remaining)
+			k->state =
+			    commit ? AW_KEPT_COMMITTED : AW_KEPT_DISCARDED;
+		meta_write(d, k);
+		aw_buf_puts(out, "ok\n");
+		return;
+	}
+	if (!strcmp(op, "discard")) {
+		review_event(d, "discard", k, cred.pid, cred.uid, args);
+		store_remove(d, k->session, 1);
+		k->state = AW_KEPT_DISCARDED;
+		meta_write(d, k);
+		aw_buf_puts(out, "ok\n");
+		return;
+	}
+	aw_buf_puts(out, "error: op must be diff, commit, commit-done, "
+			 "discard, discard-done, approve or gc\n");
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A session store's manifest: which real tree each copy-on-write upper
+ * directory (upper/N) covers, and which paths the policy escalates. The
+ * launcher writes it before anything is mounted (and extends it when a
+ * session is resumed); `agentwall diff|commit` read it.
+ *
+ *   agentwall-session 1
+ *   workspace /home/u/src/app
+ *   tree 0 /home/u
+ *   tree 1 /home/u/src/app
+ *   escalate /home/u/.bashrc
+ *
+ * Paths are %XX-encoded (src/shared/util.h), one record per line.
+ */
+#ifndef AW_MANIFEST_H
+#define AW_MANIFEST_H
+
+#include <stddef.h>
+
+#define AW_MANIFEST_NAME "manifest"
+#define AW_MANIFEST_TREES_MAX 4096
+
+struct aw_manifest_tree {
+	unsigned idx; /* upper/<idx>, work/<idx> */
+	char *path;   /* the real tree, in the host's view */
+};
+
+struct aw_manifest {
+	char *workspace;
+	struct aw_manifest_tree *trees;
+	size_t n_trees;
+	char **escalate;
+	size_t n_escalate;
+};
+
+/* Read dir/manifest. -ENOENT if there is none (a new store); other
+ * errors with err saying which line and why. */
+int aw_manifest_read(const char *dir, struct aw_manifest *m, char *err,
+		     size_t errlen);
+/* Write dir/manifest atomically (a temporary file renamed over it). */
+int aw_manifest_write(const char *dir, const struct aw_manifest *m);
+void aw_manifest_free(struct aw_manifest *m);
+/* The upper directory number of the tree at path: the one it had, or the
+ * next free one. -ENOMEM, -E2BIG. */
+int aw_manifest_tree(struct aw_manifest *m, const char *path);
+/* Record path as escalated (once). */
+int aw_manifest_escalate(struct aw_manifest *m, const char *path);
+/* Is real path p at or under an escalated path? */
+int aw_manifest_escalated(const struct aw_manifest *m, const char *p);
+
+#endif
