@@ -326,6 +326,34 @@ int cmd_sessions(struct aw_cli *cli, int argc, char **argv)
 
 /* ---- diff ---------------------------------------------------------------- */
 
+/* A reviewer of the security group cannot read the owner's store: the
+ * daemon renders the diff (one PATH at most). */
+static int render(struct aw_cli *cli, const char *session, const char *path,
+		  int json)
+{
+	struct aw_buf req = {};
+	char *reply = NULL, abs[PATH_MAX * 2], cwd[PATH_MAX];
+	int r;
+
+	aw_buf_printf(&req, "session-review op=render session=%s", session);
+	if (json)
+		aw_buf_printf(&req, " json=%s", session);
+	if (path) {
+		if (path[0] != '/' && getcwd(cwd, sizeof(cwd)))
+			snprintf(abs, sizeof(abs), "%s/%s", cwd, path);
+		else
+			snprintf(abs, sizeof(abs), "%s", path);
+		aw_buf_puts(&req, " path=");
+		aw_pct_encode(&req, abs, strlen(abs));
+	}
+	r = req.oom ? AW_EXIT_FAIL : ask(cli, req.data, &reply, "diff");
+	if (r == AW_EXIT_OK)
+		fputs(reply + 3, stdout);
+	free(reply);
+	aw_buf_free(&req);
+	return r;
+}
+
 int cmd_diff(struct aw_cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -355,6 +383,9 @@ int cmd_diff(struct aw_cli *cli, int argc, char **argv)
 	r = locate(cli, "diff", argv[s], &w, "diff");
 	if (r)
 		return r;
+	if (geteuid() != 0 && geteuid() != w.uid && access(w.dir, R_OK) < 0)
+		return render(cli, argv[s],
+			      argc - optind == 1 ? argv[optind] : NULL, json);
 	r = scan(&rv, &w, argv + optind, (size_t)(argc - optind), "diff");
 	if (r)
 		return r;

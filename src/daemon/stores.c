@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -44,10 +45,13 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "review/review.h"
 #include "shared/json.h"
 #include "shared/util.h"
 
-extern char **environ;
+/* A diff the daemon renders itself (for the group) stays small enough
+ * not to hold its loop for long. */
+#define AW_RENDER_CHANGES_MAX 5000
 
 static const char *const state_names[] = {
     [AW_KEPT_RUNNING] = "running",
@@ -556,7 +560,8 @@ int aw_stores_create(struct aw_daemon *d, uint64_t session, uid_t uid,
 	close(fd);
 	if (mkdir(fs, 0700) < 0 ||
 	    (r = run_mkfs(p, uid, gid, err, errlen)) < 0 ||
-	    (r = store_mount(d, session, err, errlen)) < 0) {
+	    (r = store_mount(d, session, err, errlen)) < 0 ||
+	    (r = chmod(fs, 0700) < 0 ? -errno : 0) < 0) {
 		if (!err[0]) {
 			r = -errno;
 			snprintf(err, errlen, "mkdir %s: %s", fs, strerror(-r));
@@ -859,7 +864,8 @@ void aw_stores_review(struct aw_daemon *d, int fd, int privileged,
 			      (unsigned long long)k->session);
 		return;
 	}
-	if (strcmp(op, "diff") && k->state == AW_KEPT_RUNNING) {
+	if (strcmp(op, "diff") && strcmp(op, "render") &&
+	    k->state == AW_KEPT_RUNNING) {
 		aw_buf_printf(out,
 			      "error: session %016llx is still running; "
 			      "review it once it has ended\n",
@@ -879,9 +885,62 @@ void aw_stores_review(struct aw_daemon *d, int fd, int privileged,
 		aw_buf_puts(out, "ok\n");
 		return;
 	}
-	if (strcmp(op, "diff") && !owner_or_root) {
+	if (!strcmp(op, "render") && !privileged) {
+		aw_buf_puts(out, "error: render is for root and the "
+				 "configured group\n");
+		return;
+	}
+	if (strcmp(op, "diff") && strcmp(op, "render") && !owner_or_root) {
 		aw_buf_puts(out, "error: only the session's owner or root "
 				 "may change what it left\n");
+		return;
+	}
+	if (!strcmp(op, "render")) {
+		/* The diff for a reviewer who cannot read the owner's store
+		 * (the security group): read here, never written. */
+		struct aw_review rv;
+		char path[PATH_MAX], *p = path;
+		char *paths[1];
+		size_t n0 = out->len;
+
+		if (aw_kv_get(args, "path", path, sizeof(path)) < 0)
+			p = NULL;
+		paths[0] = p;
+		/* With the owner's file system rights (this thread only):
+		 * the manifest is the owner's, so what it names is read as
+		 * the owner could, never as root. */
+		setfsgid(k->gid);
+		setfsuid(k->uid);
+		r = aw_review_scan(&rv, fs);
+		if (r < 0) {
+			setfsuid(0);
+			setfsgid(0);
+			aw_buf_printf(out, "error: %s\n", rv.err);
+			aw_review_free(&rv);
+			return;
+		}
+		if (rv.n_changes > AW_RENDER_CHANGES_MAX) {
+			setfsuid(0);
+			setfsgid(0);
+			aw_buf_printf(out,
+				      "error: %zu changes: too many to render "
+				      "here; ask root or the owner\n",
+				      rv.n_changes);
+			aw_review_free(&rv);
+			return;
+		}
+		aw_buf_puts(out, "ok\n");
+		if (p && aw_review_select(&rv, paths, 1)) {
+			out->len = n0;
+			aw_buf_puts(out, "error: no change at that path\n");
+		} else if (aw_kv_get(args, "json", v, sizeof(v)) == 0) {
+			aw_review_json(&rv, v, out);
+		} else {
+			aw_review_diff(&rv, out);
+		}
+		setfsuid(0);
+		setfsgid(0);
+		aw_review_free(&rv);
 		return;
 	}
 	if (!strcmp(op, "diff") || !strcmp(op, "commit")) {

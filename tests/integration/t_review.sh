@@ -163,10 +163,22 @@ check "resume: an unknown session is refused" grep -q "no session" <<<"$out"
 stop_daemon
 check "restart: the daemon unmounts the stores when it stops" \
 	test -z "$(awk -v d="$STATE/" 'index($5, d) == 1' /proc/self/mountinfo)"
-start_daemon --session-quota 64M || nok "daemon restarts"
+start_daemon --session-quota 64M --group nogroup || nok "daemon restarts"
 check "restart: the session is still listed" test "$(state_of "$S")" = exited
 check "restart: its changes are still there" \
 	sh -c "\"$AW\" --state-dir \"$STATE\" diff $S | grep -q '^+second'"
+# A reviewer of the security group (--group) cannot read root's store:
+# the daemon renders the diff for them, with the owner's rights.
+asgroup() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$AW" --state-dir "$STATE" "$@"; }
+asgroup sessions > "$T/g.sessions" 2>&1
+check "group: a reviewer lists every user's sessions" grep -q "^$S " "$T/g.sessions"
+asgroup diff "$S" > "$T/g.diff" 2>&1
+check "group: a reviewer sees the diff" grep -qx '+second' "$T/g.diff"
+asgroup commit "$S" > /dev/null 2>&1
+check "group: but cannot commit" test $? != 0
+asgroup approve "$S" > /dev/null
+check "group: a reviewer approves (by_uid is theirs)" \
+	wait_for events action=approve session="$S" by_uid=65534
 aw commit "$S" > /dev/null
 check "restart: and can be committed" test "$(cat r.txt)" = first -a "$(cat r2.txt)" = second
 
@@ -242,11 +254,34 @@ check "killed: every file, with its content" \
 check "killed: no temporary file left" test -z "$(find many -name '.agentwall-tmp-*')"
 
 # --- another user ------------------------------------------------------------
-out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$AW" --state-dir "$STATE" diff "$S" 2>&1)
+out=$(setpriv --reuid=4242 --regid=4242 --clear-groups "$AW" --state-dir "$STATE" diff "$S" 2>&1)
 check "owner: another user cannot see a session's changes" grep -q "no such session" <<<"$out"
-out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$AW" --state-dir "$STATE" discard "$S" 2>&1)
+out=$(setpriv --reuid=4242 --regid=4242 --clear-groups "$AW" --state-dir "$STATE" discard "$S" 2>&1)
 check "owner: nor discard them" grep -q "no such session" <<<"$out"
-check "owner: nor list them" test -z "$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$AW" --state-dir "$STATE" sessions | sed 1d)"
+check "owner: nor list them" test -z "$(setpriv --reuid=4242 --regid=4242 --clear-groups "$AW" --state-dir "$STATE" sessions | sed 1d)"
+
+# --- bad requests on the control socket ----------------------------------------
+# ctl LINE: the daemon's reply to one raw request line.
+ctl() {
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode("latin-1") + b"\n"); s.shutdown(socket.SHUT_WR)
+b = b""
+while True:
+    d = s.recv(65536)
+    if not d: break
+    b += d
+print(b.decode(errors="replace"), end="")' "$STATE/agentwalld.sock" "$1"
+}
+check "bad request: no op" grep -q "^error: session-review needs op=" <<<"$(ctl 'session-review session=0123')"
+check "bad request: an unknown op" grep -q "^error: op must be" <<<"$(ctl "session-review op=rm-rf session=$S")"
+check "bad request: a malformed session id" grep -q "^error: no such session" <<<"$(ctl 'session-review op=commit session=../../etc')"
+check "bad request: a commit record without counts" grep -q "^error: remaining= missing" <<<"$(ctl "session-review op=commit-done session=$S")"
+check "bad request: gc with a bad age" grep -q "^error: older-than must be seconds" <<<"$(ctl 'session-review op=gc older-than=-1')"
+check "bad request: resume of another user's session" \
+	grep -q "no session" <<<"$(setpriv --reuid=4242 --regid=4242 --clear-groups "$AW" --state-dir "$STATE" run --session "$S" -- /bin/true 2>&1)"
+check "bad requests: the daemon still answers" aw sessions
 
 # --- quota ---------------------------------------------------------------------
 out=$(run -- /bin/sh -c 'dd if=/dev/zero of=big bs=1M count=100 2>&1; echo rc=$?')
