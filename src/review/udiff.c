@@ -17,10 +17,12 @@
  *   5. print hunks with 3 lines of context.
  *
  * The inputs come from an agent and may be built to be slow. Memory is
- * linear in the number of lines. Time is bounded by giving up on a search
+ * linear in the number of lines. Time is bounded by giving up on the search
  * once the edit distance passes UDIFF_MAX_COST or the work passes
- * UDIFF_MAX_WORK: the region still undecided is then shown as all its old
- * lines deleted and all its new lines inserted, a correct if long diff.
+ * UDIFF_MAX_WORK: all that differs after step 2 is then shown as one block
+ * of its old lines deleted and its new lines inserted, a correct if long
+ * diff. (Should the work run out deeper down, only the part still
+ * undecided is shown that way.)
  */
 #include <errno.h>
 #include <limits.h>
@@ -45,7 +47,7 @@
 struct side {
 	const char *p;
 	size_t len;
-	long n;       /* lines */
+	long n;	      /* lines */
 	size_t *off;  /* line i is p[off[i] .. off[i + 1]) */
 	uint32_t *id; /* equal lines, equal ids */
 	char *chg;    /* line i is deleted (in a) or inserted (in b) */
@@ -106,7 +108,7 @@ static inline size_t line_len(const struct side *s, long i)
  */
 struct classes {
 	uint32_t *slot; /* id + 1, 0 when free */
-	size_t mask;    /* slots - 1, a power of two minus one */
+	size_t mask;	/* slots - 1, a power of two minus one */
 	uint64_t *hash;
 	const char **ptr;
 	size_t *len;
@@ -213,8 +215,7 @@ static long classify(struct side *sa, struct side *sb)
 	long i, id, r;
 	int k;
 
-	if (getrandom(&c.seed, sizeof(c.seed), GRND_NONBLOCK) !=
-	    sizeof(c.seed))
+	if (getrandom(&c.seed, sizeof(c.seed), GRND_NONBLOCK) != sizeof(c.seed))
 		c.seed = 0x2545f4914f6cdd1dULL ^ (uintptr_t)&c;
 	for (k = 0; k < 2; k++) {
 		for (i = 0; i < sides[k]->n; i++) {
@@ -247,7 +248,7 @@ struct search {
 	long vmid; /* index of diagonal 0 in fv, of diagonal delta in bv */
 	long dlim; /* steps allowed in each direction */
 	long work; /* left before giving up */
-	int whole; /* gave up on the whole region */
+	int whole; /* gave up at once: no alignment at all */
 };
 
 #define F_NONE (-1L)
@@ -276,7 +277,7 @@ static int mid_snake(struct search *s, long x0, long x1, long y0, long y1,
 
 /* bv is indexed relative to delta: both searches then fit in
  * [-dlim - 1, dlim + 1] around vmid whatever the shape of the region. */
-#define BV(k) bv[(k) - delta]
+#define BV(k) bv[(k)-delta]
 	/* Earlier calls left their values behind: set what step 1 reads. */
 	fv[-1] = fv[1] = F_NONE;
 	fv[0] = 0;
@@ -303,8 +304,8 @@ static int mid_snake(struct search *s, long x0, long x1, long y0, long y1,
 			fv[k] = x;
 			if (x == F_NONE)
 				continue;
-			for (x_in = x, y = x - k; x < n && y < m && a[x] == b[y];
-			     x++, y++)
+			for (x_in = x, y = x - k;
+			     x < n && y < m && a[x] == b[y]; x++, y++)
 				;
 			fv[k] = x;
 			s->work -= x - x_in + 1;
@@ -352,8 +353,10 @@ static int mid_snake(struct search *s, long x0, long x1, long y0, long y1,
 	return -1;
 }
 
-/* Mark the changes that turn a[x0..x1) into b[y0..y1). */
-static void diff_range(struct search *s, long x0, long x1, long y0, long y1)
+/* Mark the changes that turn a[x0..x1) into b[y0..y1); top for the
+ * whole region. */
+static void diff_range(struct search *s, long x0, long x1, long y0, long y1,
+		       int top)
 {
 	long xm, ym;
 
@@ -370,13 +373,13 @@ static void diff_range(struct search *s, long x0, long x1, long y0, long y1)
 		    (xm == x0 && ym == y0) || (xm == x1 && ym == y1)) {
 			/* Too costly, or (never seen) a split that would not
 			 * shrink the problem: replace the region wholesale. */
-			if (x0 == 0 && y0 == 0 && x1 == s->na && y1 == s->nb)
-				s->whole = 1;
+			s->whole = top;
 			break;
 		}
-		diff_range(s, x0, xm, y0, ym);
+		diff_range(s, x0, xm, y0, ym, 0);
 		x0 = xm;
 		y0 = ym;
+		top = 0;
 	}
 	memset(s->ca + x0, 1, x1 - x0);
 	memset(s->cb + y0, 1, y1 - y0);
@@ -498,8 +501,7 @@ static void put_range(struct aw_buf *out, long start, long count)
 		aw_buf_printf(out, "%ld,%ld", start + 1, count);
 }
 
-static void put_line(struct aw_buf *out, char tag, const struct side *s,
-		     long i)
+static void put_line(struct aw_buf *out, char tag, const struct side *s, long i)
 {
 	const char *p = line_ptr(s, i);
 	size_t n = line_len(s, i);
@@ -676,13 +678,16 @@ int aw_udiff(struct aw_buf *out, const char *a, size_t alen, const char *b,
 		r = -ENOMEM;
 		goto out;
 	}
-	diff_range(&s, 0, s.na, 0, s.nb);
+	diff_range(&s, 0, s.na, 0, s.nb, 1);
 	unreduce(&ra, sa.chg + pre);
 	unreduce(&rb, sb.chg + pre);
 
-	/* After giving up on everything, keep the one block the caller was
-	 * promised rather than let the runs slide apart. */
-	if (!s.whole) {
+	if (s.whole) {
+		/* One block for all that differs, as promised, rather than
+		 * a few lines set aside near its ends shown apart. */
+		memset(sa.chg + pre, 1, na);
+		memset(sb.chg + pre, 1, nb);
+	} else {
 		budget = 4 * (sa.n + sb.n) + 100000;
 		shift_runs(&sa, &sb, &budget);
 		shift_runs(&sb, &sa, &budget);

@@ -18,10 +18,11 @@ struct aw_buf; /* src/shared/json.h: growable buffer, sticky oom flag */
  * writes them. Lines are split on '\n'; a last line without '\n' is
  * followed by "\ No newline at end of file" exactly as GNU diff does.
  * Returns the number of hunks written (0 if a and b are equal), or
- * -ENOMEM. Never quadratic in memory: if the edit script would need more
- * than max_cost work (an internal bound, e.g. D > 10000 or similar),
- * fall back to one hunk replacing the differing middle (after trimming
- * the common prefix and suffix lines) -- still a correct diff. */
+ * -ENOMEM (also when out's sticky oom flag is set on return). Never
+ * quadratic in memory: if the edit script would need more than max_cost
+ * work (an internal bound, e.g. D > 10000 or similar), fall back to one
+ * hunk replacing the differing middle (after trimming the common prefix
+ * and suffix lines) -- still a correct diff. */
 int aw_udiff(struct aw_buf *out, const char *a, size_t alen, const char *b,
 	     size_t blen);
 
