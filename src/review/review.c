@@ -157,6 +157,17 @@ static int is_opaque(int dirfd)
 	return n == 1 && v[0] == 'y';
 }
 
+/* The same for a directory opened O_PATH (fgetxattr refuses those). */
+static int is_opaque_at(int pathfd)
+{
+	int fd = openat(pathfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = fd >= 0 && is_opaque(fd);
+
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
 static struct timespec btime_of(int dirfd, const char *name)
 {
 	struct statx stx;
@@ -1173,10 +1184,55 @@ static void drop_upper(struct op *o)
 {
 	struct stat st;
 
+	/* In a replaced (opaque) directory an entry stays: without it the
+	 * directory would say the real one was deleted. (prune_upper lifts
+	 * the opacity once nothing is left to delete.) */
 	if (fstatat(o->up_dir, o->name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    S_ISDIR(st.st_mode))
+	    S_ISDIR(st.st_mode) || is_opaque_at(o->up_dir))
 		return;
 	unlinkat(o->up_dir, o->name, 0);
+}
+
+/* A store entry that says nothing the real one does not (same type,
+ * content or target, and mode). */
+static int entry_same(int up, int real, const char *name)
+{
+	struct stat us, rs;
+
+	if (fstatat(up, name, &us, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    fstatat(real, name, &rs, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    (us.st_mode & S_IFMT) != (rs.st_mode & S_IFMT))
+		return 0;
+	if (S_ISREG(us.st_mode))
+		return (us.st_mode & 07777) == (rs.st_mode & 07777) &&
+		       us.st_size == rs.st_size &&
+		       same_content(up, name, real, name);
+	if (S_ISLNK(us.st_mode))
+		return same_link(up, name, real, name);
+	return 0;
+}
+
+/* An opaque directory whose real counterpart holds nothing the store
+ * lacks hides nothing any more: it becomes an ordinary one, and what in
+ * it equals the real tree leaves the store. */
+static void unopaque_if_done(int dirfd, int realfd)
+{
+	size_t n, rn;
+	char **l, **rl;
+	int pending = 0;
+
+	if (realfd < 0 || !is_opaque(dirfd))
+		return;
+	l = list_dir(dirfd, &n);
+	rl = list_dir(realfd, &rn);
+	for (size_t i = 0; i < rn && !pending; i++)
+		pending = !l || !bsearch(&rl[i], l, n, sizeof(*l), name_cmp);
+	if (!pending && fremovexattr(dirfd, "user.overlay.opaque") == 0)
+		for (size_t i = 0; i < n; i++)
+			if (entry_same(dirfd, realfd, l[i]))
+				unlinkat(dirfd, l[i], 0);
+	free_list(l, n);
+	free_list(rl, rn);
 }
 
 /* Empty store directories go, deepest first; an opaque one only once the
@@ -1210,6 +1266,7 @@ static void prune_upper(int dirfd, int realfd, int depth)
 			rsub = open_beneath(realfd, names[i],
 					    O_RDONLY | O_DIRECTORY, 0);
 		prune_upper(sub, rsub, depth + 1);
+		unopaque_if_done(sub, rsub);
 		{
 			size_t left, rleft = 0;
 			char **l = list_dir(sub, &left), **rl = NULL;
@@ -1218,12 +1275,11 @@ static void prune_upper(int dirfd, int realfd, int depth)
 
 			if (opaque && rsub >= 0)
 				rl = list_dir(rsub, &rleft);
-			/* A directory whose mode differs is still a
-			 * change. */
-			if (!left && (!opaque || rleft == 0) &&
-			    (rsub < 0 ||
-			     (fstat(rsub, &rs) == 0 &&
-			      (rs.st_mode & 01777) == (st.st_mode & 01777))))
+			/* A directory the real tree lacks, or whose mode
+			 * differs, is still a change. */
+			if (!left && (!opaque || rleft == 0) && rsub >= 0 &&
+			    fstat(rsub, &rs) == 0 &&
+			    (rs.st_mode & 01777) == (st.st_mode & 01777))
 				unlinkat(dirfd, names[i], AT_REMOVEDIR);
 			free_list(l, left);
 			free_list(rl, rleft);
@@ -1390,6 +1446,39 @@ int aw_review_commit(struct aw_review *r, const char *session, int approved,
 	return 0;
 }
 
+/* Lift an opaque directory's opacity, keeping what it hid deleted by
+ * whiteouts, except `keep`, which the real tree shows again. */
+static int unopaque_except(int uppath, int realpath, const char *keep)
+{
+	int dfd = openat(uppath, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	size_t n = 0, rn = 0;
+	char **l = NULL, **rl = NULL;
+	int r = 0;
+
+	if (dfd < 0 || realpath < 0 || !is_opaque(dfd)) {
+		r = dfd < 0 ? -errno : -ENOENT;
+		goto out;
+	}
+	l = list_dir(dfd, &n);
+	rl = list_dir(realpath, &rn);
+	for (size_t i = 0; i < rn && r == 0; i++) {
+		if (!strcmp(rl[i], keep) ||
+		    (l && bsearch(&rl[i], l, n, sizeof(*l), name_cmp)))
+			continue;
+		if (mknodat(dfd, rl[i], S_IFCHR | 0, makedev(0, 0)) < 0 &&
+		    errno != EEXIST)
+			r = -errno;
+	}
+	if (r == 0 && fremovexattr(dfd, "user.overlay.opaque") < 0)
+		r = -errno;
+out:
+	free_list(l, n);
+	free_list(rl, rn);
+	if (dfd >= 0)
+		close(dfd);
+	return r;
+}
+
 static int store_remove(int dirfd, const char *name)
 {
 	struct stat st;
@@ -1431,20 +1520,27 @@ int aw_review_discard(struct aw_review *r, struct aw_buf *report,
 			say(&o, "failed", "the store is not there");
 			continue;
 		}
+		o.up_dir = open_parent(up_root, c->rel, &o.name);
+		o.real_dir = real_root >= 0
+				 ? open_parent(real_root, c->rel, &o.name)
+				 : -ENOENT;
+		close(up_root);
 		if (real_root >= 0)
 			close(real_root);
-		o.up_dir = open_parent(up_root, c->rel, &o.name);
-		close(up_root);
-		e = o.up_dir < 0 ? o.up_dir : 0;
-		if (e == 0) {
+		/* Gone with a directory discarded before it: done. */
+		e = o.up_dir == -ENOENT ? 0 : o.up_dir < 0 ? o.up_dir : 0;
+		if (o.up_dir >= 0) {
 			struct stat st;
 
-			/* Deleted under a replaced directory: nothing in the
-			 * store to remove; the directory says it. */
 			if (fstatat(o.up_dir, o.name, &st,
 				    AT_SYMLINK_NOFOLLOW) < 0 &&
 			    c->kind == AW_CHANGE_DELETED)
-				e = -ENOTSUP;
+				/* Deleted because its directory was replaced:
+				 * the directory becomes an ordinary one whose
+				 * other deletions are whiteouts, and this one
+				 * gets none. */
+				e = unopaque_except(o.up_dir, o.real_dir,
+						    o.name);
 			else
 				e = store_remove(o.up_dir, o.name);
 		}
@@ -1453,13 +1549,12 @@ int aw_review_discard(struct aw_review *r, struct aw_buf *report,
 			say(&o, "discarded", NULL);
 		} else {
 			res->failed++;
-			say(&o, "failed",
-			    e == -ENOTSUP ? "part of a replaced directory: "
-					    "discard the directory"
-					  : strerror(-e));
+			say(&o, "failed", strerror(-e));
 		}
 		if (o.up_dir >= 0)
 			close(o.up_dir);
+		if (o.real_dir >= 0)
+			close(o.real_dir);
 	}
 	for (size_t t = 0; t < r->manifest.n_trees; t++) {
 		int up, real;
