@@ -38,7 +38,13 @@
 #define AW_POL_TEXT_MAX 1024	      /* bytes of description */
 #define AW_POL_PIDS_MIN 16
 #define AW_POL_PIDS_MAX 1048576
-#define AW_POL_PIDS_DEFAULT 4096 /* when no policy in the chain says */
+#define AW_POL_PIDS_DEFAULT 4096   /* when no policy in the chain says */
+#define AW_POL_NET_HOSTS_MAX 256   /* hosts per network rule */
+#define AW_POL_NET_CIDRS_MAX 256   /* cidrs per network rule */
+#define AW_POL_NET_PORTS_MAX 32	   /* ports and ranges per network rule */
+#define AW_POL_FLAT_HOSTS_MAX 4096 /* hosts in a flattened policy */
+#define AW_POL_FLAT_CIDRS_MAX 4096 /* cidrs in a flattened policy */
+#define AW_POL_HOST_MAX 253	   /* bytes per host name, normalized */
 
 /* Numbers are part of the daemon-launcher protocol by name only, but
  * keep them stable anyway. */
@@ -70,6 +76,46 @@ struct aw_fs_rule {
 	struct aw_policy_place *path_at; /* n_paths places */
 };
 
+/* Network protocols a rule covers (bits; QUIC is udp). */
+enum {
+	AW_NET_TCP = 1,
+	AW_NET_UDP = 2,
+};
+
+/* An address block. IPv4 is stored v4-mapped (::ffff:a.b.c.d) with
+ * prefix + 96, so one comparison covers both families; host bits are
+ * zero (the parser refuses a block written with them set). */
+struct aw_net_cidr {
+	uint8_t addr[16];
+	uint8_t prefix; /* 0..128 */
+};
+
+/* A port range, inclusive; a single port has lo == hi. 1 <= lo <= hi. */
+struct aw_net_ports {
+	uint16_t lo, hi;
+};
+
+/*
+ * One network allow rule: destinations (host names, address blocks,
+ * loopback), on some ports, over some protocols. Whatever no rule of a
+ * confined policy allows is denied. At least one of n_hosts, n_cidrs,
+ * loopback is non-zero.
+ */
+struct aw_net_rule {
+	char *id; /* shares the namespace of `remove` with filesystem rules */
+	char **hosts; /* normalized: lowercase, no trailing dot; an exact name
+			 or "*.example.com" (see aw_net_host_match) */
+	size_t n_hosts;
+	struct aw_net_cidr *cidrs;
+	size_t n_cidrs;
+	int loopback;		    /* 127.0.0.0/8 and ::1 */
+	struct aw_net_ports *ports; /* NULL, n_ports 0: every port */
+	size_t n_ports;
+	unsigned protocols; /* AW_NET_TCP | AW_NET_UDP, never 0 */
+	char *file;	    /* the policy's file (shared with it, not owned) */
+	unsigned line, column;
+};
+
 struct aw_policy {
 	char *id;
 	char *description; /* NULL if absent */
@@ -83,6 +129,9 @@ struct aw_policy {
 	size_t n_remove;
 	struct aw_fs_rule *rules; /* as written in this file */
 	size_t n_rules;
+	struct aw_net_rule *net_rules; /* as written in this file */
+	size_t n_net_rules;
+	int has_network;	 /* the file has a `network:` key (even `[]`) */
 	int64_t pids_max;	 /* -1 unset */
 	uint32_t allow_syscalls; /* bit (1u << group index) */
 	int allow_syscalls_set;	 /* the key was there (even if empty) */
@@ -104,8 +153,14 @@ struct aw_policyset {
 /*
  * What a session gets: extends resolved, removes applied, a rule whose id
  * is inherited replaces the inherited one in its place, new rules
- * appended; ordered parent-first. mode, pids_max and allow_syscalls come
- * from the nearest policy in the chain that sets them.
+ * appended; ordered parent-first (filesystem and network rules alike).
+ * mode, pids_max and allow_syscalls come from the nearest policy in the
+ * chain that sets them.
+ *
+ * has_network is 0 when no policy in the chain has a `network:` key: the
+ * network is not confined at all (net_rules is empty). Otherwise it is
+ * confined to the union of net_rules, which may be empty: nothing is
+ * reachable.
  */
 struct aw_policy_flat {
 	const char *id;	  /* the policy's id (points into the set) */
@@ -114,6 +169,9 @@ struct aw_policy_flat {
 	uint32_t allow_syscalls;
 	const struct aw_fs_rule **rules; /* point into the set */
 	size_t n_rules;
+	const struct aw_net_rule **net_rules; /* point into the set */
+	size_t n_net_rules;
+	int has_network;
 };
 
 /* Loader flags. */
@@ -172,6 +230,22 @@ const struct aw_policy *aw_policyset_resolve(const struct aw_policyset *set,
 int aw_policy_flatten(const struct aw_policyset *set, const struct aw_policy *p,
 		      struct aw_policy_flat *ret, struct aw_diag *diag);
 void aw_policy_flat_free(struct aw_policy_flat *f);
+
+/*
+ * Does a rule's host pattern match a name? pattern is a normalized rule
+ * host; name is compared ASCII case-insensitively, one trailing dot
+ * ignored (DNS answers may come in any case). "api.example.com" matches
+ * only itself. "*.example.com" matches a name with at least one more
+ * label below example.com, at any depth ("a.example.com",
+ * "a.b.example.com"), and never "example.com", "evil-example.com" or
+ * "example.com.evil.net". 1 on a match, 0 otherwise (also for NULL).
+ */
+int aw_net_host_match(const char *pattern, const char *name);
+
+/* Does r cover one protocol (AW_NET_TCP or AW_NET_UDP, one bit) on port?
+ * 1 or 0; port 0 is never allowed. */
+int aw_net_rule_allows_port(const struct aw_net_rule *r, unsigned proto,
+			    uint16_t port);
 
 /* Syscall groups a policy may grant back from the launcher's seccomp deny
  * list. The index order is the ABI of allow_syscalls bits (enum

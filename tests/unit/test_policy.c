@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,8 +60,14 @@ static double now(void)
 /* ---- the templates ------------------------------------------------------ */
 
 static const char *const template_ids[] = {
-    "coding-agent",	 "computer-use", "default",
-    "desktop-assistant", "mcp-server",	 "openai.codex-cli",
+    "anthropic.claude-code",
+    "coding-agent",
+    "computer-use",
+    "default",
+    "desktop-assistant",
+    "google.gemini-cli",
+    "mcp-server",
+    "openai.codex-cli",
 };
 
 static void check_templates(const struct aw_policyset *set)
@@ -86,6 +93,8 @@ static void check_templates(const struct aw_policyset *set)
 		assert_int_equal(f.mode, 1);
 		assert_int_equal(f.allow_syscalls, 0);
 		assert_true(f.n_rules > 20);
+		/* and confines the network (default says `network: []`) */
+		assert_int_equal(f.has_network, 1);
 		aw_policy_flat_free(&f);
 	}
 }
@@ -101,6 +110,33 @@ static const struct aw_fs_rule *flat_rule(const struct aw_policy_flat *f,
 	return NULL;
 }
 
+static const struct aw_net_rule *flat_net(const struct aw_policy_flat *f,
+					  const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < f->n_net_rules; i++)
+		if (!strcmp(f->net_rules[i]->id, id))
+			return f->net_rules[i];
+	return NULL;
+}
+
+/* Does any rule of f allow name on proto/port? As the daemon will ask. */
+static bool flat_allows(const struct aw_policy_flat *f, const char *name,
+			unsigned proto, uint16_t port)
+{
+	size_t i, j;
+
+	for (i = 0; i < f->n_net_rules; i++)
+		for (j = 0; j < f->net_rules[i]->n_hosts; j++)
+			if (aw_net_host_match(f->net_rules[i]->hosts[j],
+					      name) &&
+			    aw_net_rule_allows_port(f->net_rules[i], proto,
+						    port))
+				return true;
+	return false;
+}
+
 static void test_templates_dir(void **state)
 {
 	struct aw_policyset set = {0};
@@ -108,6 +144,7 @@ static void test_templates_dir(void **state)
 	struct aw_diag d = {0};
 	const struct aw_policy *p;
 	const struct aw_fs_rule *r;
+	const struct aw_net_rule *n;
 
 	(void)state;
 	/* A checkout need not be owned by the user running the tests. */
@@ -130,6 +167,31 @@ static void test_templates_dir(void **state)
 	assert_int_equal(flat_rule(&f, "persist.shell")->verb, AW_FS_ESCALATE);
 	assert_int_equal(flat_rule(&f, "ipc.docker")->verb, AW_FS_DENY);
 	assert_non_null(flat_rule(&f, "agentwall.self"));
+	/* nothing reachable, loopback included */
+	assert_int_equal(f.has_network, 1);
+	assert_int_equal(f.n_net_rules, 0);
+	aw_policy_flat_free(&f);
+
+	/* coding-agent: registries and GitHub, 443/tcp */
+	p = aw_policyset_resolve(&set, "acme.coder", "coding-agent");
+	assert_string_equal(p->id, "coding-agent");
+	assert_int_equal(aw_policy_flatten(&set, p, &f, &d), 0);
+	assert_int_equal(f.n_net_rules, 2);
+	n = flat_net(&f, "registries");
+	assert_non_null(n);
+	assert_int_equal(n->n_hosts, 10);
+	assert_int_equal(n->protocols, AW_NET_TCP);
+	assert_int_equal(n->n_ports, 1);
+	assert_int_equal(n->loopback, 0);
+	assert_int_equal(n->n_cidrs, 0);
+	assert_non_null(flat_net(&f, "git-hosting"));
+	assert_true(flat_allows(&f, "registry.npmjs.org", AW_NET_TCP, 443));
+	assert_true(flat_allows(&f, "files.pythonhosted.org", AW_NET_TCP, 443));
+	assert_true(flat_allows(&f, "codeload.github.com", AW_NET_TCP, 443));
+	assert_false(flat_allows(&f, "registry.npmjs.org", AW_NET_UDP, 443));
+	assert_false(flat_allows(&f, "registry.npmjs.org", AW_NET_TCP, 80));
+	assert_false(flat_allows(&f, "github.com", AW_NET_TCP, 22));
+	assert_false(flat_allows(&f, "api.openai.com", AW_NET_TCP, 443));
 	aw_policy_flat_free(&f);
 
 	/* codex: coding-agent's home cow, default's masks, default's mode */
@@ -143,6 +205,36 @@ static void test_templates_dir(void **state)
 	/* parent first: the inherited rules come before home */
 	assert_string_equal(f.rules[0]->id, "secrets.ssh");
 	assert_string_equal(f.rules[f.n_rules - 1]->id, "home");
+	/* the registries, then its own API over tcp and udp */
+	assert_int_equal(f.n_net_rules, 3);
+	assert_string_equal(f.net_rules[0]->id, "registries");
+	assert_string_equal(f.net_rules[2]->id, "openai");
+	assert_int_equal(f.net_rules[2]->protocols, AW_NET_TCP | AW_NET_UDP);
+	assert_true(flat_allows(&f, "api.openai.com", AW_NET_UDP, 443));
+	assert_true(flat_allows(&f, "chatgpt.com", AW_NET_TCP, 443));
+	assert_true(flat_allows(&f, "pypi.org", AW_NET_TCP, 443));
+	assert_false(flat_allows(&f, "api.anthropic.com", AW_NET_TCP, 443));
+	aw_policy_flat_free(&f);
+
+	/* claude code and gemini cli: their agent ids */
+	p = aw_policyset_resolve(&set, "anthropic.claude-code", "coding-agent");
+	assert_string_equal(p->id, "anthropic.claude-code");
+	assert_int_equal(aw_policy_flatten(&set, p, &f, &d), 0);
+	assert_non_null(flat_rule(&f, "home"));
+	assert_non_null(flat_net(&f, "registries"));
+	assert_non_null(flat_net(&f, "anthropic.telemetry"));
+	assert_true(flat_allows(&f, "api.anthropic.com", AW_NET_TCP, 443));
+	assert_true(flat_allows(&f, "statsig.anthropic.com", AW_NET_TCP, 443));
+	assert_false(flat_allows(&f, "api.openai.com", AW_NET_TCP, 443));
+	aw_policy_flat_free(&f);
+	p = aw_policyset_resolve(&set, "google.gemini-cli", "coding-agent");
+	assert_string_equal(p->id, "google.gemini-cli");
+	assert_int_equal(aw_policy_flatten(&set, p, &f, &d), 0);
+	assert_true(flat_allows(&f, "generativelanguage.googleapis.com",
+				AW_NET_TCP, 443));
+	assert_true(flat_allows(&f, "oauth2.googleapis.com", AW_NET_TCP, 443));
+	assert_false(
+	    flat_allows(&f, "storage.googleapis.com", AW_NET_TCP, 443));
 	aw_policy_flat_free(&f);
 
 	/* mcp-server: no home, fewer processes */
@@ -151,6 +243,8 @@ static void test_templates_dir(void **state)
 	assert_int_equal(aw_policy_flatten(&set, p, &f, &d), 0);
 	assert_null(flat_rule(&f, "home"));
 	assert_int_equal(f.pids_max, 256);
+	assert_int_equal(f.has_network, 1);
+	assert_int_equal(f.n_net_rules, 0);
 	aw_policy_flat_free(&f);
 
 	/* computer-use: the display and input devices unmasked */
@@ -160,6 +254,7 @@ static void test_templates_dir(void **state)
 	assert_null(flat_rule(&f, "ipc.display"));
 	assert_null(flat_rule(&f, "ipc.input"));
 	assert_non_null(flat_rule(&f, "ipc.dbus-session"));
+	assert_int_equal(f.n_net_rules, 0);
 	aw_policy_flat_free(&f);
 
 	/* an agent nobody wrote a policy for */
@@ -404,12 +499,32 @@ struct err_case {
 		    "bad path: " why                                           \
 	}
 
+/* A network rule 'n' at line 4; its first list at line 5. A host or
+ * CIDR in HOST_CASE / CIDR_CASE is at line 5, column 13 (its quote); a
+ * port in PORT_CASE at line 6, column 13. */
+#define NET(body) HEAD "network:\n  - id: n\n" body
+#define HOST_CASE(nm, host, why)                                               \
+	{                                                                      \
+		nm, NET("    hosts: [\"" host "\"]\n"), -EINVAL, 5, 13,        \
+		    "bad host '" host "': " why                                \
+	}
+#define CIDR_CASE(nm, cidr, why)                                               \
+	{                                                                      \
+		nm, NET("    cidrs: [\"" cidr "\"]\n"), -EINVAL, 5, 13,        \
+		    "bad CIDR '" cidr "': " why                                \
+	}
+#define PORT_CASE(nm, port, why)                                               \
+	{                                                                      \
+		nm, NET("    loopback: true\n    ports: [" port "]\n"),        \
+		    -EINVAL, 6, 13, why                                        \
+	}
+
 static const struct err_case err_cases[] = {
     /* structure */
     {"unknown top-level key", HEAD "filesytem: []\n", -EINVAL, 3, 1,
      "unknown key 'filesytem' in the top level (expected version, id, "
      "description, extends, applies-to, mode, remove, filesystem, "
-     "process)"},
+     "network, process)"},
     {"unknown key in a rule",
      HEAD "filesystem:\n  - id: r\n    deny: [\"/a\"]\n    comment: x\n",
      -EINVAL, 6, 5,
@@ -572,6 +687,181 @@ static const struct err_case err_cases[] = {
      "'pids-max' must be an integer"},
     {"pids-max list", HEAD "process:\n  pids-max: [1]\n", -EINVAL, 4, 13,
      "'pids-max' must be a scalar, found a list"},
+    /* network: structure */
+    {"network not a list", HEAD "network: {a: b}\n", -EINVAL, 3, 10,
+     "'network' must be a list, found a mapping"},
+    {"network rule not a mapping", HEAD "network: [x]\n", -EINVAL, 3, 11,
+     "a network rule must be a mapping, found a scalar"},
+    {"unknown key in a network rule",
+     NET("    hosts: [\"a.com\"]\n    port: 443\n"), -EINVAL, 6, 5,
+     "unknown key 'port' in a network rule (expected id, hosts, cidrs, "
+     "loopback, ports, protocols)"},
+    {"missing network rule id", HEAD "network:\n  - hosts: [\"a.com\"]\n",
+     -EINVAL, 4, 5, "a network rule is missing required key 'id'"},
+    {"bad network rule id", HEAD "network:\n  - {id: A, loopback: true}\n",
+     -EINVAL, 4, 10, "bad rule id 'A'"},
+    {"no destination", NET("    ports: [443]\n"), -EINVAL, 4, 5,
+     "network rule 'n' allows no destination: give it hosts, cidrs or "
+     "loopback: true"},
+    {"loopback false alone", NET("    loopback: false\n"), -EINVAL, 4, 5,
+     "network rule 'n' allows no destination"},
+    {"loopback yes", NET("    loopback: yes\n"), -EINVAL, 5, 15,
+     "'loopback' must be true or false, found 'yes'"},
+    {"loopback list", NET("    loopback: [true]\n"), -EINVAL, 5, 15,
+     "'loopback' must be a scalar, found a list"},
+    {"hosts not a list", NET("    hosts: a.com\n"), -EINVAL, 5, 12,
+     "'hosts' of network rule 'n' must be a list, found a scalar"},
+    {"hosts empty", NET("    hosts: []\n"), -EINVAL, 5, 12,
+     "'hosts' of network rule 'n' lists nothing"},
+    {"cidrs empty", NET("    cidrs: []\n"), -EINVAL, 5, 12,
+     "'cidrs' of network rule 'n' lists nothing"},
+    {"ports empty", NET("    loopback: true\n    ports: []\n"), -EINVAL, 6, 12,
+     "'ports' of network rule 'n' lists nothing (leave 'ports' out for "
+     "every port)"},
+    {"protocols empty", NET("    loopback: true\n    protocols: []\n"), -EINVAL,
+     6, 16,
+     "'protocols' of network rule 'n' lists nothing (leave 'protocols' "
+     "out for tcp and udp)"},
+    {"host not a scalar", NET("    hosts: [[a.com]]\n"), -EINVAL, 5, 13,
+     "a host must be a scalar, found a list"},
+    {"host with NUL", NET("    hosts: [\"a\\0.com\"]\n"), -EINVAL, 5, 13,
+     "a host contains a NUL byte"},
+    {"empty host", NET("    hosts: [\"\"]\n"), -EINVAL, 5, 13,
+     "a host must not be empty"},
+    {"duplicate network rule id",
+     HEAD "network:\n  - {id: r, loopback: true}\n"
+	  "  - {id: r, cidrs: [\"::1\"]}\n",
+     -EINVAL, 5, 5, "duplicate rule id 'r' (first at line 4)"},
+    {"network id of a filesystem rule",
+     HEAD "filesystem:\n  - {id: r, deny: [\"/a\"]}\n"
+	  "network:\n  - {id: r, loopback: true}\n",
+     -EINVAL, 6, 5, "duplicate rule id 'r' (first at line 4)"},
+    /* the later one in the file, wherever the sections are */
+    {"filesystem id of a network rule",
+     HEAD "network:\n  - {id: r, loopback: true}\n"
+	  "filesystem:\n  - {id: r, deny: [\"/a\"]}\n",
+     -EINVAL, 6, 5, "duplicate rule id 'r' (first at line 4)"},
+    {"remove and define a network rule",
+     HEAD "extends: default\nremove: [r]\nnetwork:\n"
+	  "  - {id: r, loopback: true}\n",
+     -EINVAL, 4, 10, "'r' is both removed and defined at line 6"},
+    /* network: hosts */
+    HOST_CASE("host empty label", "a..example.com", "empty label"),
+    HOST_CASE("host leading dot", ".example.com", "empty label"),
+    HOST_CASE("host two trailing dots", "example.com..", "empty label"),
+    HOST_CASE("host only a dot", ".", "no name"),
+    HOST_CASE("host not ascii",
+	      "b\xc3\xbc"
+	      "cher.example",
+	      "not ASCII: write an internationalized name in punycode "
+	      "(xn--...)"),
+    HOST_CASE("host ipv4", "10.0.0.1",
+	      "an IP address: use cidrs: for addresses"),
+    HOST_CASE("host ipv4 short form", "127.1",
+	      "an IP address: use cidrs: for addresses"),
+    HOST_CASE("host ipv4 hex", "0x7f000001",
+	      "an IP address: use cidrs: for addresses"),
+    HOST_CASE("host ipv6", "::1", "an IP address: use cidrs: for addresses"),
+    HOST_CASE("host ipv6 bracketed", "[2001:db8::1]",
+	      "an IP address: use cidrs: for addresses"),
+    HOST_CASE("host cidr", "10.0.0.0/8",
+	      "an IP address: use cidrs: for addresses"),
+    HOST_CASE("host address and port", "10.0.0.1:443",
+	      "an IP address: use cidrs: for addresses"),
+    HOST_CASE("host numeric top label", "example.123",
+	      "the last label is all digits, which reads as an address: use "
+	      "cidrs: for addresses"),
+    HOST_CASE("host with port", "api.example.com:443",
+	      "write the host name alone: no scheme, port or path"),
+    HOST_CASE("host url", "https://api.example.com/",
+	      "write the host name alone: no scheme, port or path"),
+    HOST_CASE("host star alone", "*",
+	      "'*' is only allowed as a leading '*.' label"),
+    HOST_CASE("host star glued", "*example.com",
+	      "'*' is only allowed as a leading '*.' label"),
+    HOST_CASE("host star inside", "api.*.example.com",
+	      "'*' is only allowed as a leading '*.' label"),
+    HOST_CASE("host star in a label", "api*.example.com",
+	      "'*' is only allowed as a leading '*.' label"),
+    HOST_CASE("host two stars", "*.*.example.com",
+	      "'*' is only allowed as a leading '*.' label"),
+    HOST_CASE("host star star", "**.example.com",
+	      "'*' is only allowed as a leading '*.' label"),
+    HOST_CASE("host star tld", "*.com",
+	      "'*.com' is too broad: '*.' needs at least two labels after it"),
+    HOST_CASE("host star tld upper", "*.COM.",
+	      "'*.com' is too broad: '*.' needs at least two labels after it"),
+    HOST_CASE("host localhost", "LocalHost.",
+	      "names the machine itself: use loopback: true"),
+    HOST_CASE("host under localhost", "db.localhost",
+	      "names the machine itself: use loopback: true"),
+    HOST_CASE("host wildcard localhost", "*.app.localhost",
+	      "names the machine itself: use loopback: true"),
+    HOST_CASE("host space", "a b.com",
+	      "character ' ' not allowed: labels are [a-z0-9_-]"),
+    HOST_CASE("host bang", "a!b.com",
+	      "character '!' not allowed: labels are [a-z0-9_-]"),
+    {"host control char", NET("    hosts: [\"a\\x01b.com\"]\n"), -EINVAL, 5, 13,
+     "bad host 'a?b.com': control character 0x01: labels are [a-z0-9_-]"},
+    /* network: cidrs */
+    CIDR_CASE("cidr host bits", "10.0.0.1/8",
+	      "host bits set (the network is 10.0.0.0/8)"),
+    CIDR_CASE("cidr host bits 6", "fd00::1/8",
+	      "host bits set (the network is fd00::/8)"),
+    CIDR_CASE("cidr host bits /31", "192.0.2.7/31",
+	      "host bits set (the network is 192.0.2.6/31)"),
+    CIDR_CASE("cidr v4 prefix", "10.0.0.0/33",
+	      "prefix length 33: an IPv4 prefix is 0..32"),
+    CIDR_CASE("cidr v6 prefix", "::/129",
+	      "prefix length 129: an IPv6 prefix is 0..128"),
+    CIDR_CASE("cidr no prefix", "10.0.0.0/",
+	      "the prefix length after '/' must be a number 0..32"),
+    CIDR_CASE("cidr prefix zero", "10.0.0.0/08",
+	      "the prefix length after '/' must be a number 0..32"),
+    CIDR_CASE("cidr prefix sign", "::/-1",
+	      "the prefix length after '/' must be a number 0..128"),
+    CIDR_CASE("cidr two slashes", "10.0.0.0/8/8",
+	      "the prefix length after '/' must be a number 0..32"),
+    CIDR_CASE("cidr three parts", "10.0.0/8",
+	      "not an IPv4 (a.b.c.d) or IPv6 address"),
+    CIDR_CASE("cidr leading zero", "010.0.0.1",
+	      "not an IPv4 (a.b.c.d) or IPv6 address"),
+    CIDR_CASE("cidr octet", "10.0.0.256",
+	      "not an IPv4 (a.b.c.d) or IPv6 address"),
+    CIDR_CASE("cidr name", "example.com",
+	      "not an IPv4 (a.b.c.d) or IPv6 address"),
+    CIDR_CASE("cidr zone", "fe80::1%eth0",
+	      "not an IPv4 (a.b.c.d) or IPv6 address"),
+    CIDR_CASE("cidr prefix only", "/8",
+	      "not an IPv4 (a.b.c.d) or IPv6 address"),
+    /* network: ports and protocols */
+    PORT_CASE("port zero", "0", "bad port '0': ports are 1..65535"),
+    PORT_CASE("port too big", "65536", "bad port '65536': ports are 1..65535"),
+    PORT_CASE("port huge", "99999999999999999999",
+	      "bad port '99999999999999999999': ports are 1..65535"),
+    PORT_CASE("port range zero", "\"0-80\"",
+	      "bad port '0-80': ports are 1..65535"),
+    PORT_CASE("port range backwards", "\"9000-8000\"",
+	      "bad port '9000-8000': the range is backwards (9000 > 8000)"),
+    PORT_CASE("port name", "https",
+	      "bad port 'https': expected a port (443) or a range "
+	      "(8000-8100)"),
+    PORT_CASE("port negative", "-5", "bad port '-5': expected a port"),
+    PORT_CASE("port open range", "\"5-\"", "bad port '5-': expected a port"),
+    PORT_CASE("port three parts", "\"1-2-3\"",
+	      "bad port '1-2-3': expected a port"),
+    PORT_CASE("port plus", "+443", "bad port '+443': expected a port"),
+    PORT_CASE("port float", "443.0", "bad port '443.0': expected a port"),
+    PORT_CASE("port in a list", "[443]",
+	      "a port must be a scalar, found a list"),
+    {"unknown protocol",
+     NET("    loopback: true\n    protocols: [tcp, icmp]\n"), -EINVAL, 6, 22,
+     "unknown protocol 'icmp' (expected tcp or udp)"},
+    {"protocol upper case", NET("    loopback: true\n    protocols: [TCP]\n"),
+     -EINVAL, 6, 17, "unknown protocol 'TCP' (expected tcp or udp)"},
+    {"protocols too many",
+     NET("    loopback: true\n    protocols: [tcp, udp, tcp]\n"), -E2BIG, 6, 16,
+     "'protocols' of network rule 'n' has 3 entries, the limit is 2"},
     /* limits, small */
     {"file too big", NULL, -EFBIG, 0, 0, "file is 1048577 bytes"},
 };
@@ -800,6 +1090,306 @@ static void test_alias_bomb(void **state)
 	free(doc);
 }
 
+/* ---- network ------------------------------------------------------------ */
+
+static void assert_cidr(const struct aw_net_cidr *c, const char *addr6,
+			unsigned prefix)
+{
+	uint8_t want[16];
+
+	assert_int_equal(inet_pton(AF_INET6, addr6, want), 1);
+	assert_memory_equal(c->addr, want, 16);
+	assert_int_equal(c->prefix, prefix);
+}
+
+static void test_network_parse(void **state)
+{
+	static const char doc[] =
+	    "version: 1\n"
+	    "id: default\n"
+	    "network:\n"
+	    "  - id: openai.api\n"
+	    "    hosts: [\"API.OpenAI.com.\", \"*.ChatGPT.com\", "
+	    "\"_srv.x-y.example\"]\n"
+	    "    cidrs: [\"10.0.0.0/8\", \"fd00::/8\", \"192.0.2.7\", "
+	    "\"2001:db8::1\", \"0.0.0.0/0\", \"::/0\", "
+	    "\"::ffff:10.1.0.0/112\"]\n"
+	    "    ports: [443, \"8000-8100\", 1, 65535, \"7-7\"]\n"
+	    "  - id: local\n"
+	    "    loopback: true\n"
+	    "    protocols: [udp]\n"
+	    "  - id: both\n"
+	    "    cidrs: [\"127.0.0.0/8\"]\n"
+	    "    loopback: false\n"
+	    "    protocols: [udp, tcp]\n";
+	struct aw_policyset set = {0};
+	const struct aw_net_rule *r;
+	const struct aw_policy *p;
+	char l63[64], name[512];
+	struct aw_diag d;
+
+	(void)state;
+	load_ok(&set, "net.yaml", doc);
+	p = &set.pols[0];
+	assert_int_equal(p->has_network, 1);
+	assert_int_equal(p->n_rules, 0);
+	assert_int_equal(p->n_net_rules, 3);
+
+	r = &p->net_rules[0];
+	assert_string_equal(r->id, "openai.api");
+	assert_string_equal(r->file, "net.yaml");
+	assert_int_equal(r->line, 4);
+	assert_int_equal(r->column, 5);
+	/* normalized: lowercase, the trailing dot gone */
+	assert_int_equal(r->n_hosts, 3);
+	assert_string_equal(r->hosts[0], "api.openai.com");
+	assert_string_equal(r->hosts[1], "*.chatgpt.com");
+	assert_string_equal(r->hosts[2], "_srv.x-y.example");
+	/* IPv4 v4-mapped with prefix + 96 */
+	assert_int_equal(r->n_cidrs, 7);
+	assert_cidr(&r->cidrs[0], "::ffff:10.0.0.0", 104);
+	assert_cidr(&r->cidrs[1], "fd00::", 8);
+	assert_cidr(&r->cidrs[2], "::ffff:192.0.2.7", 128);
+	assert_cidr(&r->cidrs[3], "2001:db8::1", 128);
+	assert_cidr(&r->cidrs[4], "::ffff:0.0.0.0", 96);
+	assert_cidr(&r->cidrs[5], "::", 0);
+	assert_cidr(&r->cidrs[6], "::ffff:10.1.0.0", 112);
+	assert_int_equal(r->loopback, 0);
+	assert_int_equal(r->n_ports, 5);
+	assert_int_equal(r->ports[0].lo, 443);
+	assert_int_equal(r->ports[0].hi, 443);
+	assert_int_equal(r->ports[1].lo, 8000);
+	assert_int_equal(r->ports[1].hi, 8100);
+	assert_int_equal(r->ports[2].lo, 1);
+	assert_int_equal(r->ports[3].hi, 65535);
+	assert_int_equal(r->ports[4].lo, 7);
+	assert_int_equal(r->ports[4].hi, 7);
+	/* default: both protocols */
+	assert_int_equal(r->protocols, AW_NET_TCP | AW_NET_UDP);
+
+	r = &p->net_rules[1];
+	assert_int_equal(r->loopback, 1);
+	assert_int_equal(r->n_hosts + r->n_cidrs, 0);
+	assert_null(r->ports);
+	assert_int_equal(r->n_ports, 0);
+	assert_int_equal(r->protocols, AW_NET_UDP);
+	r = &p->net_rules[2];
+	assert_int_equal(r->loopback, 0);
+	assert_int_equal(r->protocols, AW_NET_TCP | AW_NET_UDP);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(aw_policyset_validate(&set, &d), 0);
+	aw_policyset_free(&set);
+
+	/* `network: []`: confined, no rules; no key: not confined */
+	load_ok(&set, "a.yaml", "version: 1\nid: a\nnetwork: []\n");
+	load_ok(&set, "b.yaml", "version: 1\nid: b\n");
+	assert_int_equal(set.pols[0].has_network, 1);
+	assert_int_equal(set.pols[0].n_net_rules, 0);
+	assert_int_equal(set.pols[1].has_network, 0);
+	aw_policyset_free(&set);
+
+	/* a name of 253 bytes (254 with its dot) is fine, 254 is not; a
+	 * label of 63 is fine, 64 is not */
+	memset(l63, 'a', 63);
+	l63[63] = 0;
+	snprintf(name, sizeof(name),
+		 HEAD "network:\n  - {id: n, hosts: [\"%s.%s.%s.%.61s.\"]}\n",
+		 l63, l63, l63, l63);
+	load_ok(&set, "long.yaml", name);
+	assert_int_equal(strlen(set.pols[0].net_rules[0].hosts[0]), 253);
+	aw_policyset_free(&set);
+	snprintf(name, sizeof(name),
+		 HEAD "network:\n  - {id: n, hosts: [\"%s.%s.%s.%.62s\"]}\n",
+		 l63, l63, l63, l63);
+	assert_int_equal(load(&set, "long.yaml", name, &d), -EINVAL);
+	assert_int_equal(d.line, 4);
+	assert_int_equal(d.column, 21);
+	assert_non_null(strstr(d.message, "': name of 254 bytes, the limit is "
+					  "253"));
+	snprintf(name, sizeof(name),
+		 HEAD "network:\n  - {id: n, hosts: [\"%sa.com\"]}\n", l63);
+	assert_int_equal(load(&set, "long.yaml", name, &d), -EINVAL);
+	assert_non_null(strstr(d.message, "': label of 64 bytes, the limit is "
+					  "63"));
+	assert_int_equal(set.n_pols, 0);
+}
+
+static void test_network_match(void **state)
+{
+	static const struct {
+		const char *pattern, *name;
+		int match;
+	} cases[] = {
+	    {"api.example.com", "api.example.com", 1},
+	    {"api.example.com", "API.Example.COM", 1},
+	    {"api.example.com", "api.example.com.", 1},
+	    {"api.example.com", "example.com", 0},
+	    {"api.example.com", "x.api.example.com", 0},
+	    {"api.example.com", "api.example.com.evil.net", 0},
+	    {"api.example.com", "api.example.co", 0},
+	    {"api.example.com", "", 0},
+	    {"*.example.com", "a.example.com", 1},
+	    {"*.example.com", "A.Example.Com.", 1},
+	    {"*.example.com", "a.b.example.com", 1},
+	    {"*.example.com", "_x.example.com", 1},
+	    /* the pitfalls */
+	    {"*.example.com", "example.com", 0},
+	    {"*.example.com", "example.com.", 0},
+	    {"*.example.com", "evil-example.com", 0},
+	    {"*.example.com", "evilexample.com", 0},
+	    {"*.example.com", "example.com.evil.net", 0},
+	    {"*.example.com", "a.example.com.evil.net", 0},
+	    {"*.example.com", ".example.com", 0},
+	    {"*.example.com", "a..example.com", 0},
+	    {"*.example.com", "a..b.example.com", 0},
+	    {"*.example.com", "*.example.com", 1},
+	    {"*.example.com", "", 0},
+	    {"*.example.com", ".", 0},
+	    /* patterns the parser never stores match nothing odd */
+	    {"*", "a.com", 0},
+	    {"*.", "a.com", 0},
+	    {"*x.com", "ax.com", 0},
+	    {"", "", 0},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (aw_net_host_match(cases[i].pattern, cases[i].name) !=
+		    cases[i].match)
+			fail_msg("'%s' against '%s': expected %d",
+				 cases[i].pattern, cases[i].name,
+				 cases[i].match);
+	assert_int_equal(aw_net_host_match(NULL, "a.com"), 0);
+	assert_int_equal(aw_net_host_match("a.com", NULL), 0);
+}
+
+static void test_network_ports(void **state)
+{
+	struct aw_policyset set = {0};
+	const struct aw_net_rule *r;
+
+	(void)state;
+	load_ok(&set, "ports.yaml",
+		HEAD
+		"network:\n"
+		"  - {id: all, loopback: true}\n"
+		"  - {id: some, loopback: true, ports: [443, \"8000-8100\"],"
+		" protocols: [tcp]}\n"
+		"  - {id: dns, loopback: true, ports: [53], "
+		"protocols: [udp]}\n");
+	r = &set.pols[0].net_rules[0];
+	assert_int_equal(aw_net_rule_allows_port(r, AW_NET_TCP, 1), 1);
+	assert_int_equal(aw_net_rule_allows_port(r, AW_NET_UDP, 65535), 1);
+	/* port 0 never; one protocol bit at a time */
+	assert_int_equal(aw_net_rule_allows_port(r, AW_NET_TCP, 0), 0);
+	assert_int_equal(aw_net_rule_allows_port(r, 0, 443), 0);
+	assert_int_equal(
+	    aw_net_rule_allows_port(r, AW_NET_TCP | AW_NET_UDP, 443), 0);
+	assert_int_equal(aw_net_rule_allows_port(r, 4, 443), 0);
+	r = &set.pols[0].net_rules[1];
+	assert_int_equal(aw_net_rule_allows_port(r, AW_NET_TCP, 443), 1);
+	assert_int_equal(aw_net_rule_allows_port(r, AW_NET_TCP, 8000), 1);
+	assert_int_equal(aw_net_rule_allows_port(r, AW_NET_TCP, 8050), 1);
+	assert_int_equal(aw_net_rule_allows_port(r, AW_NET_TCP, 8100), 1);
+	assert_int_equal(aw_net_rule_allows_port(r, AW_NET_TCP, 7999), 0);
+	assert_int_equal(aw_net_rule_allows_port(r, AW_NET_TCP, 8101), 0);
+	assert_int_equal(aw_net_rule_allows_port(r, AW_NET_TCP, 444), 0);
+	assert_int_equal(aw_net_rule_allows_port(r, AW_NET_UDP, 443), 0);
+	r = &set.pols[0].net_rules[2];
+	assert_int_equal(aw_net_rule_allows_port(r, AW_NET_UDP, 53), 1);
+	assert_int_equal(aw_net_rule_allows_port(r, AW_NET_TCP, 53), 0);
+	assert_int_equal(aw_net_rule_allows_port(NULL, AW_NET_TCP, 53), 0);
+	aw_policyset_free(&set);
+}
+
+static void test_network_flatten(void **state)
+{
+	struct aw_policyset set = {0};
+	struct aw_policy_flat f = {0};
+	struct aw_diag d = {0};
+
+	(void)state;
+	/* no `network:` anywhere: not confined */
+	load_ok(&set, "default.yaml",
+		"version: 1\nid: default\n"
+		"filesystem:\n  - {id: fs, deny: [\"/a\"]}\n");
+	load_ok(&set, "open.yaml", "version: 1\nid: open\nextends: default\n");
+	/* a child may confine an unconfined parent */
+	load_ok(&set, "shut.yaml",
+		"version: 1\nid: shut\nextends: default\nnetwork: []\n");
+	load_ok(&set, "base.yaml",
+		"version: 1\nid: base\nextends: default\n"
+		"network:\n"
+		"  - {id: a, hosts: [\"a.example.com\"]}\n"
+		"  - {id: b, hosts: [\"b.example.com\"]}\n"
+		"  - {id: c, loopback: true}\n");
+	load_ok(&set, "mid.yaml",
+		"version: 1\nid: mid\nextends: base\nremove: [b, fs]\n"
+		"network:\n"
+		"  - {id: a, cidrs: [\"10.0.0.0/8\"], ports: [22]}\n"
+		"  - {id: d, hosts: [\"d.example.com\"]}\n");
+	/* no key of its own: inherits the rules and the confinement */
+	load_ok(&set, "leaf.yaml",
+		"version: 1\nid: leaf\nextends: mid\nremove: [c]\n");
+	load_ok(&set, "empty.yaml",
+		"version: 1\nid: empty\nextends: mid\nnetwork: []\n");
+	assert_int_equal(aw_policyset_validate(&set, &d), 0);
+
+#define FLAT(id)                                                               \
+	assert_int_equal(                                                      \
+	    aw_policy_flatten(&set, aw_policyset_find(&set, id), &f, &d), 0)
+	FLAT("default");
+	assert_int_equal(f.has_network, 0);
+	assert_int_equal(f.n_net_rules, 0);
+	aw_policy_flat_free(&f);
+	FLAT("open");
+	assert_int_equal(f.has_network, 0);
+	aw_policy_flat_free(&f);
+	FLAT("shut");
+	assert_int_equal(f.has_network, 1);
+	assert_int_equal(f.n_net_rules, 0);
+	assert_int_equal(f.n_rules, 1);
+	aw_policy_flat_free(&f);
+
+	FLAT("base");
+	assert_int_equal(f.has_network, 1);
+	assert_int_equal(f.n_net_rules, 3);
+	assert_string_equal(f.net_rules[0]->id, "a");
+	assert_string_equal(f.net_rules[2]->id, "c");
+	aw_policy_flat_free(&f);
+
+	/* b removed (and the filesystem rule fs, by the same remove), a
+	 * replaced in its place, d appended */
+	FLAT("mid");
+	assert_int_equal(f.has_network, 1);
+	assert_int_equal(f.n_rules, 0);
+	assert_int_equal(f.n_net_rules, 3);
+	assert_string_equal(f.net_rules[0]->id, "a");
+	assert_int_equal(f.net_rules[0]->n_hosts, 0);
+	assert_int_equal(f.net_rules[0]->n_cidrs, 1);
+	assert_string_equal(f.net_rules[0]->file, "mid.yaml");
+	assert_int_equal(f.net_rules[0]->ports[0].lo, 22);
+	assert_string_equal(f.net_rules[1]->id, "c");
+	assert_string_equal(f.net_rules[2]->id, "d");
+	aw_policy_flat_free(&f);
+
+	FLAT("leaf");
+	assert_int_equal(f.has_network, 1);
+	assert_int_equal(f.n_net_rules, 2);
+	assert_string_equal(f.net_rules[0]->id, "a");
+	assert_string_equal(f.net_rules[1]->id, "d");
+	aw_policy_flat_free(&f);
+
+	/* `network: []` in a child adds nothing and takes nothing away */
+	FLAT("empty");
+	assert_int_equal(f.has_network, 1);
+	assert_int_equal(f.n_net_rules, 3);
+	aw_policy_flat_free(&f);
+#undef FLAT
+	aw_policyset_free(&set);
+}
+
 /* ---- whole-set checks --------------------------------------------------- */
 
 struct set_case {
@@ -918,6 +1508,34 @@ static const struct set_case set_cases[] = {
      22,
      "deny '/' (rule all) masks tmpfs '/tmp' of rule scratch "
      "(default.yaml:9:13)"},
+    {"network rule with an inherited filesystem rule's id",
+     {"default.yaml", DEFAULT_DOC, "child.yaml",
+      CHILD("network:\n  - {id: secrets, loopback: true}\n")},
+     "child.yaml",
+     5,
+     5,
+     "network rule 'secrets' has the id of inherited filesystem rule "
+     "(default.yaml:4:5): filesystem and network rule ids are one "
+     "namespace (remove: names either)"},
+    {"filesystem rule with an inherited network rule's id",
+     {"default.yaml",
+      "version: 1\nid: default\nnetwork:\n"
+      "  - {id: api, hosts: [\"a.com\"]}\n",
+      "child.yaml", CHILD("filesystem:\n  - {id: api, deny: [\"/a\"]}\n")},
+     "child.yaml",
+     5,
+     5,
+     "filesystem rule 'api' has the id of inherited network rule "
+     "(default.yaml:4:5)"},
+    {"remove unknown network rule",
+     {"default.yaml",
+      "version: 1\nid: default\nnetwork:\n"
+      "  - {id: api, hosts: [\"a.com\"]}\n",
+      "child.yaml", CHILD("remove: [api, apj]\n")},
+     "child.yaml",
+     4,
+     15,
+     "remove: 'apj' is not a rule of 'default'"},
     {"remove unknown",
      {"default.yaml", DEFAULT_DOC, "child.yaml", CHILD("remove: [secret]\n")},
      "child.yaml",
@@ -1295,6 +1913,237 @@ static void test_check_all(void **state)
 	rmdir(dir);
 }
 
+/* A doc (id default) with n network rules of m distinct entries each:
+ * kind 'h' hosts, 'c' cidrs, 'p' ports. */
+static char *gen_net(size_t n, size_t m, char kind)
+{
+	size_t cap = 64 + n * (48 + m * 24), off = 0, i, j;
+	char *s = malloc(cap);
+
+	assert_non_null(s);
+	off +=
+	    snprintf(s + off, cap - off, "version: 1\nid: default\nnetwork:\n");
+	for (i = 0; i < n; i++) {
+		off += snprintf(s + off, cap - off, "  - id: r%zu\n%s    %s: [",
+				i, kind == 'p' ? "    loopback: true\n" : "",
+				kind == 'h'   ? "hosts"
+				: kind == 'c' ? "cidrs"
+					      : "ports");
+		for (j = 0; j < m; j++) {
+			size_t k = i * m + j;
+
+			if (kind == 'h')
+				off += snprintf(s + off, cap - off,
+						"%s\"h%zu.example.com\"",
+						j ? ", " : "", k);
+			else if (kind == 'c')
+				off += snprintf(
+				    s + off, cap - off, "%s\"10.%zu.%zu.0/24\"",
+				    j ? ", " : "", k / 256, k % 256);
+			else
+				off += snprintf(s + off, cap - off, "%s%zu",
+						j ? ", " : "", j + 1);
+		}
+		off += snprintf(s + off, cap - off, "]\n");
+	}
+	assert_true(off < cap);
+	return s;
+}
+
+static void test_network_limits(void **state)
+{
+	struct aw_policyset set = {0};
+	struct aw_policy_flat f;
+	struct aw_diag d;
+	char *doc;
+	size_t off, i, j;
+	double t;
+
+	(void)state;
+	/* per rule: 256 hosts, 256 cidrs, 32 ports; one more is refused
+	 * at the list, before any entry is looked at */
+	doc = gen_net(1, 257, 'h');
+	assert_int_equal(load(&set, "test.yaml", doc, &d), -E2BIG);
+	assert_int_equal(d.line, 5);
+	assert_int_equal(d.column, 12);
+	assert_string_equal(d.message, "'hosts' of network rule 'r0' has 257 "
+				       "entries, the limit is 256");
+	free(doc);
+	doc = gen_net(1, 257, 'c');
+	assert_int_equal(load(&set, "test.yaml", doc, &d), -E2BIG);
+	assert_string_equal(d.message, "'cidrs' of network rule 'r0' has 257 "
+				       "entries, the limit is 256");
+	free(doc);
+	doc = gen_net(1, 33, 'p');
+	assert_int_equal(load(&set, "test.yaml", doc, &d), -E2BIG);
+	assert_int_equal(d.line, 6);
+	assert_int_equal(d.column, 12);
+	assert_string_equal(d.message, "'ports' of network rule 'r0' has 33 "
+				       "entries, the limit is 32");
+	free(doc);
+	assert_int_equal(set.n_pols, 0);
+	doc = gen_net(1, 256, 'h');
+	load_ok(&set, "test.yaml", doc);
+	aw_policyset_free(&set);
+	free(doc);
+	doc = gen_net(1, 256, 'c');
+	load_ok(&set, "test.yaml", doc);
+	aw_policyset_free(&set);
+	free(doc);
+	doc = gen_net(1, 32, 'p');
+	load_ok(&set, "test.yaml", doc);
+	assert_int_equal(set.pols[0].net_rules[0].n_ports, 32);
+	aw_policyset_free(&set);
+	free(doc);
+
+	/* per policy: 1024 rules */
+	doc = gen_net(1025, 1, 'c');
+	assert_int_equal(load(&set, "test.yaml", doc, &d), -E2BIG);
+	assert_string_equal(d.message,
+			    "'network' has 1025 entries, the limit is 1024");
+	free(doc);
+
+	/* flattened: 4096 hosts and 4096 cidrs (17 full rules are 4352) */
+	doc = gen_net(17, 256, 'h');
+	load_ok(&set, "test.yaml", doc);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(aw_policyset_validate(&set, &d), -E2BIG);
+	assert_int_equal(d.line, 1);
+	assert_int_equal(d.column, 1);
+	assert_string_equal(d.message, "policy 'default' has 4352 hosts with "
+				       "what it inherits, the limit is 4096");
+	assert_int_equal(aw_policy_flatten(&set, &set.pols[0], &f, &d), -E2BIG);
+	aw_policyset_free(&set);
+	free(doc);
+	doc = gen_net(17, 256, 'c');
+	load_ok(&set, "test.yaml", doc);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(aw_policyset_validate(&set, &d), -E2BIG);
+	assert_string_equal(d.message, "policy 'default' has 4352 cidrs with "
+				       "what it inherits, the limit is 4096");
+	aw_policyset_free(&set);
+	free(doc);
+	doc = gen_net(16, 256, 'h');
+	load_ok(&set, "test.yaml", doc);
+	assert_int_equal(aw_policyset_validate(&set, &d), 0);
+	aw_policyset_free(&set);
+	free(doc);
+
+	/* aliases: 1024 rules pointing at one list of 256 long names would
+	 * be 60 MiB of names from 100 KiB of text */
+	doc = malloc(1 << 20);
+	assert_non_null(doc);
+	off = snprintf(doc, 1 << 20,
+		       HEAD "network:\n  - id: r0\n    hosts: &h [");
+	for (j = 0; j < 256; j++) {
+		off +=
+		    snprintf(doc + off, (1 << 20) - off, "%s\"", j ? ", " : "");
+		for (i = 0; i < 4; i++) {
+			memset(doc + off, 'x', 58);
+			off += 58;
+			doc[off++] = '.';
+		}
+		off += snprintf(doc + off, (1 << 20) - off, "h%zu\"", j);
+	}
+	off += snprintf(doc + off, (1 << 20) - off, "]\n");
+	for (i = 1; i < 1024; i++)
+		off += snprintf(doc + off, (1 << 20) - off,
+				"  - {id: r%zu, hosts: *h}\n", i);
+	assert_true(off < AW_POL_FILE_MAX);
+	t = now();
+	assert_int_equal(load(&set, "wide.yaml", doc, &d), -E2BIG);
+	assert_true(now() - t < 1.0);
+	assert_string_equal(
+	    d.message, "the document expands to more than 1048576 bytes of "
+		       "text (aliases repeating lists?)");
+	assert_int_equal(set.n_pols, 0);
+	free(doc);
+}
+
+/* check_all: every problem of a network section, and what survives is
+ * never wider than what was written. */
+static void test_network_check_all(void **state)
+{
+	struct aw_policyset set = {0};
+	struct collected c = {0};
+	char file[256], file2[256], want[512];
+	const char *args[3];
+	const struct aw_policy *p;
+	int n;
+
+	(void)state;
+	write_file("default.yaml", "version: 1\nid: default\nnetwork: []\n",
+		   0644);
+	write_file("n.yaml",
+		   "version: 1\n"
+		   "id: n\n"
+		   "extends: default\n"
+		   "network:\n"
+		   "  - id: a\n"
+		   "    hosts: [\"ok.example.com\", \"bad..example.com\", "
+		   "\"*.com\"]\n"
+		   "  - id: b\n"
+		   "    loopback: true\n"
+		   "    ports: [0]\n"
+		   "  - id: c\n"
+		   "    cidrs: [\"10.0.0.1/8\"]\n"
+		   "    protocols: [icmp]\n"
+		   "  - id: d\n"
+		   "    port: 1\n"
+		   "    loopback: true\n"
+		   "  - id: e\n"
+		   "    cidrs: [\"::1\"]\n"
+		   "    protocols: [tcp, quic]\n",
+		   0644);
+	write_file("m.yaml",
+		   "version: 1\nid: m\nextends: default\nnetwork: {a: b}\n",
+		   0644);
+	snprintf(file, sizeof(file), "%s/default.yaml", tmpdir);
+	snprintf(file2, sizeof(file2), "%s/n.yaml", tmpdir);
+	args[0] = file;
+	args[1] = file2;
+	snprintf(want, sizeof(want), "%s/m.yaml", tmpdir);
+	args[2] = want;
+	n = aw_policyset_check_all(&set, args, 3, collect, &c);
+	if (n != 8)
+		dump(&c);
+	assert_int_equal(n, 8);
+#define WANT(fmt, ...)                                                         \
+	do {                                                                   \
+		char _w[512];                                                  \
+		snprintf(_w, sizeof(_w), fmt, __VA_ARGS__);                    \
+		if (!has_line(&c, _w)) {                                       \
+			dump(&c);                                              \
+			fail_msg("missing: %s", _w);                           \
+		}                                                              \
+	} while (0)
+	WANT("%s:6:31: bad host 'bad..example.com': empty label", file2);
+	WANT("%s:6:51: bad host '*.com': '*.com' is too broad", file2);
+	WANT("%s:9:13: bad port '0': ports are 1..65535", file2);
+	WANT("%s:11:13: bad CIDR '10.0.0.1/8': host bits set", file2);
+	WANT("%s:12:17: unknown protocol 'icmp'", file2);
+	WANT("%s:14:5: unknown key 'port' in a network rule", file2);
+	WANT("%s:18:22: unknown protocol 'quic'", file2);
+	WANT("%s:4:10: 'network' must be a list, found a mapping", want);
+#undef WANT
+	/* a keeps its good host; b (no port left would be every port) and
+	 * c are gone; d stays; e keeps tcp */
+	p = aw_policyset_find(&set, "n");
+	assert_non_null(p);
+	assert_int_equal(p->n_net_rules, 3);
+	assert_string_equal(p->net_rules[0].id, "a");
+	assert_int_equal(p->net_rules[0].n_hosts, 1);
+	assert_string_equal(p->net_rules[1].id, "d");
+	assert_string_equal(p->net_rules[2].id, "e");
+	assert_int_equal(p->net_rules[2].protocols, AW_NET_TCP);
+	/* a broken section still confines */
+	assert_int_equal(aw_policyset_find(&set, "m")->has_network, 1);
+	aw_policyset_free(&set);
+	unlink(file);
+	unlink(file2);
+	unlink(want);
+}
+
 /* A loaded set is never changed by a failed load. */
 static void test_unchanged_after_failure(void **state)
 {
@@ -1331,6 +2180,11 @@ int main(void)
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_alias_bomb),
+	    cmocka_unit_test(test_network_parse),
+	    cmocka_unit_test(test_network_match),
+	    cmocka_unit_test(test_network_ports),
+	    cmocka_unit_test(test_network_flatten),
+	    cmocka_unit_test(test_network_limits),
 	    cmocka_unit_test(test_set_errors),
 	    cmocka_unit_test(test_set_ok),
 	    cmocka_unit_test(test_unchanged_after_failure),
@@ -1338,6 +2192,8 @@ int main(void)
 					    tmp_teardown),
 	    cmocka_unit_test_setup_teardown(test_dir, tmp_setup, tmp_teardown),
 	    cmocka_unit_test_setup_teardown(test_check_all, tmp_setup,
+					    tmp_teardown),
+	    cmocka_unit_test_setup_teardown(test_network_check_all, tmp_setup,
 					    tmp_teardown),
 	};
 
