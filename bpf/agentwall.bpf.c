@@ -22,6 +22,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 
 #include "agentwall_abi.h"
 
@@ -777,4 +778,373 @@ int BPF_PROG(aw_exit, struct task_struct *p, bool group_dead)
 	bpf_ringbuf_submit(ev, 0);
 	stat_inc(AW_STAT_EVENTS);
 	return 0;
+}
+
+/* ---- network: cgroup socket hooks ------------------------------------- */
+
+#define AW_AF_INET 2
+#define AW_AF_INET6 10
+#define AW_AF_PACKET 17
+#define AW_SOCK_RAW 3
+#define AW_IPPROTO_TCP 6
+#define AW_IPPROTO_UDP 17
+#define AW_DNS_PORT 53
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AW_NET_SESSIONS_MAX);
+	__type(key, __u64);
+	__type(value, struct aw_net_sess);
+} aw_net_sessions SEC(".maps");
+
+/* Never an LRU: a full map refuses the daemon's insert, which then
+ * refuses the DNS answer and says so. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AW_NET_ALLOW_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct aw_net_key);
+	__type(value, struct aw_net_allow);
+} aw_net_allow SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, AW_NET_CIDRS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct aw_net_lpm_key);
+	__type(value, struct aw_net_allow);
+} aw_net_cidrs SEC(".maps");
+
+/* Where a redirected DNS socket really sent to (restored on replies). */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct aw_net_orig);
+} aw_net_orig SEC(".maps");
+
+/* Behaviour-based discovery: addresses the known LLM API names resolve
+ * to (value: the API's index in the daemon's list), and the processes
+ * already reported (an LRU: forgetting one only reports it again). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AW_LLM_ADDRS_MAX);
+	__type(key, struct aw_net_key);
+	__type(value, __u32);
+} aw_llm_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u64);
+} aw_disc_seen SEC(".maps");
+
+static __always_inline struct aw_task_state *cur_state(void)
+{
+	return bpf_task_storage_get(&aw_tasks, bpf_get_current_task_btf(), 0,
+				    0);
+}
+
+/* The destination as 16 bytes (IPv4 v4-mapped) and its port. */
+static __always_inline void sa_addr(struct bpf_sock_addr *ctx, int v6,
+				    __u8 a[16])
+{
+	__u32 w[4];
+
+	if (v6) {
+		w[0] = ctx->user_ip6[0];
+		w[1] = ctx->user_ip6[1];
+		w[2] = ctx->user_ip6[2];
+		w[3] = ctx->user_ip6[3];
+	} else {
+		w[0] = 0;
+		w[1] = 0;
+		w[2] = bpf_htonl(0xffff);
+		w[3] = ctx->user_ip4;
+	}
+	__builtin_memcpy(a, w, 16);
+}
+
+static __always_inline int is_v4mapped(const __u8 a[16])
+{
+	const __u32 *w = (const __u32 *)a;
+
+	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0xffff);
+}
+
+static __always_inline int is_loopback(const __u8 a[16])
+{
+	const __u32 *w = (const __u32 *)a;
+
+	if (is_v4mapped(a))
+		return a[12] == 127;
+	return w[0] == 0 && w[1] == 0 && w[2] == 0 && w[3] == bpf_htonl(1);
+}
+
+static __always_inline int ports_ok(const struct aw_net_allow *al, __u8 pbit,
+				    __u16 port)
+{
+	if (!(al->protos & pbit))
+		return 0;
+	if (!al->n_ranges)
+		return 1;
+	for (int i = 0; i < AW_NET_RANGES; i++) {
+		if (i >= al->n_ranges)
+			break;
+		if (port >= al->lo[i] && port <= al->hi[i])
+			return 1;
+	}
+	return 0;
+}
+
+static __always_inline int net_allowed(__u64 session, const __u8 a[16],
+				       __u8 pbit, __u16 port)
+{
+	struct aw_net_key k = {.session = session};
+	struct aw_net_lpm_key lk = {.prefixlen = 64 + 128};
+	struct aw_net_allow *al;
+
+	if (!pbit)
+		return 0;
+	__builtin_memcpy(k.addr, a, 16);
+	al = bpf_map_lookup_elem(&aw_net_allow, &k);
+	if (al && (!al->expires || al->expires > bpf_ktime_get_boot_ns()) &&
+	    ports_ok(al, pbit, port))
+		return 1;
+	__builtin_memcpy(lk.data, &session, 8);
+	__builtin_memcpy(lk.data + 8, a, 16);
+	al = bpf_map_lookup_elem(&aw_net_cidrs, &lk);
+	return al && ports_ok(al, pbit, port);
+}
+
+static __always_inline void net_event(__u16 type, struct aw_task_state *st,
+				      const __u8 a[16], __u16 port, __u8 family,
+				      __u8 proto, __u8 hook, __u8 verdict,
+				      __u32 api)
+{
+	struct aw_event_net *ev;
+	struct aw_task_state none = {};
+
+	ev = bpf_ringbuf_reserve(&aw_events, sizeof(*ev), 0);
+	if (!ev) {
+		stat_inc(AW_STAT_DROP_NET);
+		return;
+	}
+	fill_hdr(&ev->hdr, type, sizeof(*ev));
+	fill_proc(&ev->proc, bpf_get_current_task_btf(), st ? st : &none);
+	__builtin_memcpy(ev->addr, a, 16);
+	ev->port = port;
+	ev->family = family;
+	ev->proto = proto;
+	ev->hook = hook;
+	ev->verdict = verdict;
+	ev->_pad = 0;
+	ev->api = api;
+	ev->_pad2 = 0;
+	bpf_ringbuf_submit(ev, 0);
+	stat_inc(AW_STAT_EVENTS);
+}
+
+/* A process outside any session reaching a known LLM API: reported once
+ * (per process, as long as the LRU remembers it); never refused. */
+static __always_inline void discover(struct aw_task_state *st, const __u8 a[16],
+				     __u16 port, __u8 family, __u8 proto)
+{
+	struct aw_net_key k = {};
+	__u32 *api;
+	__u32 tgid;
+	__u64 now;
+
+	__builtin_memcpy(k.addr, a, 16);
+	api = bpf_map_lookup_elem(&aw_llm_addrs, &k);
+	if (!api)
+		return;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if (bpf_map_lookup_elem(&aw_disc_seen, &tgid))
+		return;
+	now = bpf_ktime_get_boot_ns();
+	bpf_map_update_elem(&aw_disc_seen, &tgid, &now, BPF_ANY);
+	net_event(AW_EV_DISCOVER, st, a, port, family, proto, AW_HOOK_CONNECT,
+		  AW_VERDICT_ALLOW, *api);
+}
+
+static __always_inline int sock_addr(struct bpf_sock_addr *ctx, int v6,
+				     __u8 hook)
+{
+	struct aw_task_state *st = cur_state();
+	struct aw_net_sess *ns;
+	__u8 a[16], pbit, proto = ctx->protocol;
+	__u8 family = v6 ? AW_AF_INET6 : AW_AF_INET;
+	__u16 port = bpf_ntohs(ctx->user_port);
+	__u64 session = st ? st->session : 0;
+
+	sa_addr(ctx, v6, a);
+	if (!session) {
+		if (hook == AW_HOOK_CONNECT)
+			discover(st, a, port, family, proto);
+		return 1; /* not an agent session: never refused here */
+	}
+	ns = bpf_map_lookup_elem(&aw_net_sessions, &session);
+	if (!ns)
+		return 1; /* a session whose network is not confined */
+	pbit = proto == AW_IPPROTO_TCP	 ? AW_NETP_TCP
+	       : proto == AW_IPPROTO_UDP ? AW_NETP_UDP
+					 : 0;
+	/* DNS goes to the session's resolver, wherever it was sent. */
+	if (port == AW_DNS_PORT && pbit && ns->dns_port) {
+		struct aw_net_orig *o = bpf_sk_storage_get(
+		    &aw_net_orig, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+
+		if (o) {
+			__builtin_memcpy(o->addr, a, 16);
+			o->port = ctx->user_port;
+			o->set = 1;
+		}
+		if (!v6) {
+			ctx->user_ip4 = bpf_htonl(0x7f000001);
+		} else {
+			/* ::ffff:127.0.0.1 for a v4-mapped destination, else
+			 * ::1 (one store per word: the verifier wants each
+			 * at a constant offset of ctx). */
+			int m = is_v4mapped(a);
+			__u32 w2 = m ? bpf_htonl(0xffff) : 0;
+			__u32 w3 = m ? bpf_htonl(0x7f000001) : bpf_htonl(1);
+
+			ctx->user_ip6[0] = 0;
+			ctx->user_ip6[1] = 0;
+			ctx->user_ip6[2] = w2;
+			ctx->user_ip6[3] = w3;
+		}
+		ctx->user_port = bpf_htons(ns->dns_port);
+		return 1;
+	}
+	if (ns->dns_port && port == ns->dns_port && is_loopback(a))
+		return 1; /* its own resolver, asked directly */
+	if (net_allowed(session, a, pbit, port)) {
+		if (hook == AW_HOOK_CONNECT)
+			net_event(AW_EV_NET, st, a, port, family, proto, hook,
+				  AW_VERDICT_ALLOW, 0);
+		return 1;
+	}
+	stat_inc(AW_STAT_NET_DENIED);
+	if (!(ns->flags & AW_NETS_ENFORCE)) {
+		net_event(AW_EV_NET, st, a, port, family, proto, hook,
+			  AW_VERDICT_AUDIT, 0);
+		return 1;
+	}
+	net_event(AW_EV_NET, st, a, port, family, proto, hook, AW_VERDICT_DENY,
+		  0);
+	return 0;
+}
+
+/* Replies from the session's resolver look as if they came from the
+ * server the agent asked (resolver libraries check that). */
+static __always_inline int restore_peer(struct bpf_sock_addr *ctx, int v6)
+{
+	struct aw_task_state *st = cur_state();
+	struct aw_net_orig *o;
+	struct aw_net_sess *ns;
+	__u8 a[16];
+	__u64 session = st ? st->session : 0;
+
+	if (!session || !ctx->sk)
+		return 1;
+	ns = bpf_map_lookup_elem(&aw_net_sessions, &session);
+	if (!ns || !ns->dns_port || bpf_ntohs(ctx->user_port) != ns->dns_port)
+		return 1;
+	sa_addr(ctx, v6, a);
+	if (!is_loopback(a))
+		return 1;
+	o = bpf_sk_storage_get(&aw_net_orig, ctx->sk, 0, 0);
+	if (!o || !o->set)
+		return 1;
+	if (!v6) {
+		if (!is_v4mapped(o->addr))
+			return 1;
+		__builtin_memcpy(&ctx->user_ip4, o->addr + 12, 4);
+	} else {
+		__u32 w[4];
+
+		__builtin_memcpy(w, o->addr, 16);
+		ctx->user_ip6[0] = w[0];
+		ctx->user_ip6[1] = w[1];
+		ctx->user_ip6[2] = w[2];
+		ctx->user_ip6[3] = w[3];
+	}
+	ctx->user_port = o->port;
+	return 1;
+}
+
+SEC("cgroup/connect4")
+int aw_connect4(struct bpf_sock_addr *ctx)
+{
+	return sock_addr(ctx, 0, AW_HOOK_CONNECT);
+}
+
+SEC("cgroup/connect6")
+int aw_connect6(struct bpf_sock_addr *ctx)
+{
+	return sock_addr(ctx, 1, AW_HOOK_CONNECT);
+}
+
+SEC("cgroup/sendmsg4")
+int aw_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return sock_addr(ctx, 0, AW_HOOK_SENDMSG);
+}
+
+SEC("cgroup/sendmsg6")
+int aw_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return sock_addr(ctx, 1, AW_HOOK_SENDMSG);
+}
+
+SEC("cgroup/recvmsg4")
+int aw_recvmsg4(struct bpf_sock_addr *ctx)
+{
+	return restore_peer(ctx, 0);
+}
+
+SEC("cgroup/recvmsg6")
+int aw_recvmsg6(struct bpf_sock_addr *ctx)
+{
+	return restore_peer(ctx, 1);
+}
+
+SEC("cgroup/getpeername4")
+int aw_getpeername4(struct bpf_sock_addr *ctx)
+{
+	return restore_peer(ctx, 0);
+}
+
+SEC("cgroup/getpeername6")
+int aw_getpeername6(struct bpf_sock_addr *ctx)
+{
+	return restore_peer(ctx, 1);
+}
+
+/* Raw and packet sockets: no session needs them, and they bypass every
+ * address decision above. */
+SEC("cgroup/sock_create")
+int aw_sock_create(struct bpf_sock *sk)
+{
+	struct aw_task_state *st = cur_state();
+	struct aw_net_sess *ns;
+	__u64 session = st ? st->session : 0;
+	__u8 none[16] = {};
+
+	if (!session)
+		return 1;
+	ns = bpf_map_lookup_elem(&aw_net_sessions, &session);
+	if (!ns)
+		return 1;
+	if (sk->type != AW_SOCK_RAW && sk->family != AW_AF_PACKET)
+		return 1;
+	stat_inc(AW_STAT_NET_DENIED);
+	net_event(AW_EV_NET, st, none, 0, sk->family, sk->type, AW_HOOK_SOCKET,
+		  ns->flags & AW_NETS_ENFORCE ? AW_VERDICT_DENY
+					      : AW_VERDICT_AUDIT,
+		  0);
+	return ns->flags & AW_NETS_ENFORCE ? 0 : 1;
 }

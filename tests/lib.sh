@@ -52,8 +52,18 @@ umount_under() {
 	done
 }
 
+# Network namespaces a test made (ip netns add NAME; net_ns NAME records
+# it): deleted on exit, their veths with them.
+NETNS=()
+net_ns() { ip netns add "$1" && NETNS+=("$1"); }
+
 cleanup() {
 	stop_daemon
+	local ns
+	for ns in "${NETNS[@]}"; do
+		ip netns pids "$ns" 2>/dev/null | while read -r p; do kill -KILL "$p" 2>/dev/null; done
+		ip netns del "$ns" 2>/dev/null
+	done
 	rm_cgroup "$CG"
 	# Session pids limits (v1 hierarchy) of this test's daemon.
 	rm_cgroup "/sys/fs/cgroup/pids/agentwall-$ID"
@@ -63,9 +73,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_daemon [extra agentwalld options]: in the test's cgroup scope.
+# start_daemon [extra agentwalld options]: in the test's cgroup scope
+# (through AWD_WRAP, e.g. nsenter into a test network namespace).
+AWD_WRAP=()
 start_daemon() {
-	"$AWD" --scope "cgroup:$CG" --state-dir "$STATE" --bpffs-dir "$PINS" \
+	"${AWD_WRAP[@]}" "$AWD" --scope "cgroup:$CG" --state-dir "$STATE" --bpffs-dir "$PINS" \
 		--export "$T/export.jsonl" "$@" >"$T/daemon.out" 2>"$T/daemon.err" &
 	DAEMON_PID=$!
 	echo "$DAEMON_PID" > "$T/daemon.pid"

@@ -51,6 +51,9 @@ enum aw_event_type {
 	AW_EV_EXEC = 1,
 	AW_EV_FORK = 2,
 	AW_EV_EXIT = 3,
+	AW_EV_NET = 4, /* a session's socket decision (struct aw_event_net) */
+	AW_EV_DISCOVER = 5, /* a process outside any session reached a known
+			       LLM API (struct aw_event_net) */
 };
 
 enum aw_rule_kind {
@@ -71,6 +74,9 @@ enum aw_task_flags {
 	/* Stopped at exec to be forced into a session; cleared when the
 	 * launcher it was re-executed into is given the session. */
 	AW_TASK_FORCING = 1u << 3,
+	/* Not classified at exec: it reached a known LLM API and was given
+	 * a session (and the default policy's network rules) then. */
+	AW_TASK_DISCOVERED = 1u << 4,
 };
 
 /* struct aw_event_exec.flags */
@@ -97,7 +103,9 @@ enum aw_stat {
 	AW_STAT_EVENTS = 5,	  /* events submitted */
 	AW_STAT_FORCED = 6,	  /* agents stopped to be forced */
 	AW_STAT_FORCE_KILLED = 7, /* agents killed: nobody to force them */
-	AW_STAT_MAX = 8,
+	AW_STAT_DROP_NET = 8,	  /* ring buffer full: socket event lost */
+	AW_STAT_NET_DENIED = 9,	  /* session sockets refused */
+	AW_STAT_MAX = 10,
 };
 
 /* Scope: which processes may be classified as new session roots. */
@@ -225,6 +233,90 @@ struct aw_event_exit {
 
 #define AW_EXEC_DATA_MAX (AW_PATH_MAX + AW_ARGS_MAX)
 
+/*
+ * Network: cgroup socket hooks on the scope cgroup (connect4/6,
+ * sendmsg4/6, recvmsg4/6, getpeername4/6, sock_create), keyed on the
+ * session in the calling task's storage. A session the daemon gave a
+ * network policy has an aw_net_sessions entry; a destination is allowed
+ * if an address its resolver answered (aw_net_allow, with the record's
+ * TTL) or a CIDR of its policy (aw_net_cidrs) allows that port and
+ * protocol. DNS (port 53, UDP and TCP) is redirected to the session's
+ * resolver on loopback, whatever server it was sent to. Addresses are 16
+ * bytes, IPv4 as v4-mapped IPv6 (::ffff:a.b.c.d).
+ */
+#define AW_NET_RANGES 8		/* port ranges per allowed destination */
+#define AW_NET_ALLOW_MAX 65536u /* resolved addresses, all sessions */
+#define AW_NET_CIDRS_MAX 16384u
+#define AW_NET_SESSIONS_MAX 4096u
+#define AW_LLM_ADDRS_MAX 4096u
+
+enum aw_net_proto_bits {
+	AW_NETP_TCP = 1u << 0,
+	AW_NETP_UDP = 1u << 1,
+};
+
+enum aw_net_sess_flags {
+	AW_NETS_ENFORCE = 1u << 0, /* deny; else record what would be */
+};
+
+struct aw_net_sess {
+	__u32 flags;	/* enum aw_net_sess_flags */
+	__u16 dns_port; /* the session's resolver on 127.0.0.1 / ::1 */
+	__u16 _pad;
+};
+
+struct aw_net_allow {
+	__u64 expires; /* boottime ns; 0: does not expire */
+	__u16 lo[AW_NET_RANGES], hi[AW_NET_RANGES];
+	__u8 n_ranges; /* 0: every port */
+	__u8 protos;   /* enum aw_net_proto_bits */
+	__u8 _pad[6];
+};
+
+struct aw_net_key {
+	__u64 session;
+	__u8 addr[16];
+};
+
+/* LPM: prefixlen counts the 64 session bits first. */
+struct aw_net_lpm_key {
+	__u32 prefixlen;
+	__u8 data[24]; /* session (8 bytes, host order), address */
+};
+
+struct aw_net_orig {
+	__u8 addr[16]; /* where the agent sent its DNS query */
+	__u16 port;    /* network order */
+	__u8 set;
+	__u8 _pad[5];
+};
+
+enum aw_net_hook {
+	AW_HOOK_CONNECT = 1,
+	AW_HOOK_SENDMSG = 2,
+	AW_HOOK_SOCKET = 3, /* socket creation: raw and packet sockets */
+};
+
+enum aw_net_verdict {
+	AW_VERDICT_ALLOW = 1,
+	AW_VERDICT_DENY = 2,
+	AW_VERDICT_AUDIT = 3, /* would be denied; the policy is in audit */
+};
+
+struct aw_event_net {
+	struct aw_event_hdr hdr;
+	struct aw_proc proc;
+	__u8 addr[16];
+	__u16 port;   /* host order */
+	__u8 family;  /* AF_INET, AF_INET6; AF_PACKET for sockets */
+	__u8 proto;   /* IPPROTO_*; the socket type for AW_HOOK_SOCKET */
+	__u8 hook;    /* enum aw_net_hook */
+	__u8 verdict; /* enum aw_net_verdict */
+	__u16 _pad;
+	__u32 api; /* AW_EV_DISCOVER: the aw_llm_addrs value */
+	__u32 _pad2;
+};
+
 #ifndef __bpf__
 _Static_assert(sizeof(struct aw_event_hdr) == 16, "hdr");
 _Static_assert(sizeof(struct aw_proc) == 56, "proc");
@@ -237,6 +329,10 @@ _Static_assert(sizeof(struct aw_event_exec) == 112, "exec");
 _Static_assert(offsetof(struct aw_event_exec, data) == 112, "exec data");
 _Static_assert(sizeof(struct aw_event_fork) == 88, "fork");
 _Static_assert(sizeof(struct aw_event_exit) == 80, "exit");
+_Static_assert(sizeof(struct aw_net_allow) == 48, "net allow");
+_Static_assert(sizeof(struct aw_net_key) == 24, "net key");
+_Static_assert(sizeof(struct aw_net_lpm_key) == 28, "net lpm key");
+_Static_assert(sizeof(struct aw_event_net) == 104, "net event");
 #endif
 
 #endif /* AGENTWALL_ABI_H */

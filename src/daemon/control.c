@@ -507,6 +507,9 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 		      d->probe.bpf_lsm_loads ? "\"available (BPF LSM), not "
 					       "used by this build\""
 					     : "\"none: no BPF LSM\"");
+	aw_buf_puts(b, "\"network\":");
+	aw_net_status(d, b);
+	aw_buf_puts(b, ",");
 	aw_buf_printf(b, "\"sessions\":{\"live\":%zu,\"opened\":%llu},",
 		      cc.live, (unsigned long long)st[AW_STAT_SESSIONS]);
 	aw_buf_printf(b,

@@ -41,6 +41,7 @@ struct aw_opts {
 	int json_stdout;
 	int quiet;
 	struct aw_store_limits limits;
+	char dns_upstream[128]; /* "": the first nameserver of resolv.conf */
 	uint64_t session_quota; /* bytes: each session store's size */
 	unsigned sessions_max;	/* stores kept at once; 0: no cap */
 };
@@ -111,6 +112,16 @@ int aw_kernel_task_get(struct aw_kernel *k, int pidfd,
 int aw_kernel_task_set(struct aw_kernel *k, int pidfd,
 		       const struct aw_task_state *st);
 uint64_t aw_kernel_new_session(struct aw_kernel *k);
+/* The socket hooks: NULL once attached, else why not. */
+#define AW_NET_LINKS 9
+const char *aw_kernel_net_error(struct aw_kernel *k);
+enum aw_net_map {
+	AW_NETMAP_SESSIONS,
+	AW_NETMAP_ALLOW,
+	AW_NETMAP_CIDRS,
+	AW_NETMAP_LLM,
+};
+int aw_kernel_net_fd(struct aw_kernel *k, enum aw_net_map m);
 void aw_kernel_set_handler(struct aw_kernel *k,
 			   int (*fn)(void *ctx, const void *data, size_t size),
 			   void *ctx);
@@ -216,6 +227,7 @@ struct aw_daemon {
 	size_t n_pending;
 	struct aw_kept *kept; /* session stores, see stores.c */
 	size_t n_kept;
+	struct aw_net *net; /* network policy and resolvers, see net.c */
 };
 
 /* events.c */
@@ -306,6 +318,35 @@ void aw_stores_list(struct aw_daemon *d, int fd, int privileged,
 		    struct aw_buf *out);
 void aw_stores_review(struct aw_daemon *d, int fd, int privileged,
 		      const char *args, struct aw_buf *out);
+
+/* net.c: per-session network policy, the sessions' resolvers. */
+struct aw_net;
+struct aw_policy_flat;
+struct aw_event_net;
+int aw_net_open(struct aw_daemon *d, int epfd, char *err, size_t errlen);
+void aw_net_close(struct aw_daemon *d);
+int aw_net_session_open(struct aw_daemon *d, uint64_t session, uint32_t uid,
+			const struct aw_policy_flat *f, char *err,
+			size_t errlen);
+void aw_net_session_end(struct aw_daemon *d, uint64_t session);
+/* 1 if fd was one of the resolvers' (and was handled). */
+int aw_net_handle(struct aw_daemon *d, int fd, uint32_t events);
+void aw_net_tick(struct aw_daemon *d);
+int aw_net_record(struct aw_daemon *d, const struct aw_event_net *ev);
+int aw_net_discover(struct aw_daemon *d, const struct aw_event_net *ev);
+void aw_net_set_llm_apis(struct aw_daemon *d, char *const *names, size_t count);
+const char *aw_net_llm_name(struct aw_daemon *d, uint32_t idx);
+void aw_net_status(struct aw_daemon *d, struct aw_buf *b);
+/* A process outside any session that reached a known LLM API: a
+ * session and the default policy's network rules from now on
+ * (sessions.c). */
+int aw_session_discovered(struct aw_daemon *d, uint32_t pid, uint32_t uid,
+			  uint64_t start_time, const char *api,
+			  const char *address);
+/* events.c: the record of it. */
+void aw_events_discovered(struct aw_daemon *d, uint32_t pid, uint32_t uid,
+			  uint64_t session, const char *api,
+			  const char *address, const char *policy);
 
 /* force.c: re-execute agents stopped at exec through the launcher. */
 struct aw_force;

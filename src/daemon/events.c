@@ -841,6 +841,59 @@ void aw_events_session_open(struct aw_daemon *d, uint32_t pid, uint32_t uid,
 	aw_buf_free(&x);
 }
 
+/* A process that reached a known LLM API from outside any session: now
+ * the root of a session of its own (see aw_session_discovered). */
+void aw_events_discovered(struct aw_daemon *d, uint32_t pid, uint32_t uid,
+			  uint64_t session, const char *api,
+			  const char *address, const char *policy)
+{
+	struct aw_sessioninfo *si;
+	struct aw_procinfo *pi = aw_procs_get(d->procs, pid, 0);
+	struct aw_buf x = {};
+	char rule[300];
+
+	if (!pi)
+		pi = proc_from_proc(d, pid);
+	if (!pi)
+		return;
+	pi->uid = uid;
+	pi->live = 1;
+	pi->session = session;
+	pi->agent = 0;
+	pi->last_seen_ns = aw_now_boottime_ns();
+	si = aw_sessions_add(d->procs, session);
+	if (!si)
+		return;
+	si->live = 1;
+	si->root_pid = pid;
+	si->root_start = pi->start_time;
+	si->uid = uid;
+	si->started_ns = aw_now_realtime_ns();
+	snprintf(rule, sizeof(rule), "behaviour/llm-api:%s", api);
+	aw_procinfo_set_str(&si->matched, rule);
+	session_store(d, si, pi, NULL);
+	aw_json_key(&x, "policy");
+	aw_json_cstr(&x, policy);
+	aw_buf_puts(&x, ",");
+	aw_json_key(&x, "address");
+	aw_json_cstr(&x, address);
+	aw_buf_add(&x, "", 1);
+	{
+		struct ev_info e = {
+		    .action = "discover",
+		    .pi = pi,
+		    .session = session,
+		    .target = api,
+		    .rule = rule,
+		    .decision = NULL,
+		    .extra_json = x.oom ? NULL : x.data,
+		};
+
+		emit(d, &e);
+	}
+	aw_buf_free(&x);
+}
+
 static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 		       size_t size)
 {
@@ -1114,6 +1167,11 @@ int aw_events_handle(void *ctx, const void *data, size_t size)
 		if (h->size >= sizeof(struct aw_event_exit))
 			r = handle_exit(d, data);
 		break;
+	case AW_EV_NET:
+	case AW_EV_DISCOVER:
+		if (h->size >= sizeof(struct aw_event_net))
+			r = aw_net_record(d, data);
+		break;
 	}
 	if (r < 0)
 		d->decode_errors++;
@@ -1129,7 +1187,8 @@ void aw_events_check_drops(struct aw_daemon *d)
 
 	aw_kernel_stats(d->kernel, st);
 	kdrops = st[AW_STAT_DROP_EXEC] + st[AW_STAT_DROP_FORK] +
-		 st[AW_STAT_DROP_EXIT] + st[AW_STAT_STORAGE_FAIL];
+		 st[AW_STAT_DROP_EXIT] + st[AW_STAT_STORAGE_FAIL] +
+		 st[AW_STAT_DROP_NET];
 	/* Losses in user space (store or export failing, no memory) are
 	 * reported the same way as the kernel's. */
 	udrops = aw_daemon_user_drops(d);

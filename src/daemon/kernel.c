@@ -27,6 +27,9 @@
 struct aw_kernel {
 	struct agentwall *skel;
 	struct bpf_link *links[3];
+	struct bpf_link *net_links[AW_NET_LINKS];
+	int net_attached; /* the socket hooks are on the scope cgroup */
+	char net_error[256];
 	struct ring_buffer *rb;
 	int (*handler)(void *ctx, const void *data, size_t size);
 	void *handler_ctx;
@@ -42,6 +45,10 @@ struct aw_kernel {
 
 static const char *const link_names[3] = {"link_fork", "link_exit",
 					  "link_exec"};
+static const char *const net_link_names[AW_NET_LINKS] = {
+    "link_connect4",	 "link_connect6",     "link_sendmsg4",
+    "link_sendmsg6",	 "link_recvmsg4",     "link_recvmsg6",
+    "link_getpeername4", "link_getpeername6", "link_sock_create"};
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list args)
@@ -203,6 +210,11 @@ static void pins_remove(struct aw_kernel *k)
 		snprintf(p, sizeof(p), "%s/%s", k->bpffs_dir, link_names[i]);
 		unlink(p);
 	}
+	for (size_t i = 0; i < AW_NET_LINKS; i++) {
+		snprintf(p, sizeof(p), "%s/%s", k->bpffs_dir,
+			 net_link_names[i]);
+		unlink(p);
+	}
 	bpf_object__for_each_map(m, k->skel->obj)
 	{
 		if (bpf_map__is_internal(m))
@@ -212,6 +224,94 @@ static void pins_remove(struct aw_kernel *k)
 	}
 	rmdir(k->bpffs_dir);
 	k->pinned = 0;
+}
+
+/*
+ * The socket hooks go on the scope cgroup (and so apply to it and its
+ * descendants only); with --scope host on the cgroup v2 root. Without
+ * cgroup v2 the daemon runs without network confinement, and says so.
+ */
+static void net_attach(struct aw_kernel *k, const struct aw_opts *o)
+{
+	struct bpf_program *progs[AW_NET_LINKS] = {
+	    k->skel->progs.aw_connect4,	    k->skel->progs.aw_connect6,
+	    k->skel->progs.aw_sendmsg4,	    k->skel->progs.aw_sendmsg6,
+	    k->skel->progs.aw_recvmsg4,	    k->skel->progs.aw_recvmsg6,
+	    k->skel->progs.aw_getpeername4, k->skel->progs.aw_getpeername6,
+	    k->skel->progs.aw_sock_create};
+	static const char *const roots[] = {"/sys/fs/cgroup/unified",
+					    "/sys/fs/cgroup"};
+	int cg = -1;
+
+	if (o->scope_kind == AW_SCOPE_CGROUP) {
+		cg = dup(k->scope_fd);
+	} else {
+		for (size_t i = 0; i < AW_ARRAY_SIZE(roots) && cg < 0; i++) {
+			struct statfs st;
+
+			cg = open(roots[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (cg >= 0 && (fstatfs(cg, &st) < 0 ||
+					st.f_type != CGROUP2_SUPER_MAGIC)) {
+				close(cg);
+				cg = -1;
+			}
+		}
+	}
+	if (cg < 0) {
+		snprintf(k->net_error, sizeof(k->net_error),
+			 "no cgroup v2 to attach the socket hooks to");
+		return;
+	}
+	for (size_t i = 0; i < AW_NET_LINKS; i++) {
+		char p[PATH_MAX + 64];
+
+		k->net_links[i] = bpf_program__attach_cgroup(progs[i], cg);
+		if (!k->net_links[i]) {
+			snprintf(k->net_error, sizeof(k->net_error),
+				 "attach %s: %s", bpf_program__name(progs[i]),
+				 strerror(errno));
+			break;
+		}
+		snprintf(p, sizeof(p), "%s/%s", o->bpffs_dir,
+			 net_link_names[i]);
+		unlink(p); /* a previous daemon's: ours is attached */
+		bpf_link__pin(k->net_links[i], p);
+	}
+	close(cg);
+	if (k->net_error[0]) {
+		for (size_t i = 0; i < AW_NET_LINKS; i++) {
+			char p[PATH_MAX + 64];
+
+			snprintf(p, sizeof(p), "%s/%s", o->bpffs_dir,
+				 net_link_names[i]);
+			if (k->net_links[i])
+				unlink(p);
+			bpf_link__destroy(k->net_links[i]);
+			k->net_links[i] = NULL;
+		}
+		return;
+	}
+	k->net_attached = 1;
+}
+
+const char *aw_kernel_net_error(struct aw_kernel *k)
+{
+	return k->net_attached ? NULL : k->net_error;
+}
+
+int aw_kernel_net_fd(struct aw_kernel *k, enum aw_net_map m)
+{
+	switch (m) {
+	case AW_NETMAP_SESSIONS:
+		return bpf_map__fd(k->skel->maps.aw_net_sessions);
+	case AW_NETMAP_ALLOW:
+		return bpf_map__fd(k->skel->maps.aw_net_allow);
+	case AW_NETMAP_CIDRS:
+		return bpf_map__fd(k->skel->maps.aw_net_cidrs);
+	case AW_NETMAP_LLM:
+		return bpf_map__fd(k->skel->maps.aw_llm_addrs);
+	}
+	return -1;
 }
 
 int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret, char *err,
@@ -384,6 +484,8 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret, char *err,
 			}
 		}
 	}
+
+	net_attach(k, o);
 
 	k->rb = ring_buffer__new(bpf_map__fd(k->skel->maps.aw_events), ring_cb,
 				 k, NULL);
@@ -571,6 +673,8 @@ void aw_kernel_release(struct aw_kernel *k, int remove_pins)
 		pins_remove(k);
 	for (size_t i = 0; i < AW_ARRAY_SIZE(k->links); i++)
 		bpf_link__destroy(k->links[i]);
+	for (size_t i = 0; i < AW_NET_LINKS; i++)
+		bpf_link__destroy(k->net_links[i]);
 	if (k->skel)
 		agentwall__destroy(k->skel);
 	if (k->scope_fd >= 0)

@@ -63,6 +63,10 @@ static void usage(FILE *f)
 	    "                            K, M, G suffixes; at least 16M)\n"
 	    "  --sessions-max N          session stores kept at once "
 	    "(default: 64; 0: no cap)\n"
+	    "  --dns-upstream ADDR[:PORT] where sessions' resolvers forward "
+	    "(default:\n"
+	    "                            the first nameserver of "
+	    "/etc/resolv.conf)\n"
 	    "  --json                    print events as JSON lines\n"
 	    "  --quiet                   print nothing per event\n"
 	    "  -h, --help\n",
@@ -111,6 +115,7 @@ static int parse_opts(int argc, char **argv, struct aw_opts *o)
 		OPT_LAUNCHER,
 		OPT_QUOTA,
 		OPT_SESSIONS_MAX,
+		OPT_DNS_UPSTREAM,
 	};
 	static const struct option longopts[] = {
 	    {"scope", required_argument, NULL, OPT_SCOPE},
@@ -129,6 +134,7 @@ static int parse_opts(int argc, char **argv, struct aw_opts *o)
 	    {"launcher", required_argument, NULL, OPT_LAUNCHER},
 	    {"session-quota", required_argument, NULL, OPT_QUOTA},
 	    {"sessions-max", required_argument, NULL, OPT_SESSIONS_MAX},
+	    {"dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM},
 	    {"help", no_argument, NULL, 'h'},
 	    {}};
 	int c;
@@ -288,6 +294,16 @@ static int parse_opts(int argc, char **argv, struct aw_opts *o)
 			o->session_quota = q << shift;
 			break;
 		}
+		case OPT_DNS_UPSTREAM:
+			if (strlen(optarg) >= sizeof(o->dns_upstream)) {
+				fprintf(stderr,
+					"agentwalld: --dns-upstream: too "
+					"long\n");
+				return -EINVAL;
+			}
+			snprintf(o->dns_upstream, sizeof(o->dns_upstream), "%s",
+				 optarg);
+			break;
 		case OPT_SESSIONS_MAX:
 			if (aw_parse_u64(optarg, &v) < 0 || v > 100000) {
 				fprintf(stderr,
@@ -705,6 +721,7 @@ int aw_daemon_reload_signatures(struct aw_daemon *d, char *err, size_t len)
 	rebind_learned(d, bank);
 	aw_sigdb_free(&d->db);
 	d->db = db;
+	aw_net_set_llm_apis(d, d->db.llm_apis, d->db.n_llm_apis);
 	memset(&db, 0, sizeof(db));
 	/* Kept for classifying `agentwall run` commands in user space. */
 	{
@@ -906,6 +923,16 @@ int main(int argc, char **argv)
 			strerror(errno));
 		goto out;
 	}
+	r = aw_net_open(&d, epfd, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "agentwalld: %s\n", err);
+		goto out;
+	}
+	aw_net_set_llm_apis(&d, d.db.llm_apis, d.db.n_llm_apis);
+	if (aw_kernel_net_error(d.kernel))
+		fprintf(stderr,
+			"agentwalld: network policy is not enforced: %s\n",
+			aw_kernel_net_error(d.kernel));
 	{
 		struct epoll_event ev = {.events = EPOLLIN};
 		int fds[5] = {aw_kernel_ring_fd(d.kernel), sfd, tfd,
@@ -1006,6 +1033,7 @@ int main(int argc, char **argv)
 					aw_sandbox_tick(&d);
 				if (d.n_kept)
 					aw_stores_tick(&d);
+				aw_net_tick(&d);
 				if (ticks % 300 == 0) {
 					aw_store_lock(&d);
 					aw_store_prune(d.store,
@@ -1014,7 +1042,7 @@ int main(int argc, char **argv)
 				}
 			} else if (d.force && fd == aw_force_fd(d.force)) {
 				aw_force_collect(&d);
-			} else {
+			} else if (!aw_net_handle(&d, fd, evs[i].events)) {
 				aw_control_handle(ctl, epfd, fd, evs[i].events);
 			}
 		}
@@ -1038,6 +1066,7 @@ out:
 		aw_sessions_flush_pending(&d);
 	aw_sandbox_cleanup(&d);
 	aw_stores_close(&d);
+	aw_net_close(&d);
 	/* Everything queued is written and committed before we go. */
 	aw_writer_stop(d.writer);
 	d.writer = NULL;

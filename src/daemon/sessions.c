@@ -37,6 +37,9 @@
 #include "shared/util.h"
 #include "shared/embedded.h"
 
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77 /* Linux 6.5 */
 #endif
@@ -368,6 +371,7 @@ void aw_sandbox_session_end(struct aw_daemon *d, uint64_t session)
 		sb->ended = 1;
 	aw_sandbox_tick(d);
 	aw_stores_session_end(d, session);
+	aw_net_session_end(d, session);
 }
 
 int aw_sandbox_alive(struct aw_daemon *d, uint64_t session)
@@ -685,8 +689,18 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 	}
 	st.flags |= AW_TASK_CONTAINED;
 	st.flags &= ~AW_TASK_FORCING;
+	/* The network first: from the mark on, the session's sockets are
+	 * decided by it. */
+	r = aw_net_session_open(d, session, cred.uid, &flat, err, sizeof(err));
+	if (r < 0) {
+		cg_remove(sb);
+		sandbox_drop(d, sb);
+		aw_buf_printf(out, "error: %s\n", err);
+		goto out;
+	}
 	r = aw_kernel_task_set(d->kernel, pidfd, &st);
 	if (r < 0) {
+		aw_net_session_end(d, session);
 		cg_remove(sb);
 		sandbox_drop(d, sb);
 		aw_buf_printf(out,
@@ -819,4 +833,72 @@ out:
 		close(pidfd);
 	if (apfd >= 0)
 		close(apfd);
+}
+
+/*
+ * Behaviour-based discovery: a process in scope, in no session, reached
+ * an address a known LLM API name resolves to. It is an agent nobody
+ * classified: it gets a session (every thread marked, so its children
+ * and its own further sockets belong to it) and the default policy's
+ * network rules from now on. It runs on; it is not re-executed into a
+ * sandbox (that happens at exec, for agents known by their files).
+ */
+int aw_session_discovered(struct aw_daemon *d, uint32_t pid, uint32_t uid,
+			  uint64_t start_time, const char *api,
+			  const char *address)
+{
+	const struct aw_policy *pol = policy_for(d, 0);
+	struct aw_policy_flat flat = {};
+	struct aw_diag diag = {};
+	struct aw_task_state st = {};
+	char p[64], err[512] = "";
+	uint64_t session;
+	DIR *dir;
+	struct dirent *de;
+	int pidfd, marked = 0;
+
+	pidfd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (pidfd < 0)
+		return 0; /* gone already */
+	if (aw_kernel_task_get(d->kernel, pidfd, &st) == 0 && st.session) {
+		close(pidfd);
+		return 0; /* in a session meanwhile */
+	}
+	close(pidfd);
+	(void)start_time;
+	if (!pol || aw_policy_flatten(&d->policies, pol, &flat, &diag) < 0)
+		return 0;
+	session = aw_kernel_new_session(d->kernel);
+	st = (struct aw_task_state){.session = session,
+				    .flags = AW_TASK_ROOT | AW_TASK_DISCOVERED};
+	/* The network rules before the mark: no socket of it slips
+	 * between the two. */
+	if (aw_net_session_open(d, session, uid, &flat, err, sizeof(err)) < 0)
+		fprintf(stderr, "agentwalld: discovered pid %u: %s\n", pid,
+			err);
+	snprintf(p, sizeof(p), "/proc/%u/task", pid);
+	dir = opendir(p);
+	while (dir && (de = readdir(dir))) {
+		uint64_t tid;
+		int tfd;
+
+		if (aw_parse_u64(de->d_name, &tid) < 0)
+			continue;
+		tfd = syscall(SYS_pidfd_open, (pid_t)tid,
+			      tid == pid ? 0 : PIDFD_THREAD);
+		if (tfd < 0)
+			continue;
+		marked += aw_kernel_task_set(d->kernel, tfd, &st) == 0;
+		close(tfd);
+	}
+	if (dir)
+		closedir(dir);
+	if (!marked) {
+		aw_net_session_end(d, session);
+		aw_policy_flat_free(&flat);
+		return 0;
+	}
+	aw_events_discovered(d, pid, uid, session, api, address, pol->id);
+	aw_policy_flat_free(&flat);
+	return 0;
 }

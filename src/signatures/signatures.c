@@ -5,6 +5,8 @@
  * File format (one YAML document per file, UTF-8, at most 1 MiB):
  *
  *   version: 1                     # required, must be 1
+ *   llm-apis:                      # optional: LLM API host names
+ *     - "api.openai.com"
  *   interpreters:                  # optional list of exe patterns
  *     - "**\/node"
  *   signatures:                    # optional list of signatures
@@ -427,6 +429,9 @@ void aw_sigdb_free(struct aw_sigdb *db)
 	for (i = 0; i < db->n_interpreters; i++)
 		free(db->interpreters[i].pattern);
 	free(db->interpreters);
+	for (i = 0; i < db->n_llm_apis; i++)
+		free(db->llm_apis[i]);
+	free(db->llm_apis);
 	memset(db, 0, sizeof(*db));
 }
 
@@ -541,13 +546,36 @@ static int sig_parse_signature(struct sig_parser *p, const yaml_node_t *map,
 	return sig_parse_matches(p, v[K_MATCH], sig);
 }
 
+/* An LLM API host: lowercase LDH labels, 1..63 bytes each, <= 253. */
+static bool sig_host_ok(const char *h)
+{
+	size_t label = 0, len = strlen(h);
+
+	if (!len || len > 253 || h[0] == '.' || h[len - 1] == '.')
+		return false;
+	for (; *h; h++) {
+		if (*h == '.') {
+			if (!label)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((*h >= 'a' && *h <= 'z') || (*h >= '0' && *h <= '9') ||
+		      *h == '-') ||
+		    ++label > 63)
+			return false;
+	}
+	return true;
+}
+
 static int sig_parse_root(struct sig_parser *p, struct aw_sigdb *out)
 {
-	enum { K_VERSION, K_INTERPRETERS, K_SIGNATURES };
+	enum { K_VERSION, K_INTERPRETERS, K_SIGNATURES, K_LLM_APIS };
 	static const struct sig_key keys[] = {
 	    [K_VERSION] = {"version", true},
 	    [K_INTERPRETERS] = {"interpreters", false},
 	    [K_SIGNATURES] = {"signatures", false},
+	    [K_LLM_APIS] = {"llm-apis", false},
 	};
 	yaml_node_t *v[AW_ARRAY_SIZE(keys)];
 	yaml_node_t *root = yaml_document_get_root_node(p->doc);
@@ -601,6 +629,46 @@ static int sig_parse_root(struct sig_parser *p, struct aw_sigdb *out)
 			if (r < 0)
 				return r;
 			out->n_interpreters++;
+		}
+	}
+
+	if (v[K_LLM_APIS]) {
+		/* Host names of LLM APIs: a process outside any session that
+		 * reaches one is discovered as an agent. */
+		yaml_node_t *seq = v[K_LLM_APIS];
+
+		if (seq->type != YAML_SEQUENCE_NODE)
+			return sig_fail(p, seq,
+					"'llm-apis' must be a list, found %s",
+					node_kind(seq));
+		n = seq->data.sequence.items.top -
+		    seq->data.sequence.items.start;
+		if (n > AW_SIG_LLM_APIS_MAX)
+			return sig_fail(p, seq, "%zu llm-apis, the limit is %d",
+					n, AW_SIG_LLM_APIS_MAX);
+		out->llm_apis = calloc(n ? n : 1, sizeof(*out->llm_apis));
+		if (!out->llm_apis)
+			return -ENOMEM;
+		for (i = 0; i < n; i++) {
+			yaml_node_t *e =
+			    sig_node(p, seq->data.sequence.items.start[i]);
+			const char *name;
+
+			if (!e)
+				return sig_fail(p, seq, "malformed list");
+			r = sig_scalar(p, e, "an llm-apis entry", &name);
+			if (r < 0)
+				return r;
+			if (!sig_host_ok(name))
+				return sig_fail(p, e,
+						"'%.64s' is not a host name "
+						"(lowercase letters, digits, "
+						"'-', '.'; no wildcards)",
+						name);
+			out->llm_apis[i] = strdup(name);
+			if (!out->llm_apis[i])
+				return -ENOMEM;
+			out->n_llm_apis++;
 		}
 	}
 
@@ -926,9 +994,22 @@ static int sig_append(struct aw_sigdb *dst, struct aw_sigdb *src)
 		dst->interpreters = interp;
 		dst->n_interpreters += src->n_interpreters;
 	}
+	if (src->n_llm_apis) {
+		char **l =
+		    realloc(dst->llm_apis,
+			    (dst->n_llm_apis + src->n_llm_apis) * sizeof(*l));
+
+		if (!l)
+			return -ENOMEM; /* (sigs moved: src keeps the rest) */
+		memcpy(l + dst->n_llm_apis, src->llm_apis,
+		       src->n_llm_apis * sizeof(*l));
+		dst->llm_apis = l;
+		dst->n_llm_apis += src->n_llm_apis;
+	}
 	/* the strings now belong to dst */
 	free(src->sigs);
 	free(src->interpreters);
+	free(src->llm_apis);
 	memset(src, 0, sizeof(*src));
 	return 0;
 }

@@ -60,6 +60,8 @@ struct aw_signature {
 	unsigned line, column; /* where its mapping starts */
 };
 
+#define AW_SIG_LLM_APIS_MAX 256
+
 struct aw_sigdb {
 	struct aw_signature *sigs;
 	size_t n_sigs;
@@ -67,6 +69,9 @@ struct aw_sigdb {
 	 * matched against the script patterns. */
 	struct aw_match *interpreters;
 	size_t n_interpreters;
+	/* Host names of LLM APIs (behaviour-based discovery). */
+	char **llm_apis;
+	size_t n_llm_apis;
 };
 
 /* Check one pattern's syntax (the rules above, plus the limits). Returns 0

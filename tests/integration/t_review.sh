@@ -4,7 +4,14 @@
 # (discard), held for approval (escalation); conflicts keep both versions;
 # the store cannot be used to write outside the tree; quota and cap.
 . "$(dirname "$0")/../lib.sh"
-start_daemon --session-quota 64M || { nok "daemon starts"; exit 1; }
+# The templates, and one that lets Codex reach its mock API on loopback
+# (the Codex template allows only OpenAI's hosts).
+mkdir -p "$T/policies"
+cp "$AW_ROOT"/policies/*.yaml "$T/policies/"
+printf '%s\n' 'version: 1' 'id: codex-review' 'extends: openai.codex-cli' 'network:' \
+	'  - id: mock-api' '    loopback: true' '    protocols: [tcp]' > "$T/policies/codex-review.yaml"
+chmod 644 "$T"/policies/*.yaml
+start_daemon --session-quota 64M --policies "$T/policies" || { nok "daemon starts"; exit 1; }
 
 H=$T/home
 mkdir -p "$H/.config" "$T/ws/olddir/deep" "$T/ws/.git/hooks" "$T/outside"
@@ -163,7 +170,7 @@ check "resume: an unknown session is refused" grep -q "no session" <<<"$out"
 stop_daemon
 check "restart: the daemon unmounts the stores when it stops" \
 	test -z "$(awk -v d="$STATE/" 'index($5, d) == 1' /proc/self/mountinfo)"
-start_daemon --session-quota 64M --group nogroup || nok "daemon restarts"
+start_daemon --session-quota 64M --group nogroup --policies "$T/policies" || nok "daemon restarts"
 check "restart: the session is still listed" test "$(state_of "$S")" = exited
 check "restart: its changes are still there" \
 	sh -c "\"$AW\" --state-dir \"$STATE\" diff $S | grep -q '^+second'"
@@ -295,7 +302,7 @@ aw gc > "$T/gc.out"
 check "gc: committed and discarded sessions go" \
 	test "$(aw sessions | grep -c -e ' committed ' -e ' discarded ')" = 0
 stop_daemon
-start_daemon --session-quota 16M --sessions-max 2 || nok "daemon restarts with a cap"
+start_daemon --session-quota 16M --sessions-max 2 --policies "$T/policies" || nok "daemon restarts with a cap"
 aw gc --older-than 1s > /dev/null
 run -- /bin/sh -c 'echo 1 > cap1'; run -- /bin/sh -c 'echo 2 > cap2'
 out=$(run -- /bin/sh -c 'echo 3 > cap3' 2>&1); rc=$?
@@ -351,7 +358,7 @@ EOF
 	# (Codex's own sandbox cannot nest in ours: it needs new user
 	# namespaces, which a session refuses; ours is the one that holds.)
 	(cd "$T/repo" && CODEX_HOME=$H/.codex TMPDIR=$H/tmp MOCK_OPENAI_API_KEY=dummy-not-a-key \
-		in_scope "$AW" --state-dir "$STATE" run --policy openai.codex-cli --workspace "$T/repo" -- \
+		in_scope "$AW" --state-dir "$STATE" run --policy codex-review --workspace "$T/repo" -- \
 		"$CODEX" exec --strict-config --color never --skip-git-repo-check \
 		--dangerously-bypass-approvals-and-sandbox -C "$T/repo" \
 		"Replace the contents of hello.txt with the single line: edited by codex" \
