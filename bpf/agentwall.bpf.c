@@ -840,11 +840,92 @@ struct {
 	__type(value, __u64);
 } aw_disc_seen SEC(".maps");
 
+/* Allowed connects to one destination are reported at most once a
+ * second (denials always): a connection storm to an allowed API costs
+ * the ring a record a second, not one per connect. Forgetting an entry
+ * (LRU) only reports it again. */
+struct aw_net_seen_key {
+	__u64 session;
+	__u8 addr[16];
+	__u16 port;
+	__u16 _pad[3];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct aw_net_seen_key);
+	__type(value, __u64);
+} aw_net_seen SEC(".maps");
+
+static __always_inline int allow_reported_lately(__u64 session,
+						 const __u8 a[16], __u16 port)
+{
+	struct aw_net_seen_key k = {.session = session, .port = port};
+	__u64 now = bpf_ktime_get_boot_ns(), *last;
+
+	__builtin_memcpy(k.addr, a, 16);
+	last = bpf_map_lookup_elem(&aw_net_seen, &k);
+	if (last && now - *last < 1000000000ull)
+		return 1;
+	bpf_map_update_elem(&aw_net_seen, &k, &now, BPF_ANY);
+	return 0;
+}
+
+/* The calling task's session state; a thread without storage of its own
+ * (an io_uring worker, a thread that predates the mark) has its
+ * process's. */
 static __always_inline struct aw_task_state *cur_state(void)
 {
-	return bpf_task_storage_get(&aw_tasks, bpf_get_current_task_btf(), 0,
-				    0);
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct aw_task_state *st = bpf_task_storage_get(&aw_tasks, t, 0, 0);
+
+	if (!st)
+		st = bpf_task_storage_get(&aw_tasks, t->group_leader, 0, 0);
+	return st;
 }
+
+/* At most 1000 denial records a second per session reach the ring; the
+ * rest are counted (AW_STAT_NET_UNREPORTED, reported as drops). */
+struct aw_net_rate {
+	__u64 start;
+	__u64 count;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct aw_net_rate);
+} aw_net_rate SEC(".maps");
+
+static __always_inline int deny_report_ok(__u64 session)
+{
+	struct aw_net_rate *r = bpf_map_lookup_elem(&aw_net_rate, &session);
+	__u64 now = bpf_ktime_get_boot_ns();
+
+	if (!r) {
+		struct aw_net_rate fresh = {.start = now, .count = 1};
+
+		bpf_map_update_elem(&aw_net_rate, &session, &fresh, BPF_ANY);
+		return 1;
+	}
+	if (now - r->start >= 1000000000ull) {
+		r->start = now;
+		r->count = 0;
+	}
+	if (++r->count <= 1000)
+		return 1;
+	stat_inc(AW_STAT_NET_UNREPORTED);
+	return 0;
+}
+
+/* Sockets a confined session made: their packets are checked on the way
+ * out for what would route them past the connect decision. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} aw_net_socks SEC(".maps");
 
 /* The destination as 16 bytes (IPv4 v4-mapped) and its port. */
 static __always_inline void sa_addr(struct bpf_sock_addr *ctx, int v6,
@@ -873,12 +954,13 @@ static __always_inline int is_v4mapped(const __u8 a[16])
 	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0xffff);
 }
 
+/* 127.0.0.1 or ::1: where the session's resolver listens. */
 static __always_inline int is_loopback(const __u8 a[16])
 {
 	const __u32 *w = (const __u32 *)a;
 
 	if (is_v4mapped(a))
-		return a[12] == 127;
+		return w[3] == bpf_htonl(0x7f000001);
 	return w[0] == 0 && w[1] == 0 && w[2] == 0 && w[3] == bpf_htonl(1);
 }
 
@@ -986,8 +1068,17 @@ static __always_inline int sock_addr(struct bpf_sock_addr *ctx, int v6,
 		return 1; /* not an agent session: never refused here */
 	}
 	ns = bpf_map_lookup_elem(&aw_net_sessions, &session);
-	if (!ns)
-		return 1; /* a session whose network is not confined */
+	if (!ns) {
+		if (!(st->flags & AW_TASK_NET))
+			return 1; /* a session whose network is not confined */
+		/* Confined, and its policy entry is gone (its session
+		 * ended while this task lived on): fail closed. */
+		stat_inc(AW_STAT_NET_DENIED);
+		if (deny_report_ok(session))
+			net_event(AW_EV_NET, st, a, port, family, proto, hook,
+				  AW_VERDICT_DENY, 0);
+		return 0;
+	}
 	pbit = proto == AW_IPPROTO_TCP	 ? AW_NETP_TCP
 	       : proto == AW_IPPROTO_UDP ? AW_NETP_UDP
 					 : 0;
@@ -1019,22 +1110,25 @@ static __always_inline int sock_addr(struct bpf_sock_addr *ctx, int v6,
 		ctx->user_port = bpf_htons(ns->dns_port);
 		return 1;
 	}
-	if (ns->dns_port && port == ns->dns_port && is_loopback(a))
+	if (ns->dns_port && port == ns->dns_port && pbit && is_loopback(a))
 		return 1; /* its own resolver, asked directly */
 	if (net_allowed(session, a, pbit, port)) {
-		if (hook == AW_HOOK_CONNECT)
+		if (hook == AW_HOOK_CONNECT &&
+		    !allow_reported_lately(session, a, port))
 			net_event(AW_EV_NET, st, a, port, family, proto, hook,
 				  AW_VERDICT_ALLOW, 0);
 		return 1;
 	}
 	stat_inc(AW_STAT_NET_DENIED);
 	if (!(ns->flags & AW_NETS_ENFORCE)) {
-		net_event(AW_EV_NET, st, a, port, family, proto, hook,
-			  AW_VERDICT_AUDIT, 0);
+		if (deny_report_ok(session))
+			net_event(AW_EV_NET, st, a, port, family, proto, hook,
+				  AW_VERDICT_AUDIT, 0);
 		return 1;
 	}
-	net_event(AW_EV_NET, st, a, port, family, proto, hook, AW_VERDICT_DENY,
-		  0);
+	if (deny_report_ok(session))
+		net_event(AW_EV_NET, st, a, port, family, proto, hook,
+			  AW_VERDICT_DENY, 0);
 	return 0;
 }
 
@@ -1124,8 +1218,9 @@ int aw_getpeername6(struct bpf_sock_addr *ctx)
 	return restore_peer(ctx, 1);
 }
 
-/* Raw and packet sockets: no session needs them, and they bypass every
- * address decision above. */
+/* A confined session gets TCP and UDP sockets only: raw, ICMP ("ping")
+ * and other protocols would bypass or escape the address decisions
+ * above. Its sockets are flagged for the egress check. */
 SEC("cgroup/sock_create")
 int aw_sock_create(struct bpf_sock *sk)
 {
@@ -1133,18 +1228,89 @@ int aw_sock_create(struct bpf_sock *sk)
 	struct aw_net_sess *ns;
 	__u64 session = st ? st->session : 0;
 	__u8 none[16] = {};
+	__u32 *flag;
+	int enforce;
 
 	if (!session)
 		return 1;
 	ns = bpf_map_lookup_elem(&aw_net_sessions, &session);
-	if (!ns)
+	if (!ns && !(st->flags & AW_TASK_NET))
 		return 1;
-	if (sk->type != AW_SOCK_RAW && sk->family != AW_AF_PACKET)
+	enforce = !ns || (ns->flags & AW_NETS_ENFORCE);
+	if ((sk->family == AW_AF_INET || sk->family == AW_AF_INET6) &&
+	    sk->type != AW_SOCK_RAW &&
+	    (sk->protocol == AW_IPPROTO_TCP ||
+	     sk->protocol == AW_IPPROTO_UDP)) {
+		flag = bpf_sk_storage_get(&aw_net_socks, sk, 0,
+					  BPF_SK_STORAGE_GET_F_CREATE);
+		if (flag)
+			*flag = 1;
+		return 1;
+	}
+	stat_inc(AW_STAT_NET_DENIED);
+	if (deny_report_ok(session))
+		net_event(AW_EV_NET, st, none, 0, sk->family, sk->protocol,
+			  AW_HOOK_SOCKET,
+			  enforce ? AW_VERDICT_DENY : AW_VERDICT_AUDIT, 0);
+	return enforce ? 0 : 1;
+}
+
+#define AW_SOL_IP 0
+#define AW_SOL_IPV6 41
+#define AW_IP_OPTIONS 4
+#define AW_IPV6_2292RTHDR 5
+#define AW_IPV6_HOPOPTS 54
+#define AW_IPV6_RTHDRDSTOPTS 55
+#define AW_IPV6_RTHDR 57
+#define AW_IPV6_DSTOPTS 59
+
+/* Source routing (IPv4 options, IPv6 routing and option headers) would
+ * send a session's packets elsewhere than the address its connect or
+ * send was decided for. */
+SEC("cgroup/setsockopt")
+int aw_setsockopt(struct bpf_sockopt *ctx)
+{
+	struct aw_task_state *st;
+	int level = ctx->level, opt = ctx->optname;
+
+	if (!((level == AW_SOL_IP && opt == AW_IP_OPTIONS) ||
+	      (level == AW_SOL_IPV6 &&
+	       (opt == AW_IPV6_2292RTHDR || opt == AW_IPV6_HOPOPTS ||
+		opt == AW_IPV6_RTHDRDSTOPTS || opt == AW_IPV6_RTHDR ||
+		opt == AW_IPV6_DSTOPTS))))
+		return 1;
+	st = cur_state();
+	if (!st || !st->session)
+		return 1;
+	if (!bpf_map_lookup_elem(&aw_net_sessions, &st->session) &&
+	    !(st->flags & AW_TASK_NET))
 		return 1;
 	stat_inc(AW_STAT_NET_DENIED);
-	net_event(AW_EV_NET, st, none, 0, sk->family, sk->type, AW_HOOK_SOCKET,
-		  ns->flags & AW_NETS_ENFORCE ? AW_VERDICT_DENY
-					      : AW_VERDICT_AUDIT,
-		  0);
-	return ns->flags & AW_NETS_ENFORCE ? 0 : 1;
+	return 0;
+}
+
+/* The same given per message (ancillary data) ends up in the packet: a
+ * flagged socket's IPv4 packet with options, or IPv6 packet with a
+ * hop-by-hop, routing or destination options header, is dropped. */
+SEC("cgroup_skb/egress")
+int aw_egress(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+	__u8 b;
+
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || !bpf_sk_storage_get(&aw_net_socks, sk, 0, 0))
+		return 1;
+	if (bpf_skb_load_bytes(skb, 0, &b, 1) < 0)
+		return 1;
+	if ((b >> 4) == 4)
+		return (b & 15) > 5 ? 0 : 1; /* IHL > 5: options */
+	if ((b >> 4) == 6) {
+		if (bpf_skb_load_bytes(skb, 6, &b, 1) < 0)
+			return 1;
+		return b == 0 || b == 43 || b == 60 ? 0 : 1;
+	}
+	return 1;
 }

@@ -77,6 +77,9 @@ enum aw_task_flags {
 	/* Not classified at exec: it reached a known LLM API and was given
 	 * a session (and the default policy's network rules) then. */
 	AW_TASK_DISCOVERED = 1u << 4,
+	/* Its session's network is confined: with no policy entry for the
+	 * session (gone, or never made), its sockets are refused. */
+	AW_TASK_NET = 1u << 5,
 };
 
 /* struct aw_event_exec.flags */
@@ -98,14 +101,16 @@ enum aw_stat {
 	AW_STAT_DROP_EXEC = 0, /* ring buffer full: exec event lost */
 	AW_STAT_DROP_FORK = 1,
 	AW_STAT_DROP_EXIT = 2,
-	AW_STAT_STORAGE_FAIL = 3, /* task storage could not be created */
-	AW_STAT_SESSIONS = 4,	  /* sessions opened */
-	AW_STAT_EVENTS = 5,	  /* events submitted */
-	AW_STAT_FORCED = 6,	  /* agents stopped to be forced */
-	AW_STAT_FORCE_KILLED = 7, /* agents killed: nobody to force them */
-	AW_STAT_DROP_NET = 8,	  /* ring buffer full: socket event lost */
-	AW_STAT_NET_DENIED = 9,	  /* session sockets refused */
-	AW_STAT_MAX = 10,
+	AW_STAT_STORAGE_FAIL = 3,    /* task storage could not be created */
+	AW_STAT_SESSIONS = 4,	     /* sessions opened */
+	AW_STAT_EVENTS = 5,	     /* events submitted */
+	AW_STAT_FORCED = 6,	     /* agents stopped to be forced */
+	AW_STAT_FORCE_KILLED = 7,    /* agents killed: nobody to force them */
+	AW_STAT_DROP_NET = 8,	     /* ring buffer full: socket event lost */
+	AW_STAT_NET_DENIED = 9,	     /* session sockets refused */
+	AW_STAT_NET_UNREPORTED = 10, /* denials past 1000/s per session:
+					counted here, not sent */
+	AW_STAT_MAX = 11,
 };
 
 /* Scope: which processes may be classified as new session roots. */

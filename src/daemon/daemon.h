@@ -113,7 +113,7 @@ int aw_kernel_task_set(struct aw_kernel *k, int pidfd,
 		       const struct aw_task_state *st);
 uint64_t aw_kernel_new_session(struct aw_kernel *k);
 /* The socket hooks: NULL once attached, else why not. */
-#define AW_NET_LINKS 9
+#define AW_NET_LINKS 11
 const char *aw_kernel_net_error(struct aw_kernel *k);
 enum aw_net_map {
 	AW_NETMAP_SESSIONS,

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -788,6 +789,17 @@ int main(int argc, char **argv)
 	 * by root (and the control group, below) only. */
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
+	/* Each network-confined session holds resolver sockets: the soft
+	 * limit of 1024 descriptors would run out long before the hard. */
+	{
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 
 	gethostname(d.hostname, sizeof(d.hostname) - 1);
 	d.boot_realtime_offset = aw_now_realtime_ns() - aw_now_boottime_ns();

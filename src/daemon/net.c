@@ -101,7 +101,8 @@ struct tcp_client {
 	uint64_t session;
 	uint8_t buf[2 + AW_DNS_MSG_MAX];
 	size_t len;
-	int busy; /* a query of it is upstream */
+	int busy;  /* a query of it is upstream */
+	int rearm; /* answered: to be read again */
 	uint64_t last_ns;
 };
 
@@ -169,6 +170,19 @@ static void addr_text(const uint8_t a[16], uint16_t port, char *buf, size_t len)
 		else
 			snprintf(buf, len, "%s", t);
 	}
+}
+
+static int addr_special(const uint8_t a[16])
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
+					   0, 0, 0, 0, 0xff, 0xff};
+	static const uint8_t zero[16];
+
+	if (!memcmp(a, mapped, 12))
+		return a[12] == 127 || a[12] == 0 ||
+		       (a[12] == 169 && a[13] == 254) || a[12] >= 224;
+	return !memcmp(a, zero, 15) /* :: and ::1 */ ||
+	       (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || a[0] == 0xff;
 }
 
 static void addr16(const struct aw_dns_addr *x, uint8_t a[16])
@@ -445,11 +459,24 @@ int aw_net_session_open(struct aw_daemon *d, uint64_t session, uint32_t uid,
 			}
 		}
 		lpm_key(session, &s.cidrs[i].c, &k);
-		if (bpf_map_lookup_elem(fd, &k, &old) == 0) {
-			/* exact same prefix twice (LPM lookup by an exact
-			 * key returns that entry): merge */
-			allow_merge(&old, &a);
-			a = old;
+		/* The same prefix in several rules: the union (an LPM
+		 * lookup would return a shorter prefix, so merge here). */
+		for (size_t j = 0; j < i; j++) {
+			if (s.cidrs[j].c.prefix != s.cidrs[i].c.prefix ||
+			    memcmp(s.cidrs[j].c.addr, s.cidrs[i].c.addr, 16))
+				continue;
+			for (size_t q = 0; q < f->n_net_rules; q++) {
+				char rule[160];
+
+				snprintf(rule, sizeof(rule), "%s/%s", f->id,
+					 f->net_rules[q]->id);
+				if (!strcmp(rule, s.cidrs[j].rule)) {
+					rule_ports(f->net_rules[q], &old,
+						   &truncated);
+					allow_merge(&a, &old);
+					break;
+				}
+			}
 		}
 		if (bpf_map_update_elem(fd, &k, &a, BPF_ANY) < 0) {
 			snprintf(err, errlen, "network CIDR map: %s",
@@ -483,6 +510,8 @@ int aw_net_session_open(struct aw_daemon *d, uint64_t session, uint32_t uid,
 		    "the first 8 apply\"");
 	return 0;
 undo:
+	bpf_map_delete_elem(aw_kernel_net_fd(d->kernel, AW_NETMAP_SESSIONS),
+			    &session);
 	for (size_t i = 0; i < s.n_cidrs; i++) {
 		struct aw_net_lpm_key k;
 
@@ -572,6 +601,11 @@ static int install(struct aw_net *n, struct net_sess *s,
 		if (ttl > NET_TTL_MAX_S)
 			ttl = NET_TTL_MAX_S;
 		addr16(&addrs[i], k.addr);
+		/* A name must not open the machine itself, its link or
+		 * the cloud's metadata service (DNS rebinding): those
+		 * only by a CIDR or loopback rule. */
+		if (addr_special(k.addr))
+			continue;
 		a.expires = t + (ttl + NET_TTL_GRACE_S) * 1000000000ull;
 		for (size_t j = 0; j < s->n_addrs; j++)
 			if (!memcmp(s->addrs[j].addr, k.addr, 16))
@@ -762,8 +796,10 @@ static void pending_drop(struct aw_net *n, size_t i)
 		s->pending--;
 	if (p->client_tcp) {
 		for (size_t j = 0; j < n->n_tcp; j++)
-			if (n->tcp[j]->fd == p->client_fd)
+			if (n->tcp[j]->fd == p->client_fd) {
 				n->tcp[j]->busy = 0;
+				n->tcp[j]->rearm = 1;
+			}
 	}
 	if (p->up_fd >= 0)
 		close(p->up_fd);
@@ -1062,13 +1098,43 @@ static void tcp_client_close(struct aw_net *n, size_t i)
 	n->tcp[i] = n->tcp[--n->n_tcp];
 }
 
-static void tcp_client_io(struct aw_net *n, size_t i)
+/* Take the next whole query of a TCP client, if it has one and none
+ * upstream: one at a time, the rest waits in its buffer, unread. */
+static void tcp_client_next(struct aw_net *n, size_t i)
 {
 	struct tcp_client *tc = n->tcp[i];
 	struct net_sess *s = sess_find(n, tc->session);
+	struct sockaddr_storage none = {};
+	uint8_t msg[AW_DNS_MSG_MAX];
+	size_t want;
+	struct epoll_event ev = {.data.fd = tc->fd};
+
+	while (s && !tc->busy && tc->len >= 2) {
+		want = ((size_t)tc->buf[0] << 8) | tc->buf[1];
+		if (tc->len < 2 + want)
+			break;
+		memcpy(msg, tc->buf + 2, want);
+		memmove(tc->buf, tc->buf + 2 + want, tc->len - 2 - want);
+		tc->len -= 2 + want;
+		query(n, s, tc->fd, 1, &none, 0, msg, want);
+		s = sess_find(n, tc->session);
+	}
+	/* Not read while its query is upstream (level-triggered: it would
+	 * wake the loop over and over). */
+	ev.events = tc->busy ? 0 : EPOLLIN;
+	epoll_ctl(n->epfd, EPOLL_CTL_MOD, tc->fd, &ev);
+}
+
+static void tcp_client_io(struct aw_net *n, size_t i, uint32_t events)
+{
+	struct tcp_client *tc = n->tcp[i];
 	ssize_t r;
 
-	if (!s || tc->busy)
+	if (events & (EPOLLHUP | EPOLLERR)) {
+		tcp_client_close(n, i);
+		return;
+	}
+	if (tc->busy || tc->len >= sizeof(tc->buf))
 		return;
 	r = recv(tc->fd, tc->buf + tc->len, sizeof(tc->buf) - tc->len,
 		 MSG_DONTWAIT);
@@ -1079,17 +1145,25 @@ static void tcp_client_io(struct aw_net *n, size_t i)
 	}
 	tc->len += (size_t)r;
 	tc->last_ns = now_ns();
-	if (tc->len >= 2) {
-		size_t want = ((size_t)tc->buf[0] << 8) | tc->buf[1];
+	tcp_client_next(n, i);
+}
 
-		if (tc->len >= 2 + want) {
-			struct sockaddr_storage none = {};
+/* Clients whose query was answered: re-armed, and their next buffered
+ * query taken. */
+static void tcp_clients_resume(struct aw_net *n)
+{
+	for (size_t i = 0; i < n->n_tcp; i++) {
+		struct tcp_client *tc = n->tcp[i];
 
-			query(n, s, tc->fd, 1, &none, 0, tc->buf + 2, want);
-			/* One at a time: what follows waits for the answer. */
-			memmove(tc->buf, tc->buf + 2 + want,
-				tc->len - 2 - want);
-			tc->len -= 2 + want;
+		if (tc->busy || !tc->rearm)
+			continue;
+		tc->rearm = 0;
+		tcp_client_next(n, i);
+		if (!tc->busy) {
+			struct epoll_event ev = {.events = EPOLLIN,
+						 .data.fd = tc->fd};
+
+			epoll_ctl(n->epfd, EPOLL_CTL_MOD, tc->fd, &ev);
 		}
 	}
 }
@@ -1103,11 +1177,13 @@ int aw_net_handle(struct aw_daemon *d, int fd, uint32_t events)
 	for (size_t i = 0; i < n->n_pend; i++)
 		if (n->pend[i]->up_fd == fd) {
 			upstream_io(n, i, events);
+			tcp_clients_resume(n);
 			return 1;
 		}
 	for (size_t i = 0; i < n->n_tcp; i++)
 		if (n->tcp[i]->fd == fd) {
-			tcp_client_io(n, i);
+			tcp_client_io(n, i, events);
+			tcp_clients_resume(n);
 			return 1;
 		}
 	for (size_t i = 0; i < n->n_sess; i++)
@@ -1169,9 +1245,23 @@ static void llm_answer(struct aw_net *n, struct dns_pending *p,
 	}
 }
 
+/* The discovery map holds what the names resolve to now: emptied before
+ * each refresh (addresses rotate; indices change with the list). */
+static void llm_clear(struct aw_net *n)
+{
+	int fd = aw_kernel_net_fd(n->d->kernel, AW_NETMAP_LLM);
+	struct aw_net_key next;
+
+	while (bpf_map_get_next_key(fd, NULL, &next) == 0)
+		if (bpf_map_delete_elem(fd, &next) < 0)
+			break;
+	n->llm_addrs = 0;
+}
+
 static void llm_refresh(struct aw_net *n)
 {
 	n->llm_next = now_ns() + NET_LLM_REFRESH_NS;
+	llm_clear(n);
 	if (!n->upstream_len)
 		return;
 	for (size_t i = 0; i < n->n_llm; i++) {
@@ -1194,6 +1284,8 @@ void aw_net_set_llm_apis(struct aw_daemon *d, char *const *names, size_t count)
 	for (size_t i = 0; n->llm_names && i < count; i++)
 		if ((n->llm_names[n->n_llm] = strdup(names[i])))
 			n->n_llm++;
+	if (d->kernel)
+		llm_clear(n);
 	n->llm_next = 0; /* resolve them on the next tick */
 }
 
@@ -1243,6 +1335,7 @@ void aw_net_tick(struct aw_daemon *d)
 		else
 			i++;
 	}
+	tcp_clients_resume(n);
 	expire(n);
 	if (n->n_llm && t >= n->llm_next)
 		llm_refresh(n);
@@ -1261,11 +1354,13 @@ int aw_net_record(struct aw_daemon *d, const struct aw_event_net *ev)
 	if (ev->hdr.type == AW_EV_DISCOVER)
 		return aw_net_discover(d, ev);
 	s = n ? sess_find(n, ev->proc.session) : NULL;
-	proto = ev->hook == AW_HOOK_SOCKET
-		    ? (ev->family == 17 ? "packet" : "raw")
-		: ev->proto == IPPROTO_TCP ? "tcp"
-		: ev->proto == IPPROTO_UDP ? "udp"
-					   : "other";
+	proto = ev->proto == IPPROTO_TCP      ? "tcp"
+		: ev->proto == IPPROTO_UDP    ? "udp"
+		: ev->proto == IPPROTO_ICMP   ? "icmp"
+		: ev->proto == IPPROTO_ICMPV6 ? "icmpv6"
+		: ev->proto == IPPROTO_RAW    ? "raw"
+		: ev->proto == IPPROTO_SCTP   ? "sctp"
+					      : "other";
 	if (ev->hook == AW_HOOK_SOCKET)
 		snprintf(target, sizeof(target), "%s socket", proto);
 	else
@@ -1274,7 +1369,7 @@ int aw_net_record(struct aw_daemon *d, const struct aw_event_net *ev)
 		   : ev->verdict == AW_VERDICT_DENY ? "deny"
 						    : "audit";
 	snprintf(rule, sizeof(rule), "%s/network%s", s ? s->policy : "?",
-		 ev->hook == AW_HOOK_SOCKET ? ".raw-socket" : "");
+		 ev->hook == AW_HOOK_SOCKET ? ".socket" : "");
 	if (s && ev->hook != AW_HOOK_SOCKET) {
 		for (size_t i = 0; i < s->n_addrs; i++)
 			if (!memcmp(s->addrs[i].addr, ev->addr, 16)) {

@@ -15,6 +15,7 @@ per step (tests grep them):
                               -> "many answered=N refused=N failed=N
                               servfail=N"
     raw                       a raw socket -> "raw ok" / "raw error"
+    rthdr                     set an IPv6 routing header on a socket
     sleep SECONDS
 """
 import errno
@@ -170,6 +171,17 @@ def step(words):
             else:
                 res["failed"] += 1
         return "many " + " ".join("%s=%d" % kv for kv in sorted(res.items()))
+    if op == "rthdr":
+        # An IPv6 segment routing header (type 4) naming ::1: it would
+        # route the socket's packets past the address decided at connect.
+        hdr = bytes([0, 2, 4, 0, 0, 0, 0, 0]) + socket.inet_pton(socket.AF_INET6, "::1")
+        try:
+            s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            s.setsockopt(socket.IPPROTO_IPV6, 57, hdr)
+            s.close()
+            return "rthdr ok"
+        except Exception as e:
+            return "rthdr error %s" % err(e)
     if op == "raw":
         try:
             socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).close()

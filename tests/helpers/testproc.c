@@ -10,7 +10,11 @@
  *                            (per CPU second, see now())
  *   spin N                   fork N children that exit at once
  *   openclose N PATH         open and close PATH N times, print rate
+ *   connect N ADDR PORT      connect a UDP socket to ADDR:PORT (IPv4)
+ *                            and close it, N times, print rate (the
+ *                            socket hooks' cost; no packet is sent)
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -18,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -136,6 +141,30 @@ int main(int argc, char **argv)
 			close(fd);
 		}
 		printf("%.0f\n", n / (now() - t0));
+		return 0;
+	}
+	if (argc == 5 && !strcmp(argv[1], "connect")) {
+		long n = atol(argv[2]), refused = 0;
+		struct sockaddr_in a = {.sin_family = AF_INET,
+					.sin_port = htons(atoi(argv[4]))};
+		double t0 = now();
+
+		if (inet_pton(AF_INET, argv[3], &a.sin_addr) != 1)
+			return 2;
+		for (long i = 0; i < n; i++) {
+			int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+			if (fd < 0) {
+				perror("socket");
+				return 1;
+			}
+			if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+				refused++;
+			close(fd);
+		}
+		printf("%.0f\n", n / (now() - t0));
+		if (refused)
+			fprintf(stderr, "%ld of %ld refused\n", refused, n);
 		return 0;
 	}
 	if (argc == 3 && !strcmp(argv[1], "spin")) {

@@ -114,10 +114,13 @@ EOF
 chmod 644 "$T"/policies/*.yaml
 # The LLM API list for discovery: the test's own name.
 printf 'version: 1\nllm-apis:\n  - llm.test\n' > "$T/sigs/llm.yaml"
+# A stand-in agent (forced into a session in enforce mode).
+fake_agent_bin
+{ printf 'version: 1\nsignatures:\n'; fake_agent_sig; } > "$T/sigs/fake.yaml"
 cp "$AW_ROOT/tests/helpers/netprobe.py" "$T/ws/"
 
 AWD_WRAP=(nsenter --net=/run/netns/"$NC")
-start_daemon --policies "$T/policies" --signatures "$T/sigs" --dns-upstream "$P.2:53" ||
+start_daemon --policies "$T/policies" --signatures "$T/sigs" --dns-upstream "$P.2:53" --mode enforce ||
 	{ nok "daemon starts"; exit 1; }
 cd "$T/ws"
 # run POLICY STEP...: the probe as an agent session of POLICY (in c).
@@ -190,6 +193,10 @@ out=$(run nettest raw)
 # (In a session the sandbox has no CAP_NET_RAW already; the hook's own
 # refusal is seen below, on a discovered process, which has it.)
 check "raw sockets are refused in a session" has "$out" "raw error EPERM"
+out=$(run nettest rthdr; outside rthdr)
+check "source routing: an IPv6 routing header is refused in a session" \
+	test "$(head -1 <<<"$out")" = "rthdr error EPERM"
+check "source routing: ... and not outside one" test "$(tail -1 <<<"$out")" != "rthdr error EPERM"
 
 # --- resolvers the agent chooses ------------------------------------------------
 out=$(run nettest "dig $P.3 allowed.test" "dig $P.3 other.test" "dig $P.3 allowed.test A tcp" "connect allowed.test 8080")
@@ -219,6 +226,14 @@ check "names: a trailing dot matches" has "$out" "dig allowed.test. rcode=0"
 check "names: punycode (IDN) as written in the policy" has "$out" "dig xn--bcher-kva.test rcode=0"
 out=$(run nettest "dig $P.3 bücher.test")
 check "names: raw UTF-8 in a query is refused, not matched" has "$out" "rcode=5"
+
+# --- a forced agent: the same, by its class's policy --------------------------------
+out=$(in_scope nsenter --net=/run/netns/"$NC" "$(FAKE)" -c "python3 $T/ws/netprobe.py 'connect $P.3 8080' 'dig $P.3 registry.npmjs.org'" 2>&1)
+echo "$out" | sed 's/^/# /'
+check "forced: an agent forced into a session is confined the same way" has "$out" "connect $P.3 8080 error EPERM"
+check "forced: its policy (coding-agent) allows the registries by name" has "$out" "dig registry.npmjs.org rcode="
+check "forced: the refusal names the coding-agent policy" \
+	wait_for events action=connect decision=deny "target=$P.3:8080" rule=coding-agent/network
 
 # --- outside any session: never refused ------------------------------------------
 out=$(outside "connect $P.3 8080" "dig $P.2 other.test" "udp $P.3 9999" raw)
@@ -278,7 +293,12 @@ check "log --action dns: names refused" grep -q "other.test" "$T/logdns.out"
 
 # --- behaviour-based discovery ------------------------------------------------------------
 wait_for sh -c "\"$AW\" --state-dir \"$STATE\" status --json | grep -q '\"llm_addrs\":[1-9]'"
+# Ordinary tools: curl to other hosts, a package-manager-like fetch, a
+# browser-like burst of connections; none of them is an LLM API.
 outside "connect $P.3 8080" "connect $P.5 443" "connect $P.6 443" "dig $P.2 registry.test" > /dev/null
+in_scope nsenter --net=/run/netns/"$NC" curl -s -m 3 "http://$P.3:8080/" > /dev/null 2>&1
+in_scope nsenter --net=/run/netns/"$NC" curl -s -m 3 "http://$P.6:8080/simple/" > /dev/null 2>&1
+bp=(); for a in 2 3 4 5 6 7; do outside "connect $P.$a 443" > /dev/null & bp+=($!); done; wait "${bp[@]}"
 check "discovery: ordinary traffic to other hosts discovers nothing" sh -c "! python3 $AW_ROOT/tests/evq.py $T/export.jsonl action=discover --count | grep -qv '^0$'"
 out=$(outside "connect $P.8 443" "connect $P.3 8080" raw)
 echo "$out" | sed 's/^/# /'
@@ -288,7 +308,7 @@ check "discovery: its own connect to the API went through" has "$out" "connect $
 check "discovery: from then on the default policy holds (its next connect refused)" has "$out" "connect $P.3 8080 error EPERM"
 check "discovery: the refusal names its new session" wait_for events action=connect decision=deny "target=$P.3:8080" rule=default/network
 check "discovery: a raw socket is refused by the hook (it has CAP_NET_RAW)" has "$out" "raw error EPERM"
-check "  ... and reported" wait_for events action=connect decision=deny "target=raw socket" rule=default/network.raw-socket
+check "  ... and reported" wait_for events action=connect decision=deny "target=icmp socket" rule=default/network.socket
 
 # --- the real Codex CLI, by name to a local mock of its API -------------------------------
 CODEX=/var/cache/agentwall-tests/npm/node_modules/.bin/codex
