@@ -1043,8 +1043,7 @@ int main(int argc, char **argv)
 					aw_events_reconcile(&d);
 				if (d.n_sandboxes)
 					aw_sandbox_tick(&d);
-				if (d.n_kept)
-					aw_stores_tick(&d);
+				aw_stores_tick(&d);
 				aw_net_tick(&d);
 				if (ticks % 300 == 0) {
 					aw_store_lock(&d);

@@ -188,8 +188,7 @@ static int meta_read(const char *path, struct aw_kept *k)
 
 /* ---- the image ---------------------------------------------------------- */
 
-static int run_mkfs(const char *image, uid_t uid, gid_t gid, char *err,
-		    size_t errlen)
+static pid_t spawn_mkfs(const char *image, uid_t uid, gid_t gid, int *err)
 {
 	char ext[128];
 	char *argv[] = {"mkfs.ext4", "-q", "-F", "-m",		"0", "-L",
@@ -197,7 +196,6 @@ static int run_mkfs(const char *image, uid_t uid, gid_t gid, char *err,
 	char *envp[] = {"PATH=/usr/sbin:/sbin:/usr/bin:/bin", "LC_ALL=C", NULL};
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
-	int r, status;
 
 	snprintf(ext, sizeof(ext),
 		 "root_owner=%u:%u,lazy_itable_init=1,lazy_journal_init=1,"
@@ -206,11 +204,98 @@ static int run_mkfs(const char *image, uid_t uid, gid_t gid, char *err,
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	r = posix_spawnp(&pid, "mkfs.ext4", &fa, NULL, argv, envp);
+	*err = posix_spawnp(&pid, "mkfs.ext4", &fa, NULL, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
-	if (r) {
-		snprintf(err, errlen, "mkfs.ext4: %s (e2fsprogs)", strerror(r));
-		return -r;
+	return *err ? -1 : pid;
+}
+
+/*
+ * The next session's image is made ahead, between sessions (mkfs is most
+ * of a store's cost): <sessions>/.spare-image once formatted, taken by
+ * the next new session and chowned to its user.
+ */
+static void spare_paths(struct aw_daemon *d, char *img, char *tmp, size_t len)
+{
+	char base[PATH_MAX];
+
+	sessions_base(d, base, sizeof(base));
+	snprintf(img, len, "%s/.spare-image", base);
+	snprintf(tmp, len, "%s/.spare-image.tmp", base);
+}
+
+static void spare_prepare(struct aw_daemon *d)
+{
+	char img[PATH_MAX + 32], tmp[PATH_MAX + 32];
+	struct stat st;
+	int fd, e;
+
+	if (d->spare_mkfs > 0)
+		return;
+	spare_paths(d, img, tmp, sizeof(img));
+	if (stat(img, &st) == 0) {
+		if ((uint64_t)st.st_size == d->opts.session_quota)
+			return;
+		unlink(img); /* made for another quota */
+	}
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return; /* (no sessions directory yet: the first session
+			   makes it, and its image, itself) */
+	if (ftruncate(fd, (off_t)d->opts.session_quota) < 0) {
+		close(fd);
+		unlink(tmp);
+		return;
+	}
+	close(fd);
+	d->spare_mkfs = spawn_mkfs(tmp, 0, 0, &e);
+	if (d->spare_mkfs < 0) {
+		d->spare_mkfs = 0;
+		unlink(tmp);
+	}
+}
+
+static void spare_reap(struct aw_daemon *d, int block)
+{
+	char img[PATH_MAX + 32], tmp[PATH_MAX + 32];
+	int status;
+	pid_t r;
+
+	if (d->spare_mkfs <= 0)
+		return;
+	r = waitpid(d->spare_mkfs, &status, block ? 0 : WNOHANG);
+	if (r == 0)
+		return;
+	spare_paths(d, img, tmp, sizeof(img));
+	if (r == d->spare_mkfs && WIFEXITED(status) && !WEXITSTATUS(status))
+		rename(tmp, img);
+	else
+		unlink(tmp);
+	d->spare_mkfs = 0;
+}
+
+/* The spare image, renamed to image, if one is ready. */
+static int spare_take(struct aw_daemon *d, const char *image)
+{
+	char img[PATH_MAX + 32], tmp[PATH_MAX + 32];
+	struct stat st;
+
+	spare_reap(d, 0);
+	spare_paths(d, img, tmp, sizeof(img));
+	if (stat(img, &st) < 0 || (uint64_t)st.st_size != d->opts.session_quota)
+		return -ENOENT;
+	return rename(img, image) < 0 ? -errno : 0;
+}
+
+static int run_mkfs(const char *image, uid_t uid, gid_t gid, char *err,
+		    size_t errlen)
+{
+	int e, status;
+	pid_t pid = spawn_mkfs(image, uid, gid, &e);
+
+	if (pid < 0) {
+		snprintf(err, errlen, "mkfs.ext4: %s (e2fsprogs)", strerror(e));
+		return -e;
 	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
@@ -461,6 +546,7 @@ void aw_stores_load(struct aw_daemon *d)
 
 void aw_stores_close(struct aw_daemon *d)
 {
+	spare_reap(d, 1);
 	for (size_t i = 0; i < d->n_kept; i++)
 		store_unmount(d, d->kept[i].session);
 	free(d->kept);
@@ -548,6 +634,20 @@ int aw_stores_create(struct aw_daemon *d, uint64_t session, uid_t uid,
 	}
 	kept_path(d, session, "fs", fs, fslen);
 	kept_path(d, session, "image", p, sizeof(p));
+	if (mkdir(fs, 0700) == 0 && spare_take(d, p) == 0) {
+		/* Formatted ahead, for root: the store's root becomes the
+		 * user's once mounted. */
+		if ((r = store_mount(d, session, err, errlen)) < 0 ||
+		    (r = chown(fs, uid, gid) < 0 ? -errno : 0) < 0 ||
+		    (r = chmod(fs, 0700) < 0 ? -errno : 0) < 0) {
+			if (!err[0])
+				snprintf(err, errlen, "session store %s: %s",
+					 fs, strerror(-r));
+			store_remove(d, session, 0);
+			return r;
+		}
+		goto made;
+	}
 	fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 || ftruncate(fd, (off_t)d->opts.session_quota) < 0) {
 		r = -errno;
@@ -558,7 +658,7 @@ int aw_stores_create(struct aw_daemon *d, uint64_t session, uid_t uid,
 		return r;
 	}
 	close(fd);
-	if (mkdir(fs, 0700) < 0 ||
+	if ((mkdir(fs, 0700) < 0 && errno != EEXIST) ||
 	    (r = run_mkfs(p, uid, gid, err, errlen)) < 0 ||
 	    (r = store_mount(d, session, err, errlen)) < 0 ||
 	    (r = chmod(fs, 0700) < 0 ? -errno : 0) < 0) {
@@ -569,6 +669,7 @@ int aw_stores_create(struct aw_daemon *d, uint64_t session, uid_t uid,
 		store_remove(d, session, 0);
 		return r < 0 ? r : -EIO;
 	}
+made:
 	k.session = session;
 	k.uid = uid;
 	k.gid = gid;
@@ -681,6 +782,8 @@ void aw_stores_session_end(struct aw_daemon *d, uint64_t session)
 
 void aw_stores_tick(struct aw_daemon *d)
 {
+	spare_reap(d, 0);
+	spare_prepare(d);
 	for (size_t i = 0; i < d->n_kept; i++)
 		if (d->kept[i].state == AW_KEPT_RUNNING)
 			quota_check(d, &d->kept[i]);
