@@ -96,7 +96,18 @@ struct aw_kept *aw_stores_find(struct aw_daemon *d, uint64_t session)
 
 /* ---- meta --------------------------------------------------------------- */
 
+static int meta_write_sync(struct aw_daemon *d, const struct aw_kept *k,
+			   int sync);
+
 static int meta_write(struct aw_daemon *d, const struct aw_kept *k)
+{
+	return meta_write_sync(d, k, 1);
+}
+
+/* sync 0 for a new session's first record: a crash before it is on disk
+ * loses an empty store. */
+static int meta_write_sync(struct aw_daemon *d, const struct aw_kept *k,
+			   int sync)
 {
 	char p[PATH_MAX], tmp[PATH_MAX + 8];
 	struct aw_buf b = {};
@@ -127,7 +138,7 @@ static int meta_write(struct aw_daemon *d, const struct aw_kept *k)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 		  0600);
 	if (fd < 0 || write(fd, b.data, b.len) != (ssize_t)b.len ||
-	    fsync(fd) < 0 || rename(tmp, p) < 0)
+	    (sync && fsync(fd) < 0) || rename(tmp, p) < 0)
 		r = -errno;
 	if (fd >= 0)
 		close(fd);
@@ -188,6 +199,10 @@ static int meta_read(const char *path, struct aw_kept *k)
 
 /* ---- the image ---------------------------------------------------------- */
 
+static int is_mounted(const char *fs);
+static int mount_image(const char *image, const char *fs, char *err,
+		       size_t errlen);
+
 static pid_t spawn_mkfs(const char *image, uid_t uid, gid_t gid, int *err)
 {
 	char ext[128];
@@ -221,6 +236,15 @@ static void spare_paths(struct aw_daemon *d, char *img, char *tmp, size_t len)
 	sessions_base(d, base, sizeof(base));
 	snprintf(img, len, "%s/.spare-image", base);
 	snprintf(tmp, len, "%s/.spare-image.tmp", base);
+}
+
+/* Where the spare is mounted ahead (root 0700: nobody looks in). */
+static void spare_fs(struct aw_daemon *d, char *fs, size_t len)
+{
+	char base[PATH_MAX];
+
+	sessions_base(d, base, sizeof(base));
+	snprintf(fs, len, "%s/.spare-fs", base);
 }
 
 static void spare_prepare(struct aw_daemon *d)
@@ -267,24 +291,41 @@ static void spare_reap(struct aw_daemon *d, int block)
 	if (r == 0)
 		return;
 	spare_paths(d, img, tmp, sizeof(img));
-	if (r == d->spare_mkfs && WIFEXITED(status) && !WEXITSTATUS(status))
-		rename(tmp, img);
-	else
-		unlink(tmp);
 	d->spare_mkfs = 0;
+	if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		unlink(tmp);
+		return;
+	}
+	if (rename(tmp, img) == 0) {
+		char fs[PATH_MAX + 32], err[256];
+
+		spare_fs(d, fs, sizeof(fs));
+		if ((mkdir(fs, 0700) == 0 || errno == EEXIST) &&
+		    mount_image(img, fs, err, sizeof(err)) < 0)
+			rmdir(fs); /* the session mounts it then */
+	}
 }
 
-/* The spare image, renamed to image, if one is ready. */
-static int spare_take(struct aw_daemon *d, const char *image)
+/* The spare image, renamed to image (and its mount moved to fs), if one
+ * is ready; the next is started at once. */
+static int spare_take(struct aw_daemon *d, const char *image, const char *fs)
 {
-	char img[PATH_MAX + 32], tmp[PATH_MAX + 32];
+	char img[PATH_MAX + 32], tmp[PATH_MAX + 32], sfs[PATH_MAX + 32];
 	struct stat st;
+	int r = -ENOENT;
 
 	spare_reap(d, 0);
 	spare_paths(d, img, tmp, sizeof(img));
-	if (stat(img, &st) < 0 || (uint64_t)st.st_size != d->opts.session_quota)
-		return -ENOENT;
-	return rename(img, image) < 0 ? -errno : 0;
+	spare_fs(d, sfs, sizeof(sfs));
+	if (stat(img, &st) == 0 &&
+	    (uint64_t)st.st_size == d->opts.session_quota &&
+	    rename(img, image) == 0) {
+		r = 0;
+		if (is_mounted(sfs) && mount(sfs, fs, NULL, MS_MOVE, NULL) < 0)
+			umount2(sfs, MNT_DETACH); /* mounted again below */
+	}
+	spare_prepare(d);
+	return r;
 }
 
 static int run_mkfs(const char *image, uid_t uid, gid_t gid, char *err,
@@ -358,14 +399,14 @@ static int is_mounted(const char *fs)
 	       a.st_dev != b.st_dev;
 }
 
-static int store_mount(struct aw_daemon *d, uint64_t session, char *err,
+/* image on fs through a loop device (the one it is attached to already,
+ * if any). */
+static int mount_image(const char *image, const char *fs, char *err,
 		       size_t errlen)
 {
-	char image[PATH_MAX], real[PATH_MAX], fs[PATH_MAX], dev[64];
+	char real[PATH_MAX], dev[64];
 	int loopfd = -1, imgfd = -1, r = 0;
 
-	kept_path(d, session, "image", image, sizeof(image));
-	kept_path(d, session, "fs", fs, sizeof(fs));
 	if (is_mounted(fs))
 		return 0;
 	if (!realpath(image, real)) {
@@ -393,9 +434,7 @@ static int store_mount(struct aw_daemon *d, uint64_t session, char *err,
 			/* Detached by the kernel once unmounted. */
 			lc.info.lo_flags = LO_FLAGS_AUTOCLEAR;
 			snprintf((char *)lc.info.lo_file_name,
-				 sizeof(lc.info.lo_file_name),
-				 "agentwall-%016llx",
-				 (unsigned long long)session);
+				 sizeof(lc.info.lo_file_name), "agentwall");
 			if (ioctl(loopfd, LOOP_CONFIGURE, &lc) == 0)
 				break;
 			close(loopfd); /* raced for it: take another */
@@ -419,6 +458,16 @@ static int store_mount(struct aw_daemon *d, uint64_t session, char *err,
 	if (imgfd >= 0)
 		close(imgfd);
 	return r;
+}
+
+static int store_mount(struct aw_daemon *d, uint64_t session, char *err,
+		       size_t errlen)
+{
+	char image[PATH_MAX], fs[PATH_MAX];
+
+	kept_path(d, session, "image", image, sizeof(image));
+	kept_path(d, session, "fs", fs, sizeof(fs));
+	return mount_image(image, fs, err, errlen);
 }
 
 static void store_unmount(struct aw_daemon *d, uint64_t session)
@@ -546,7 +595,12 @@ void aw_stores_load(struct aw_daemon *d)
 
 void aw_stores_close(struct aw_daemon *d)
 {
+	char sfs[PATH_MAX + 32];
+
 	spare_reap(d, 1);
+	spare_fs(d, sfs, sizeof(sfs));
+	while (is_mounted(sfs) && umount2(sfs, MNT_DETACH) == 0)
+		;
 	for (size_t i = 0; i < d->n_kept; i++)
 		store_unmount(d, d->kept[i].session);
 	free(d->kept);
@@ -634,7 +688,7 @@ int aw_stores_create(struct aw_daemon *d, uint64_t session, uid_t uid,
 	}
 	kept_path(d, session, "fs", fs, fslen);
 	kept_path(d, session, "image", p, sizeof(p));
-	if (mkdir(fs, 0700) == 0 && spare_take(d, p) == 0) {
+	if (mkdir(fs, 0700) == 0 && spare_take(d, p, fs) == 0) {
 		/* Formatted ahead, for root: the store's root becomes the
 		 * user's once mounted. */
 		if ((r = store_mount(d, session, err, errlen)) < 0 ||
@@ -679,7 +733,7 @@ made:
 	snprintf(k.workspace, sizeof(k.workspace), "%s", workspace);
 	snprintf(k.command, sizeof(k.command), "%s", command);
 	k.started_ns = aw_now_realtime_ns();
-	r = meta_write(d, &k);
+	r = meta_write_sync(d, &k, 0);
 	if (r < 0) {
 		snprintf(err, errlen, "session meta: %s", strerror(-r));
 		store_remove(d, session, 0);

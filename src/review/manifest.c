@@ -202,8 +202,10 @@ int aw_manifest_write(const char *dir, const struct aw_manifest *m)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", p);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 		  0600);
+	/* (Not synced: it is written before anything is mounted, so a
+	 * crash before it reaches the disk loses no change.) */
 	if (fd < 0 || write(fd, b.data, b.len) != (ssize_t)b.len ||
-	    fsync(fd) < 0 || rename(tmp, p) < 0)
+	    rename(tmp, p) < 0)
 		r = errno ? -errno : -EIO;
 	if (fd >= 0)
 		close(fd);
