@@ -227,7 +227,6 @@ struct aw_daemon {
 	size_t n_pending;
 	struct aw_kept *kept; /* session stores, see stores.c */
 	size_t n_kept;
-	pid_t spare_mkfs;   /* formatting the next session's image */
 	struct aw_net *net; /* network policy and resolvers, see net.c */
 };
 

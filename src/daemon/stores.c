@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <linux/loop.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -203,6 +204,19 @@ static int is_mounted(const char *fs);
 static int mount_image(const char *image, const char *fs, char *err,
 		       size_t errlen);
 
+/* e2fsprogs' mkfs.ext4, found once (not through the daemon's PATH). */
+static const char *mkfs_path(void)
+{
+	static const char *const where[] = {"/usr/sbin/mkfs.ext4",
+					    "/sbin/mkfs.ext4"};
+	static const char *found;
+
+	for (size_t i = 0; !found && i < AW_ARRAY_SIZE(where); i++)
+		if (access(where[i], X_OK) == 0)
+			found = where[i];
+	return found ? found : where[0];
+}
+
 static pid_t spawn_mkfs(const char *image, uid_t uid, gid_t gid, int *err)
 {
 	char ext[128];
@@ -219,112 +233,213 @@ static pid_t spawn_mkfs(const char *image, uid_t uid, gid_t gid, int *err)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	*err = posix_spawnp(&pid, "mkfs.ext4", &fa, NULL, argv, envp);
+	*err = posix_spawn(&pid, mkfs_path(), &fa, NULL, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	return *err ? -1 : pid;
 }
 
 /*
- * The next session's image is made ahead, between sessions (mkfs is most
- * of a store's cost): <sessions>/.spare-image once formatted, taken by
- * the next new session and chowned to its user.
+ * The next session's image is made ahead, off the event loop (mkfs,
+ * attaching and mounting are most of a store's cost): a thread formats
+ * <sessions>/.spare-image and mounts it on <sessions>/.spare-fs; a new
+ * session takes it (a rename and a mount move), chowns its root to the
+ * user, and the thread makes the next one.
  */
-static void spare_paths(struct aw_daemon *d, char *img, char *tmp, size_t len)
+static struct {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int started, stop, want, ready;
+	uint64_t quota;
+	char base[PATH_MAX], img[PATH_MAX + 32], tmp[PATH_MAX + 32],
+	    fs[PATH_MAX + 32], tmpl[PATH_MAX + 32];
+} spare = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+/* A copy of the formatted template: only its few allocated blocks are
+ * copied (the rest are holes), a millisecond where mkfs takes tens. */
+static int image_copy(const char *tmpl, const char *dst, uint64_t size)
 {
-	char base[PATH_MAX];
-
-	sessions_base(d, base, sizeof(base));
-	snprintf(img, len, "%s/.spare-image", base);
-	snprintf(tmp, len, "%s/.spare-image.tmp", base);
-}
-
-/* Where the spare is mounted ahead (root 0700: nobody looks in). */
-static void spare_fs(struct aw_daemon *d, char *fs, size_t len)
-{
-	char base[PATH_MAX];
-
-	sessions_base(d, base, sizeof(base));
-	snprintf(fs, len, "%s/.spare-fs", base);
-}
-
-static void spare_prepare(struct aw_daemon *d)
-{
-	char img[PATH_MAX + 32], tmp[PATH_MAX + 32];
+	int in = open(tmpl, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), out, r = 0;
 	struct stat st;
-	int fd, e;
+	off_t data = 0;
 
-	if (d->spare_mkfs > 0)
-		return;
-	spare_paths(d, img, tmp, sizeof(img));
-	if (stat(img, &st) == 0) {
-		if ((uint64_t)st.st_size == d->opts.session_quota)
-			return;
-		unlink(img); /* made for another quota */
+	if (in < 0)
+		return -errno;
+	if (fstat(in, &st) < 0 || (uint64_t)st.st_size != size) {
+		close(in);
+		return -ESTALE; /* made for another quota */
 	}
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0) {
+		r = -errno;
+		close(in);
+		return r;
+	}
+	if (ftruncate(out, (off_t)size) < 0)
+		r = -errno;
+	while (r == 0 && (data = lseek(in, data, SEEK_DATA)) >= 0) {
+		off_t hole = lseek(in, data, SEEK_HOLE), pos = data;
+
+		if (hole < 0) {
+			r = -errno;
+			break;
+		}
+		while (pos < hole) {
+			off_t o = pos;
+			ssize_t n = copy_file_range(in, &pos, out, &o,
+						    (size_t)(hole - pos), 0);
+
+			if (n <= 0) {
+				r = n < 0 ? -errno : -EIO;
+				break;
+			}
+		}
+		data = hole;
+	}
+	if (r == 0 && data < 0 && errno != ENXIO)
+		r = -errno;
+	close(in);
+	close(out);
+	if (r < 0)
+		unlink(dst);
+	return r;
+}
+
+/* The formatted template every store starts as (root's; a session's
+ * store root is chowned to its user once mounted). */
+static int template_make(void)
+{
+	struct stat st;
+	int fd, e, status;
+	pid_t pid;
+	char tmp[PATH_MAX + 48];
+
+	if (stat(spare.tmpl, &st) == 0 && (uint64_t)st.st_size == spare.quota)
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", spare.tmpl);
 	unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return; /* (no sessions directory yet: the first session
-			   makes it, and its image, itself) */
-	if (ftruncate(fd, (off_t)d->opts.session_quota) < 0) {
+		return -errno;
+	if (ftruncate(fd, (off_t)spare.quota) < 0) {
+		e = -errno;
 		close(fd);
 		unlink(tmp);
-		return;
+		return e;
 	}
 	close(fd);
-	d->spare_mkfs = spawn_mkfs(tmp, 0, 0, &e);
-	if (d->spare_mkfs < 0) {
-		d->spare_mkfs = 0;
+	pid = spawn_mkfs(tmp, 0, 0, &e);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) || rename(tmp, spare.tmpl) < 0) {
 		unlink(tmp);
+		return -EIO;
 	}
+	return 0;
 }
 
-static void spare_reap(struct aw_daemon *d, int block)
+static int spare_make(void)
 {
-	char img[PATH_MAX + 32], tmp[PATH_MAX + 32];
-	int status;
-	pid_t r;
+	char err[256];
 
-	if (d->spare_mkfs <= 0)
-		return;
-	r = waitpid(d->spare_mkfs, &status, block ? 0 : WNOHANG);
-	if (r == 0)
-		return;
-	spare_paths(d, img, tmp, sizeof(img));
-	d->spare_mkfs = 0;
-	if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		unlink(tmp);
-		return;
+	if ((mkdir(spare.base, 0711) < 0 && errno != EEXIST) ||
+	    chmod(spare.base, 0711) < 0)
+		return -errno;
+	if (template_make() < 0)
+		return -EIO;
+	unlink(spare.tmp);
+	unlink(spare.img);
+	if (image_copy(spare.tmpl, spare.tmp, spare.quota) < 0 ||
+	    rename(spare.tmp, spare.img) < 0) {
+		unlink(spare.tmp);
+		return -EIO;
 	}
-	if (rename(tmp, img) == 0) {
-		char fs[PATH_MAX + 32], err[256];
-
-		spare_fs(d, fs, sizeof(fs));
-		if ((mkdir(fs, 0700) == 0 || errno == EEXIST) &&
-		    mount_image(img, fs, err, sizeof(err)) < 0)
-			rmdir(fs); /* the session mounts it then */
+	if ((mkdir(spare.fs, 0700) < 0 && errno != EEXIST) ||
+	    mount_image(spare.img, spare.fs, err, sizeof(err)) < 0) {
+		unlink(spare.img);
+		return -EIO;
 	}
+	return 0;
 }
 
-/* The spare image, renamed to image (and its mount moved to fs), if one
- * is ready; the next is started at once. */
-static int spare_take(struct aw_daemon *d, const char *image, const char *fs)
+static void *spare_main(void *arg)
 {
-	char img[PATH_MAX + 32], tmp[PATH_MAX + 32], sfs[PATH_MAX + 32];
-	struct stat st;
+	(void)arg;
+	pthread_mutex_lock(&spare.mu);
+	for (;;) {
+		while (!spare.stop && (!spare.want || spare.ready))
+			pthread_cond_wait(&spare.cv, &spare.mu);
+		if (spare.stop)
+			break;
+		pthread_mutex_unlock(&spare.mu);
+		{
+			int ok = spare_make() == 0;
+
+			pthread_mutex_lock(&spare.mu);
+			spare.ready = ok;
+			spare.want = 0; /* a failure waits for the next ask */
+		}
+	}
+	pthread_mutex_unlock(&spare.mu);
+	return NULL;
+}
+
+static void spare_start(struct aw_daemon *d)
+{
+	sessions_base(d, spare.base, sizeof(spare.base));
+	snprintf(spare.img, sizeof(spare.img), "%s/.spare-image", spare.base);
+	snprintf(spare.tmp, sizeof(spare.tmp), "%s/.spare-image.tmp",
+		 spare.base);
+	snprintf(spare.fs, sizeof(spare.fs), "%s/.spare-fs", spare.base);
+	snprintf(spare.tmpl, sizeof(spare.tmpl), "%s/.template-image",
+		 spare.base);
+	spare.quota = d->opts.session_quota;
+	/* What an earlier run left is remade: its quota may differ. */
+	while (is_mounted(spare.fs) && umount2(spare.fs, MNT_DETACH) == 0)
+		;
+	spare.stop = spare.ready = 0;
+	spare.want = 1;
+	spare.started = pthread_create(&spare.th, NULL, spare_main, NULL) == 0;
+}
+
+static void spare_stop(void)
+{
+	if (!spare.started)
+		return;
+	pthread_mutex_lock(&spare.mu);
+	spare.stop = 1;
+	pthread_cond_signal(&spare.cv);
+	pthread_mutex_unlock(&spare.mu);
+	pthread_join(spare.th, NULL);
+	spare.started = 0;
+	while (is_mounted(spare.fs) && umount2(spare.fs, MNT_DETACH) == 0)
+		;
+	unlink(spare.img);
+	unlink(spare.tmp);
+	rmdir(spare.fs);
+}
+
+/* The spare, renamed to image and its mount moved onto fs, if one is
+ * ready (0); the thread starts on the next. */
+static int spare_take(const char *image, const char *fs)
+{
 	int r = -ENOENT;
 
-	spare_reap(d, 0);
-	spare_paths(d, img, tmp, sizeof(img));
-	spare_fs(d, sfs, sizeof(sfs));
-	if (stat(img, &st) == 0 &&
-	    (uint64_t)st.st_size == d->opts.session_quota &&
-	    rename(img, image) == 0) {
-		r = 0;
-		if (is_mounted(sfs) && mount(sfs, fs, NULL, MS_MOVE, NULL) < 0)
-			umount2(sfs, MNT_DETACH); /* mounted again below */
+	if (!spare.started)
+		return r;
+	pthread_mutex_lock(&spare.mu);
+	if (spare.ready && rename(spare.img, image) == 0) {
+		if (mount(spare.fs, fs, NULL, MS_MOVE, NULL) == 0)
+			r = 0;
+		else
+			unlink(image); /* unusable: a new one is made */
+		while (is_mounted(spare.fs) &&
+		       umount2(spare.fs, MNT_DETACH) == 0)
+			;
 	}
-	spare_prepare(d);
+	spare.ready = 0;
+	spare.want = 1;
+	pthread_cond_signal(&spare.cv);
+	pthread_mutex_unlock(&spare.mu);
 	return r;
 }
 
@@ -448,7 +563,10 @@ static int mount_image(const char *image, const char *fs, char *err,
 		snprintf(err, errlen, "no loop device for %s: %s", image,
 			 strerror(-r));
 	} else if (mount(dev, fs, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME,
-			 NULL) < 0) {
+			 /* no background zeroing of inode tables (the
+			  * uninitialized groups are flagged, so nothing
+			  * needs it) */
+			 "noinit_itable") < 0) {
 		r = -errno;
 		snprintf(err, errlen, "mount %s on %s: %s", dev, fs,
 			 strerror(-r));
@@ -591,16 +709,12 @@ void aw_stores_load(struct aw_daemon *d)
 	/* Oldest first, as they were made. */
 	if (d->n_kept)
 		qsort(d->kept, d->n_kept, sizeof(*d->kept), kept_cmp);
+	spare_start(d);
 }
 
 void aw_stores_close(struct aw_daemon *d)
 {
-	char sfs[PATH_MAX + 32];
-
-	spare_reap(d, 1);
-	spare_fs(d, sfs, sizeof(sfs));
-	while (is_mounted(sfs) && umount2(sfs, MNT_DETACH) == 0)
-		;
+	spare_stop();
 	for (size_t i = 0; i < d->n_kept; i++)
 		store_unmount(d, d->kept[i].session);
 	free(d->kept);
@@ -688,9 +802,24 @@ int aw_stores_create(struct aw_daemon *d, uint64_t session, uid_t uid,
 	}
 	kept_path(d, session, "fs", fs, fslen);
 	kept_path(d, session, "image", p, sizeof(p));
-	if (mkdir(fs, 0700) == 0 && spare_take(d, p, fs) == 0) {
+	if (mkdir(fs, 0700) == 0 && spare_take(p, fs) == 0) {
 		/* Formatted ahead, for root: the store's root becomes the
 		 * user's once mounted. */
+		if ((r = store_mount(d, session, err, errlen)) < 0 ||
+		    (r = chown(fs, uid, gid) < 0 ? -errno : 0) < 0 ||
+		    (r = chmod(fs, 0700) < 0 ? -errno : 0) < 0) {
+			if (!err[0])
+				snprintf(err, errlen, "session store %s: %s",
+					 fs, strerror(-r));
+			store_remove(d, session, 0);
+			return r;
+		}
+		goto made;
+	}
+	/* No spare ready (sessions opened in a burst): a copy of the
+	 * template, mounted here. */
+	if (spare.started &&
+	    image_copy(spare.tmpl, p, d->opts.session_quota) == 0) {
 		if ((r = store_mount(d, session, err, errlen)) < 0 ||
 		    (r = chown(fs, uid, gid) < 0 ? -errno : 0) < 0 ||
 		    (r = chmod(fs, 0700) < 0 ? -errno : 0) < 0) {
@@ -836,8 +965,6 @@ void aw_stores_session_end(struct aw_daemon *d, uint64_t session)
 
 void aw_stores_tick(struct aw_daemon *d)
 {
-	spare_reap(d, 0);
-	spare_prepare(d);
 	for (size_t i = 0; i < d->n_kept; i++)
 		if (d->kept[i].state == AW_KEPT_RUNNING)
 			quota_check(d, &d->kept[i]);
