@@ -879,7 +879,7 @@ static __always_inline struct aw_task_state *cur_state(void)
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct aw_task_state *st = bpf_task_storage_get(&aw_tasks, t, 0, 0);
 
-	if (!st)
+	if (!st && t->group_leader != t)
 		st = bpf_task_storage_get(&aw_tasks, t->group_leader, 0, 0);
 	return st;
 }

@@ -13,6 +13,9 @@
  *   connect N ADDR PORT      connect a UDP socket to ADDR:PORT (IPv4)
  *                            and close it, N times, print rate (the
  *                            socket hooks' cost; no packet is sent)
+ *   tcpconnect N             N TCP connections over loopback to a
+ *                            listener of its own (connect, accept,
+ *                            close both), print rate
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -165,6 +168,38 @@ int main(int argc, char **argv)
 		printf("%.0f\n", n / (now() - t0));
 		if (refused)
 			fprintf(stderr, "%ld of %ld refused\n", refused, n);
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "tcpconnect")) {
+		long n = atol(argv[2]);
+		struct sockaddr_in a = {.sin_family = AF_INET,
+					.sin_addr.s_addr = htonl(0x7f000001)};
+		socklen_t al = sizeof(a);
+		int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		double t0;
+
+		if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+		    listen(l, 128) < 0 ||
+		    getsockname(l, (struct sockaddr *)&a, &al) < 0) {
+			perror("listener");
+			return 1;
+		}
+		t0 = now();
+		for (long i = 0; i < n; i++) {
+			int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0),
+			    s;
+
+			if (c < 0 ||
+			    connect(c, (struct sockaddr *)&a, sizeof(a)) < 0) {
+				perror("connect");
+				return 1;
+			}
+			s = accept(l, NULL, NULL);
+			if (s >= 0)
+				close(s);
+			close(c);
+		}
+		printf("%.0f\n", n / (now() - t0));
 		return 0;
 	}
 	if (argc == 3 && !strcmp(argv[1], "spin")) {
