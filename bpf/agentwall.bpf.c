@@ -1047,6 +1047,27 @@ static __always_inline void discover(struct aw_task_state *st, const __u8 a[16],
 		return;
 	now = bpf_ktime_get_boot_ns();
 	bpf_map_update_elem(&aw_disc_seen, &tgid, &now, BPF_ANY);
+	/* Marked here, at once: its next socket is decided, and refused
+	 * until the daemon (reading this record) gives the session its
+	 * policy. The process's other threads see the leader's mark. */
+	{
+		struct task_struct *t = bpf_get_current_task_btf();
+		struct aw_task_state *nst =
+		    bpf_task_storage_get(&aw_tasks, t->group_leader, 0,
+					 BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+		if (nst && !nst->session) {
+			nst->session =
+			    ((__u64)aw_session_salt << 32) |
+			    __sync_fetch_and_add(&aw_session_counter, 1);
+			nst->agent = 0;
+			nst->flags =
+			    AW_TASK_ROOT | AW_TASK_DISCOVERED | AW_TASK_NET;
+			nst->depth = 0;
+		}
+		if (nst)
+			st = nst;
+	}
 	net_event(AW_EV_DISCOVER, st, a, port, family, proto, AW_HOOK_CONNECT,
 		  AW_VERDICT_ALLOW, *api);
 }

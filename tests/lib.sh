@@ -174,3 +174,38 @@ FAKE() { echo "$T/opt/fakeagent/bin/fake-agent"; }
 # count_ge N FILTERS...: at least N export events match.
 count_ge() { local n=$1; shift; [ "$(events "$@" --count)" -ge "$n" ]; }
 count_is() { local n=$1; shift; [ "$(events "$@" --count)" = "$n" ]; }
+
+# codex_config FILE BASE_URL: a Codex CLI configuration whose model is a
+# mock of its API at BASE_URL (tests/helpers/mock_openai.py), with every
+# other connection it would make (updates, analytics, plugins) off.
+codex_config() {
+	cat > "$1" <<EOF
+model = "mock-model"
+model_provider = "mock"
+check_for_update_on_startup = false
+web_search = "disabled"
+
+[model_providers.mock]
+name = "mock"
+base_url = "$2"
+wire_api = "responses"
+env_key = "MOCK_OPENAI_API_KEY"
+request_max_retries = 0
+stream_max_retries = 0
+supports_websockets = false
+
+[analytics]
+enabled = false
+
+[otel]
+exporter = "none"
+trace_exporter = "none"
+metrics_exporter = "none"
+
+[features]
+plugins = false
+apps = false
+remote_plugin = false
+unbounded_connection_retries = false
+EOF
+}

@@ -341,8 +341,8 @@ void aw_net_status(struct aw_daemon *d, struct aw_buf *b);
  * session and the default policy's network rules from now on
  * (sessions.c). */
 int aw_session_discovered(struct aw_daemon *d, uint32_t pid, uint32_t uid,
-			  uint64_t start_time, const char *api,
-			  const char *address);
+			  uint64_t start_time, uint64_t session,
+			  const char *api, const char *address);
 /* events.c: the record of it. */
 void aw_events_discovered(struct aw_daemon *d, uint32_t pid, uint32_t uid,
 			  uint64_t session, const char *api,

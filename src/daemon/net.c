@@ -1575,6 +1575,6 @@ int aw_net_discover(struct aw_daemon *d, const struct aw_event_net *ev)
 
 	addr_text(ev->addr, ev->port, a, sizeof(a));
 	return aw_session_discovered(d, ev->proc.pid, ev->proc.uid,
-				     ev->proc.start_time,
+				     ev->proc.start_time, ev->proc.session,
 				     aw_net_llm_name(d, ev->api), a);
 }

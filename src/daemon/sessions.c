@@ -876,8 +876,8 @@ static int same_process(uint32_t pid, uint64_t start_ns)
  * sandbox (that happens at exec, for agents known by their files).
  */
 int aw_session_discovered(struct aw_daemon *d, uint32_t pid, uint32_t uid,
-			  uint64_t start_time, const char *api,
-			  const char *address)
+			  uint64_t start_time, uint64_t kmarked,
+			  const char *api, const char *address)
 {
 	const struct aw_policy *pol = policy_for(d, 0);
 	struct aw_policy_flat flat = {};
@@ -887,7 +887,7 @@ int aw_session_discovered(struct aw_daemon *d, uint32_t pid, uint32_t uid,
 	uint64_t session;
 	DIR *dir;
 	struct dirent *de;
-	int pidfd, marked = 0;
+	int pidfd, marked = 0; /* threads marked here */
 
 	pidfd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
 	if (pidfd < 0)
@@ -896,14 +896,17 @@ int aw_session_discovered(struct aw_daemon *d, uint32_t pid, uint32_t uid,
 		close(pidfd); /* gone, and its pid reused */
 		return 0;
 	}
-	if (aw_kernel_task_get(d->kernel, pidfd, &st) == 0 && st.session) {
+	/* The kernel marked it when it saw the connect (kmarked): anything
+	 * else means it is in another session by now. */
+	if (aw_kernel_task_get(d->kernel, pidfd, &st) == 0 && st.session &&
+	    (st.session != kmarked || !(st.flags & AW_TASK_DISCOVERED))) {
 		close(pidfd);
-		return 0; /* in a session meanwhile */
+		return 0;
 	}
 	close(pidfd);
 	if (!pol || aw_policy_flatten(&d->policies, pol, &flat, &diag) < 0)
 		return 0;
-	session = aw_kernel_new_session(d->kernel);
+	session = kmarked ? kmarked : aw_kernel_new_session(d->kernel);
 	st = (struct aw_task_state){.session = session,
 				    .flags =
 					AW_TASK_ROOT | AW_TASK_DISCOVERED |

@@ -1337,6 +1337,25 @@ static int lock_store(struct aw_review *r)
 	return fd;
 }
 
+/* After a commit or a discard: the store's emptied directories go, what
+ * is left is counted, the lock is let go. */
+static int finish(struct aw_review *r, struct aw_commit_result *res, int lock)
+{
+	for (size_t t = 0; t < r->manifest.n_trees; t++) {
+		int up, real;
+
+		if (tree_fds(r, t, &up, &real) == 0)
+			prune_upper(up, real, 0);
+		if (up >= 0)
+			close(up);
+		if (real >= 0)
+			close(real);
+	}
+	res->remaining = count_remaining(r);
+	close(lock);
+	return 0;
+}
+
 int aw_review_commit(struct aw_review *r, const char *session, int approved,
 		     enum aw_conflict_mode mode, struct aw_buf *report,
 		     struct aw_commit_result *res)
@@ -1431,19 +1450,7 @@ int aw_review_commit(struct aw_review *r, const char *session, int approved,
 		if (o.up_dir >= 0)
 			close(o.up_dir);
 	}
-	for (size_t t = 0; t < r->manifest.n_trees; t++) {
-		int up, real;
-
-		if (tree_fds(r, t, &up, &real) == 0)
-			prune_upper(up, real, 0);
-		if (up >= 0)
-			close(up);
-		if (real >= 0)
-			close(real);
-	}
-	res->remaining = count_remaining(r);
-	close(lock);
-	return 0;
+	return finish(r, res, lock);
 }
 
 /* Lift an opaque directory's opacity, keeping what it hid deleted by
@@ -1556,17 +1563,5 @@ int aw_review_discard(struct aw_review *r, struct aw_buf *report,
 		if (o.real_dir >= 0)
 			close(o.real_dir);
 	}
-	for (size_t t = 0; t < r->manifest.n_trees; t++) {
-		int up, real;
-
-		if (tree_fds(r, t, &up, &real) == 0)
-			prune_upper(up, real, 0);
-		if (up >= 0)
-			close(up);
-		if (real >= 0)
-			close(real);
-	}
-	res->remaining = count_remaining(r);
-	close(lock);
-	return 0;
+	return finish(r, res, lock);
 }

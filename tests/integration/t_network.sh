@@ -337,33 +337,7 @@ while True:
     threading.Thread(target=pipe, args=(c, u), daemon=True).start()
     threading.Thread(target=pipe, args=(u, c), daemon=True).start()' "$P.7" "$MP" &
 	sleep 0.5
-	codex_cfg() {
-		cat > "$T/home/.codex/config.toml" <<EOF
-model = "mock-model"
-model_provider = "mock"
-check_for_update_on_startup = false
-web_search = "disabled"
-[model_providers.mock]
-name = "mock"
-base_url = "http://$1:8000/v1"
-wire_api = "responses"
-env_key = "MOCK_OPENAI_API_KEY"
-request_max_retries = 0
-stream_max_retries = 0
-supports_websockets = false
-[analytics]
-enabled = false
-[otel]
-exporter = "none"
-trace_exporter = "none"
-metrics_exporter = "none"
-[features]
-plugins = false
-apps = false
-remote_plugin = false
-unbounded_connection_retries = false
-EOF
-	}
+	codex_cfg() { codex_config "$T/home/.codex/config.toml" "http://$1:8000/v1"; }
 	codex_run() {
 		(cd "$T/repo" && HOME=$T/home CODEX_HOME=$T/home/.codex TMPDIR=$T/home/tmp MOCK_OPENAI_API_KEY=dummy \
 			in_scope nsenter --net=/run/netns/"$NC" timeout 120 "$AW" --state-dir "$STATE" run \

@@ -326,35 +326,7 @@ if [ -x "$CODEX" ]; then
 	python3 "$AW_ROOT/tests/helpers/mock_openai.py" "$T/mock.port" "$T/mock.log" 2>"$T/mock.err" &
 	MOCK=$!
 	wait_for test -s "$T/mock.port"
-	cat > "$H/.codex/config.toml" <<EOF
-model = "mock-model"
-model_provider = "mock"
-check_for_update_on_startup = false
-web_search = "disabled"
-
-[model_providers.mock]
-name = "mock"
-base_url = "http://127.0.0.1:$(cat "$T/mock.port")/v1"
-wire_api = "responses"
-env_key = "MOCK_OPENAI_API_KEY"
-request_max_retries = 0
-stream_max_retries = 0
-supports_websockets = false
-
-[analytics]
-enabled = false
-
-[otel]
-exporter = "none"
-trace_exporter = "none"
-metrics_exporter = "none"
-
-[features]
-plugins = false
-apps = false
-remote_plugin = false
-unbounded_connection_retries = false
-EOF
+	codex_config "$H/.codex/config.toml" "http://127.0.0.1:$(cat "$T/mock.port")/v1"
 	# (Codex's own sandbox cannot nest in ours: it needs new user
 	# namespaces, which a session refuses; ours is the one that holds.)
 	(cd "$T/repo" && CODEX_HOME=$H/.codex TMPDIR=$H/tmp MOCK_OPENAI_API_KEY=dummy-not-a-key \
