@@ -1319,19 +1319,22 @@ int aw_egress(struct __sk_buff *skb)
 	struct bpf_sock *sk = skb->sk;
 	__u8 b;
 
+	/* The packet first (every packet in scope comes here): only one
+	 * with options or extension headers is worth the socket lookup. */
+	if (bpf_skb_load_bytes(skb, 0, &b, 1) < 0)
+		return 1;
+	if ((b >> 4) == 4) {
+		if ((b & 15) <= 5)
+			return 1; /* IHL 5: no options */
+	} else if ((b >> 4) == 6) {
+		if (bpf_skb_load_bytes(skb, 6, &b, 1) < 0 ||
+		    (b != 0 && b != 43 && b != 60))
+			return 1;
+	} else {
+		return 1;
+	}
 	if (!sk)
 		return 1;
 	sk = bpf_sk_fullsock(sk);
-	if (!sk || !bpf_sk_storage_get(&aw_net_socks, sk, 0, 0))
-		return 1;
-	if (bpf_skb_load_bytes(skb, 0, &b, 1) < 0)
-		return 1;
-	if ((b >> 4) == 4)
-		return (b & 15) > 5 ? 0 : 1; /* IHL > 5: options */
-	if ((b >> 4) == 6) {
-		if (bpf_skb_load_bytes(skb, 6, &b, 1) < 0)
-			return 1;
-		return b == 0 || b == 43 || b == 60 ? 0 : 1;
-	}
-	return 1;
+	return sk && bpf_sk_storage_get(&aw_net_socks, sk, 0, 0) ? 0 : 1;
 }

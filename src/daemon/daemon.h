@@ -242,6 +242,9 @@ void aw_events_emit_simple(struct aw_daemon *d, const char *action,
 			   uint64_t session, const char *target,
 			   const char *rule, const char *detail_json);
 void aw_events_check_drops(struct aw_daemon *d);
+/* 1 if pid is still the process that started at start_time (boottime
+ * ns), 0 if not (gone, or the pid reused), -1 if /proc cannot say. */
+int aw_proc_still(uint32_t pid, uint64_t start_time);
 void aw_events_reconcile(struct aw_daemon *d);
 /* After adopting a previous daemon's pins: rebuild sessions from the
  * kernel's task storage of the live processes. */

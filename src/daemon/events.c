@@ -457,7 +457,7 @@ static int proc_stat(uint32_t pid, uint32_t *ret_ppid, uint64_t *ret_ticks)
 /* 1: the same process lives; 0: it is gone (no such pid, or the pid now
  * names another process); -1: cannot tell (EMFILE, ENOMEM, ...), which
  * callers must treat as alive. */
-static int proc_still(uint32_t pid, uint64_t start_time)
+int aw_proc_still(uint32_t pid, uint64_t start_time)
 {
 	long hz = sysconf(_SC_CLK_TCK);
 	uint32_t ppid;
@@ -955,7 +955,7 @@ static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 	{
 		char *exe = NULL, *cwd = NULL;
 
-		if (proc_still(pi->pid, pi->start_time) == 1) {
+		if (aw_proc_still(pi->pid, pi->start_time) == 1) {
 			exe = proc_link(pi->pid, "exe");
 			cwd = proc_link(pi->pid, "cwd");
 		}
@@ -1228,7 +1228,7 @@ static void reconcile_one(void *ud, struct aw_procinfo *pi)
 
 	if (!pi->live || c->n >= AW_ARRAY_SIZE(c->gone))
 		return;
-	if (proc_still(pi->pid, pi->start_time) == 0) {
+	if (aw_proc_still(pi->pid, pi->start_time) == 0) {
 		c->gone[c->n].pid = pi->pid;
 		c->gone[c->n].start = pi->start_time;
 		c->n++;

@@ -65,6 +65,7 @@ struct net_host {
 struct net_cidr {
 	struct aw_net_cidr c;
 	char *rule;
+	struct aw_net_allow allow; /* its rule's ports and protocols */
 };
 
 struct net_addr {
@@ -434,6 +435,7 @@ int aw_net_session_open(struct aw_daemon *d, uint64_t session, uint32_t uid,
 				}
 			}
 			c[s.n_cidrs].rule = strdup(rule);
+			c[s.n_cidrs].allow = a;
 			s.n_cidrs++;
 		}
 	}
@@ -445,39 +447,16 @@ int aw_net_session_open(struct aw_daemon *d, uint64_t session, uint32_t uid,
 	/* The kernel's part: CIDRs (merged per prefix), then the session. */
 	for (size_t i = 0; i < s.n_cidrs; i++) {
 		struct aw_net_lpm_key k;
-		struct aw_net_allow a = {}, old;
+		struct aw_net_allow a = s.cidrs[i].allow;
 		int fd = aw_kernel_net_fd(d->kernel, AW_NETMAP_CIDRS);
 
-		for (size_t j = 0; j < f->n_net_rules; j++) {
-			char rule[160];
-
-			snprintf(rule, sizeof(rule), "%s/%s", f->id,
-				 f->net_rules[j]->id);
-			if (!strcmp(rule, s.cidrs[i].rule)) {
-				rule_ports(f->net_rules[j], &a, &truncated);
-				break;
-			}
-		}
 		lpm_key(session, &s.cidrs[i].c, &k);
 		/* The same prefix in several rules: the union (an LPM
 		 * lookup would return a shorter prefix, so merge here). */
-		for (size_t j = 0; j < i; j++) {
-			if (s.cidrs[j].c.prefix != s.cidrs[i].c.prefix ||
-			    memcmp(s.cidrs[j].c.addr, s.cidrs[i].c.addr, 16))
-				continue;
-			for (size_t q = 0; q < f->n_net_rules; q++) {
-				char rule[160];
-
-				snprintf(rule, sizeof(rule), "%s/%s", f->id,
-					 f->net_rules[q]->id);
-				if (!strcmp(rule, s.cidrs[j].rule)) {
-					rule_ports(f->net_rules[q], &old,
-						   &truncated);
-					allow_merge(&a, &old);
-					break;
-				}
-			}
-		}
+		for (size_t j = 0; j < i; j++)
+			if (s.cidrs[j].c.prefix == s.cidrs[i].c.prefix &&
+			    !memcmp(s.cidrs[j].c.addr, s.cidrs[i].c.addr, 16))
+				allow_merge(&a, &s.cidrs[j].allow);
 		if (bpf_map_update_elem(fd, &k, &a, BPF_ANY) < 0) {
 			snprintf(err, errlen, "network CIDR map: %s",
 				 strerror(errno));

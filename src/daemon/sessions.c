@@ -837,36 +837,6 @@ out:
 		close(apfd);
 }
 
-/* Is pid still the process that started at start_ns (boottime)? /proc
- * says its start in clock ticks. */
-static int same_process(uint32_t pid, uint64_t start_ns)
-{
-	char p[64], buf[1024], *c;
-	unsigned long long ticks = 0;
-	long hz = sysconf(_SC_CLK_TCK);
-	uint64_t tick = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100), ns;
-	ssize_t n;
-	int fd;
-
-	snprintf(p, sizeof(p), "/proc/%u/stat", pid);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	c = strrchr(buf, ')'); /* after the name, which may hold anything */
-	if (!c || sscanf(c + 2,
-			 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u "
-			 "%*u %*d %*d %*d %*d %*d %*d %llu",
-			 &ticks) != 1)
-		return 0;
-	ns = ticks * tick;
-	return ns + 2 * tick >= start_ns && start_ns + 2 * tick >= ns;
-}
-
 /*
  * Behaviour-based discovery: a process in scope, in no session, reached
  * an address a known LLM API name resolves to. It is an agent nobody
@@ -892,7 +862,7 @@ int aw_session_discovered(struct aw_daemon *d, uint32_t pid, uint32_t uid,
 	pidfd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
 	if (pidfd < 0)
 		return 0; /* gone already */
-	if (!same_process(pid, start_time)) {
+	if (aw_proc_still(pid, start_time) != 1) {
 		close(pidfd); /* gone, and its pid reused */
 		return 0;
 	}

@@ -975,9 +975,10 @@ static int place(struct op *o, const char *target, int noreplace)
 	return 0;
 }
 
-/* Remove a real directory tree, fd by fd, never following a link; first
- * checking that nothing in it changed after `since`. */
-static int tree_check(int dirfd, struct timespec since, int depth)
+/* One walk of a directory tree, fd by fd, never following a link: with
+ * since, a check that nothing in it changed at or after since (-EAGAIN
+ * if something did); without, its removal. */
+static int tree_walk(int dirfd, const struct timespec *since, int depth)
 {
 	size_t n;
 	char **names;
@@ -991,50 +992,34 @@ static int tree_check(int dirfd, struct timespec since, int depth)
 
 		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		if (changed_since(&st, since)) {
+		if (since && changed_since(&st, *since)) {
 			r = -EAGAIN;
 		} else if (S_ISDIR(st.st_mode)) {
 			int sub = open_beneath(dirfd, names[i],
 					       O_RDONLY | O_DIRECTORY, 0);
 
-			r = sub < 0 ? sub : tree_check(sub, since, depth + 1);
+			r = sub < 0 ? sub : tree_walk(sub, since, depth + 1);
 			if (sub >= 0)
 				close(sub);
+			if (!since && r == 0 &&
+			    unlinkat(dirfd, names[i], AT_REMOVEDIR))
+				r = -errno;
+		} else if (!since && unlinkat(dirfd, names[i], 0) < 0) {
+			r = -errno;
 		}
 	}
 	free_list(names, n);
 	return r;
 }
 
-static int tree_remove(int dirfd, int depth)
+static int tree_check(int dirfd, struct timespec since)
 {
-	size_t n;
-	char **names;
-	int r = 0;
+	return tree_walk(dirfd, &since, 0);
+}
 
-	if (depth > DEPTH_MAX)
-		return -ELOOP;
-	names = list_dir(dirfd, &n);
-	for (size_t i = 0; i < n && r == 0; i++) {
-		struct stat st;
-
-		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			int sub = open_beneath(dirfd, names[i],
-					       O_RDONLY | O_DIRECTORY, 0);
-
-			r = sub < 0 ? sub : tree_remove(sub, depth + 1);
-			if (sub >= 0)
-				close(sub);
-			if (r == 0 && unlinkat(dirfd, names[i], AT_REMOVEDIR))
-				r = -errno;
-		} else if (unlinkat(dirfd, names[i], 0) < 0) {
-			r = -errno;
-		}
-	}
-	free_list(names, n);
-	return r;
+static int tree_remove(int dirfd)
+{
+	return tree_walk(dirfd, NULL, 0);
 }
 
 /* Remove the real entry `name` (any type) if nothing in it changed after
@@ -1053,9 +1038,9 @@ static int real_remove(struct op *o, const struct stat *st)
 
 		if (sub < 0)
 			return sub;
-		r = tree_check(sub, o->c->since, 0);
+		r = tree_check(sub, o->c->since);
 		if (r == 0)
-			r = tree_remove(sub, 0);
+			r = tree_remove(sub);
 		close(sub);
 	}
 	if (r == 0 && unlinkat(o->real_dir, o->name, AT_REMOVEDIR) < 0)
@@ -1498,7 +1483,7 @@ static int store_remove(int dirfd, const char *name)
 
 		if (sub < 0)
 			return sub;
-		r = tree_remove(sub, 0);
+		r = tree_remove(sub);
 		close(sub);
 		if (r == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
 			r = -errno;
