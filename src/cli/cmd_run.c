@@ -34,8 +34,9 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: agentwall run [--policy ID] [--workspace DIR] "
-		   "[--session ID] [-v] -- COMMAND [ARG...]\n");
+	fprintf(f,
+		"Usage: agentwall run [--policy ID] [--workspace DIR] "
+		"[--session ID] [--keep-fd N]... [-v] -- COMMAND [ARG...]\n");
 }
 
 /* execvp's search, done here so the daemon can classify the file. */
@@ -66,6 +67,16 @@ static int resolve_exe(const char *cmd, char *ret, size_t len)
 	return -ENOENT;
 }
 
+/* Is path at or under dir (both real paths)? */
+static int path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (!strcmp(dir, "/"))
+		return 1;
+	return !strncmp(path, dir, n) && (path[n] == 0 || path[n] == '/');
+}
+
 int cmd_run(struct aw_cli *cli, int argc, char **argv)
 {
 	enum {
@@ -73,7 +84,8 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 		OPT_WORKSPACE,
 		OPT_FORCED,
 		OPT_EXEC,
-		OPT_SESSION
+		OPT_SESSION,
+		OPT_KEEP_FD
 	};
 	static const struct option longopts[] = {
 	    {"policy", required_argument, NULL, OPT_POLICY},
@@ -81,6 +93,7 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 	    {"forced", no_argument, NULL, OPT_FORCED},
 	    {"exec", required_argument, NULL, OPT_EXEC},
 	    {"session", required_argument, NULL, OPT_SESSION},
+	    {"keep-fd", required_argument, NULL, OPT_KEEP_FD},
 	    {"state-dir", required_argument, NULL, AW_OPT_STATE_DIR},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
@@ -93,6 +106,8 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 	struct aw_buf req = {};
 	char *reply = NULL;
 	int c, forced = 0, verbose = 0, r, exe_fd = -1, ret;
+	int keep[AW_LAUNCH_KEEP_FDS_MAX];
+	size_t n_keep = 0;
 
 	while ((c = getopt_long(argc, argv, "+hv", longopts, NULL)) != -1) {
 		if (aw_cli_common_opt(cli, c, optarg))
@@ -113,6 +128,21 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 		case OPT_SESSION:
 			session = optarg;
 			break;
+		case OPT_KEEP_FD: {
+			uint64_t v;
+
+			if (aw_parse_u64(optarg, &v) < 0 || v < 3 ||
+			    v > INT32_MAX || n_keep >= AW_LAUNCH_KEEP_FDS_MAX) {
+				fprintf(stderr,
+					"agentwall run: --keep-fd %s: a "
+					"descriptor number above 2 (at most "
+					"%d of them)\n",
+					optarg, AW_LAUNCH_KEEP_FDS_MAX);
+				return AW_EXIT_USAGE;
+			}
+			keep[n_keep++] = (int)v;
+			break;
+		}
 		case 'v':
 			verbose = 1;
 			break;
@@ -137,6 +167,42 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 		fprintf(stderr, "agentwall run: workspace %s: %s\n",
 			workspace ? workspace : cwd, strerror(errno));
 		return AW_LAUNCH_EXIT_FAIL;
+	}
+	if (workspace) {
+		struct stat st;
+
+		if (stat(ws, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			fprintf(stderr,
+				"agentwall run: workspace %s: not a "
+				"directory\n",
+				workspace);
+			return AW_LAUNCH_EXIT_FAIL;
+		}
+		/* The command starts in its workspace, unless it was
+		 * already somewhere inside it. */
+		if (!path_within(cwd, ws))
+			snprintf(cwd, sizeof(cwd), "%s", ws);
+	}
+	if (!strcmp(ws, "/")) {
+		/* The whole file system copy-on-write is not a workspace
+		 * (and would hold the session's own store). Started from
+		 * `/` (a service, a forced agent's cwd), the session has no
+		 * workspace: everything read-only but its temporary
+		 * directories. */
+		if (workspace) {
+			fprintf(stderr,
+				"agentwall run: --workspace /: the whole file "
+				"system cannot be a workspace; name the "
+				"project directory (--workspace DIR)\n");
+			return AW_LAUNCH_EXIT_FAIL;
+		}
+		if (!forced)
+			fprintf(stderr,
+				"agentwall: started from /, the session has "
+				"no workspace (nothing is writable but its "
+				"temporary directories); give one with "
+				"--workspace DIR\n");
+		ws[0] = 0;
 	}
 	r = exec_path ? (snprintf(exe, sizeof(exe), "%s", exec_path), 0)
 		      : resolve_exe(argv[optind], exe, sizeof(exe));
@@ -181,6 +247,21 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	r = aw_plan_from_reply(&plan, reply, ws, err, sizeof(err));
+	if (r >= 0 && plan.workspace[0] &&
+	    path_within(plan.dir, plan.workspace)) {
+		snprintf(err, sizeof(err),
+			 "the workspace %s holds agentwall's session store "
+			 "(%s): a copy cannot live inside the tree it copies; "
+			 "name a directory that does not contain it "
+			 "(--workspace DIR)",
+			 plan.workspace, plan.dir);
+		r = -EINVAL;
+	} else if (r >= 0) {
+		r = aw_plan_keep_program(&plan, real, argv + optind);
+		if (r < 0)
+			snprintf(err, sizeof(err),
+				 "the program's own files: %s", strerror(-r));
+	}
 	if (r < 0) {
 		fprintf(stderr, "agentwall run: %s%s\n",
 			forced ? "forced session refused: " : "", err);
@@ -201,6 +282,8 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 		    .argv = argv + optind,
 		    .cwd = cwd,
 		    .socket_path = cli->socket_path,
+		    .keep_fds = keep,
+		    .n_keep_fds = n_keep,
 		};
 
 		ret = aw_launch_run(&l);

@@ -87,6 +87,8 @@ const char *aw_fs_verb_name(enum aw_fs_verb v)
 		return "write";
 	case AW_FS_ESCALATE:
 		return "escalate";
+	case AW_FS_PROGRAM:
+		return "program";
 	}
 	return "?";
 }

@@ -56,6 +56,8 @@ enum aw_fs_verb {
 	AW_FS_WRITE = 4,    /* plain writable bind: writes reach the tree */
 	AW_FS_ESCALATE = 5, /* persistence location: read-only, or held
 			       for approval inside a cow tree */
+	AW_FS_PROGRAM = 6,  /* not a policy verb: the launcher binds the
+			       agent's own program tree back, read-only */
 };
 
 /* "deny", "cow", "tmpfs", "write", "escalate"; "?" for anything else. */

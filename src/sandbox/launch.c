@@ -25,6 +25,7 @@
  * the plan's grants and masks are mounted on top, parents before
  * children; pivot into it and detach the rest.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -32,6 +33,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,10 +112,15 @@ static int op_cmp(const void *a, const void *b)
 		dy += *s == '/';
 	if (dx != dy)
 		return dx < dy ? -1 : 1;
-	if (x->verb != y->verb)
-		return x->verb == AW_FS_DENY   ? 1
-		       : y->verb == AW_FS_DENY ? -1
-					       : 0;
+	if (x->verb != y->verb) {
+		/* Masks last; at one path a private tmpfs goes under a grant
+		 * that keeps data (a workspace at /tmp is the workspace). */
+		if (x->verb == AW_FS_DENY || y->verb == AW_FS_DENY)
+			return x->verb == AW_FS_DENY ? 1 : -1;
+		if (!strcmp(x->path, y->path) &&
+		    (x->verb == AW_FS_TMPFS || y->verb == AW_FS_TMPFS))
+			return x->verb == AW_FS_TMPFS ? -1 : 1;
+	}
 	return strcmp(x->path, y->path);
 }
 
@@ -155,6 +162,31 @@ static void mount_overlay(const struct aw_plan *plan,
 	close(fs);
 }
 
+/* A file to bind onto, made in a private tmpfs (its directories too).
+ * Returns 1 if the source is a file and the target was made. */
+static int make_file_target(const struct aw_plan_op *op, const char *target)
+{
+	char src[PATH_MAX + 16], dir[PATH_MAX + 32], *slash;
+	struct stat st;
+	int fd;
+
+	snprintf(src, sizeof(src), OLDROOT "%s", op->path);
+	if (stat(src, &st) < 0 || S_ISDIR(st.st_mode))
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", target);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		if (mkdir_p(dir, 0755) < 0)
+			die("%s: %s: %s", op->rule, dir, strerror(errno));
+	}
+	fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die("%s: %s: %s", op->rule, op->path, strerror(errno));
+	close(fd);
+	return 1;
+}
+
 static void apply_op(const struct aw_plan *plan, const struct aw_plan_op *op)
 {
 	char target[PATH_MAX + 32];
@@ -166,9 +198,12 @@ static void apply_op(const struct aw_plan *plan, const struct aw_plan_op *op)
 		 * A mask of something the view no longer has is moot. */
 		if (op->verb == AW_FS_DENY || op->verb == AW_FS_ESCALATE)
 			return;
+		if (op->verb == AW_FS_PROGRAM && make_file_target(op, target))
+			goto made;
 		if (mkdir_p(target, 0755) < 0)
 			die("%s: %s: %s", op->rule, op->path, strerror(errno));
 	}
+made:
 	switch (op->verb) {
 	case AW_FS_COW:
 		mount_overlay(plan, op, target);
@@ -211,14 +246,81 @@ static void apply_op(const struct aw_plan *plan, const struct aw_plan_op *op)
 		/* Read-only like everything outside a grant; inside a
 		 * copy-on-write tree the change is held for review. */
 		break;
+	case AW_FS_PROGRAM: {
+		/* The agent's own program tree, under a private tmpfs:
+		 * bound back as it is, read-only. */
+		char src[PATH_MAX + 16];
+		struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY |
+						    MOUNT_ATTR_NOSUID |
+						    MOUNT_ATTR_NODEV};
+
+		snprintf(src, sizeof(src), OLDROOT "%s", op->path);
+		if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) ||
+		    mount_setattr(AT_FDCWD, target, AT_RECURSIVE, &ro,
+				  sizeof(ro)))
+			die("%s: bind %s: %s", op->rule, op->path,
+			    strerror(errno));
+		break;
 	}
+	}
+}
+
+/*
+ * A minimal /dev (bubblewrap's): the harmless character devices bound
+ * from the host, a devpts of the session's own, nothing else. The host's
+ * /dev would hand a root agent every block device (the loop devices
+ * behind other sessions' stores, the disks), and the host's /dev/pts
+ * the user's other terminals. The controlling terminal stays reachable
+ * through the inherited descriptors and /dev/tty.
+ */
+static const char *const dev_nodes[] = {"null",	  "zero",    "full",
+					"random", "urandom", "tty"};
+
+static void build_dev(void)
+{
+	static const char *const links[][2] = {
+	    {"/proc/self/fd", NEWROOT "/dev/fd"},
+	    {"/proc/self/fd/0", NEWROOT "/dev/stdin"},
+	    {"/proc/self/fd/1", NEWROOT "/dev/stdout"},
+	    {"/proc/self/fd/2", NEWROOT "/dev/stderr"},
+	    {"pts/ptmx", NEWROOT "/dev/ptmx"},
+	};
+
+	if (mount("tmpfs", NEWROOT "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC,
+		  "mode=0755,size=64k"))
+		die("/dev: %s", strerror(errno));
+	for (size_t i = 0; i < AW_ARRAY_SIZE(dev_nodes); i++) {
+		char src[64], dst[64];
+		int fd;
+
+		snprintf(src, sizeof(src), OLDROOT "/dev/%s", dev_nodes[i]);
+		snprintf(dst, sizeof(dst), NEWROOT "/dev/%s", dev_nodes[i]);
+		fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+		if (fd < 0)
+			die("/dev/%s: %s", dev_nodes[i], strerror(errno));
+		close(fd);
+		if (mount(src, dst, NULL, MS_BIND, NULL))
+			die("/dev/%s: %s", dev_nodes[i], strerror(errno));
+	}
+	for (size_t i = 0; i < AW_ARRAY_SIZE(links); i++)
+		if (symlink(links[i][0], links[i][1]))
+			die("%s: %s", links[i][1], strerror(errno));
+	if (mkdir(NEWROOT "/dev/pts", 0755) || mkdir(NEWROOT "/dev/shm", 01777))
+		die("/dev: %s", strerror(errno));
+	if (mount("devpts", NEWROOT "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		  "newinstance,ptmxmode=0666,mode=620"))
+		die("/dev/pts: %s", strerror(errno));
 }
 
 static void build_view(const struct aw_plan *plan)
 {
 	const struct aw_plan_op **ops;
-	struct mount_attr ro = {.attr_set =
-				    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID};
+	/* nodev everywhere: no device node of the host's reaches the
+	 * session but the ones build_dev() binds afterwards. */
+	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY |
+					    MOUNT_ATTR_NOSUID |
+					    MOUNT_ATTR_NODEV};
+	struct mount_attr dev_ro = {.attr_set = MOUNT_ATTR_RDONLY};
 	int fd;
 
 	/* Nothing we mount is seen outside; what the host mounts later
@@ -240,6 +342,7 @@ static void build_view(const struct aw_plan *plan)
 		die("bind the root: %s", strerror(errno));
 	if (mount_setattr(AT_FDCWD, NEWROOT, AT_RECURSIVE, &ro, sizeof(ro)))
 		die("make the view read-only: %s", strerror(errno));
+	build_dev();
 
 	ops = calloc(plan->n_ops ? plan->n_ops : 1, sizeof(*ops));
 	if (!ops)
@@ -250,6 +353,9 @@ static void build_view(const struct aw_plan *plan)
 	for (size_t i = 0; i < plan->n_ops; i++)
 		apply_op(plan, ops[i]);
 	free(ops);
+	/* /dev is made: nothing more is created in it. */
+	if (mount_setattr(AT_FDCWD, NEWROOT "/dev", 0, &dev_ro, sizeof(dev_ro)))
+		die("/dev read-only: %s", strerror(errno));
 
 	/* A proc of the session's own pid namespace: other processes'
 	 * /proc/PID are not there to read. */
@@ -336,6 +442,144 @@ static int drop_caps(void)
 	return syscall(SYS_capset, &h, d) ? -errno : 0;
 }
 
+/* ---- inherited descriptors ---------------------------------------------- */
+
+/*
+ * A session starts with stdio (and the descriptors `run --keep-fd`
+ * names) only. Masks are mounts: a descriptor opened before them sees the
+ * real tree (a directory fd reaches ~/.ssh by openat), and a socket
+ * connected before the session never passes the egress hooks. So every
+ * other descriptor is closed in init, and each kept one is checked like
+ * a fresh open, in the host's view before the sandbox is built: a
+ * directory, a file inside a masked tree, a socket to a masked path or
+ * an IP or raw socket is replaced by /dev/null (and said in the notes).
+ */
+struct kept_fd {
+	int fd;
+	int replace; /* with /dev/null */
+};
+
+static struct kept_fd kept[3 + AW_LAUNCH_KEEP_FDS_MAX];
+static size_t n_kept;
+
+static int masked_path(const struct aw_plan *plan, const char *path)
+{
+	for (size_t i = 0; i < plan->n_ops; i++) {
+		const char *m = plan->ops[i].path;
+		size_t n = strlen(m);
+
+		if (plan->ops[i].verb == AW_FS_DENY && !strncmp(path, m, n) &&
+		    (path[n] == 0 || path[n] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+/* Why fd may not enter the session, or NULL. */
+static const char *fd_refused(const struct aw_plan *plan, int fd)
+{
+	char link[64], path[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(fd, &st) < 0)
+		return NULL; /* not open: nothing to keep */
+	if (S_ISDIR(st.st_mode))
+		return "a directory";
+	if (S_ISSOCK(st.st_mode)) {
+		struct sockaddr_un sa = {};
+		socklen_t sl = sizeof(sa), dl = sizeof(int);
+		int dom = 0;
+
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl) < 0)
+			return "a socket";
+		if (dom != AF_UNIX)
+			return "a network socket";
+		if (getpeername(fd, (struct sockaddr *)&sa, &sl) == 0 &&
+		    sl > offsetof(struct sockaddr_un, sun_path) &&
+		    sa.sun_path[0] == '/' && masked_path(plan, sa.sun_path))
+			return "connected to a masked socket";
+		return NULL;
+	}
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n > 0 && path[0] == '/') {
+		path[n] = 0;
+		if (masked_path(plan, path))
+			return "a file inside a masked tree";
+	}
+	if (S_ISBLK(st.st_mode))
+		return "a block device";
+	return NULL;
+}
+
+static void fds_check(const struct aw_launch *l, char *notes, size_t len)
+{
+	n_kept = 0;
+	for (size_t i = 0; i < 3 + l->n_keep_fds && i < AW_ARRAY_SIZE(kept);
+	     i++) {
+		int fd = i < 3 ? (int)i : l->keep_fds[i - 3];
+		const char *why = fd_refused(l->plan, fd);
+		size_t n = strlen(notes);
+
+		kept[n_kept].fd = fd;
+		kept[n_kept].replace = why != NULL;
+		n_kept++;
+		if (why)
+			snprintf(notes + n, len - n,
+				 "%sdescriptor %d is %s: "
+				 "replaced by /dev/null",
+				 n ? "; " : "", fd, why);
+	}
+}
+
+static int is_kept(int fd, const int *also, size_t n_also)
+{
+	for (size_t i = 0; i < n_kept; i++)
+		if (kept[i].fd == fd)
+			return 1;
+	for (size_t i = 0; i < n_also; i++)
+		if (also[i] == fd)
+			return 1;
+	return 0;
+}
+
+/* In init: close what is not kept (the launcher's own pipes are in also),
+ * replace what was refused. */
+static void fds_seal(const int *also, size_t n_also)
+{
+	int null_fd = -1;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int dfd;
+
+	if (!d)
+		die("/proc/self/fd: %s", strerror(errno));
+	dfd = dirfd(d);
+	while ((de = readdir(d))) {
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+
+		if (*end || de->d_name[0] == '.' || fd == dfd)
+			continue;
+		if (!is_kept((int)fd, also, n_also))
+			close((int)fd);
+	}
+	closedir(d);
+	for (size_t i = 0; i < n_kept; i++) {
+		if (!kept[i].replace)
+			continue;
+		if (null_fd < 0 &&
+		    (null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+			die("/dev/null: %s", strerror(errno));
+		if (dup2(null_fd, kept[i].fd) < 0)
+			die("replace descriptor %d: %s", kept[i].fd,
+			    strerror(errno));
+	}
+	if (null_fd >= 0)
+		close(null_fd);
+}
+
 /* ---- init: pid 1 of the session ---------------------------------------- */
 
 static volatile sig_atomic_t child_pid;
@@ -384,6 +628,12 @@ init_main(const struct aw_launch *l, int sync_fd, int notify_sock,
 	if (read(sync_fd, &go, 1) != 1 || go != 'g')
 		_exit(AW_LAUNCH_EXIT_FAIL);
 	close(sync_fd);
+	{
+		/* Before the view: the host's /proc lists them. */
+		const int also[] = {notify_sock, status_fd, l->exe_fd};
+
+		fds_seal(also, AW_ARRAY_SIZE(also));
+	}
 	build_view(l->plan);
 	if (chdir(l->cwd) < 0 && chdir("/") < 0)
 		die("chdir: %s", strerror(errno));
@@ -570,14 +820,15 @@ static void report_denial(const struct aw_launch *l,
  * lacks. (The sandbox is still built: mounts and seccomp do not depend
  * on Landlock; silence about the difference would be the failure.)
  */
-static void report_notes(const struct aw_launch *l)
+static void report_notes(const struct aw_launch *l, const char *more)
 {
-	char notes[sizeof(l->plan->notes) + 256];
+	char notes[sizeof(l->plan->notes) + 1024];
 	int abi = aw_landlock_abi();
 	struct aw_buf b = {};
 	char rule[128];
 
-	snprintf(notes, sizeof(notes), "%s", l->plan->notes);
+	snprintf(notes, sizeof(notes), "%s%s%s", l->plan->notes,
+		 l->plan->notes[0] && more[0] ? "; " : "", more);
 	if (abi < 6) {
 		size_t n = strlen(notes);
 
@@ -616,7 +867,12 @@ int aw_launch_run(const struct aw_launch *l)
 	unsigned long suppressed = 0;
 	pid_t pid;
 
-	report_notes(l);
+	{
+		char fd_notes[768] = "";
+
+		fds_check(l, fd_notes, sizeof(fd_notes));
+		report_notes(l, fd_notes);
+	}
 	if (pipe2(sync, O_CLOEXEC) ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, nsock) ||
 	    pipe2(stat_pipe, O_CLOEXEC)) {

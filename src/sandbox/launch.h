@@ -47,6 +47,10 @@ struct aw_plan {
 int aw_plan_from_reply(struct aw_plan *plan, const char *reply,
 		       const char *workspace, char *err, size_t errlen);
 void aw_plan_free(struct aw_plan *plan);
+/* Keep the agent's own program (exe, and the script in argv an
+ * interpreter runs) reachable when a private tmpfs would hide it. */
+int aw_plan_keep_program(struct aw_plan *plan, const char *exe,
+			 char *const *argv);
 
 struct aw_launch {
 	const struct aw_plan *plan;
@@ -55,7 +59,11 @@ struct aw_launch {
 	char *const *argv; /* argv[0] included */
 	const char *cwd;
 	const char *socket_path; /* the daemon's, for denial reports */
+	const int *keep_fds;	 /* beyond stdio, checked like stdio */
+	size_t n_keep_fds;
 };
+
+#define AW_LAUNCH_KEEP_FDS_MAX 16
 
 /* Build the sandbox and run the command in it; returns the exit status to
  * exit with (or raises the signal the command died of). Never returns

@@ -348,6 +348,159 @@ static int mask_hard_links(struct aw_plan *p)
 	return r;
 }
 
+/* Is path at or under root (both real paths)? */
+static int under(const char *path, const char *root)
+{
+	size_t n = strlen(root);
+
+	if (!strcmp(root, "/"))
+		return 1;
+	return !strncmp(path, root, n) && (path[n] == 0 || path[n] == '/');
+}
+
+/* The deepest op at or above path whose verb is in the mask (bits of
+ * 1 << verb), or NULL. */
+static const struct aw_plan_op *covering(const struct aw_plan *p,
+					 const char *path, unsigned verbs)
+{
+	const struct aw_plan_op *best = NULL;
+
+	for (size_t i = 0; i < p->n_ops; i++) {
+		const struct aw_plan_op *o = &p->ops[i];
+
+		if (!(verbs & (1u << o->verb)) || !under(path, o->path))
+			continue;
+		if (!best || strlen(o->path) > strlen(best->path))
+			best = o;
+	}
+	return best;
+}
+
+#define WRITABLE ((1u << AW_FS_COW) | (1u << AW_FS_TMPFS) | (1u << AW_FS_WRITE))
+#define HIDING ((1u << AW_FS_DENY) | (1u << AW_FS_TMPFS))
+
+/*
+ * The agent's temporary directories. Agents create their scratch files
+ * where their environment says (TMPDIR and friends), wherever that is; a
+ * read-only view there breaks them (Claude Code hangs on EROFS, Gemini
+ * CLI's shell tool fails). So each such directory that no writable grant
+ * covers gets a private empty tmpfs, gone with the session. A policy that
+ * wants something else names the path itself: `write` keeps the files in
+ * the real directory, `cow` keeps them in the session store, and a `deny`
+ * above it is respected (no tmpfs inside a mask).
+ */
+static const char *const temp_vars[] = {
+    "TMPDIR", "TMP", "TEMP", "TEMPDIR", "XDG_RUNTIME_DIR", "XDG_CACHE_HOME",
+};
+
+static int add_temp_dirs(struct aw_plan *p)
+{
+	for (size_t i = 0; i < AW_ARRAY_SIZE(temp_vars); i++) {
+		const char *v = getenv(temp_vars[i]);
+		char real[PATH_MAX], rule[160];
+		const struct aw_plan_op *c;
+		struct stat st;
+		int r;
+
+		if (!v || v[0] != '/')
+			continue;
+		errno = 0;
+		if (!realpath(v, real) || stat(real, &st) < 0 ||
+		    !S_ISDIR(st.st_mode)) {
+			note(p, "%s=%s: %s (no temporary directory made)",
+			     temp_vars[i], v,
+			     errno ? strerror(errno) : "not a directory");
+			continue;
+		}
+		/* The policy's own grant (or mask) holds; under a private
+		 * tmpfs (TMPDIR=/tmp/u) the directory must still be made. */
+		c = covering(p, real, WRITABLE | (1u << AW_FS_DENY));
+		if (c && (c->verb != AW_FS_TMPFS || !strcmp(c->path, real)))
+			continue;
+		/* Never a tmpfs over the root, the workspace, the home or a
+		 * tree that holds them: that would hide the user's files. */
+		if (!strcmp(real, "/") ||
+		    (p->workspace[0] && under(p->workspace, real)) ||
+		    (p->home[0] && under(p->home, real))) {
+			note(p,
+			     "%s=%s holds the workspace or the home (no "
+			     "temporary directory made)",
+			     temp_vars[i], v);
+			continue;
+		}
+		snprintf(rule, sizeof(rule), "%s/temp.%s", p->policy,
+			 temp_vars[i]);
+		r = op_add(p, AW_FS_TMPFS, rule, real);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * The agent's own program stays reachable: an agent installed under /tmp
+ * (or any tree the policy replaces with a private tmpfs) would otherwise
+ * not find its own files in the session ("Cannot find module"). For the
+ * executable and the script an interpreter was given, when a tmpfs hides
+ * it, the file is bound back read-only, or for a package, the
+ * node_modules tree it was installed in (/tmp/a/node_modules for
+ * /tmp/a/node_modules/x/cli.js: its dependencies are siblings). A mask is
+ * never undone: a program inside a masked tree stays masked (the session
+ * says so).
+ */
+static int keep_one(struct aw_plan *p, const char *path)
+{
+	char real[PATH_MAX], top[PATH_MAX];
+	const struct aw_plan_op *h;
+	const char *rest;
+	size_t n;
+
+	if (!realpath(path, real))
+		return 0;
+	h = covering(p, real, HIDING | (1u << AW_FS_COW) | (1u << AW_FS_WRITE));
+	if (!h || h->verb == AW_FS_COW || h->verb == AW_FS_WRITE)
+		return 0; /* visible as it is */
+	if (h->verb == AW_FS_DENY) {
+		note(p, "the program %s is inside the masked %s (%s)", real,
+		     h->path, h->rule);
+		return 0;
+	}
+	/* A package's files: the whole dependency tree it was installed
+	 * with (the outermost node_modules below the hidden directory);
+	 * anything else: the file itself. */
+	n = strcmp(h->path, "/") ? strlen(h->path) : 0;
+	rest = strstr(real + n, "/node_modules/");
+	if (rest)
+		snprintf(top, sizeof(top), "%.*s",
+			 (int)(rest - real) + (int)strlen("/node_modules"),
+			 real);
+	else
+		snprintf(top, sizeof(top), "%s", real);
+	for (size_t i = 0; i < p->n_ops; i++)
+		if (p->ops[i].verb == AW_FS_PROGRAM &&
+		    under(top, p->ops[i].path))
+			return 0;
+	return op_add(p, AW_FS_PROGRAM, "agentwall.program", top);
+}
+
+int aw_plan_keep_program(struct aw_plan *p, const char *exe, char *const *argv)
+{
+	int r = keep_one(p, exe);
+
+	/* An interpreter's script: its first argument that is not an
+	 * option and names a file. */
+	for (size_t i = 1; r >= 0 && argv[0] && argv[i] && i < 8; i++) {
+		struct stat st;
+
+		if (argv[i][0] == '-')
+			continue;
+		if (stat(argv[i], &st) == 0 && S_ISREG(st.st_mode))
+			r = keep_one(p, argv[i]);
+		break;
+	}
+	return r;
+}
+
 static enum aw_fs_verb verb_of(const char *s)
 {
 	static const enum aw_fs_verb all[] = {
@@ -488,7 +641,9 @@ int aw_plan_from_reply(struct aw_plan *plan, const char *reply,
 		aw_plan_free(plan);
 		return r;
 	}
-	r = mask_hard_links(plan);
+	r = add_temp_dirs(plan);
+	if (r >= 0)
+		r = mask_hard_links(plan);
 	if (r < 0) {
 		snprintf(err, errlen, "looking for hard links: %s",
 			 strerror(-r));
