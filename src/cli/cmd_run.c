@@ -282,6 +282,8 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 		    .argv = argv + optind,
 		    .cwd = cwd,
 		    .socket_path = cli->socket_path,
+		    .forced = forced,
+		    .state_dir = cli->state_dir,
 		    .keep_fds = keep,
 		    .n_keep_fds = n_keep,
 		};

@@ -715,9 +715,15 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 	aw_buf_printf(
 	    out, "ok session=%016llx policy=", (unsigned long long)session);
 	aw_pct_encode(out, pol->id, strlen(pol->id));
-	aw_buf_printf(out, " agent=%s mode=%s pids-max=%lld syscalls=%u dir=",
+	aw_buf_printf(out,
+		      " agent=%s mode=%s pids-max=%lld syscalls=%u notify=%d "
+		      "product=",
 		      sig ? sig->id : "-", flat.mode ? "enforce" : "audit",
-		      (long long)flat.pids_max, flat.allow_syscalls);
+		      (long long)flat.pids_max, flat.allow_syscalls,
+		      flat.notify);
+	if (sig && sig->product)
+		aw_pct_encode(out, sig->product, strlen(sig->product));
+	aw_buf_puts(out, " dir=");
 	aw_pct_encode(out, sdir, strlen(sdir));
 	aw_buf_puts(out, " cgroup=");
 	aw_pct_encode(out, sb->cg2[0] ? sb->cg2 : sb->cgpids,

@@ -15,7 +15,7 @@
  *     - {id: secrets.ssh, deny: ["~/.ssh"]}
  *   network:                       # allow rules; absent: not confined
  *     - {id: api, hosts: ["api.example.com"], ports: [443]}
- *   process: {pids-max: 1024, allow-syscalls: [ptrace]}
+ *   process: {pids-max: 1024, allow-syscalls: [ptrace], notify: true}
  *
  * Every value is a plain string (scalars; tags are ignored). Unknown keys,
  * duplicate keys, wrong node kinds, empty values and NUL bytes are errors,
@@ -1458,10 +1458,11 @@ int aw_net_rule_allows_port(const struct aw_net_rule *r, unsigned proto,
 static int pol_parse_process(struct pol_parser *p, const yaml_node_t *map,
 			     struct aw_policy *pol)
 {
-	enum { P_PIDS, P_SYSCALLS, P_N };
+	enum { P_PIDS, P_SYSCALLS, P_NOTIFY, P_N };
 	static const struct pol_key keys[] = {
 	    [P_PIDS] = {"pids-max", false},
 	    [P_SYSCALLS] = {"allow-syscalls", false},
+	    [P_NOTIFY] = {"notify", false},
 	};
 	yaml_node_t *v[P_N], *k[P_N];
 	char safe[72];
@@ -1496,6 +1497,20 @@ static int pol_parse_process(struct pol_parser *p, const yaml_node_t *map,
 			else
 				pol->pids_max = (int64_t)val;
 		}
+		if (pol_carry(p, r, &bad))
+			return r;
+	}
+	if (v[P_NOTIFY]) {
+		const char *s;
+
+		r = pol_scalar(p, v[P_NOTIFY], "'notify'", &s);
+		if (r >= 0 && (!strcmp(s, "true") || !strcmp(s, "false")))
+			pol->notify = !strcmp(s, "true");
+		else if (r >= 0)
+			r = pol_fail(p, v[P_NOTIFY], -EINVAL,
+				     "'notify' must be true or false, found "
+				     "'%s'",
+				     pol_safe(s, safe, 32));
 		if (pol_carry(p, r, &bad))
 			return r;
 	}
@@ -1811,6 +1826,7 @@ static int pol_parse(const char *name, const char *data, size_t len,
 
 	pol->mode = -1;
 	pol->pids_max = -1;
+	pol->notify = -1;
 	pol->file = strdup(name);
 	if (!pol->file)
 		return -ENOMEM;
@@ -2609,6 +2625,7 @@ static int pol_flatten(const struct aw_policyset *set,
 	    .id = p->id,
 	    .mode = 1,
 	    .pids_max = AW_POL_PIDS_DEFAULT,
+	    .notify = 1,
 	    .rules = fr.fs,
 	    .n_rules = fr.n_fs,
 	    .net_rules = fr.net,
@@ -2628,6 +2645,11 @@ static int pol_flatten(const struct aw_policyset *set,
 	for (i = 0; i < n; i++)
 		if (chain[i]->pids_max >= 0) {
 			ret->pids_max = chain[i]->pids_max;
+			break;
+		}
+	for (i = 0; i < n; i++)
+		if (chain[i]->notify >= 0) {
+			ret->notify = chain[i]->notify;
 			break;
 		}
 	for (i = 0; i < n; i++)

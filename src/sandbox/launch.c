@@ -47,6 +47,7 @@
 #include <linux/capability.h>
 #include <unistd.h>
 
+#include "review/review.h"
 #include "sandbox/landlock.h"
 #include "sandbox/launch.h"
 #include "sandbox/seccomp.h"
@@ -149,9 +150,20 @@ static void mount_overlay(const struct aw_plan *plan,
 	    fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lower, 0) ||
 	    fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) ||
 	    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) ||
-	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0))
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0)) {
+		/* overlayfs clones the lower tree privately; in a user
+		 * namespace that fails (EINVAL) when other file systems are
+		 * mounted inside it (/tmp with a private mount in it, a home
+		 * with a FUSE mount): their mounts are locked. */
+		if (errno == EINVAL)
+			die("%s: copy-on-write overlay on %s: Invalid argument "
+			    "(a file system mounted inside it cannot be "
+			    "copied; name a workspace without mounts inside: "
+			    "--workspace DIR)",
+			    op->rule, op->path);
 		die("%s: copy-on-write overlay on %s: %s", op->rule, op->path,
 		    strerror(errno));
+	}
 	mnt =
 	    fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	if (mnt < 0 ||
@@ -858,6 +870,63 @@ static void report_notes(const struct aw_launch *l, const char *more)
 	aw_buf_free(&b);
 }
 
+/*
+ * Telling the person at the terminal (policy `process.notify`, on by
+ * default; both lines on stderr): a forced agent's first line says it
+ * runs in a session, and a session that ends with changes kept in its
+ * store says how many and the exact commands to review them. Without it
+ * an agent says "wrote README.md", exits 0, and the file is not there.
+ */
+static void tell_start(const struct aw_launch *l)
+{
+	const struct aw_plan *p = l->plan;
+
+	if (!p->notify || !l->forced)
+		return;
+	fprintf(stderr,
+		"agentwall: %s runs in session %s (policy %s); its changes "
+		"stay in the session until you review them\n",
+		p->product[0] ? p->product
+		: p->agent[0] ? p->agent
+			      : "agent",
+		p->session, p->policy);
+}
+
+static void tell_end(const struct aw_launch *l)
+{
+	const struct aw_plan *p = l->plan;
+	struct aw_review r = {};
+	size_t held = 0, files = 0;
+	char cmd[PATH_MAX + 64] = "agentwall", hold[64] = "";
+	int cow = 0;
+
+	for (size_t i = 0; i < p->n_ops; i++)
+		cow |= p->ops[i].verb == AW_FS_COW;
+	if (!p->notify || !cow || aw_review_scan(&r, p->dir) < 0)
+		return;
+	for (size_t i = 0; i < r.n_changes; i++) {
+		if (S_ISDIR(r.changes[i].upper_mode) &&
+		    S_ISDIR(r.changes[i].real_mode))
+			continue; /* a directory only holding changes */
+		files++;
+		held += r.changes[i].escalated != 0;
+	}
+	aw_review_free(&r);
+	if (!files)
+		return;
+	if (l->state_dir && l->state_dir[0])
+		snprintf(cmd, sizeof(cmd), "agentwall --state-dir %s",
+			 l->state_dir);
+	if (held)
+		snprintf(hold, sizeof(hold), " (%zu held for approval)", held);
+	fprintf(stderr,
+		"agentwall: session %s kept %zu change%s out of your tree%s: "
+		"review them with `%s diff %s`, take them with `%s commit "
+		"%s`, or drop them with `%s discard %s`\n",
+		p->session, files, files == 1 ? "" : "s", hold, cmd, p->session,
+		cmd, p->session, cmd, p->session);
+}
+
 int aw_launch_run(const struct aw_launch *l)
 {
 	int sync[2], nsock[2], stat_pipe[2];
@@ -873,6 +942,7 @@ int aw_launch_run(const struct aw_launch *l)
 		fds_check(l, fd_notes, sizeof(fd_notes));
 		report_notes(l, fd_notes);
 	}
+	tell_start(l);
 	if (pipe2(sync, O_CLOEXEC) ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, nsock) ||
 	    pipe2(stat_pipe, O_CLOEXEC)) {
@@ -975,6 +1045,7 @@ int aw_launch_run(const struct aw_launch *l)
 	} else {
 		waitpid(pid, NULL, WNOHANG);
 	}
+	tell_end(l);
 	/* Exit as the command did: a signal death is reproduced. */
 	if (WIFSIGNALED(st)) {
 		struct sigaction dfl = {.sa_handler = SIG_DFL};

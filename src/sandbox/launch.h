@@ -36,6 +36,8 @@ struct aw_plan {
 	char workspace[4096];
 	char home[4096]; /* the account's home directory, "" if none */
 	uint32_t allow_syscalls;
+	int notify;	   /* session lines on the terminal (stderr) */
+	char product[128]; /* the agent's name, for those lines */
 	struct aw_plan_op *ops;
 	size_t n_ops;
 	char notes[2048]; /* what was skipped, and why */
@@ -59,6 +61,8 @@ struct aw_launch {
 	char *const *argv; /* argv[0] included */
 	const char *cwd;
 	const char *socket_path; /* the daemon's, for denial reports */
+	int forced;		 /* an agent forced into its session */
+	const char *state_dir;	 /* the CLI's --state-dir, "" for default */
 	const int *keep_fds;	 /* beyond stdio, checked like stdio */
 	size_t n_keep_fds;
 };

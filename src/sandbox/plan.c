@@ -599,6 +599,11 @@ int aw_plan_from_reply(struct aw_plan *plan, const char *reply,
 		    val[0] == '/')
 			snprintf(plan->workspace, sizeof(plan->workspace), "%s",
 				 val);
+		plan->notify =
+		    !(aw_kv_get(first, "notify", val, sizeof(val)) == 0 &&
+		      !strcmp(val, "0"));
+		aw_kv_get(first, "product", plan->product,
+			  sizeof(plan->product));
 		if (aw_kv_get(first, "syscalls", val, sizeof(val)) == 0 &&
 		    aw_parse_u64(val, &v) == 0)
 			plan->allow_syscalls = (uint32_t)v;

@@ -52,7 +52,7 @@ echo "# forcing took ${lat} us"
 # all reach the forced agent byte for byte.
 big=$(head -c 100000 /dev/zero | tr '\0' x)
 in_scope env "AW_BIG=$big" "$(FAKE)" -c 'printf "%s" "$1" | od -An -tx1 | tr -d " \n"; echo; echo ${#AW_BIG}' \
-	x "$(printf 'a\nb\xff\xfe')" > "$T/hostile.out" 2>&1
+	x "$(printf 'a\nb\xff\xfe')" > "$T/hostile.out" 2>"$T/hostile.err"
 check "forced: argv with a newline and invalid UTF-8 kept byte for byte" \
 	test "$(head -1 "$T/hostile.out")" = 610a62fffe
 check "forced: a 100 KiB environment value kept" test "$(sed -n 2p "$T/hostile.out")" = 100000
@@ -63,7 +63,7 @@ import ctypes; ctypes.CDLL(None).prctl(15, b\"innocent\", 0, 0, 0)
 try:
     open(\"$HOME/.ssh/id_rsa\").read(); print(\"readable\")
 except OSError:
-    print(\"masked\")"' 2>&1)
+    print(\"masked\")"' 2>/dev/null)
 check "forced: a process that renames itself is still confined" test "$out" = masked
 
 # Job control and terminal: the agent in the foreground of an interactive

@@ -212,7 +212,7 @@ check "restart: the killed daemon's empty session cgroups are removed" \
 mkdir -p "$T/uhome" "$T/uws"; chown -R nobody: "$T/uhome" "$T/uws"
 chmod 755 "$T"
 out=$(cd "$T/uws" && in_scope setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	env HOME="$T/uhome" "$AW" --state-dir "$STATE" run -- /bin/sh -c 'id -u; echo hi > f; cat f' 2>&1)
+	env HOME="$T/uhome" "$AW" --state-dir "$STATE" run -- /bin/sh -c 'id -u; echo hi > f; cat f' 2>"$T/user.err")
 echo "$out" | sed 's/^/# user: /'
 check "user: an ordinary user runs a session" test "$(echo "$out" | tail -1)" = hi
 check "user: as itself inside" test "$(echo "$out" | head -1)" = 65534

@@ -40,7 +40,7 @@ check "temp: TMPDIR=/ does not hide the file system" test "$out" = "$(cat /etc/h
 out=$(TMPDIR=$H/.ssh run -- /bin/sh -c 'cat "$TMPDIR/id_rsa" 2>/dev/null || echo masked' 2>&1)
 check "temp: a TMPDIR inside a mask does not unmask it" test "$out" = masked
 # Forced agent with TMPDIR elsewhere.
-out=$(TMPDIR=$T/usertmp in_scope "$(FAKE)" -c 'd=$(mktemp -d) && echo x > $d/f && echo forced-tmp-ok' 2>&1)
+out=$(TMPDIR=$T/usertmp in_scope "$(FAKE)" -c 'd=$(mktemp -d) && echo x > $d/f && echo forced-tmp-ok' 2>/dev/null)
 check "temp: a forced agent's mktemp -d under TMPDIR works" test "$out" = forced-tmp-ok
 check "temp: ... and left nothing in the real one" test -z "$(ls -A "$T/usertmp")"
 
@@ -66,7 +66,7 @@ run --workspace "$T" -- /bin/true 2>"$T/err"
 check "workspace: a tree that holds the session store is refused" test $? = 125
 check "workspace: ... with a clear error" grep -q "holds agentwall's session store" "$T/err"
 mkdir -p "$T/my ws"
-out=$(cd "$T/other" && run --workspace "$T/my ws" -- /bin/sh -c 'pwd; echo spaced > "file one"' 2>&1)
+out=$(cd "$T/other" && run --workspace "$T/my ws" -- /bin/sh -c 'pwd; echo spaced > "file one"' 2>/dev/null)
 check "workspace: --workspace DIR is the working directory" test "$out" = "$T/my ws"
 S=$(latest)
 check "workspace: a path with spaces: the write is in the session's diff" \
@@ -74,7 +74,7 @@ check "workspace: a path with spaces: the write is in the session's diff" \
 check "workspace: ... and not in the real tree" test ! -e "$T/my ws/file one"
 out=$(cd "$T/ws" && run --workspace "$T/ws" -- /bin/sh -c 'cd /; cd - >/dev/null; pwd' 2>&1)
 check "workspace: started inside the workspace, stays there" test "$out" = "$T/ws"
-out=$(run --workspace "$H" -- /bin/sh -c 'echo h > "$HOME/new.txt" && pwd' 2>&1)
+out=$(run --workspace "$H" -- /bin/sh -c 'echo h > "$HOME/new.txt" && pwd' 2>/dev/null)
 check "workspace: the home as workspace works" test "$out" = "$H"
 check "workspace: ... its write stays in the session" test ! -e "$H/new.txt"
 run --workspace "$T/nonexistent" -- /bin/true 2>"$T/err"
@@ -159,5 +159,30 @@ check "user: mktemp under its TMPDIR works" grep -qx ok <<<"$out"
 check "user: an inherited directory fd is closed" grep -qx fd3-closed <<<"$out"
 check "user: the minimal /dev" test "$(echo "$out" | tail -1)" = 13
 check "user: nothing reached its real TMPDIR" test -z "$(ls -A "$T/utmp")"
+
+# --- telling the person at the terminal -------------------------------
+run --workspace "$T/ws" -- /bin/sh -c 'echo edited > a.txt; echo new > b.txt' 2>"$T/err"
+S=$(latest)
+check "tell: a run session's end says how many changes it kept" \
+	grep -q "agentwall: session $S kept 2 changes out of your tree" "$T/err"
+check "tell: ... with the exact commands to review them" \
+	grep -qF "\`agentwall --state-dir $STATE diff $S\`" "$T/err"
+run --workspace "$T/ws" -- /bin/sh -c 'echo quiet' 2>"$T/err" >/dev/null
+check "tell: no changes, no line" test ! -s "$T/err"
+in_scope "$(FAKE)" -c 'echo forced-edit > a.txt' 2>"$T/err"
+check "tell: a forced agent's first line says it runs in a session" \
+	bash -c "head -1 '$T/err' | grep -q '^agentwall: Fake Agent runs in session [0-9a-f]* (policy coding-agent)'"
+check "tell: ... and its last the change it kept" grep -q "kept 1 change out of your tree" "$T/err"
+check "tell: the real file is untouched" test "$(cat "$T/ws/a.txt")" = original
+# A policy can say nothing (process.notify: false).
+stop_daemon
+P=$T/policies; mkdir -p "$P"; cp "$AW_ROOT"/policies/*.yaml "$P/"
+printf 'process:\n  notify: false\n' >> "$P/coding-agent.yaml"
+start_daemon --signatures "$T/sigs" --mode enforce --policies "$P" || nok "daemon with a quiet policy"
+in_scope "$(FAKE)" -c 'echo forced-edit > a.txt' 2>"$T/err"
+check "tell: process.notify false: nothing on the terminal" test ! -s "$T/err"
+printf 'version: 1\nid: quiet\nextends: default\nprocess:\n  notify: maybe\n' > "$T/quiet.yaml"
+"$AW" policy check "$T/quiet.yaml" > "$T/pc.out" 2>&1
+check "tell: a bad notify value is refused with its place" grep -q "quiet.yaml:5:11: 'notify' must be true or false" "$T/pc.out"
 
 stop_daemon

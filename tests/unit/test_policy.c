@@ -532,7 +532,7 @@ static const struct err_case err_cases[] = {
      "write, escalate)"},
     {"unknown key in process", HEAD "process:\n  max-pids: 10\n", -EINVAL, 4, 3,
      "unknown key 'max-pids' in 'process' (expected pids-max, "
-     "allow-syscalls)"},
+     "allow-syscalls, notify)"},
     {"unknown key in applies-to", HEAD "applies-to: {agent: [a.b]}\n", -EINVAL,
      3, 14, "unknown key 'agent' in 'applies-to' (expected agents, classes)"},
     {"two verbs",
