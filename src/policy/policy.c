@@ -71,7 +71,8 @@ static const char *const pol_sc_groups[AW_SC_GROUPS] = {
 
 /* Same order as the rule keys in pol_parse_rule(). */
 static const enum aw_fs_verb pol_verbs[] = {
-    AW_FS_DENY, AW_FS_COW, AW_FS_TMPFS, AW_FS_WRITE, AW_FS_ESCALATE,
+    AW_FS_DENY,	 AW_FS_COW,	 AW_FS_TMPFS,
+    AW_FS_WRITE, AW_FS_ESCALATE, AW_FS_STATE,
 };
 
 const char *aw_fs_verb_name(enum aw_fs_verb v)
@@ -89,6 +90,8 @@ const char *aw_fs_verb_name(enum aw_fs_verb v)
 		return "escalate";
 	case AW_FS_PROGRAM:
 		return "program";
+	case AW_FS_STATE:
+		return "state";
 	}
 	return "?";
 }
@@ -749,7 +752,16 @@ static int pol_parse_paths(struct pol_parser *p, const yaml_node_t *seq,
 static int pol_parse_rule(struct pol_parser *p, const yaml_node_t *map,
 			  const struct aw_policy *pol, struct aw_fs_rule *rule)
 {
-	enum { R_ID, R_DENY, R_COW, R_TMPFS, R_WRITE, R_ESCALATE, R_N };
+	enum {
+		R_ID,
+		R_DENY,
+		R_COW,
+		R_TMPFS,
+		R_WRITE,
+		R_ESCALATE,
+		R_STATE,
+		R_N
+	};
 	static const struct pol_key keys[] = {
 	    [R_ID] = {"id", true},
 	    /* the verbs: exactly one */
@@ -758,6 +770,7 @@ static int pol_parse_rule(struct pol_parser *p, const yaml_node_t *map,
 	    [R_TMPFS] = {"tmpfs", false},
 	    [R_WRITE] = {"write", false},
 	    [R_ESCALATE] = {"escalate", false},
+	    [R_STATE] = {"state", false},
 	};
 	yaml_node_t *v[R_N], *k[R_N];
 	char safe[72];
@@ -796,7 +809,7 @@ static int pol_parse_rule(struct pol_parser *p, const yaml_node_t *map,
 	if (!verb)
 		return pol_fail(p, map, -EINVAL,
 				"rule '%s' has no verb: expected one of deny, "
-				"cow, tmpfs, write or escalate",
+				"cow, tmpfs, write, escalate or state",
 				pol_safe(rule->id ? rule->id : "?", safe, 64));
 	rule->verb = pol_verbs[verb - R_DENY];
 	r = pol_parse_paths(p, v[verb], keys[verb].name, rule);

@@ -58,6 +58,9 @@ enum aw_fs_verb {
 			       for approval inside a cow tree */
 	AW_FS_PROGRAM = 6,  /* not a policy verb: the launcher binds the
 			       agent's own program tree back, read-only */
+	AW_FS_STATE = 7,    /* the agent's own state or a cache: inside a
+			       cow tree taken with the rest, not held by
+			       the home's dot-path rule */
 };
 
 /* "deny", "cow", "tmpfs", "write", "escalate"; "?" for anything else. */

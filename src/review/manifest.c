@@ -23,6 +23,12 @@ void aw_manifest_free(struct aw_manifest *m)
 	for (size_t i = 0; i < m->n_escalate; i++)
 		free(m->escalate[i]);
 	free(m->escalate);
+	for (size_t i = 0; i < m->n_homes; i++)
+		free(m->homes[i]);
+	free(m->homes);
+	for (size_t i = 0; i < m->n_state; i++)
+		free(m->state[i]);
+	free(m->state);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -59,32 +65,68 @@ int aw_manifest_tree(struct aw_manifest *m, const char *path)
 	return r < 0 ? r : (int)next;
 }
 
-int aw_manifest_escalate(struct aw_manifest *m, const char *path)
+/* Add path to a list of paths, once. */
+static int list_add(char ***list, size_t *len, const char *path)
 {
 	char **n;
 
-	for (size_t i = 0; i < m->n_escalate; i++)
-		if (!strcmp(m->escalate[i], path))
+	for (size_t i = 0; i < *len; i++)
+		if (!strcmp((*list)[i], path))
 			return 0;
-	n = realloc(m->escalate, (m->n_escalate + 1) * sizeof(*n));
+	if (*len >= AW_MANIFEST_PATHS_MAX)
+		return -E2BIG;
+	n = realloc(*list, (*len + 1) * sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	m->escalate = n;
-	n[m->n_escalate] = strdup(path);
-	if (!n[m->n_escalate])
+	*list = n;
+	n[*len] = strdup(path);
+	if (!n[*len])
 		return -ENOMEM;
-	m->n_escalate++;
+	(*len)++;
 	return 0;
+}
+
+int aw_manifest_escalate(struct aw_manifest *m, const char *path)
+{
+	return list_add(&m->escalate, &m->n_escalate, path);
+}
+
+int aw_manifest_home(struct aw_manifest *m, const char *path)
+{
+	return list_add(&m->homes, &m->n_homes, path);
+}
+
+int aw_manifest_state(struct aw_manifest *m, const char *path)
+{
+	return list_add(&m->state, &m->n_state, path);
+}
+
+static int at_or_under(const char *p, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return !strncmp(p, dir, n) && (p[n] == 0 || p[n] == '/');
 }
 
 int aw_manifest_escalated(const struct aw_manifest *m, const char *p)
 {
-	for (size_t i = 0; i < m->n_escalate; i++) {
-		const char *e = m->escalate[i];
-		size_t n = strlen(e);
-
-		if (!strncmp(p, e, n) && (p[n] == 0 || p[n] == '/'))
+	for (size_t i = 0; i < m->n_escalate; i++)
+		if (at_or_under(p, m->escalate[i]))
 			return 1;
+	/* The workspace is the user's project, wherever it lives: only
+	 * its named escalations hold its changes. */
+	if (m->workspace && at_or_under(p, m->workspace))
+		return 0;
+	for (size_t i = 0; i < m->n_homes; i++) {
+		size_t n = strlen(m->homes[i]);
+
+		if (strcmp(m->homes[i], "/") && at_or_under(p, m->homes[i]) &&
+		    p[n] == '/' && p[n + 1] == '.') {
+			for (size_t j = 0; j < m->n_state; j++)
+				if (at_or_under(p, m->state[j]))
+					return 0;
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -152,6 +194,14 @@ int aw_manifest_read(const char *dir, struct aw_manifest *m, char *err,
 			r = decode_path(line + 9, path, sizeof(path));
 			if (r >= 0)
 				r = aw_manifest_escalate(m, path);
+		} else if (!strncmp(line, "home ", 5)) {
+			r = decode_path(line + 5, path, sizeof(path));
+			if (r >= 0)
+				r = aw_manifest_home(m, path);
+		} else if (!strncmp(line, "state ", 6)) {
+			r = decode_path(line + 6, path, sizeof(path));
+			if (r >= 0)
+				r = aw_manifest_state(m, path);
 		} else {
 			r = -EINVAL;
 		}
@@ -192,6 +242,16 @@ int aw_manifest_write(const char *dir, const struct aw_manifest *m)
 	for (size_t i = 0; i < m->n_escalate; i++) {
 		aw_buf_puts(&b, "escalate ");
 		aw_pct_encode(&b, m->escalate[i], strlen(m->escalate[i]));
+		aw_buf_puts(&b, "\n");
+	}
+	for (size_t i = 0; i < m->n_homes; i++) {
+		aw_buf_puts(&b, "home ");
+		aw_pct_encode(&b, m->homes[i], strlen(m->homes[i]));
+		aw_buf_puts(&b, "\n");
+	}
+	for (size_t i = 0; i < m->n_state; i++) {
+		aw_buf_puts(&b, "state ");
+		aw_pct_encode(&b, m->state[i], strlen(m->state[i]));
 		aw_buf_puts(&b, "\n");
 	}
 	if (b.oom) {

@@ -20,6 +20,7 @@
 
 #define AW_MANIFEST_NAME "manifest"
 #define AW_MANIFEST_TREES_MAX 4096
+#define AW_MANIFEST_PATHS_MAX 4096 /* escalated, home, state: each */
 
 struct aw_manifest_tree {
 	unsigned idx; /* upper/<idx>, work/<idx> */
@@ -32,6 +33,14 @@ struct aw_manifest {
 	size_t n_trees;
 	char **escalate;
 	size_t n_escalate;
+	/* The home's dot-path rule: every change at or under HOME/.NAME is
+	 * held for approval (a rule that is complete where a list of
+	 * persistence files cannot be: ~/.bash_aliases, user site-packages,
+	 * any tool's config), except under a `state` path. */
+	char **homes;
+	size_t n_homes;
+	char **state;
+	size_t n_state;
 };
 
 /* Read dir/manifest. -ENOENT if there is none (a new store); other
@@ -46,7 +55,12 @@ void aw_manifest_free(struct aw_manifest *m);
 int aw_manifest_tree(struct aw_manifest *m, const char *path);
 /* Record path as escalated (once). */
 int aw_manifest_escalate(struct aw_manifest *m, const char *path);
-/* Is real path p at or under an escalated path? */
+/* Record a home directory for the dot-path rule, or a state path
+ * (once each). */
+int aw_manifest_home(struct aw_manifest *m, const char *path);
+int aw_manifest_state(struct aw_manifest *m, const char *path);
+/* Is real path p held for approval: at or under an escalated path, or a
+ * dot-path of a home not under a state path? */
 int aw_manifest_escalated(const struct aw_manifest *m, const char *p);
 
 #endif

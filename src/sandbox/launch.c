@@ -208,7 +208,8 @@ static void apply_op(const struct aw_plan *plan, const struct aw_plan_op *op)
 	if (lstat(target, &st) < 0) {
 		/* Under a tmpfs grant (a workspace in /tmp): make the place.
 		 * A mask of something the view no longer has is moot. */
-		if (op->verb == AW_FS_DENY || op->verb == AW_FS_ESCALATE)
+		if (op->verb == AW_FS_DENY || op->verb == AW_FS_ESCALATE ||
+		    op->verb == AW_FS_STATE)
 			return;
 		if (op->verb == AW_FS_PROGRAM && make_file_target(op, target))
 			goto made;
@@ -255,8 +256,10 @@ made:
 		}
 		break;
 	case AW_FS_ESCALATE:
+	case AW_FS_STATE:
 		/* Read-only like everything outside a grant; inside a
-		 * copy-on-write tree the change is held for review. */
+		 * copy-on-write tree the change is held for review (or, for
+		 * state, taken with the rest): the manifest says which. */
 		break;
 	case AW_FS_PROGRAM: {
 		/* The agent's own program tree, under a private tmpfs:

@@ -74,7 +74,8 @@ static int op_add(struct aw_plan *p, enum aw_fs_verb verb, const char *rule,
 	struct stat st;
 	struct aw_plan_op *n;
 
-	if (verb == AW_FS_ESCALATE && !realpath(path, real)) {
+	if ((verb == AW_FS_ESCALATE || verb == AW_FS_STATE) &&
+	    !realpath(path, real)) {
 		/* Not there yet: what matters is where it would be made
 		 * (~/.config/autostart/x.desktop in a copy-on-write home). */
 		if (real_or_parent(path, real, sizeof(real)) < 0)
@@ -503,8 +504,9 @@ int aw_plan_keep_program(struct aw_plan *p, const char *exe, char *const *argv)
 
 static enum aw_fs_verb verb_of(const char *s)
 {
-	static const enum aw_fs_verb all[] = {
-	    AW_FS_DENY, AW_FS_COW, AW_FS_TMPFS, AW_FS_WRITE, AW_FS_ESCALATE};
+	static const enum aw_fs_verb all[] = {AW_FS_DENY,     AW_FS_COW,
+					      AW_FS_TMPFS,    AW_FS_WRITE,
+					      AW_FS_ESCALATE, AW_FS_STATE};
 
 	for (size_t i = 0; i < AW_ARRAY_SIZE(all); i++)
 		if (!strcmp(s, aw_fs_verb_name(all[i])))
@@ -542,7 +544,21 @@ static int bind_store(struct aw_plan *plan, char *err, size_t errlen)
 				plan->ops[i].idx = (unsigned)r;
 		} else if (plan->ops[i].verb == AW_FS_ESCALATE) {
 			r = aw_manifest_escalate(&m, plan->ops[i].path);
+		} else if (plan->ops[i].verb == AW_FS_STATE) {
+			r = aw_manifest_state(&m, plan->ops[i].path);
 		}
+	}
+	/* The homes `~` means (the account's and the HOME given), for the
+	 * dot-path rule. */
+	if (r >= 0 && plan->home[0])
+		r = aw_manifest_home(&m, plan->home);
+	{
+		const char *env = getenv("HOME");
+		char real[PATH_MAX];
+
+		if (r >= 0 && env && env[0] == '/' && realpath(env, real) &&
+		    strcmp(real, "/"))
+			r = aw_manifest_home(&m, real);
 	}
 	if (r >= 0)
 		r = aw_manifest_write(plan->dir, &m);

