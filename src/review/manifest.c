@@ -29,6 +29,9 @@ void aw_manifest_free(struct aw_manifest *m)
 	for (size_t i = 0; i < m->n_state; i++)
 		free(m->state[i]);
 	free(m->state);
+	for (size_t i = 0; i < m->n_masks; i++)
+		free(m->masks[i]);
+	free(m->masks);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -99,6 +102,19 @@ int aw_manifest_home(struct aw_manifest *m, const char *path)
 int aw_manifest_state(struct aw_manifest *m, const char *path)
 {
 	return list_add(&m->state, &m->n_state, path);
+}
+
+int aw_manifest_mask(struct aw_manifest *m, const char *path)
+{
+	return list_add(&m->masks, &m->n_masks, path);
+}
+
+int aw_manifest_is_mask(const struct aw_manifest *m, const char *p)
+{
+	for (size_t i = 0; i < m->n_masks; i++)
+		if (!strcmp(m->masks[i], p))
+			return 1;
+	return 0;
 }
 
 static int at_or_under(const char *p, const char *dir)
@@ -202,6 +218,10 @@ int aw_manifest_read(const char *dir, struct aw_manifest *m, char *err,
 			r = decode_path(line + 6, path, sizeof(path));
 			if (r >= 0)
 				r = aw_manifest_state(m, path);
+		} else if (!strncmp(line, "mask ", 5)) {
+			r = decode_path(line + 5, path, sizeof(path));
+			if (r >= 0)
+				r = aw_manifest_mask(m, path);
 		} else {
 			r = -EINVAL;
 		}
@@ -252,6 +272,11 @@ int aw_manifest_write(const char *dir, const struct aw_manifest *m)
 	for (size_t i = 0; i < m->n_state; i++) {
 		aw_buf_puts(&b, "state ");
 		aw_pct_encode(&b, m->state[i], strlen(m->state[i]));
+		aw_buf_puts(&b, "\n");
+	}
+	for (size_t i = 0; i < m->n_masks; i++) {
+		aw_buf_puts(&b, "mask ");
+		aw_pct_encode(&b, m->masks[i], strlen(m->masks[i]));
 		aw_buf_puts(&b, "\n");
 	}
 	if (b.oom) {

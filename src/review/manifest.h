@@ -41,6 +41,11 @@ struct aw_manifest {
 	size_t n_homes;
 	char **state;
 	size_t n_state;
+	/* Masks made ahead for secrets that did not exist at start: a
+	 * whiteout in the upper tree at each of these real paths hides what
+	 * appears there later. They are the launcher's, never a change. */
+	char **masks;
+	size_t n_masks;
 };
 
 /* Read dir/manifest. -ENOENT if there is none (a new store); other
@@ -59,6 +64,9 @@ int aw_manifest_escalate(struct aw_manifest *m, const char *path);
  * (once each). */
 int aw_manifest_home(struct aw_manifest *m, const char *path);
 int aw_manifest_state(struct aw_manifest *m, const char *path);
+int aw_manifest_mask(struct aw_manifest *m, const char *path);
+/* Is p (exactly) one of the masks made ahead? */
+int aw_manifest_is_mask(const struct aw_manifest *m, const char *p);
 /* Is real path p held for approval: at or under an escalated path, or a
  * dot-path of a home not under a state path? */
 int aw_manifest_escalated(const struct aw_manifest *m, const char *p);

@@ -233,6 +233,16 @@ static int add_change(struct scan *s, enum aw_change_kind kind, const char *rel,
 	return 0;
 }
 
+static int is_mask(const struct scan *s, const char *rel)
+{
+	const char *root = s->r->manifest.trees[s->tree].path;
+	char real[PATH_MAX * 2];
+
+	snprintf(real, sizeof(real), "%s/%s", strcmp(root, "/") ? root : "",
+		 rel);
+	return aw_manifest_is_mask(&s->r->manifest, real);
+}
+
 static int name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -352,7 +362,9 @@ static int scan_dir(struct scan *s, const char *rel, int depth)
 		if (!have_real)
 			memset(&rs, 0, sizeof(rs));
 		if (is_whiteout(&us)) {
-			if (have_real)
+			/* A mask the launcher made ahead for a secret that
+			 * was not there: never a deletion to take. */
+			if (have_real && !is_mask(s, sub))
 				r = add_change(s, AW_CHANGE_DELETED, sub, 0,
 					       rs.st_mode, 0, since);
 			continue;

@@ -41,6 +41,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -127,6 +128,43 @@ static int op_cmp(const void *a, const void *b)
 
 /* ---- the file system view (in init) ------------------------------------ */
 
+/* The whiteouts that mask, ahead, secrets absent at start (plan.c,
+ * masks_ahead). Directories on the way are made with the real ones'
+ * modes, so that they are no change to review. */
+static void make_masks_ahead(const struct aw_plan *plan,
+			     const struct aw_plan_op *op, const char *upper)
+{
+	size_t root = strcmp(op->path, "/") ? strlen(op->path) : 0;
+
+	for (size_t i = 0; i < plan->n_ahead; i++) {
+		const char *m = plan->ahead[i].path;
+		char up[PATH_MAX * 2 + 16];
+		size_t len = strlen(upper);
+
+		if (&plan->ops[plan->ahead[i].op] != op)
+			continue;
+		snprintf(up, sizeof(up), "%s%s", upper, m + root);
+		for (char *s = up + len + 1; (s = strchr(s, '/')); s++) {
+			char real[PATH_MAX + 16];
+			struct stat st;
+
+			*s = 0;
+			snprintf(real, sizeof(real), OLDROOT "%.*s",
+				 (int)(root + (size_t)(s - (up + len))), m);
+			if (stat(real, &st) < 0 ||
+			    (mkdir(up, st.st_mode & 07777) < 0 &&
+			     errno != EEXIST))
+				die("%s: mask ahead %s: %s", op->rule, m,
+				    strerror(errno));
+			*s = '/';
+		}
+		if (mknod(up, S_IFCHR | 0000, makedev(0, 0)) < 0 &&
+		    errno != EEXIST)
+			die("%s: mask ahead %s: %s", op->rule, m,
+			    strerror(errno));
+	}
+}
+
 static void mount_overlay(const struct aw_plan *plan,
 			  const struct aw_plan_op *op, const char *target)
 {
@@ -140,6 +178,7 @@ static void mount_overlay(const struct aw_plan *plan,
 	if (mkdir_p(upper, 0700) < 0 || mkdir_p(work, 0700) < 0)
 		die("%s: session store %s: %s", op->rule, upper,
 		    strerror(errno));
+	make_masks_ahead(plan, op, upper);
 	/* The new mount API takes each path as one string: no escaping of
 	 * ',' or ':' in names (lowerdir+ is Linux 6.8). */
 	/* userxattr: in a user namespace overlayfs can only keep its

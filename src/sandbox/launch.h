@@ -40,6 +40,16 @@ struct aw_plan {
 	char product[128]; /* the agent's name, for those lines */
 	struct aw_plan_op *ops;
 	size_t n_ops;
+	/* Masked paths that did not exist at start (real paths), and the
+	 * masks made ahead for them in a copy-on-write tree: a whiteout at
+	 * `path` in the upper directory of ops[op]. */
+	char **later;
+	size_t n_later;
+	struct aw_plan_ahead {
+		char *path;
+		size_t op;
+	} * ahead;
+	size_t n_ahead;
 	char notes[2048]; /* what was skipped, and why */
 };
 

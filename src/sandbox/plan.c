@@ -85,6 +85,21 @@ static int op_add(struct aw_plan *p, enum aw_fs_verb verb, const char *rule,
 		    verb == AW_FS_TMPFS)
 			note(p, "%s: %s: %s (grant skipped)", rule, path,
 			     strerror(errno));
+		/* A secret not there yet: masked ahead where it would
+		 * appear, if a copy-on-write tree covers it. */
+		if (verb == AW_FS_DENY && errno == ENOENT &&
+		    p->n_later < AW_PLAN_OPS_MAX &&
+		    real_or_parent(path, real, sizeof(real)) == 0) {
+			char **nl =
+			    realloc(p->later, (p->n_later + 1) * sizeof(*nl));
+
+			if (!nl)
+				return -ENOMEM;
+			p->later = nl;
+			if (!(nl[p->n_later] = strdup(real)))
+				return -ENOMEM;
+			p->n_later++;
+		}
 		return 0;
 	}
 	/* The same real path twice (~ and $HOME, or a link to a tree
@@ -502,6 +517,70 @@ int aw_plan_keep_program(struct aw_plan *p, const char *exe, char *const *argv)
 	return r;
 }
 
+/*
+ * Secrets and sockets that appear after the session started (`aws
+ * configure` writing ~/.aws/credentials during a long session): a mask
+ * mount needs a path to mount on. Inside a copy-on-write tree the upper
+ * layer can hold one ahead: a whiteout at the first missing component
+ * hides whatever the real tree later gets there (review knows these
+ * whiteouts are the launcher's, never a deletion). Under a private tmpfs
+ * nothing from outside appears; elsewhere (a read-only or writable view
+ * of the real tree) it cannot be done with a mount: said in the notes.
+ */
+static int masks_ahead(struct aw_plan *p)
+{
+	size_t uncovered = 0;
+	char first[PATH_MAX] = "";
+
+	for (size_t i = 0; i < p->n_later; i++) {
+		const char *l = p->later[i];
+		const struct aw_plan_op *c =
+		    covering(p, l, WRITABLE | (1u << AW_FS_DENY));
+		char m[PATH_MAX];
+		struct stat st;
+		size_t n;
+		struct aw_plan_ahead *a;
+
+		if (c && (c->verb == AW_FS_DENY || c->verb == AW_FS_TMPFS))
+			continue;
+		if (!c || c->verb != AW_FS_COW) {
+			if (!uncovered++)
+				snprintf(first, sizeof(first), "%s", l);
+			continue;
+		}
+		/* The first component below the tree that is not there. */
+		n = strcmp(c->path, "/") ? strlen(c->path) : 0;
+		do {
+			const char *next = strchr(l + n + 1, '/');
+
+			n = next ? (size_t)(next - l) : strlen(l);
+			snprintf(m, sizeof(m), "%.*s", (int)n, l);
+		} while (lstat(m, &st) == 0 && l[n]);
+		if (lstat(m, &st) == 0)
+			continue; /* there now: the mask mount covers it */
+		for (size_t j = 0; j < p->n_ahead; j++)
+			if (!strcmp(p->ahead[j].path, m))
+				goto next;
+		a = realloc(p->ahead, (p->n_ahead + 1) * sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		p->ahead = a;
+		a[p->n_ahead].op = (size_t)(c - p->ops);
+		if (!(a[p->n_ahead].path = strdup(m)))
+			return -ENOMEM;
+		p->n_ahead++;
+	next:;
+	}
+	if (uncovered)
+		note(p,
+		     "%zu masked path%s absent at start outside a "
+		     "copy-on-write tree (%s%s): if created during the "
+		     "session, not masked by name",
+		     uncovered, uncovered == 1 ? "" : "s", first,
+		     uncovered > 1 ? ", ..." : "");
+	return 0;
+}
+
 static enum aw_fs_verb verb_of(const char *s)
 {
 	static const enum aw_fs_verb all[] = {AW_FS_DENY,     AW_FS_COW,
@@ -548,6 +627,8 @@ static int bind_store(struct aw_plan *plan, char *err, size_t errlen)
 			r = aw_manifest_state(&m, plan->ops[i].path);
 		}
 	}
+	for (size_t i = 0; i < plan->n_ahead && r >= 0; i++)
+		r = aw_manifest_mask(&m, plan->ahead[i].path);
 	/* The homes `~` means (the account's and the HOME given), for the
 	 * dot-path rule. */
 	if (r >= 0 && plan->home[0])
@@ -664,6 +745,8 @@ int aw_plan_from_reply(struct aw_plan *plan, const char *reply,
 	}
 	r = add_temp_dirs(plan);
 	if (r >= 0)
+		r = masks_ahead(plan);
+	if (r >= 0)
 		r = mask_hard_links(plan);
 	if (r < 0) {
 		snprintf(err, errlen, "looking for hard links: %s",
@@ -688,4 +771,14 @@ void aw_plan_free(struct aw_plan *plan)
 	free(plan->ops);
 	plan->ops = NULL;
 	plan->n_ops = 0;
+	for (size_t i = 0; i < plan->n_later; i++)
+		free(plan->later[i]);
+	free(plan->later);
+	plan->later = NULL;
+	plan->n_later = 0;
+	for (size_t i = 0; i < plan->n_ahead; i++)
+		free(plan->ahead[i].path);
+	free(plan->ahead);
+	plan->ahead = NULL;
+	plan->n_ahead = 0;
 }

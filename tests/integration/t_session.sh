@@ -160,6 +160,38 @@ check "user: an inherited directory fd is closed" grep -qx fd3-closed <<<"$out"
 check "user: the minimal /dev" test "$(echo "$out" | tail -1)" = 13
 check "user: nothing reached its real TMPDIR" test -z "$(ls -A "$T/utmp")"
 
+# --- secrets that appear during the session ----------------------------
+mkdir -p "$H/.config"
+echo "user config" > "$H/.config/user.conf"
+run --policy coding-agent --workspace "$T/ws" -- /bin/sh -c '
+	for i in $(seq 40); do
+		cat ~/.aws/credentials ~/.kube/config ~/.config/gcloud/token 2>/dev/null
+		[ -e "$HOME/.late-ready" ] && break
+		sleep 0.1
+	done
+	cat ~/.config/user.conf; echo end' > "$T/late.out" 2>/dev/null &
+RP=$!
+sleep 1
+mkdir -p "$H/.aws" "$H/.kube" "$H/.config/gcloud"
+echo "AWS SECRET" > "$H/.aws/credentials"; echo "KUBE SECRET" > "$H/.kube/config"
+echo "GCLOUD SECRET" > "$H/.config/gcloud/token"; touch "$H/.late-ready"
+wait $RP
+check "later: a secret created during the session is not read (~/.aws, ~/.kube, ~/.config/gcloud)" \
+	bash -c "! grep -q SECRET '$T/late.out'"
+check "later: ... the rest of the home still reads" grep -qx "user config" "$T/late.out"
+S=$(latest)
+aw diff "$S" > "$T/late.diff" 2>&1
+check "later: the masks made ahead are no change to review" bash -c "! grep -qE 'aws|kube|gcloud|\.config' '$T/late.diff'"
+aw commit "$S" > /dev/null 2>&1
+check "later: committing the session does not delete the user's new secrets" \
+	test -f "$H/.aws/credentials" -a -f "$H/.kube/config" -a -f "$H/.config/gcloud/token"
+rm -rf "$H/.aws" "$H/.kube" "$H/.config/gcloud" "$H/.late-ready"
+# Outside a copy-on-write tree (default policy: the home read-only) the
+# session says what it cannot cover.
+run -- /bin/true 2>/dev/null
+check "later: the notice says which absent masks are not covered" \
+	wait_for grep -q 'absent at start outside a copy-on-write tree' "$T/export.jsonl"
+
 # --- telling the person at the terminal -------------------------------
 run --workspace "$T/ws" -- /bin/sh -c 'echo edited > a.txt; echo new > b.txt' 2>"$T/err"
 S=$(latest)
