@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "shared/json.h"
 #include "shared/util.h"
 #include "store/store.h"
 
@@ -61,6 +62,80 @@ static int print_cb(void *ud, const char *text, const char *json)
 
 	puts(as_json ? json : text);
 	return 0;
+}
+
+/*
+ * An ordinary user cannot read the store (root's, or the group's): the
+ * daemon answers the same query for the sessions the user started
+ * (control request log-query), "r ROW" lines then "end last=ID".
+ */
+static int log_via_daemon(struct aw_cli *cli, const struct aw_store_query *q,
+			  int json, int follow)
+{
+	uint64_t last = q->after_id;
+	int first = 1;
+
+	for (;;) {
+		struct aw_buf req = {};
+		char *reply = NULL, err[512];
+		int r;
+
+		aw_buf_puts(&req, "log-query");
+		if (q->session)
+			aw_buf_printf(&req, " session=%llx",
+				      (unsigned long long)q->session);
+		if (q->agent) {
+			aw_buf_puts(&req, " agent=");
+			aw_pct_encode(&req, q->agent, strlen(q->agent));
+		}
+		if (q->action) {
+			aw_buf_puts(&req, " action=");
+			aw_pct_encode(&req, q->action, strlen(q->action));
+		}
+		if (q->decision) {
+			aw_buf_puts(&req, " decision=");
+			aw_pct_encode(&req, q->decision, strlen(q->decision));
+		}
+		aw_buf_printf(&req, " since=%llu until=%llu after=%llu json=%d",
+			      (unsigned long long)q->since_ns,
+			      (unsigned long long)q->until_ns,
+			      (unsigned long long)last, json);
+		if (first && q->limit)
+			aw_buf_printf(&req, " limit=%llu",
+				      (unsigned long long)q->limit);
+		aw_buf_add(&req, "", 1);
+		r = req.oom ? -ENOMEM
+			    : aw_cli_request(cli, req.data, &reply, err,
+					     sizeof(err));
+		aw_buf_free(&req);
+		if (r < 0) {
+			fprintf(stderr,
+				"agentwall log: the store is not readable "
+				"here and the daemon did not answer: %s\n",
+				err);
+			return AW_EXIT_FAIL;
+		}
+		for (char *l = reply, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+			nl = strchr(l, '\n');
+			if (nl)
+				*nl = 0;
+			if (!strncmp(l, "r ", 2)) {
+				puts(l + 2);
+			} else if (!strncmp(l, "end last=", 9)) {
+				aw_parse_u64(l + 9, &last);
+			} else if (!strncmp(l, "error", 5)) {
+				fprintf(stderr, "agentwall log: %s\n", l);
+				free(reply);
+				return AW_EXIT_FAIL;
+			}
+		}
+		free(reply);
+		first = 0;
+		if (!follow)
+			return AW_EXIT_OK;
+		fflush(stdout);
+		usleep(250000);
+	}
 }
 
 int cmd_log(struct aw_cli *cli, int argc, char **argv)
@@ -155,6 +230,8 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv)
 		return AW_EXIT_USAGE;
 	}
 	r = aw_store_open_ro(cli->store_path, &st, err, sizeof(err));
+	if (r == -EACCES || r == -EPERM)
+		return log_via_daemon(cli, &q, json, follow);
 	if (r < 0) {
 		fprintf(stderr, "agentwall log: store %s: %s\n",
 			cli->store_path, err);

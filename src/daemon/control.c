@@ -24,6 +24,7 @@
 #include "daemon/daemon.h"
 #include "daemon/writer.h"
 #include "shared/util.h"
+#include "store/store.h"
 
 #define CTL_MAX_CLIENTS 64
 #define CTL_REQ_MAX 16384
@@ -220,6 +221,90 @@ static void accept_clients(struct aw_control *c, int epfd)
 	}
 }
 
+/*
+ * `agentwall log` for someone who cannot read the store (it is root's,
+ * or the group's): the daemon runs the query on a read-only connection
+ * of its own, restricted to the sessions the peer's uid started (root
+ * and the group see all, as they could read the file). Bounded: at most
+ * LOG_ROWS_MAX rows a request (the newest); `--follow` asks again with
+ * the last id. Reply: "r TEXT" per row, then "end last=ID".
+ */
+#define LOG_ROWS_MAX 5000
+
+struct log_out {
+	struct aw_buf *b;
+	int json;
+};
+
+static int log_row(void *ud, const char *text, const char *json)
+{
+	struct log_out *o = ud;
+	const char *s = o->json ? json : text;
+
+	aw_buf_puts(o->b, "r ");
+	aw_text_sanitize(o->b, s ? s : "", s ? strlen(s) : 0);
+	aw_buf_puts(o->b, "\n");
+	return 0;
+}
+
+static void log_query(struct aw_control *c, struct ctl_client *cl,
+		      const char *args)
+{
+	char agent[128], action[64], decision[32], v[64], err[256];
+	struct aw_store_query q = {.last_id = NULL};
+	struct log_out o = {.b = &cl->out};
+	struct aw_store *st = NULL;
+	uint64_t last = 0, n;
+	int r;
+
+	if (aw_kv_get(args, "session", v, sizeof(v)) == 0) {
+		char *end;
+
+		q.session = strtoull(v, &end, 16);
+		if (*end || !v[0]) {
+			aw_buf_puts(&cl->out, "error: session: hex id\n");
+			return;
+		}
+	}
+	if (aw_kv_get(args, "agent", agent, sizeof(agent)) == 0)
+		q.agent = agent;
+	if (aw_kv_get(args, "action", action, sizeof(action)) == 0)
+		q.action = action;
+	if (aw_kv_get(args, "decision", decision, sizeof(decision)) == 0)
+		q.decision = decision;
+	if (aw_kv_get(args, "since", v, sizeof(v)) == 0)
+		aw_parse_u64(v, &q.since_ns);
+	if (aw_kv_get(args, "until", v, sizeof(v)) == 0)
+		aw_parse_u64(v, &q.until_ns);
+	if (aw_kv_get(args, "after", v, sizeof(v)) == 0)
+		aw_parse_u64(v, &q.after_id);
+	if (aw_kv_get(args, "limit", v, sizeof(v)) == 0 &&
+	    aw_parse_u64(v, &n) == 0)
+		q.limit = n;
+	if (!q.limit || q.limit > LOG_ROWS_MAX)
+		q.limit = LOG_ROWS_MAX;
+	o.json = aw_kv_get(args, "json", v, sizeof(v)) == 0 && !strcmp(v, "1");
+	if (!cl->privileged) {
+		q.by_owner = 1;
+		q.owner_uid = (uint32_t)cl->uid;
+	}
+	q.last_id = &last;
+	r = aw_store_open_ro(c->d->opts.store_path, &st, err, sizeof(err));
+	if (r < 0) {
+		aw_buf_printf(&cl->out, "error: store: %s\n", err);
+		return;
+	}
+	r = aw_store_query_events(st, &q, log_row, &o);
+	aw_store_close(st);
+	if (r < 0) {
+		aw_buf_printf(&cl->out, "error: query: %s\n", strerror(-r));
+		return;
+	}
+	if (!last)
+		last = q.after_id;
+	aw_buf_printf(&cl->out, "end last=%llu\n", (unsigned long long)last);
+}
+
 static void handle_request(struct aw_control *c, struct ctl_client *cl,
 			   const char *req)
 {
@@ -249,6 +334,11 @@ static void handle_request(struct aw_control *c, struct ctl_client *cl,
 	}
 	if (!strcmp(req, "ping")) {
 		aw_buf_puts(b, "ok\n");
+		return;
+	}
+	/* Events: each peer reads its own sessions' (log_query). */
+	if (!strncmp(req, "log-query", 9) && (!req[9] || req[9] == ' ')) {
+		log_query(c, cl, req + 9);
 		return;
 	}
 	if (!cl->privileged) {
@@ -320,7 +410,7 @@ static void handle_request(struct aw_control *c, struct ctl_client *cl,
 		aw_buf_puts(b, "\" (expected status, ps, ps --json, reload, "
 			       "policy-load, policy-list, session-open, "
 			       "session-report, session-list, "
-			       "session-review, ping)\n");
+			       "session-review, log-query, ping)\n");
 	}
 }
 

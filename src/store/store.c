@@ -1066,6 +1066,9 @@ int aw_store_query_events(struct aw_store *s, const struct aw_store_query *q,
 		ADD(" AND time_ns < :until");
 	if (q->after_id)
 		ADD(" AND id > :after");
+	if (q->by_owner)
+		ADD(" AND session IN (SELECT session FROM sessions WHERE"
+		    " uid = :owner)");
 	if (q->limit) {
 		/* The newest `limit`, then turned around: oldest first. */
 		char inner[sizeof(sql)];
@@ -1100,6 +1103,7 @@ int aw_store_query_events(struct aw_store *s, const struct aw_store_query *q,
 	BIND_TEXT(":agent", q->agent);
 	BIND_TEXT(":action", q->action);
 	BIND_TEXT(":decision", q->decision);
+	BIND_I64(":owner", (sqlite3_int64)q->owner_uid);
 	BIND_I64(":since", (sqlite3_int64)clamp_i64(q->since_ns));
 	BIND_I64(":until", (sqlite3_int64)clamp_i64(q->until_ns));
 	BIND_I64(":limit", (sqlite3_int64)clamp_i64(q->limit));

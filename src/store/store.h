@@ -87,6 +87,8 @@ struct aw_store_query {
 	uint64_t limit;		     /* 0 = no limit */
 	uint64_t after_id;	     /* only rows inserted after this one */
 	uint64_t *last_id;	     /* if set: the id of each row handed out */
+	int by_owner;		     /* only sessions whose root ran as: */
+	uint32_t owner_uid;
 };
 /* Filter semantics: `agent` matches an event whose agent_id equals it or
  * starts with "<agent>." (a vendor: "openai" matches "openai.codex-cli"),

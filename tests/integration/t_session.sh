@@ -192,6 +192,28 @@ run -- /bin/true 2>/dev/null
 check "later: the notice says which absent masks are not covered" \
 	wait_for grep -q 'absent at start outside a copy-on-write tree' "$T/export.jsonl"
 
+# --- an ordinary user reads its own sessions and events, not others' ----
+mkdir -p "$T/uws2"; chown nobody: "$T/uws2"
+(cd "$T/uws2" && in_scope setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$AW" --state-dir "$STATE" run -- /bin/sh -c 'echo mine > f; kill -9 1 2>/dev/null; true' 2>/dev/null)
+US=$(aw sessions | awk 'NR > 1 { id = $1 } END { print id }')
+asuser() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$AW" --state-dir "$STATE" "$@"; }
+wait_for events action=session-end session="$US" >/dev/null
+sleep 0.5
+asuser log > "$T/ulog.out" 2>&1
+check "user log: an ordinary user reads its own session's events" grep -q "$US" "$T/ulog.out"
+asuser log --json --session "$US" > "$T/ulog.json" 2>&1
+check "user log: --json rows are JSON" python3 -c "import json,sys; [json.loads(l) for l in open(sys.argv[1])]" "$T/ulog.json"
+OTHER=$(events action=session-start --field session | head -1)
+ROOTS=$(aw sessions | awk 'NR > 1 && $NF !~ /dash -c echo mine/ { print $1 }' | head -3)
+check "user log: ... never root's sessions" bash -c "! grep -qE '$OTHER$(printf '|%s' $ROOTS)' '$T/ulog.out'"
+check "user log: asking for root's session by id gives nothing" test -z "$(asuser log --session "$OTHER" 2>&1)"
+asuser sessions > "$T/usess.out" 2>&1
+check "user sessions: its own session listed" grep -q "^$US" "$T/usess.out"
+check "user sessions: ... and none of root's" bash -c "! grep -qE '$OTHER$(printf '|%s' $ROOTS)' '$T/usess.out'"
+check "user diff: it reads its own session's diff" bash -c "'$AW' --state-dir '$STATE' diff $US >/dev/null 2>&1 && setpriv --reuid=nobody --regid=nogroup --clear-groups '$AW' --state-dir '$STATE' diff $US | grep -qx +mine"
+check "user diff: not another's" bash -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups '$AW' --state-dir '$STATE' diff $OTHER >/dev/null 2>&1"
+
 # --- telling the person at the terminal -------------------------------
 run --workspace "$T/ws" -- /bin/sh -c 'echo edited > a.txt; echo new > b.txt' 2>"$T/err"
 S=$(latest)
