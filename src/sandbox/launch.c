@@ -842,7 +842,9 @@ static void report_denial(const struct aw_launch *l,
 		return;
 	}
 	snprintf(rule, sizeof(rule), "%s/seccomp.%s", l->plan->policy,
-		 dn->group >= 0 ? aw_seccomp_group_name(dn->group) : "other");
+		 dn->abi && dn->abi[0] ? "abi"
+		 : dn->group >= 0      ? aw_seccomp_group_name(dn->group)
+				       : "other");
 	aw_buf_printf(&b,
 		      "session-report session=%s pid=%u action=syscall "
 		      "decision=deny rule=",
@@ -850,6 +852,12 @@ static void report_denial(const struct aw_launch *l,
 	aw_pct_encode(&b, rule, strlen(rule));
 	aw_buf_puts(&b, " target=");
 	aw_pct_encode(&b, dn->syscall, strlen(dn->syscall));
+	if (dn->abi && dn->abi[0]) {
+		char abi[48];
+
+		snprintf(abi, sizeof(abi), " (%s)", dn->abi);
+		aw_pct_encode(&b, abi, strlen(abi));
+	}
 	if (*suppressed) {
 		char d[96];
 

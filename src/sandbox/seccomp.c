@@ -319,12 +319,11 @@ static int build_program(uint32_t allow_mask, int want_notify,
 	/* Only the native architecture is in the filter: an i386 call
 	 * (int 0x80 works from a 64-bit process) or an x32 call has other
 	 * numbers, so it would pass a filter written for the native ones.
-	 * libseccomp sends both to the bad-architecture action. Killing the
-	 * process rather than failing the call: no legitimate program in
-	 * the session makes them, an escape attempt does, and the kernel
-	 * logs the kill. */
-	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
-			     SCMP_ACT_KILL_PROCESS);
+	 * libseccomp sends both to the bad-architecture action: refused
+	 * like a denied group, through the supervisor, which reports the
+	 * call and its ABI (a kill by SIGSYS left no record but the
+	 * session's end). Without a supervisor they fail with ENOSYS. */
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, act);
 	for (size_t i = 0; r == 0 && i < AW_ARRAY_SIZE(rules); i++)
 		if (!(allow_mask & (1u << rules[i].group)))
 			r = add_rule(ctx, &rules[i], act);
@@ -478,7 +477,16 @@ static void fill_denial(struct aw_seccomp_denial *d,
 	for (int i = 0; i < 6; i++)
 		args[i] = req->data.args[i];
 	d->group = aw_seccomp_group_of(d->arch, d->nr, args);
-	name = seccomp_syscall_resolve_num_arch(d->arch, d->nr);
+	/* x32 shares x86-64's audit arch; its numbers carry a bit. */
+	if (d->arch == SCMP_ARCH_X86_64 && (d->nr & 0x40000000)) {
+		d->abi = "x32";
+		name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_X32, d->nr);
+	} else {
+		d->abi = d->arch == seccomp_arch_native() ? ""
+			 : d->arch == SCMP_ARCH_X86	  ? "i386"
+							  : "foreign";
+		name = seccomp_syscall_resolve_num_arch(d->arch, d->nr);
+	}
 	/* Names newer than libseccomp's table come from ours. */
 	for (size_t i = 0; !name && !known && i < AW_ARRAY_SIZE(rules); i++)
 		if (rules[i].new_nr && rules[i].new_nr == d->nr &&

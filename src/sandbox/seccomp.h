@@ -79,6 +79,7 @@ struct aw_seccomp_denial {
 	int group;	  /* enum aw_sc_group, -1 if none */
 	uint32_t arch;	  /* AUDIT_ARCH_* */
 	char syscall[32]; /* name, or "syscall-NR" if unknown */
+	const char *abi;  /* "" native, "i386", "x32", "foreign" */
 };
 
 /*

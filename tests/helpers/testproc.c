@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -216,7 +217,23 @@ int main(int argc, char **argv)
 		printf("%.0f\n", n / (now() - t0));
 		return 0;
 	}
+#ifdef __x86_64__
+	/* Other ABIs from a 64-bit process: i386 ptrace(PTRACE_TRACEME)
+	 * through int 0x80, and x32 getpid. Prints each call's result. */
+	if (argc == 2 && !strcmp(argv[1], "abis")) {
+		long r;
+
+		__asm__ volatile("int $0x80"
+				 : "=a"(r)
+				 : "a"(26L), "b"(0L), "c"(0L), "d"(0L)
+				 : "memory", "r8", "r9", "r10", "r11");
+		printf("i386:%ld\n", r);
+		r = syscall(0x40000000 | __NR_getpid);
+		printf("x32:%ld\n", r < 0 ? -(long)errno : r);
+		return 0;
+	}
+#endif
 	fprintf(stderr,
-		"usage: aw-testproc threads|daemonize|storm|spin ...\n");
+		"usage: aw-testproc threads|daemonize|storm|spin|abis ...\n");
 	return 2;
 }

@@ -192,6 +192,20 @@ run -- /bin/true 2>/dev/null
 check "later: the notice says which absent masks are not covered" \
 	wait_for grep -q 'absent at start outside a copy-on-write tree' "$T/export.jsonl"
 
+# --- other ABIs: refused and recorded ------------------------------------
+cp "$TESTPROC" "$T/ws/testproc"
+out=$(run -- "$T/ws/testproc" abis 2>&1)
+check "abi: an i386 ptrace (int 0x80) is refused, the agent lives on" grep -qx 'i386:-1' <<<"$out"
+check "abi: an x32 call is refused" grep -qx 'x32:-1' <<<"$out"
+check "abi: the i386 call is recorded with its ABI" \
+	wait_for events action=syscall decision=deny rule=default/seccomp.abi 'target=ptrace (i386)'
+check "abi: the x32 call is recorded with its ABI" \
+	wait_for events action=syscall decision=deny rule=default/seccomp.abi 'target=getpid (x32)'
+out=$(in_scope "$(FAKE)" -c "'$T/ws/testproc' abis" 2>/dev/null)
+check "abi: forced: refused too" grep -qx 'i386:-1' <<<"$out"
+check "abi: forced: recorded" \
+	wait_for events action=syscall decision=deny rule=coding-agent/seccomp.abi 'target=ptrace (i386)'
+
 # --- an ordinary user reads its own sessions and events, not others' ----
 mkdir -p "$T/uws2"; chown nobody: "$T/uws2"
 (cd "$T/uws2" && in_scope setpriv --reuid=nobody --regid=nogroup --clear-groups \
