@@ -32,6 +32,13 @@ int aw_cli_common_opt(struct aw_cli *cli, int c, const char *arg);
 int aw_cli_request(const struct aw_cli *cli, const char *req, char **ret,
 		   char *err, size_t errlen);
 
+/* A session named on the command line: its 16 hex digits, a unique
+ * prefix of them, or `last` (the newest kept session the caller may
+ * see). Writes the full id; returns an AW_EXIT_* code, having said why
+ * on stderr. */
+int aw_cli_session_resolve(struct aw_cli *cli, const char *arg, char ret[17],
+			   const char *what);
+
 int cmd_status(struct aw_cli *cli, int argc, char **argv);
 int cmd_ps(struct aw_cli *cli, int argc, char **argv);
 int cmd_log(struct aw_cli *cli, int argc, char **argv);

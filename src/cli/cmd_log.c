@@ -56,6 +56,55 @@ int aw_cli_parse_time(const char *s, uint64_t *ret)
 	return 0;
 }
 
+/* What `--action` and `--decision` may name (docs/events.md): a typo
+ * is an error, not an empty answer. */
+static const char *const actions[] = {
+    "exec",
+    "fork",
+    "exit",
+    "session-start",
+    "session-end",
+    "notice",
+    "sandbox",
+    "force",
+    "syscall",
+    "commit",
+    "discard",
+    "approve",
+    "quota",
+    "connect",
+    "dns",
+    "discover",
+    "drop",
+    "open",
+    "bind",
+    "policy-load",
+    "signatures-reload",
+    NULL,
+};
+static const char *const decisions[] = {"allow",    "deny",  "sandbox",
+					"escalate", "audit", NULL};
+
+static int known(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(s, *list))
+			return 1;
+	return 0;
+}
+
+static const char *list_of(const char *const *list)
+{
+	static char buf[512];
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (; *list && n < sizeof(buf); list++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s",
+				      n ? ", " : "", *list);
+	return buf;
+}
+
 static int print_cb(void *ud, const char *text, const char *json)
 {
 	int as_json = *(int *)ud;
@@ -154,6 +203,7 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv)
 	    {}};
 	struct aw_store_query q = {};
 	struct aw_store *st = NULL;
+	const char *session_arg = NULL;
 	char err[512];
 	int c, json = 0, follow = 0, r;
 	uint64_t last = 0;
@@ -163,28 +213,30 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv)
 		if (aw_cli_common_opt(cli, c, optarg))
 			continue;
 		switch (c) {
-		case 's': {
-			char *end;
-
-			errno = 0;
-			q.session = strtoull(optarg, &end, 16);
-			if (errno || *end || !*optarg || strlen(optarg) > 16 ||
-			    optarg[0] == '-' || optarg[0] == '+') {
-				fprintf(stderr,
-					"agentwall log: --session %s: "
-					"expected up to 16 hex digits\n",
-					optarg);
-				return AW_EXIT_USAGE;
-			}
+		case 's':
+			session_arg = optarg;
 			break;
-		}
 		case 'a':
 			q.agent = optarg;
 			break;
 		case 'A':
+			if (!known(optarg, actions)) {
+				fprintf(stderr,
+					"agentwall log: --action %s: not an "
+					"action (one of %s)\n",
+					optarg, list_of(actions));
+				return AW_EXIT_USAGE;
+			}
 			q.action = optarg;
 			break;
 		case 'd':
+			if (!known(optarg, decisions)) {
+				fprintf(stderr,
+					"agentwall log: --decision %s: not a "
+					"decision (one of %s)\n",
+					optarg, list_of(decisions));
+				return AW_EXIT_USAGE;
+			}
 			q.decision = optarg;
 			break;
 		case 'S':
@@ -228,6 +280,25 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv)
 		fprintf(stderr, "agentwall log: unexpected argument %s\n",
 			argv[optind]);
 		return AW_EXIT_USAGE;
+	}
+	if (session_arg) {
+		/* A kept session by prefix or `last`; any other id (a
+		 * session with no store: no sandbox) taken as it is. */
+		char sid[17], *end;
+
+		if (strlen(session_arg) == 16 ||
+		    aw_cli_session_resolve(cli, session_arg, sid, "log") != 0)
+			snprintf(sid, sizeof(sid), "%s", session_arg);
+		errno = 0;
+		q.session = strtoull(sid, &end, 16);
+		if (errno || *end || !*sid || strlen(sid) > 16 ||
+		    sid[0] == '-' || sid[0] == '+') {
+			fprintf(stderr,
+				"agentwall log: --session %s: expected a "
+				"session (16 hex digits, a prefix, `last`)\n",
+				session_arg);
+			return AW_EXIT_USAGE;
+		}
 	}
 	r = aw_store_open_ro(cli->store_path, &st, err, sizeof(err));
 	if (r == -EACCES || r == -EPERM)

@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "policy/policy.h"
 #include "shared/embedded.h"
+#include "shared/json.h"
 
 /* Files that define `default` are a whole set (as with agentwalld
  * --policies DIR); anything else is checked as the daemon would load it:
@@ -111,6 +112,54 @@ static int policy_request(struct aw_cli *cli, const char *req)
 	return r;
 }
 
+/* policy-list's lines are "ID\tEXTENDS\tFILE". */
+static int policy_list_json(struct aw_cli *cli)
+{
+	char err[1024], *reply = NULL;
+	struct aw_buf out = {};
+	int first = 1;
+
+	if (aw_cli_request(cli, "policy-list", &reply, err, sizeof(err)) < 0) {
+		fprintf(stderr, "agentwall policy: %s\n", err);
+		return AW_EXIT_NO_DAEMON;
+	}
+	if (!strncmp(reply, "error", 5)) {
+		fputs(reply, stderr);
+		free(reply);
+		return AW_EXIT_FAIL;
+	}
+	aw_buf_puts(&out, "[");
+	for (char *l = reply, *nl; (nl = strchr(l, '\n')); l = nl + 1) {
+		char *t1, *t2;
+
+		*nl = 0;
+		t1 = strchr(l, '\t');
+		t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		if (!t2)
+			continue;
+		*t1 = *t2 = 0;
+		aw_buf_puts(&out, first ? "{" : ",{");
+		first = 0;
+		aw_json_key(&out, "id");
+		aw_json_cstr(&out, l);
+		aw_buf_puts(&out, ",");
+		aw_json_key(&out, "extends");
+		if (strcmp(t1 + 1, "-"))
+			aw_json_cstr(&out, t1 + 1);
+		else
+			aw_buf_puts(&out, "null");
+		aw_buf_puts(&out, ",");
+		aw_json_key(&out, "file");
+		aw_json_cstr(&out, t2 + 1);
+		aw_buf_puts(&out, "}");
+	}
+	aw_buf_puts(&out, "]\n");
+	fwrite(out.data ? out.data : "", 1, out.len, stdout);
+	aw_buf_free(&out);
+	free(reply);
+	return AW_EXIT_OK;
+}
+
 int cmd_policy(struct aw_cli *cli, int argc, char **argv)
 {
 	if (argc < 2) {
@@ -123,8 +172,16 @@ int cmd_policy(struct aw_cli *cli, int argc, char **argv)
 		return policy_check(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "load"))
 		return policy_request(cli, "policy-load");
-	if (!strcmp(argv[1], "list"))
+	if (!strcmp(argv[1], "list")) {
+		if (argc == 3 && !strcmp(argv[2], "--json"))
+			return policy_list_json(cli);
+		if (argc > 2) {
+			fprintf(stderr,
+				"Usage: agentwall policy list [--json]\n");
+			return AW_EXIT_USAGE;
+		}
 		return policy_request(cli, "policy-list");
+	}
 	fprintf(stderr, "agentwall policy: unknown subcommand \"%s\"\n",
 		argv[1]);
 	return AW_EXIT_USAGE;

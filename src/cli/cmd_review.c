@@ -50,14 +50,76 @@ static int ask(struct aw_cli *cli, const char *req, char **reply,
 	return AW_EXIT_OK;
 }
 
-static int valid_id(const char *s)
+static int hex_prefix(const char *s)
 {
-	if (strlen(s) != 16)
+	if (!*s || strlen(s) > 16)
 		return 0;
 	for (; *s; s++)
 		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
 			return 0;
 	return 1;
+}
+
+int aw_cli_session_resolve(struct aw_cli *cli, const char *arg, char ret[17],
+			   const char *what)
+{
+	char *reply = NULL, id[32], v[32], found[17] = "", amb[64] = "";
+	uint64_t newest = 0, started;
+	size_t matches = 0;
+	int last = !strcmp(arg, "last"), r;
+
+	if (!last && !hex_prefix(arg)) {
+		fprintf(stderr,
+			"agentwall %s: %s: not a session (its 16 hex digits, a "
+			"prefix of them, or `last`; see agentwall sessions)\n",
+			what, arg);
+		return AW_EXIT_USAGE;
+	}
+	if (strlen(arg) == 16) {
+		snprintf(ret, 17, "%s", arg);
+		return AW_EXIT_OK;
+	}
+	r = ask(cli, "session-list", &reply, what);
+	if (r)
+		return r;
+	for (char *line = reply, *nl; (nl = strchr(line, '\n'));
+	     line = nl + 1) {
+		*nl = 0;
+		if (strncmp(line, "session ", 8) ||
+		    aw_kv_get(line, "id", id, sizeof(id)) < 0 ||
+		    strlen(id) != 16)
+			continue;
+		if (last) {
+			if (aw_kv_get(line, "started", v, sizeof(v)) == 0 &&
+			    aw_parse_u64(v, &started) == 0 &&
+			    started >= newest) {
+				newest = started;
+				snprintf(found, sizeof(found), "%s", id);
+				matches = 1;
+			}
+		} else if (!strncmp(id, arg, strlen(arg))) {
+			if (matches++ < 3)
+				snprintf(amb + strlen(amb),
+					 sizeof(amb) - strlen(amb), "%s%s",
+					 matches > 1 ? ", " : "", id);
+			snprintf(found, sizeof(found), "%s", id);
+		}
+	}
+	free(reply);
+	if (matches == 1) {
+		snprintf(ret, 17, "%s", found);
+		return AW_EXIT_OK;
+	}
+	if (!matches)
+		fprintf(stderr, "agentwall %s: %s\n", what,
+			last ? "no kept session (see agentwall sessions)"
+			     : "no kept session has that prefix");
+	else
+		fprintf(stderr,
+			"agentwall %s: %s names %zu sessions (%s%s): give more "
+			"digits\n",
+			what, arg, matches, amb, matches > 3 ? ", ..." : "");
+	return AW_EXIT_USAGE;
 }
 
 /* Where the session's store is, and what the daemon says of it. */
@@ -71,28 +133,31 @@ struct where {
 static int locate(struct aw_cli *cli, const char *op, const char *session,
 		  struct where *w, const char *what)
 {
-	char req[128], v[64], *reply = NULL;
+	char req[128], v[64], err[1024], *reply = NULL;
 	uint64_t n;
 	int r;
 
-	if (!valid_id(session)) {
-		fprintf(stderr,
-			"agentwall %s: %s: not a session id (16 hex digits; "
-			"see agentwall sessions)\n",
-			what, session);
-		return AW_EXIT_USAGE;
-	}
 	snprintf(req, sizeof(req), "session-review op=%s session=%s", op,
 		 session);
 	/* A session whose last process just went may still be closing in
-	 * the daemon (its exit not yet read): a moment's grace. */
+	 * the daemon (its exit not yet read): a moment's grace, asked
+	 * quietly; only the last answer is said. */
 	for (int tries = 0;; tries++) {
 		free(reply);
 		reply = NULL;
-		r = ask(cli, req, &reply, what);
-		if (r != AW_EXIT_FAIL || !strstr(reply, "still running") ||
-		    tries >= 20)
+		if (aw_cli_request(cli, req, &reply, err, sizeof(err)) < 0) {
+			fprintf(stderr, "agentwall %s: %s\n", what, err);
+			return AW_EXIT_NO_DAEMON;
+		}
+		if (strncmp(reply, "error", 5)) {
+			r = AW_EXIT_OK;
 			break;
+		}
+		if (!strstr(reply, "still running") || tries >= 20) {
+			fprintf(stderr, "agentwall %s: %s", what, reply);
+			r = AW_EXIT_FAIL;
+			break;
+		}
 		usleep(100000);
 	}
 	if (r == AW_EXIT_OK && strchr(reply, '\n'))
@@ -147,20 +212,30 @@ static int scan(struct aw_review *rv, const struct where *w, char *const *paths,
 		return AW_EXIT_FAIL;
 	}
 	if (aw_review_select(rv, paths, n)) {
+		/* A path with no change: nothing to do there, not a usage
+		 * mistake. */
 		aw_review_free(rv);
-		return AW_EXIT_USAGE;
+		return AW_EXIT_FAIL;
 	}
 	return AW_EXIT_OK;
 }
 
-/* Options, then SESSION, then paths (getopt permutes them out). */
-static int session_arg(int argc, char **argv, const char *what,
-		       const char *usage)
+/* Options, then SESSION, then paths (getopt permutes them out). The
+ * session is resolved (a prefix, `last`) into sid, which argv[] then
+ * points to. Returns its index, or -(exit code). */
+static int session_arg(struct aw_cli *cli, int argc, char **argv,
+		       const char *what, const char *usage, char sid[17])
 {
+	int r;
+
 	if (optind >= argc) {
 		fprintf(stderr, "Usage: agentwall %s %s\n", what, usage);
-		return -1;
+		return -AW_EXIT_USAGE;
 	}
+	r = aw_cli_session_resolve(cli, argv[optind], sid, what);
+	if (r)
+		return -r;
+	argv[optind] = sid;
 	return optind++;
 }
 
@@ -207,15 +282,18 @@ int cmd_sessions(struct aw_cli *cli, int argc, char **argv)
 	if (json)
 		aw_buf_puts(&out, "[");
 	else
-		aw_buf_printf(&out, "%-16s  %-9s  %-20s  %-16s  %6s  %8s  %s\n",
-			      "SESSION", "STATE", "AGENT", "POLICY", "FILES",
-			      "BYTES", "COMMAND");
+		aw_buf_printf(&out,
+			      "%-16s  %-9s  %-16s  %-10s  %-20s  %-16s  %6s  "
+			      "%8s  %-24s  %s\n",
+			      "SESSION", "STATE", "STARTED", "OWNER", "AGENT",
+			      "POLICY", "FILES", "BYTES", "WORKSPACE",
+			      "COMMAND");
 	for (char *line = reply, *nl; (nl = strchr(line, '\n'));
 	     line = nl + 1) {
 		char id[32], state[16], agent[80], policy[80], dir[PATH_MAX],
 		    command[1100], ws[PATH_MAX], v[32], hb[32];
 		uint64_t files = 0, bytes = 0, approved = 0, started = 0,
-			 ended = 0, used = 0;
+			 ended = 0, used = 0, uid = (uint64_t)-1;
 		int readable = 0;
 
 		*nl = 0;
@@ -242,6 +320,8 @@ int cmd_sessions(struct aw_cli *cli, int argc, char **argv)
 			aw_parse_u64(v, &ended);
 		if (aw_kv_get(line, "used", v, sizeof(v)) == 0)
 			aw_parse_u64(v, &used);
+		if (aw_kv_get(line, "uid", v, sizeof(v)) == 0)
+			aw_parse_u64(v, &uid);
 		if (strcmp(state, "discarded")) {
 			struct aw_review rv;
 
@@ -266,8 +346,13 @@ int cmd_sessions(struct aw_cli *cli, int argc, char **argv)
 				      "\"approved\":%s,",
 				      id, state, approved ? "true" : "false");
 			aw_json_key(&out, "agent");
-			aw_json_cstr(&out, agent);
-			aw_buf_puts(&out, ",");
+			if (strcmp(agent, "-"))
+				aw_json_cstr(&out, agent);
+			else
+				aw_buf_puts(&out, "null");
+			aw_buf_printf(&out, ",\"uid\":%lld,",
+				      uid == (uint64_t)-1 ? -1LL
+							  : (long long)uid);
 			aw_json_key(&out, "policy");
 			aw_json_cstr(&out, policy);
 			aw_buf_puts(&out, ",");
@@ -295,7 +380,27 @@ int cmd_sessions(struct aw_cli *cli, int argc, char **argv)
 			continue;
 		}
 		human_bytes(hb, sizeof(hb), bytes);
-		aw_buf_printf(&out, "%-16s  %-9s  ", id, state);
+		{
+			char t[64], owner[32];
+			struct passwd *pw =
+			    uid != (uint64_t)-1 ? getpwuid((uid_t)uid) : NULL;
+
+			aw_format_time(started, t, sizeof(t));
+			/* 2026-12-06T20:33:57.123Z -> 2026-12-06 20:33 */
+			if (strlen(t) >= 16) {
+				t[10] = ' ';
+				t[16] = 0;
+			}
+			if (pw)
+				snprintf(owner, sizeof(owner), "%.10s",
+					 pw->pw_name);
+			else
+				snprintf(owner, sizeof(owner), "%lld",
+					 uid == (uint64_t)-1 ? -1LL
+							     : (long long)uid);
+			aw_buf_printf(&out, "%-16s  %-9s  %-16s  %-10s  ", id,
+				      state, t, owner);
+		}
 		aw_text_sanitize(&out, agent, strlen(agent));
 		aw_buf_printf(
 		    &out, "%*s  ",
@@ -311,6 +416,20 @@ int cmd_sessions(struct aw_cli *cli, int argc, char **argv)
 				      (unsigned long long)files, hb);
 		else
 			aw_buf_printf(&out, "%6s  %8s  ", "-", "-");
+		{
+			/* The workspace's last 24 characters: its end names
+			 * the project. */
+			size_t wl = strlen(ws);
+			const char *wsp = wl > 24 ? ws + wl - 24 : ws;
+
+			aw_text_sanitize(&out, wl ? wsp : "-",
+					 wl ? strlen(wsp) : 1);
+			aw_buf_printf(&out, "%*s  ",
+				      24 - (int)(wl ? strlen(wsp) : 1) > 0
+					  ? 24 - (int)(wl ? strlen(wsp) : 1)
+					  : 0,
+				      "");
+		}
 		aw_text_sanitize(&out, command, strnlen(command, 60));
 		if (approved)
 			aw_buf_puts(&out, "  (approved)");
@@ -364,6 +483,7 @@ int cmd_diff(struct aw_cli *cli, int argc, char **argv)
 	struct aw_review rv;
 	struct where w = {};
 	struct aw_buf out = {};
+	char sid[17];
 	int c, json = 0, r, s;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -377,9 +497,10 @@ int cmd_diff(struct aw_cli *cli, int argc, char **argv)
 			"Usage: agentwall diff SESSION [PATH...] [--json]\n");
 		return c == 'h' ? AW_EXIT_OK : AW_EXIT_USAGE;
 	}
-	s = session_arg(argc, argv, "diff", "SESSION [PATH...] [--json]");
+	s = session_arg(cli, argc, argv, "diff", "SESSION [PATH...] [--json]",
+			sid);
 	if (s < 0)
-		return AW_EXIT_USAGE;
+		return -s;
 	r = locate(cli, "diff", argv[s], &w, "diff");
 	if (r)
 		return r;
@@ -446,6 +567,7 @@ int cmd_commit(struct aw_cli *cli, int argc, char **argv)
 	struct aw_commit_result res;
 	struct where w = {};
 	struct aw_buf out = {};
+	char sid[17];
 	int c, r, s;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -461,9 +583,9 @@ int cmd_commit(struct aw_cli *cli, int argc, char **argv)
 			"Usage: agentwall commit %s\n", usage);
 		return c == 'h' ? AW_EXIT_OK : AW_EXIT_USAGE;
 	}
-	s = session_arg(argc, argv, "commit", usage);
+	s = session_arg(cli, argc, argv, "commit", usage, sid);
 	if (s < 0)
-		return AW_EXIT_USAGE;
+		return -s;
 	r = locate(cli, "commit", argv[s], &w, "commit");
 	if (r)
 		return r;
@@ -478,10 +600,13 @@ int cmd_commit(struct aw_cli *cli, int argc, char **argv)
 		return AW_EXIT_FAIL;
 	}
 	fwrite(out.data ? out.data : "", 1, out.len, stdout);
-	printf("%zu committed (%llu bytes), %zu conflicts, %zu held for "
-	       "approval, %zu not taken; %zu changes left in session %s\n",
-	       res.committed, (unsigned long long)res.bytes, res.conflicts,
-	       res.held, res.skipped + res.failed, res.remaining, argv[s]);
+	printf("%zu committed (%llu byte%s), %zu conflict%s, %zu held for "
+	       "approval, %zu not taken; %zu change%s left in session %s\n",
+	       res.committed, (unsigned long long)res.bytes,
+	       res.bytes == 1 ? "" : "s", res.conflicts,
+	       res.conflicts == 1 ? "" : "s", res.held,
+	       res.skipped + res.failed, res.remaining,
+	       res.remaining == 1 ? "" : "s", argv[s]);
 	report_done(cli, "commit-done", argv[s], &res, argv + optind,
 		    (size_t)(argc - optind));
 	aw_buf_free(&out);
@@ -502,6 +627,7 @@ int cmd_discard(struct aw_cli *cli, int argc, char **argv)
 	struct where w = {};
 	struct aw_buf out = {};
 	char req[128], *reply = NULL;
+	char sid[17];
 	int c, r, s;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -511,18 +637,11 @@ int cmd_discard(struct aw_cli *cli, int argc, char **argv)
 			"Usage: agentwall discard SESSION [PATH...]\n");
 		return c == 'h' ? AW_EXIT_OK : AW_EXIT_USAGE;
 	}
-	s = session_arg(argc, argv, "discard", "SESSION [PATH...]");
+	s = session_arg(cli, argc, argv, "discard", "SESSION [PATH...]", sid);
 	if (s < 0)
-		return AW_EXIT_USAGE;
+		return -s;
 	if (optind >= argc) {
 		/* All of it: the daemon drops the whole store. */
-		if (!valid_id(argv[s])) {
-			fprintf(stderr,
-				"agentwall discard: %s: not a session "
-				"id\n",
-				argv[s]);
-			return AW_EXIT_USAGE;
-		}
 		snprintf(req, sizeof(req),
 			 "session-review op=discard "
 			 "session=%s",
@@ -547,8 +666,13 @@ int cmd_discard(struct aw_cli *cli, int argc, char **argv)
 		return AW_EXIT_FAIL;
 	}
 	fwrite(out.data ? out.data : "", 1, out.len, stdout);
-	printf("%zu discarded; %zu changes left in session %s\n", res.committed,
-	       res.remaining, argv[s]);
+	if (!res.committed && !res.failed)
+		printf("nothing to discard in session %s (%zu change%s left)\n",
+		       argv[s], res.remaining, res.remaining == 1 ? "" : "s");
+	else
+		printf("%zu discarded; %zu change%s left in session %s\n",
+		       res.committed, res.remaining,
+		       res.remaining == 1 ? "" : "s", argv[s]);
 	report_done(cli, "discard-done", argv[s], &res, argv + optind,
 		    (size_t)(argc - optind));
 	aw_buf_free(&out);
@@ -560,7 +684,9 @@ int cmd_discard(struct aw_cli *cli, int argc, char **argv)
 
 int cmd_approve(struct aw_cli *cli, int argc, char **argv)
 {
-	char req[128], *reply = NULL;
+	char req[128], sid[17], *reply = NULL;
+	struct where w = {};
+	struct aw_review rv = {};
 	int c, r;
 	static const struct option longopts[] = {
 	    {"state-dir", required_argument, NULL, AW_OPT_STATE_DIR},
@@ -574,18 +700,36 @@ int cmd_approve(struct aw_cli *cli, int argc, char **argv)
 			"Usage: agentwall approve SESSION\n");
 		return c == 'h' ? AW_EXIT_OK : AW_EXIT_USAGE;
 	}
-	if (optind + 1 != argc || !valid_id(argv[optind])) {
-		fprintf(stderr, "Usage: agentwall approve SESSION (16 hex "
-				"digits)\n");
+	if (optind + 1 != argc) {
+		fprintf(stderr, "Usage: agentwall approve SESSION\n");
 		return AW_EXIT_USAGE;
 	}
-	snprintf(req, sizeof(req), "session-review op=approve session=%s",
-		 argv[optind]);
+	r = aw_cli_session_resolve(cli, argv[optind], sid, "approve");
+	if (r)
+		return r;
+	/* Nothing held, nothing to approve (when the store can be read
+	 * here: root can; a reviewer of the group may not). */
+	if (locate(cli, "diff", sid, &w, "approve") == AW_EXIT_OK &&
+	    aw_review_scan(&rv, w.dir) == 0) {
+		size_t held = 0;
+
+		for (size_t i = 0; i < rv.n_changes; i++)
+			held += rv.changes[i].escalated != 0;
+		aw_review_free(&rv);
+		if (!held) {
+			printf("session %s: nothing is held for approval\n",
+			       sid);
+			return AW_EXIT_OK;
+		}
+	} else {
+		aw_review_free(&rv);
+	}
+	snprintf(req, sizeof(req), "session-review op=approve session=%s", sid);
 	r = ask(cli, req, &reply, "approve");
 	if (r == AW_EXIT_OK)
-		printf("session %s: escalated changes approved; the owner "
+		printf("session %s: its held changes are approved; the owner "
 		       "may commit them now\n",
-		       argv[optind]);
+		       sid);
 	free(reply);
 	return r;
 }
@@ -623,8 +767,17 @@ int cmd_gc(struct aw_cli *cli, int argc, char **argv)
 	else
 		snprintf(req, sizeof(req), "session-review op=gc");
 	r = ask(cli, req, &reply, "gc");
-	if (r == AW_EXIT_OK)
-		fputs(reply, stdout);
+	if (r == AW_EXIT_OK) {
+		char v[32];
+		uint64_t n = 0;
+
+		if (strchr(reply, '\n'))
+			*strchr(reply, '\n') = 0;
+		if (aw_kv_get(reply + 3, "removed", v, sizeof(v)) == 0)
+			aw_parse_u64(v, &n);
+		printf("%llu session%s removed\n", (unsigned long long)n,
+		       n == 1 ? "" : "s");
+	}
 	free(reply);
 	return r;
 }

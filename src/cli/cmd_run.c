@@ -107,6 +107,7 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 	char *reply = NULL;
 	int c, forced = 0, verbose = 0, r, exe_fd = -1, ret;
 	int keep[AW_LAUNCH_KEEP_FDS_MAX];
+	char sid[17];
 	size_t n_keep = 0;
 
 	while ((c = getopt_long(argc, argv, "+hv", longopts, NULL)) != -1) {
@@ -226,6 +227,11 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 		aw_pct_encode(&req, a, strnlen(a, 1024));
 	}
 	if (session) {
+		if (aw_cli_session_resolve(cli, session, sid, "run") != 0) {
+			ret = AW_EXIT_USAGE;
+			goto out;
+		}
+		session = sid;
 		aw_buf_puts(&req, " resume=");
 		aw_pct_encode(&req, session, strlen(session));
 	}

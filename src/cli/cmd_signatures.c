@@ -39,7 +39,8 @@ static int check(int argc, char **argv)
 			bad = 1;
 			continue;
 		}
-		printf("%s: ok, %zu signatures\n", argv[i], db.n_sigs - before);
+		printf("%s: ok, %zu signature%s\n", argv[i], db.n_sigs - before,
+		       db.n_sigs - before == 1 ? "" : "s");
 	}
 	if (!bad) {
 		struct aw_compiled comp = {};

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -29,7 +30,8 @@ static const struct {
     {"signatures", cmd_signatures, "check FILE... [--path PATH] | reload",
      "validate signature files; reload the daemon's database"},
     {"run", cmd_run,
-     "[--policy ID] [--workspace DIR] [--session ID] [-v] -- COMMAND...",
+     "[--policy ID] [--workspace DIR] [--session ID] [--keep-fd N]... [-v] "
+     "-- COMMAND...",
      "run COMMAND as an agent session in its policy's sandbox"},
     {"sessions", cmd_sessions, "[--json]",
      "kept sessions: state, files changed, bytes"},
@@ -44,13 +46,36 @@ static const struct {
     {"gc", cmd_gc, "[--older-than AGE]",
      "remove sessions with nothing to review (and, with --older-than, "
      "older ones)"},
-    {"policy", cmd_policy, "check FILE|DIR... | load | list",
+    {"policy", cmd_policy, "check FILE|DIR... | load | list [--json]",
      "validate policy files; reload or list the daemon's policies"},
 };
 
+/* `agentwall COMMAND --help`: that command's line of the table. */
+static void command_usage(FILE *f, size_t i)
+{
+	fprintf(f, "Usage: agentwall %s %s\n\n%s\n", commands[i].name,
+		commands[i].args, commands[i].help);
+}
+
+/* Does argv ask for help before its `--` (or, for run, before the
+ * command it runs)? */
+static int wants_help(int argc, char **argv, int is_run)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return 0;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return 1;
+		if (is_run && argv[i][0] != '-')
+			return 0;
+	}
+	return 0;
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: agentwall [--state-dir DIR] COMMAND [ARGS]\n\n");
+	fprintf(f, "Usage: agentwall [--state-dir DIR] [--version] COMMAND "
+		   "[ARGS]\n       agentwall COMMAND --help\n\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-11s %s\n  %-11s   %s\n", commands[i].name,
 			commands[i].help, "", commands[i].args);
@@ -58,11 +83,20 @@ static void usage(FILE *f)
 		   "reachable, 4 input rejected,\n5 commit left changes "
 		   "(conflicts, held for approval); `run` exits as its\n"
 		   "command did, or 125 if the sandbox could not be "
-		   "built.\n");
+		   "built.\n\nThe daemon's state directory: --state-dir DIR, "
+		   "else $AGENTWALL_STATE_DIR, else the\ndefaults (/var/lib/"
+		   "agentwall, /run/agentwall). A session is named by its 16 "
+		   "hex\ndigits, a unique prefix of them, or `last`.\n");
 }
 
 void aw_cli_paths(struct aw_cli *cli)
 {
+	const char *env = getenv("AGENTWALL_STATE_DIR");
+
+	/* The daemon runs elsewhere (--state-dir): say it once in the
+	 * environment instead of on every command. */
+	if (!cli->state_dir[0] && env && env[0])
+		snprintf(cli->state_dir, sizeof(cli->state_dir), "%s", env);
 	if (cli->state_dir[0]) {
 		snprintf(cli->socket_path, sizeof(cli->socket_path), "%s/%s",
 			 cli->state_dir, AW_SOCKET_NAME);
@@ -90,15 +124,20 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"state-dir", required_argument, NULL, AW_OPT_STATE_DIR},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {}};
 	struct aw_cli cli = {};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
 		if (aw_cli_common_opt(&cli, c, optarg))
 			continue;
 		if (c == 'h') {
 			usage(stdout);
+			return AW_EXIT_OK;
+		}
+		if (c == 'V') {
+			printf("agentwall %s\n", AW_VERSION);
 			return AW_EXIT_OK;
 		}
 		usage(stderr);
@@ -113,12 +152,27 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[optind], commands[i].name)) {
 			argc -= optind;
 			argv += optind;
+			if (wants_help(argc, argv, commands[i].fn == cmd_run)) {
+				command_usage(stdout, i);
+				return AW_EXIT_OK;
+			}
 			optind = 0; /* reset getopt for the subcommand */
 			return commands[i].fn(&cli, argc, argv);
 		}
 	}
 	if (!strcmp(argv[optind], "help")) {
+		for (size_t i = 0; optind + 1 < argc &&
+				   i < sizeof(commands) / sizeof(commands[0]);
+		     i++)
+			if (!strcmp(argv[optind + 1], commands[i].name)) {
+				command_usage(stdout, i);
+				return AW_EXIT_OK;
+			}
 		usage(stdout);
+		return AW_EXIT_OK;
+	}
+	if (!strcmp(argv[optind], "version")) {
+		printf("agentwall %s\n", AW_VERSION);
 		return AW_EXIT_OK;
 	}
 	fprintf(stderr, "agentwall: unknown command \"%s\"\n", argv[optind]);

@@ -1426,11 +1426,18 @@ int aw_review_commit(struct aw_review *r, const char *session, int approved,
 				if (mode == AW_CONFLICT_SIDE &&
 				    c->kind != AW_CHANGE_DELETED &&
 				    put_beside(&o) == 0) {
+					char side[96];
+
 					res->committed++;
 					drop_upper(&o);
-					say(&o, "beside",
-					    "the agent's version is "
-					    "NAME.agentwall-SESSION");
+					/* (The name is in the quoted path
+					 * before this: not repeated raw.) */
+					snprintf(side, sizeof(side),
+						 "the agent's version is "
+						 "beside it, with the suffix "
+						 ".agentwall-%.16s",
+						 session);
+					say(&o, "beside", side);
 					break;
 				}
 				res->conflicts++;

@@ -38,7 +38,7 @@ check "forced: a force event says it was sandboxed" \
 check "forced: the sandbox event names the agent's policy" \
 	wait_for events action=sandbox rule=force/coding-agent agent.id=test.fake-agent
 # Its changes are kept for review like a `run` session's, and committed.
-FS=$(aw sessions | awk 'NR > 1 && $3 == "test.fake-agent" { id = $1 } END { print id }')
+FS=$(aw sessions | awk 'NR > 1 && / test\.fake-agent / { id = $1 } END { print id }')
 check "forced: its session is kept for review (agentwall sessions)" test -n "$FS"
 aw diff "$FS" > "$T/forced.diff" 2>&1
 check "forced: its edit is in the session's diff" grep -qx '+changed' "$T/forced.diff"
