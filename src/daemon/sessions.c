@@ -821,8 +821,10 @@ void aw_session_report(struct aw_daemon *d, int fd, const char *args,
 	/* Only the launcher's own vocabulary reaches the store. */
 	if (aw_kv_get(args, "decision", val, sizeof(val)) < 0)
 		snprintf(val, sizeof(val), "deny");
-	if (strcmp(val, "deny") && strcmp(val, "allow")) {
-		aw_buf_puts(out, "error: decision must be deny or allow\n");
+	if (strcmp(val, "deny") && strcmp(val, "allow") &&
+	    strcmp(val, "escalate")) {
+		aw_buf_puts(
+		    out, "error: decision must be deny, allow or escalate\n");
 		goto out;
 	}
 	for (const char *c = action; *c; c++) {

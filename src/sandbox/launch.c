@@ -942,17 +942,62 @@ static void tell_start(const struct aw_launch *l)
 		p->session, p->policy);
 }
 
+/*
+ * Held changes are records: each change the session leaves under an
+ * escalated path (or a dot-path of the home) is reported when the
+ * session ends, before anyone reviews it (action `hold`, decision
+ * `escalate`), at most HOLD_REPORTS_MAX one by one and the rest counted.
+ */
+#define HOLD_REPORTS_MAX 100
+
+static void report_hold(const struct aw_launch *l, const struct aw_review *r,
+			const struct aw_change *c, size_t more)
+{
+	struct aw_buf b = {};
+	char rule[160];
+
+	snprintf(
+	    rule, sizeof(rule), "%s/%s", l->plan->policy,
+	    aw_manifest_escalated(
+		&(struct aw_manifest){.escalate = r->manifest.escalate,
+				      .n_escalate = r->manifest.n_escalate},
+		c->real)
+		? "escalate"
+		: "home.dotpath");
+	aw_buf_printf(&b,
+		      "session-report session=%s action=hold "
+		      "decision=escalate rule=",
+		      l->plan->session);
+	aw_pct_encode(&b, rule, strlen(rule));
+	aw_buf_puts(&b, " target=");
+	aw_pct_encode(&b, c->real, strlen(c->real));
+	if (more) {
+		char d[96];
+
+		snprintf(d, sizeof(d),
+			 "and %zu more held changes not reported one by one",
+			 more);
+		aw_buf_puts(&b, " detail=");
+		aw_pct_encode(&b, d, strlen(d));
+	}
+	aw_buf_puts(&b, "\n");
+	aw_buf_add(&b, "", 1);
+	if (!b.oom)
+		report(l, b.data);
+	aw_buf_free(&b);
+}
+
 static void tell_end(const struct aw_launch *l)
 {
 	const struct aw_plan *p = l->plan;
 	struct aw_review r = {};
-	size_t held = 0, files = 0;
+	size_t held = 0, files = 0, reported = 0;
 	char cmd[PATH_MAX + 64] = "agentwall", hold[64] = "";
 	int cow = 0;
 
 	for (size_t i = 0; i < p->n_ops; i++)
 		cow |= p->ops[i].verb == AW_FS_COW;
-	if (!p->notify || !cow || aw_review_scan(&r, p->dir) < 0)
+	if (!cow || aw_review_scan(&r, p->dir) < 0)
 		return;
 	for (size_t i = 0; i < r.n_changes; i++) {
 		if (S_ISDIR(r.changes[i].upper_mode) &&
@@ -961,8 +1006,20 @@ static void tell_end(const struct aw_launch *l)
 		files++;
 		held += r.changes[i].escalated != 0;
 	}
+	for (size_t i = 0; i < r.n_changes && reported < held; i++) {
+		const struct aw_change *c = &r.changes[i];
+
+		if (!c->escalated ||
+		    (S_ISDIR(c->upper_mode) && S_ISDIR(c->real_mode)))
+			continue;
+		if (++reported == HOLD_REPORTS_MAX) {
+			report_hold(l, &r, c, held - reported);
+			break;
+		}
+		report_hold(l, &r, c, 0);
+	}
 	aw_review_free(&r);
-	if (!files)
+	if (!files || !p->notify)
 		return;
 	if (l->state_dir && l->state_dir[0])
 		snprintf(cmd, sizeof(cmd), "agentwall --state-dir %s",

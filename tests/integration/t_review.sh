@@ -165,6 +165,10 @@ run -- /bin/sh -c 'echo "alias ls=evil" >> ~/.bash_aliases
 S=$(last)
 aw commit "$S" > "$T/d1.out"; rc=$?
 check "dotpath: commit exits 5 (held changes)" test $rc = 5
+check "hold: a held change is recorded when the session ends (before review)" \
+	wait_for events action=hold decision=escalate session="$S" target="$H/.bash_aliases" rule=coding-agent/home.dotpath
+check "hold: ... a listed persistence path names its rule kind" \
+	events action=hold target="$H/.bashrc" rule=coding-agent/escalate
 check "dotpath: ~/.bash_aliases (not in any list) is held" grep -q "^held $H/.bash_aliases" "$T/d1.out"
 check "dotpath: user site-packages are held" grep -q "^held $H/.local" "$T/d1.out"
 check "dotpath: ... and did not reach the home" test ! -e "$H/.bash_aliases" -a ! -e "$H/.local/lib"
