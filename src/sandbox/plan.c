@@ -272,13 +272,16 @@ struct secret_ids {
 };
 
 static void secrets_collect(struct secret_ids *s, const char *path,
-			    const char *rule, size_t *budget, int depth)
+			    const char *rule, size_t *budget, int depth,
+			    dev_t dev)
 {
 	struct stat st;
 	DIR *d;
 	struct dirent *de;
 
-	if (!*budget || depth > 16 || lstat(path, &st) < 0)
+	/* (Not into other file systems: no link from outside reaches
+	 * them, e.g. the session stores under agentwall's state.) */
+	if (!*budget || depth > 16 || lstat(path, &st) < 0 || st.st_dev != dev)
 		return;
 	--*budget;
 	if (S_ISREG(st.st_mode) && st.st_nlink > 1 && s->n < AW_LINKS_MAX) {
@@ -297,7 +300,7 @@ static void secrets_collect(struct secret_ids *s, const char *path,
 			continue;
 		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path,
 				     de->d_name) < sizeof(sub))
-			secrets_collect(s, sub, rule, budget, depth + 1);
+			secrets_collect(s, sub, rule, budget, depth + 1, dev);
 	}
 	closedir(d);
 }
@@ -336,26 +339,54 @@ static int links_find(struct aw_plan *p, const struct secret_ids *s,
 	return r;
 }
 
+/* Is root one of the trees links_find() walks (the workspace, a write
+ * grant)? */
+static int link_searched(const struct aw_plan *p, const struct aw_plan_op *o)
+{
+	return o->verb == AW_FS_WRITE ||
+	       (o->verb == AW_FS_COW && p->workspace[0] &&
+		!strcmp(o->path, p->workspace));
+}
+
 static int mask_hard_links(struct aw_plan *p)
 {
 	struct secret_ids *s = calloc(1, sizeof(*s));
-	size_t budget = AW_PLAN_WALK_MAX, n_ops = p->n_ops;
+	size_t budget = AW_PLAN_WALK_MAX, n_ops = p->n_ops, n_devs = 0;
+	dev_t devs[16];
 	int r = 0;
 
 	if (!s)
 		return -ENOMEM;
-	for (size_t i = 0; i < n_ops; i++)
-		if (p->ops[i].verb == AW_FS_DENY)
+	/* A hard link lives on the file system of what it links to: only
+	 * masked trees on the file systems of the searched trees can have
+	 * another name there (a mask on /run or /sys/fs/bpf is not walked
+	 * at every session start). */
+	for (size_t i = 0; i < n_ops && n_devs < AW_ARRAY_SIZE(devs); i++) {
+		struct stat st;
+
+		if (link_searched(p, &p->ops[i]) &&
+		    stat(p->ops[i].path, &st) == 0)
+			devs[n_devs++] = st.st_dev;
+	}
+	for (size_t i = 0; i < n_ops; i++) {
+		struct stat st;
+		int same = 0;
+
+		if (p->ops[i].verb != AW_FS_DENY ||
+		    lstat(p->ops[i].path, &st) < 0)
+			continue;
+		for (size_t j = 0; j < n_devs; j++)
+			same |= devs[j] == st.st_dev;
+		if (same)
 			secrets_collect(s, p->ops[i].path, p->ops[i].rule,
-					&budget, 0);
+					&budget, 0, st.st_dev);
+	}
 	budget = AW_PLAN_WALK_MAX;
 	for (size_t i = 0; s->n && i < n_ops && r >= 0; i++) {
 		struct stat st;
 		const char *root = p->ops[i].path;
 
-		if (p->ops[i].verb == AW_FS_WRITE ||
-		    (p->ops[i].verb == AW_FS_COW && p->workspace[0] &&
-		     !strcmp(root, p->workspace)))
+		if (link_searched(p, &p->ops[i]))
 			if (stat(root, &st) == 0)
 				r = links_find(p, s, root, &budget, 0,
 					       st.st_dev);
