@@ -233,12 +233,22 @@ for addr in "@$ID.notify" "$T/notify.sock"; do
 done
 AWD_WRAP=()
 
-# Completion from a running daemon: session ids and policy ids.
+# The unit's seccomp-based hardening (RestrictAddressFamilies,
+# LockPersonality, RestrictRealtime, SystemCallArchitectures), applied the
+# way systemd does by a helper: the daemon starts, builds a session, keeps
+# its change. And completion from that running daemon: session and
+# policy ids.
+AWD_WRAP=("$AW_BUILD/tests/aw-unitfilter")
 if start_daemon; then
+	ok "the daemon starts under the unit's seccomp hardening"
 	mkdir -p "$T/ws"
 	( cd "$T/ws" && in_scope "$I/bin/agentwall" --state-dir "$STATE" run --policy coding-agent \
 		--workspace "$T/ws" -- /bin/sh -c 'echo x > new.txt' >/dev/null 2>&1 )
 	sid=$(aw sessions --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["session"])' 2>/dev/null)
+	check "  ... a session runs in its sandbox and its change is kept for review" \
+		bash -c "'$I/bin/agentwall' --state-dir '$STATE' diff '$sid' | grep -q '^+x'"
+	check "  ... its store is mounted where the host sees it" \
+		grep -q " $STATE/sessions/$sid/fs " /proc/self/mountinfo
 	check "bash: diff completes the session ids (and last)" \
 		bash -c '[ -n "$1" ] && [ "$(echo $(cat))" = "$1 last" ]' x "$sid" < <(comp agentwall --state-dir "$STATE" diff "")
 	check "bash: run --session completes them too" \
@@ -250,5 +260,23 @@ if start_daemon; then
 	aw discard "$sid" >/dev/null 2>&1
 	stop_daemon
 else
-	nok "the daemon starts for the completion tests"
+	nok "the daemon starts under the unit's seccomp hardening"
 fi
+AWD_WRAP=()
+
+# Why the unit sets no ProtectSystem=, ProtectHome=, PrivateTmp=, ...: each
+# gives the service a mount namespace of its own (as unshare -m does), and
+# the session stores the daemon mounts are then not the host's.
+AWD_WRAP=(unshare -m --propagation slave)
+if start_daemon; then
+	( cd "$T/ws" && in_scope "$I/bin/agentwall" --state-dir "$STATE" run --policy coding-agent \
+		--workspace "$T/ws" -- /bin/sh -c 'echo y > other.txt' >/dev/null 2>&1 )
+	sid=$(aw sessions --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["session"])' 2>/dev/null)
+	check "in a mount namespace of its own, the daemon's store mount is not the host's (why the unit has no Protect*/Private* mount settings)" \
+		bash -c "grep -q ' $STATE/sessions/$sid/fs ' /proc/$DAEMON_PID/mountinfo && ! grep -q ' $STATE/sessions/$sid/fs ' /proc/self/mountinfo"
+	aw discard "$sid" >/dev/null 2>&1
+	stop_daemon
+else
+	nok "the daemon starts in a mount namespace of its own"
+fi
+AWD_WRAP=()
