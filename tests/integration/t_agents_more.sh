@@ -93,12 +93,15 @@ check "  ... one session" count_is 1 action=session-start agent.id=kilocode.kilo
 # Crush's launcher downloads its binary from GitHub, which is out of reach
 # here: a stand-in (a copy of /bin/echo) where the installer puts it, so
 # that the launcher's real chain runs. Removed again at the end.
+# (A stand-in a killed run left behind is known by its content.)
 CRUSH_BIN=$NM/@charmland/crush/bin/crush
 if [ ! -e "$CRUSH_BIN" ]; then
-	mkdir -p "$(dirname "$CRUSH_BIN")" && cp /bin/echo "$CRUSH_BIN" && CRUSH_STANDIN=1
+	mkdir -p "$(dirname "$CRUSH_BIN")" && cp /bin/echo "$CRUSH_BIN"
 fi
 in_scope "$NM/.bin/crush" run "say hi" > "$T/crush.out" 2>&1
-[ -n "${CRUSH_STANDIN:-}" ] && rm -f "$CRUSH_BIN" && rmdir "$(dirname "$CRUSH_BIN")" 2>/dev/null
+if cmp -s /bin/echo "$CRUSH_BIN"; then
+	rm -f "$CRUSH_BIN" && rmdir "$(dirname "$CRUSH_BIN")" 2>/dev/null
+fi
 check "crush ran its binary" grep -qx "run say hi" "$T/crush.out"
 check "crush classified at exec (charm.crush, the node launcher)" \
 	wait_for events action=session-start agent.id=charm.crush process.comm=node agent.version="$(ver @charmland/crush)"
