@@ -103,6 +103,7 @@ static int list(int argc, char **argv)
 	struct aw_diag diag = {};
 	struct aw_buf b = {};
 	char msg[1024];
+	size_t w = 0;
 	int c, json = 0, r = 0;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -133,13 +134,19 @@ static int list(int argc, char **argv)
 		aw_sigdb_free(&db);
 		return AW_EXIT_INVALID;
 	}
+	for (size_t i = 0; i < db.n_sigs; i++) {
+		size_t n = strlen(db.sigs[i].id);
+
+		if (n > w)
+			w = n;
+	}
 	if (json)
 		aw_buf_puts(&b, "[");
 	for (size_t i = 0; i < db.n_sigs; i++) {
 		const struct aw_signature *s = &db.sigs[i];
 
 		if (!json) {
-			aw_buf_printf(&b, "%-36s %-14s %s / %s", s->id,
+			aw_buf_printf(&b, "%-*s  %-14s %s / %s", (int)w, s->id,
 				      s->class, s->vendor, s->product);
 			if (s->package)
 				aw_buf_printf(&b, " (%s)", s->package);
