@@ -522,19 +522,23 @@ int aw_secrets_open(struct aw_daemon *d, char *err, size_t errlen)
 	s->self = getpid();
 	s->tasks_fd = aw_kernel_tasks_fd(d->kernel);
 	pthread_mutex_init(&s->lock, NULL);
-	/* FAN_REPORT_PIDFD (Linux 5.15): the opener as a pidfd; without
+	/* FAN_UNLIMITED_QUEUE: a full queue would let permission events
+	 * through unanswered (allowed); each queued event is an opener
+	 * waiting, so the queue is bounded by the tasks that can wait.
+	 * FAN_REPORT_PIDFD (Linux 5.15): the opener as a pidfd; without
 	 * it, pidfd_open of the event's pid (the opener waits on us, so
 	 * the pid is still its own unless it was killed meanwhile). */
 	s->pidfd_mode = 1;
 	s->fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK |
-				   FAN_UNLIMITED_MARKS | FAN_REPORT_PIDFD,
+				   FAN_UNLIMITED_MARKS | FAN_UNLIMITED_QUEUE |
+				   FAN_REPORT_PIDFD,
 			       O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NOATIME);
 	if (s->fan < 0 && errno == EINVAL) {
 		s->pidfd_mode = 0;
-		s->fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC |
-					   FAN_NONBLOCK | FAN_UNLIMITED_MARKS,
-				       O_RDONLY | O_LARGEFILE | O_CLOEXEC |
-					   O_NOATIME);
+		s->fan = fanotify_init(
+		    FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK |
+			FAN_UNLIMITED_MARKS | FAN_UNLIMITED_QUEUE,
+		    O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NOATIME);
 	}
 	if (!s->queue || s->fan < 0 || pipe2(s->stop, O_CLOEXEC) < 0 ||
 	    pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
