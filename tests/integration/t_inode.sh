@@ -12,7 +12,13 @@ O=/var/tmp/$ID-other
 mkdir -p "$O"
 chmod 1777 "$O"
 trap 'rm -rf "$O"; cleanup' EXIT
-start_daemon --signatures "$T/sigs" --mode enforce ||
+# The shipped policies, and one that does not mask ~/.ssh: its sessions
+# are not refused what others' masks mark.
+mkdir -p "$T/pol"
+cp "$AW_ROOT"/policies/*.yaml "$T/pol/"
+printf 'version: 1\nid: nossh\nextends: coding-agent\nremove: [secrets.ssh]\n' > "$T/pol/nossh.yaml"
+chmod 755 "$T/pol"; chmod 644 "$T"/pol/*.yaml
+start_daemon --signatures "$T/sigs" --policies "$T/pol" --mode enforce ||
 	{ nok "daemon starts"; exit 1; }
 
 H=$T/home
@@ -72,6 +78,9 @@ check "non-agent: a process outside the session reads the link meanwhile" \
 check "non-agent: and the masked file by its own name" grep -q 'PRIVATE KEY' "$H/.ssh/id_rsa"
 check "non-agent: another user's process outside reads it meanwhile" \
 	sh -c "setpriv --reuid=nobody --regid=nogroup --clear-groups cat '$O/key-link' | grep -q 'PRIVATE KEY'"
+out=$(in_scope "$AW" --state-dir "$STATE" run --policy nossh --workspace "$T/ws" -- cat "$O/key-link" 2>&1)
+check "another session, whose policy does not mask ~/.ssh, reads it meanwhile" \
+	test "$out" = "PRIVATE KEY"
 n=$(secrets marked_inodes)
 check "while the session runs its masked inodes are marked ($n)" test "$n" -ge 3
 wait $RUNPID
@@ -125,6 +134,22 @@ out=$(cd "$T/uws" && in_scope setpriv --reuid=nobody --regid=nogroup --clear-gro
 check "user forced: the hard link is refused" grep -qx 'other:refused' <<<"$out"
 check "user forced: recorded" \
 	wait_for count_ge 2 action=open decision=deny target="$U/.ssh/id_ed25519"
+# A file the user makes in its ~/.ssh while its session runs, linked
+# elsewhere: refused to the session, readable by the user outside.
+(cd "$T/uws" && in_scope setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	env HOME="$U" "$AW" --state-dir "$STATE" run --policy coding-agent -- \
+	/bin/sh -c "sleep 1.5; cat '$O/ulate-link'") >"$T/ulate.out" 2>&1 &
+RUNPID=$!
+sleep 0.5
+as_user sh -c "echo 'USER NEW KEY' > '$U/.ssh/id_new' && ln '$U/.ssh/id_new' '$O/ulate-link'"
+check "user late file: the user reads it outside meanwhile" \
+	sh -c "setpriv --reuid=nobody --regid=nogroup --clear-groups cat '$O/ulate-link' | grep -q 'USER NEW KEY'"
+wait $RUNPID
+check "user late file: its session is refused the hard link" \
+	sh -c "! grep -q 'USER NEW KEY' '$T/ulate.out'"
+check "  ... and it is recorded" \
+	wait_for events action=open decision=deny target="$U/.ssh/id_new" rule=coding-agent/secrets.ssh
+
 # A user's masks mark only the user's own files: a root-owned file in
 # its ~/.ssh is not marked (every open of it would wait on the daemon at
 # this user's request). Said here as the limit it is.
@@ -147,7 +172,7 @@ wait $RUNPID
 # (The session's mounts still mask ~/.ssh by name; a link elsewhere is
 # what only the marks refused: documented in docs/sandbox.md.)
 check "daemon killed: the session ran to its end" test -e "$T/dead.out"
-start_daemon --signatures "$T/sigs" --mode enforce || nok "daemon restarts"
+start_daemon --signatures "$T/sigs" --policies "$T/pol" --mode enforce || nok "daemon restarts"
 
 cd /
 stop_daemon
