@@ -41,7 +41,10 @@
  * user marks only what that user owns. A mark adds denials only to the
  * requesting session; what it costs others (their opens of the inode
  * wait for this thread) is limited to the user's own files and bounded
- * per session and in total.
+ * per session and in total. (The walk runs as root: a user's own FUSE
+ * mount answers root EACCES at once, without asking its server, unless
+ * the site enabled user_allow_other; FUSE and network file systems are
+ * never marked.)
  *
  * If the daemon dies the group closes: the marks go with it and the
  * kernel allows every open still waiting. The mount masks still hide the
@@ -863,6 +866,19 @@ void aw_secrets_request(struct aw_daemon *d, int fd, const char *args,
 		      failed, !w.budget);
 	if (odd)
 		aw_buf_printf(out, "# %zu malformed entries\n", odd);
+	/* What the session does not get is said, once per request. */
+	if (w.over || !w.budget || failed) {
+		char x[256];
+
+		snprintf(x, sizeof(x),
+			 "\"detail\":\"masked files refused by name only "
+			 "beyond the inode marks' limits: %zu not marked "
+			 "(limit %u a session), %zu failed%s\"",
+			 w.over, SECRETS_SESSION_MAX, failed,
+			 w.budget ? "" : ", walk stopped after 20000 entries");
+		aw_events_emit_decision(d, "notice", session, 0, NULL,
+					"session/inode-marks", "allow", x);
+	}
 out:
 	if (pidfd >= 0)
 		close(pidfd);
