@@ -161,6 +161,17 @@ out=$(cd "$T/uws" && in_scope setpriv --reuid=nobody --regid=nogroup --clear-gro
 check "user: a file the user does not own is not marked by its masks" \
 	sh -c "test '$out' = 'ROOT FILE' && grep -q 'not-owned=[1-9]' '$T/user.err'"
 
+# --- bounds ------------------------------------------------------------------
+# A masked tree larger than a session may mark: the rest is masked by
+# name only, and the session's record says so.
+mkdir -p "$H/.mozilla/cache"
+(cd "$H/.mozilla/cache" && seq 8300 | xargs touch)
+check "bounds: a session whose masks exceed the marks' limit still runs" \
+	run /bin/true
+check "  ... and a notice says the rest is masked by name only" \
+	wait_for events action=notice rule=session/inode-marks
+rm -rf "$H/.mozilla"
+
 # --- the daemon dies ------------------------------------------------------
 run sh -c "sleep 2; cat '$O/key-link'" >"$T/dead.out" 2>&1 &
 RUNPID=$!
