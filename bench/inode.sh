@@ -21,31 +21,35 @@ head -c 3000 /dev/urandom > "$H/plain"
 start
 rate() { "$TP" openclose "$OPENS" "$1"; }
 
-# Before any session: neither file is marked.
-base_m=() base_p=()
+marked_n() {
+	"$B/agentwall" --state-dir "$T/state" status --json 2>/dev/null |
+		python3 -c 'import json,sys; print((json.load(sys.stdin).get("secrets") or {}).get("session_marks", 0))' 2>/dev/null
+}
+# Each round: both files with no session (nothing marked), then with a
+# session that masks ~/.ssh held open while the opens run outside it
+# (alternating, so the shared VM's drift hits both sides alike).
+base_m=() base_p=() on_m=() on_p=()
 for _ in $(seq "$ROUNDS"); do
-	base_m+=("$(rate "$H/.ssh/id_rsa")")
 	base_p+=("$(rate "$H/plain")")
-done
-
-# A session that masks ~/.ssh, held open while the opens run outside it.
-(cd "$T/ws" && HOME=$H in_cg "$B/agentwall" --state-dir "$T/state" run \
-	--policy coding-agent --workspace "$T/ws" -- sleep 600) &
-SESS=$!
-for _ in $(seq 100); do
-	n=$("$B/agentwall" --state-dir "$T/state" status --json 2>/dev/null |
-		python3 -c 'import json,sys; print((json.load(sys.stdin).get("secrets") or {}).get("marked_inodes", 0))' 2>/dev/null)
-	[ "${n:-0}" -ge 2 ] && break
-	sleep 0.1
+	base_m+=("$(rate "$H/.ssh/id_rsa")")
+	cd "$T/ws"
+	HOME=$H in_cg "$B/agentwall" --state-dir "$T/state" run \
+		--policy coding-agent --workspace "$T/ws" -- sleep 600 &
+	SESS=$! # the launcher itself: it forwards the TERM below
+	cd "$ROOT"
+	for _ in $(seq 100); do
+		n=$(marked_n)
+		[ "${n:-0}" -ge 2 ] && break
+		sleep 0.1
+	done
+	on_p+=("$(rate "$H/plain")")
+	on_m+=("$(rate "$H/.ssh/id_rsa")")
+	kill -TERM "$SESS" 2>/dev/null
+	wait "$SESS" 2>/dev/null
+	for _ in $(seq 100); do [ "$(marked_n)" = 0 ] && break; sleep 0.1; done
 done
 echo "marked inodes while the session runs: ${n:-0}"
-on_m=() on_p=()
-for _ in $(seq "$ROUNDS"); do
-	on_m+=("$(rate "$H/.ssh/id_rsa")")
-	on_p+=("$(rate "$H/plain")")
-done
-kill -TERM "$SESS" 2>/dev/null
-wait "$SESS" 2>/dev/null
+[ -n "${VERBOSE:-}" ] && echo "rounds: base plain ${base_p[*]} / marked ${base_m[*]}; on plain ${on_p[*]} / marked ${on_m[*]}"
 stop
 
 bm=$(printf '%s\n' "${base_m[@]}" | median)

@@ -359,6 +359,7 @@ struct aw_secrets;
 int aw_secrets_open(struct aw_daemon *d, char *err, size_t errlen);
 int aw_secrets_fd(struct aw_daemon *d); /* readable: records to emit */
 void aw_secrets_collect(struct aw_daemon *d);
+void aw_secrets_mark_self(struct aw_daemon *d);
 void aw_secrets_request(struct aw_daemon *d, int fd, const char *args,
 			struct aw_buf *out);
 void aw_secrets_session_end(struct aw_daemon *d, uint64_t session);

@@ -917,6 +917,8 @@ int main(int argc, char **argv)
 			"agentwalld: masked files are refused by name only: "
 			"%s\n",
 			err);
+	else
+		aw_secrets_mark_self(&d);
 	/* From here a stopped agent has someone to force it. */
 	aw_kernel_heartbeat(d.kernel, 1);
 	aw_sandbox_sweep(&d);

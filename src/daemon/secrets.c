@@ -94,6 +94,9 @@ struct fanotify_event_info_pidfd {
 #define SECRETS_DEPTH_MAX 32
 #define REPORTS_PER_SEC 50
 #define QUEUE_LEN 128
+/* The owner of agentwall's own state (rule agentwall.self), marked once
+ * at start for every sandboxed session: no session has id 0. */
+#define SELF 0
 
 #define MASK_FILE (FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM)
 #define MASK_DIR                                                               \
@@ -153,6 +156,7 @@ struct aw_secrets {
 	pid_t self;
 	pthread_t thread;
 	int running;
+	int self_marked;
 	pthread_mutex_t lock; /* everything below */
 	struct sec_inode *buckets[SECRETS_BUCKETS];
 	size_t n_inodes;
@@ -285,9 +289,9 @@ static uint64_t now_sec(void)
 
 /* Queue a record for the event loop (lock held). Past the rate or the
  * queue's room, the denial is counted into the session's next record. */
-static void record_add(struct aw_secrets *s, struct sec_session *ss,
-		       uint32_t pid, int exec, const struct sec_owner *o,
-		       const char *name)
+static void record_add(struct aw_secrets *s, uint64_t session,
+		       struct sec_session *ss, uint32_t pid, int exec,
+		       const struct sec_owner *o, const char *name)
 {
 	struct sec_record *q;
 	uint64_t now = now_sec();
@@ -304,7 +308,7 @@ static void record_add(struct aw_secrets *s, struct sec_session *ss,
 		return;
 	}
 	q = &s->queue[(s->q_head + s->q_len++) % QUEUE_LEN];
-	q->session = ss->session;
+	q->session = session;
 	q->suppressed = ss->suppressed;
 	ss->suppressed = 0;
 	q->pid = pid;
@@ -433,7 +437,11 @@ static void handle_event(struct aw_secrets *s,
 		pthread_mutex_lock(&s->lock);
 		e = inode_find(s, fst.st_dev, fst.st_ino);
 		o = owner_find(e, st.session);
+		/* agentwall's own state: masked in every sandboxed session. */
+		if (!o && st.flags & AW_TASK_CONTAINED)
+			o = owner_find(e, SELF);
 		if (o) {
+			struct sec_session *ss = session_find(s, st.session);
 			char p[64], name[PATH_MAX] = "";
 			ssize_t n;
 
@@ -443,7 +451,8 @@ static void handle_event(struct aw_secrets *s,
 			snprintf(p, sizeof(p), "/proc/self/fd/%d", m->fd);
 			n = readlink(p, name, sizeof(name) - 1);
 			name[n > 0 ? n : 0] = 0;
-			record_add(s, session_find(s, st.session), m->pid,
+			record_add(s, st.session,
+				   ss ? ss : session_find(s, SELF), m->pid,
 				   !!(m->mask & FAN_OPEN_EXEC_PERM), o, name);
 		}
 		pthread_mutex_unlock(&s->lock);
@@ -824,6 +833,10 @@ void aw_secrets_request(struct aw_daemon *d, int fd, const char *args,
 			odd++;
 			continue;
 		}
+		/* Marked at start for every session (aw_secrets_mark_self). */
+		if (s->self_marked && strlen(rule) > 15 &&
+		    !strcmp(rule + strlen(rule) - 15, "/agentwall.self"))
+			continue;
 		/* The plan's paths are real paths: a symlink in one now was
 		 * put there since, and is not followed. */
 		rfd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
@@ -882,6 +895,77 @@ void aw_secrets_request(struct aw_daemon *d, int fd, const char *args,
 out:
 	if (pidfd >= 0)
 		close(pidfd);
+}
+
+/*
+ * agentwall's own state, socket directory and configuration, marked once
+ * for every sandboxed session (rule agentwall.self): a hard link to the
+ * store made before a root session would read every session's record.
+ * Marked here rather than per session: the state directory is walked
+ * once, not at every session start. (Files made there later are not
+ * learned: the daemon's own opens are answered before anything else.)
+ */
+void aw_secrets_mark_self(struct aw_daemon *d)
+{
+	struct aw_secrets *s = d->secrets;
+	char dirs[5][PATH_MAX];
+	size_t n = 0;
+	struct walk w = {.budget = SECRETS_WALK_MAX, .uid = 0};
+	struct sec_session *ss;
+
+	if (!s)
+		return;
+	snprintf(dirs[n], PATH_MAX, "%s", d->opts.store_path);
+	if (strrchr(dirs[n], '/') && strrchr(dirs[n], '/') != dirs[n])
+		*strrchr(dirs[n++], '/') = 0;
+	snprintf(dirs[n], PATH_MAX, "%s", d->opts.socket_path);
+	if (strrchr(dirs[n], '/') && strrchr(dirs[n], '/') != dirs[n])
+		*strrchr(dirs[n++], '/') = 0;
+	snprintf(dirs[n++], PATH_MAX, "%s", "/etc/agentwall");
+	if (d->opts.policy_dir[0])
+		snprintf(dirs[n++], PATH_MAX, "%s", d->opts.policy_dir);
+	if (d->opts.sig_dir[0])
+		snprintf(dirs[n++], PATH_MAX, "%s", d->opts.sig_dir);
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		int fd;
+
+		if (i && !strcmp(dirs[i], dirs[0]))
+			continue;
+		fd = open(dirs[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!fs_markable(fd) || fstat(fd, &st) < 0) {
+			close(fd);
+			continue;
+		}
+		walk_one(&w, fd, dirs[i], "agentwall.self", st.st_dev, 0);
+	}
+	pthread_mutex_lock(&s->lock);
+	ss = session_find(s, SELF);
+	if (!ss) {
+		struct sec_session *nv =
+		    realloc(s->sessions, (s->n_sessions + 1) * sizeof(*nv));
+
+		if (nv) {
+			s->sessions = nv;
+			ss = &nv[s->n_sessions++];
+			memset(ss, 0, sizeof(*ss));
+			ss->session = SELF;
+		}
+	}
+	for (size_t i = 0; i < w.n; i++) {
+		if (ss)
+			inode_add(s, ss, w.v[i].fd, &w.v[i].st, w.v[i].rule,
+				  w.v[i].path);
+		else
+			close(w.v[i].fd);
+		free(w.v[i].path);
+		free(w.v[i].rule);
+	}
+	s->self_marked = ss != NULL;
+	pthread_mutex_unlock(&s->lock);
+	free(w.v);
 }
 
 static void inode_free(struct aw_secrets *s, struct sec_inode *e)
@@ -956,7 +1040,7 @@ void aw_secrets_session_end(struct aw_daemon *d, uint64_t session)
 void aw_secrets_status(struct aw_daemon *d, struct aw_buf *b)
 {
 	struct aw_secrets *s = d->secrets;
-	size_t inodes = 0, sessions = 0;
+	size_t inodes = 0, sessions = 0, self = 0, owned = 0;
 
 	if (!s) {
 		aw_buf_puts(b, "null");
@@ -964,14 +1048,22 @@ void aw_secrets_status(struct aw_daemon *d, struct aw_buf *b)
 	}
 	pthread_mutex_lock(&s->lock);
 	inodes = s->n_inodes;
-	sessions = s->n_sessions;
+	for (size_t i = 0; i < s->n_sessions; i++) {
+		if (s->sessions[i].session == SELF) {
+			self = s->sessions[i].n_marked;
+		} else {
+			sessions++;
+			owned += s->sessions[i].n_marked;
+		}
+	}
 	pthread_mutex_unlock(&s->lock);
 	aw_buf_printf(
 	    b,
-	    "{\"marked_inodes\":%zu,\"sessions\":%zu,"
+	    "{\"marked_inodes\":%zu,\"self_inodes\":%zu,"
+	    "\"session_marks\":%zu,\"sessions\":%zu,"
 	    "\"events\":%llu,\"denied\":%llu,\"learned\":%llu,"
 	    "\"errors\":%llu,\"pidfd\":%s}",
-	    inodes, sessions, (unsigned long long)s->n_events,
+	    inodes, self, owned, sessions, (unsigned long long)s->n_events,
 	    (unsigned long long)s->n_denied, (unsigned long long)s->n_learned,
 	    (unsigned long long)s->n_errors, s->pidfd_mode ? "true" : "false");
 }

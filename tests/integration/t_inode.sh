@@ -41,6 +41,7 @@ fi
 run() { in_scope "$AW" --state-dir "$STATE" run --policy coding-agent --workspace "$T/ws" -- "$@"; }
 denied() { "$@" >/dev/null 2>&1; local rc=$?; [ $rc -ge 1 ] && [ $rc -le 124 ]; }
 lacks() { ! grep -q "$1" <<<"$2"; }
+marks_zero() { test "$(secrets session_marks)" = 0; }
 secrets() { aw status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["secrets"]["'"$1"'"])'; }
 
 check "control: outside any session both links read the key" \
@@ -81,7 +82,7 @@ check "non-agent: another user's process outside reads it meanwhile" \
 out=$(in_scope "$AW" --state-dir "$STATE" run --policy nossh --workspace "$T/ws" -- cat "$O/key-link" 2>&1)
 check "another session, whose policy does not mask ~/.ssh, reads it meanwhile" \
 	test "$out" = "PRIVATE KEY"
-n=$(secrets marked_inodes)
+n=$(secrets session_marks)
 check "while the session runs its masked inodes are marked ($n)" test "$n" -ge 3
 wait $RUNPID
 check "  ... and the session itself was refused" sh -c "! grep -q 'PRIVATE KEY' '$T/late.out'"
@@ -99,7 +100,17 @@ check "late file: a hard link to it is refused in the running session" \
 	sh -c "! grep -q 'NEW KEY' '$T/late2.out'"
 check "  ... and recorded under the masked directory's rule" \
 	wait_for events action=open decision=deny target="$H/.ssh/id_new" rule=coding-agent/secrets.ssh
-check "session end: the marks go with the session" wait_for test "$(secrets marked_inodes)" = 0
+check "session end: the marks go with the session" wait_for marks_zero
+
+# agentwall's own state, marked once at the daemon's start for every
+# session: a hard link to its store made before a root session.
+ln "$STATE/events.db" "$O/db-link"
+check "self: a hard link to agentwall's store is refused in a session" \
+	denied run cat "$O/db-link"
+check "  ... recorded under agentwall.self" \
+	wait_for events action=open decision=deny target="$STATE/events.db" rule=agentwall.self
+check "self: and read by root outside" sh -c "head -c 16 '$O/db-link' | grep -q SQLite"
+rm -f "$O/db-link"
 
 # --- forced --------------------------------------------------------------
 out=$(in_scope "$(FAKE)" -c "cat '$H/key-link' || echo home:refused; cat '$O/key-link' || echo other:refused" 2>/dev/null)
