@@ -33,7 +33,10 @@ for _ in $(seq "$ROUNDS"); do
 	base_p+=("$(rate "$H/plain")")
 	base_m+=("$(rate "$H/.ssh/id_rsa")")
 	cd "$T/ws"
-	HOME=$H in_cg "$B/agentwall" --state-dir "$T/state" run \
+	# (Not through the in_cg function: a function in the background is
+	# a subshell, and $! would name it rather than the launcher.)
+	HOME=$H bash -c 'echo $BASHPID > "$0/cgroup.procs" && exec "$@"' "$CG" \
+		"$B/agentwall" --state-dir "$T/state" run \
 		--policy coding-agent --workspace "$T/ws" -- sleep 600 &
 	SESS=$! # the launcher itself: it forwards the TERM below
 	cd "$ROOT"
