@@ -5,9 +5,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "shared/diag.h"
+#include "shared/embedded.h"
+#include "shared/json.h"
 #include "signatures/signatures.h"
+
+/* What agentwalld loads when not given --signatures (from meson's
+ * sysconfdir, aw_paths.h). */
+#include "aw_paths.h"
+#define AW_CLI_EXTRA_SIGS AW_DEFAULT_EXTRA_SIGS
 
 static int check(int argc, char **argv)
 {
@@ -82,6 +92,115 @@ static int check(int argc, char **argv)
 	return bad ? AW_EXIT_INVALID : AW_EXIT_OK;
 }
 
+/*
+ * agentwall signatures list [--json] [FILE|DIR...]: the signatures a
+ * database holds, without a daemon. With no argument, the database
+ * agentwalld uses by default (the one compiled into it, the same files as
+ * in this binary, and /etc/agentwall/signatures.d if it exists).
+ */
+static int list(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"json", no_argument, NULL, 'j'}, {}};
+	struct aw_sigdb db = {};
+	struct aw_diag diag = {};
+	struct aw_buf b = {};
+	char msg[1024];
+	size_t w = 0;
+	int c, json = 0, r = 0;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c != 'j')
+			return AW_EXIT_USAGE;
+		json = 1;
+	}
+	if (optind >= argc) {
+		for (size_t i = 0; i < aw_embedded_signatures_count && !r; i++)
+			r = aw_sigdb_load_buffer(
+			    &db, aw_embedded_signatures[i].name,
+			    aw_embedded_signatures[i].data,
+			    aw_embedded_signatures[i].len, &diag);
+		if (!r && access(AW_CLI_EXTRA_SIGS, F_OK) == 0)
+			r = aw_sigdb_load_dir(&db, AW_CLI_EXTRA_SIGS, &diag);
+	}
+	for (int i = optind; i < argc && !r; i++) {
+		struct stat st;
+
+		if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode))
+			r = aw_sigdb_load_dir(&db, argv[i], &diag);
+		else
+			r = aw_sigdb_load_file(&db, argv[i], &diag);
+	}
+	if (r < 0) {
+		aw_diag_format(&diag, msg, sizeof(msg));
+		fprintf(stderr, "%s\n", msg);
+		aw_sigdb_free(&db);
+		return AW_EXIT_INVALID;
+	}
+	for (size_t i = 0; i < db.n_sigs; i++) {
+		size_t n = strlen(db.sigs[i].id);
+
+		if (n > w)
+			w = n;
+	}
+	if (json)
+		aw_buf_puts(&b, "[");
+	for (size_t i = 0; i < db.n_sigs; i++) {
+		const struct aw_signature *s = &db.sigs[i];
+
+		if (!json) {
+			aw_buf_printf(&b, "%-*s  %-14s %s / %s", (int)w, s->id,
+				      s->class, s->vendor, s->product);
+			if (s->package)
+				aw_buf_printf(&b, " (%s)", s->package);
+			aw_buf_puts(&b, "\n");
+			continue;
+		}
+		aw_buf_puts(&b, i ? ",\n{" : "\n{");
+		aw_json_key(&b, "id");
+		aw_json_cstr(&b, s->id);
+		aw_buf_puts(&b, ",");
+		aw_json_key(&b, "vendor");
+		aw_json_cstr(&b, s->vendor);
+		aw_buf_puts(&b, ",");
+		aw_json_key(&b, "product");
+		aw_json_cstr(&b, s->product);
+		aw_buf_puts(&b, ",");
+		aw_json_key(&b, "class");
+		aw_json_cstr(&b, s->class);
+		aw_buf_puts(&b, ",");
+		aw_json_key(&b, "package");
+		aw_json_cstr(&b, s->package);
+		aw_buf_puts(&b, ",");
+		aw_json_key(&b, "file");
+		aw_json_cstr(&b, s->file);
+		aw_buf_puts(&b, ",");
+		aw_json_key(&b, "match");
+		aw_buf_puts(&b, "[");
+		for (size_t m = 0; m < s->n_matches; m++) {
+			aw_buf_puts(&b, m ? ",{" : "{");
+			aw_json_key(&b, s->matches[m].kind == AW_MATCH_EXE
+					    ? "exe"
+					    : "script");
+			aw_json_cstr(&b, s->matches[m].pattern);
+			aw_buf_puts(&b, "}");
+		}
+		aw_buf_puts(&b, "]}");
+	}
+	if (json)
+		aw_buf_puts(&b, "\n]\n");
+	aw_sigdb_free(&db);
+	if (b.oom) {
+		aw_buf_free(&b);
+		fprintf(stderr, "agentwall signatures list: out of memory\n");
+		return AW_EXIT_FAIL;
+	}
+	if (b.len)
+		fwrite(b.data, 1, b.len, stdout);
+	aw_buf_free(&b);
+	return AW_EXIT_OK;
+}
+
 static int reload(struct aw_cli *cli)
 {
 	char err[512], *reply = NULL;
@@ -109,8 +228,8 @@ int cmd_signatures(struct aw_cli *cli, int argc, char **argv)
 			return AW_EXIT_USAGE;
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "agentwall signatures: expected check or "
-				"reload\n");
+		fprintf(stderr, "agentwall signatures: expected check, list "
+				"or reload\n");
 		return AW_EXIT_USAGE;
 	}
 	argc -= optind;
@@ -118,6 +237,8 @@ int cmd_signatures(struct aw_cli *cli, int argc, char **argv)
 	optind = 0;
 	if (!strcmp(argv[0], "check"))
 		return check(argc, argv);
+	if (!strcmp(argv[0], "list"))
+		return list(argc, argv);
 	if (!strcmp(argv[0], "reload"))
 		return reload(cli);
 	fprintf(stderr, "agentwall signatures: unknown verb \"%s\"\n", argv[0]);

@@ -27,8 +27,9 @@ static const struct {
      "[--session ID] [--agent ID|VENDOR|CLASS] [--action A] "
      "[--decision D] [--since T] [--until T] [--limit N] [--json]",
      "what agents did (from the store)"},
-    {"signatures", cmd_signatures, "check FILE... [--path PATH] | reload",
-     "validate signature files; reload the daemon's database"},
+    {"signatures", cmd_signatures,
+     "check FILE... [--path PATH] | list [--json] [FILE|DIR...] | reload",
+     "validate signature files, list a database; reload the daemon's"},
     {"run", cmd_run,
      "[--policy ID] [--workspace DIR] [--session ID] [--keep-fd N]... [-v] "
      "-- COMMAND...",

@@ -322,6 +322,10 @@ static void handle_request(struct aw_control *c, struct ctl_client *cl,
 		aw_session_report(d, cl->fd, req + 15, b);
 		return;
 	}
+	if (!strncmp(req, "session-secrets ", 16)) {
+		aw_secrets_request(d, cl->fd, req + 16, b);
+		return;
+	}
 	/* Kept sessions: each peer sees and changes its own (root and the
 	 * group see all; see stores.c for who may do what). */
 	if (!strcmp(req, "session-list")) {
@@ -409,7 +413,7 @@ static void handle_request(struct aw_control *c, struct ctl_client *cl,
 		aw_text_sanitize(b, req, strlen(req));
 		aw_buf_puts(b, "\" (expected status, ps, ps --json, reload, "
 			       "policy-load, policy-list, session-open, "
-			       "session-report, session-list, "
+			       "session-report, session-secrets, session-list, "
 			       "session-review, log-query, ping)\n");
 	}
 }
@@ -597,7 +601,9 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 		      d->probe.bpf_lsm_loads ? "\"available (BPF LSM), not "
 					       "used by this build\""
 					     : "\"none: no BPF LSM\"");
-	aw_buf_puts(b, "\"network\":");
+	aw_buf_puts(b, "\"secrets\":");
+	aw_secrets_status(d, b);
+	aw_buf_puts(b, ",\"network\":");
 	aw_net_status(d, b);
 	aw_buf_puts(b, ",");
 	aw_buf_printf(b, "\"sessions\":{\"live\":%zu,\"opened\":%llu},",

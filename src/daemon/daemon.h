@@ -110,6 +110,8 @@ int aw_kernel_task_get(struct aw_kernel *k, int pidfd,
 		       struct aw_task_state *ret);
 int aw_kernel_task_set(struct aw_kernel *k, int pidfd,
 		       const struct aw_task_state *st);
+/* aw_tasks, for lookups by pidfd from another thread. */
+int aw_kernel_tasks_fd(struct aw_kernel *k);
 uint64_t aw_kernel_new_session(struct aw_kernel *k);
 /* The socket hooks: NULL once attached, else why not. */
 #define AW_NET_LINKS 11
@@ -227,6 +229,7 @@ struct aw_daemon {
 	struct aw_kept *kept; /* session stores, see stores.c */
 	size_t n_kept;
 	struct aw_net *net; /* network policy and resolvers, see net.c */
+	struct aw_secrets *secrets; /* inode marks of masks, see secrets.c */
 };
 
 /* events.c */
@@ -349,6 +352,18 @@ int aw_session_discovered(struct aw_daemon *d, uint32_t pid, uint32_t uid,
 void aw_events_discovered(struct aw_daemon *d, uint32_t pid, uint32_t uid,
 			  uint64_t session, const char *api,
 			  const char *address, const char *policy);
+
+/* secrets.c: masked files refused by inode (fanotify permission marks). */
+struct aw_secrets;
+int aw_secrets_open(struct aw_daemon *d, char *err, size_t errlen);
+int aw_secrets_fd(struct aw_daemon *d); /* readable: records to emit */
+void aw_secrets_collect(struct aw_daemon *d);
+void aw_secrets_mark_self(struct aw_daemon *d);
+void aw_secrets_request(struct aw_daemon *d, int fd, const char *args,
+			struct aw_buf *out);
+void aw_secrets_session_end(struct aw_daemon *d, uint64_t session);
+void aw_secrets_status(struct aw_daemon *d, struct aw_buf *b);
+void aw_secrets_close(struct aw_daemon *d);
 
 /* force.c: re-execute agents stopped at exec through the launcher. */
 struct aw_force;

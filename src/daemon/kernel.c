@@ -753,6 +753,11 @@ int aw_kernel_task_get(struct aw_kernel *k, int pidfd,
 	return 0;
 }
 
+int aw_kernel_tasks_fd(struct aw_kernel *k)
+{
+	return bpf_map__fd(k->skel->maps.aw_tasks);
+}
+
 int aw_kernel_task_set(struct aw_kernel *k, int pidfd,
 		       const struct aw_task_state *st)
 {

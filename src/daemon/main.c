@@ -603,6 +603,16 @@ int main(int argc, char **argv)
 			strerror(-r));
 		goto out;
 	}
+	/* Masked files refused by inode: a daemon without fanotify still
+	 * masks by name (the launcher's mounts); said, not fatal. */
+	r = aw_secrets_open(&d, err, sizeof(err));
+	if (r < 0)
+		fprintf(stderr,
+			"agentwalld: masked files are refused by name only: "
+			"%s\n",
+			err);
+	else
+		aw_secrets_mark_self(&d);
 	/* From here a stopped agent has someone to force it. */
 	aw_kernel_heartbeat(d.kernel, 1);
 	aw_sandbox_sweep(&d);
@@ -641,10 +651,16 @@ int main(int argc, char **argv)
 			aw_kernel_net_error(d.kernel));
 	{
 		struct epoll_event ev = {.events = EPOLLIN};
-		int fds[5] = {aw_kernel_ring_fd(d.kernel), sfd, tfd,
-			      aw_control_fd(ctl), aw_force_fd(d.force)};
+		int fds[6] = {aw_kernel_ring_fd(d.kernel),
+			      sfd,
+			      tfd,
+			      aw_control_fd(ctl),
+			      aw_force_fd(d.force),
+			      aw_secrets_fd(&d)};
 
-		for (size_t i = 0; i < 5; i++) {
+		for (size_t i = 0; i < 6; i++) {
+			if (fds[i] < 0)
+				continue;
 			ev.data.fd = fds[i];
 			if (epoll_ctl(epfd, EPOLL_CTL_ADD, fds[i], &ev) < 0) {
 				fprintf(stderr, "agentwalld: epoll: %s\n",
@@ -752,6 +768,8 @@ int main(int argc, char **argv)
 				}
 			} else if (d.force && fd == aw_force_fd(d.force)) {
 				aw_force_collect(&d);
+			} else if (d.secrets && fd == aw_secrets_fd(&d)) {
+				aw_secrets_collect(&d);
 			} else if (!aw_net_handle(&d, fd, evs[i].events)) {
 				aw_control_handle(ctl, epfd, fd, evs[i].events);
 			}
@@ -773,6 +791,8 @@ out:
 		aw_kernel_heartbeat(d.kernel, 0);
 	aw_force_stop(d.force);
 	d.force = NULL;
+	aw_secrets_collect(&d);
+	aw_secrets_close(&d);
 	if (d.n_pending)
 		aw_sessions_flush_pending(&d);
 	aw_sandbox_cleanup(&d);

@@ -257,8 +257,10 @@ static int expand(struct aw_plan *p, enum aw_fs_verb verb, const char *rule,
  * collected by identity (bounded), the workspace and the writable grants
  * are walked (bounded, one file system each), and every other name of
  * such a file is masked too, under the rule that masked the first.
- * (A copy-on-write home is not walked: too large to walk at every start;
- * docs/sandbox.md says so. Identity-based denial needs the BPF LSM.)
+ * (A copy-on-write home is not walked: too large to walk at every start.
+ * Every other name, anywhere, is refused by identity by the daemon's
+ * fanotify marks (src/daemon/secrets.c); these masks by name are the
+ * layer that holds when the daemon is gone.)
  */
 #define AW_LINKS_MAX 4096
 

@@ -202,9 +202,13 @@ static void test_templates_dir(void **state)
 	assert_int_equal(flat_rule(&f, "home")->verb, AW_FS_COW);
 	assert_non_null(flat_rule(&f, "secrets.ssh"));
 	assert_int_equal(f.pids_max, 1024);
-	/* parent first: the inherited rules come before home */
+	/* parent first: the inherited rules, then coding-agent's, then its
+	 * own state and held configuration */
 	assert_string_equal(f.rules[0]->id, "secrets.ssh");
-	assert_string_equal(f.rules[f.n_rules - 1]->id, "home");
+	assert_string_equal(f.rules[f.n_rules - 1]->id, "codex.config");
+	assert_int_equal(flat_rule(&f, "codex.state")->verb, AW_FS_STATE);
+	assert_int_equal(flat_rule(&f, "codex.config")->verb, AW_FS_ESCALATE);
+	assert_int_equal(flat_rule(&f, "state.caches")->verb, AW_FS_STATE);
 	/* the registries, then its own API over tcp and udp */
 	assert_int_equal(f.n_net_rules, 3);
 	assert_string_equal(f.net_rules[0]->id, "registries");

@@ -653,6 +653,9 @@ static void test_real_dir(void **state)
 	s = aw_sigdb_find(&f->db, "modelcontextprotocol.server-filesystem");
 	assert_non_null(s);
 	assert_string_equal(s->class, "mcp-server");
+	s = aw_sigdb_find(&f->db, "microsoft.playwright-mcp");
+	assert_non_null(s);
+	assert_string_equal(s->class, "computer-use");
 
 	/* tables inside the ABI limits, state 0 unused */
 	assert_true(f->c.n_states <= AW_DFA_BANK_STATES);
@@ -748,6 +751,52 @@ static void test_real_paths(void **state)
 	EXPECT_SCRIPT(f,
 		      "/home/u/.cache/uv/archive-v0/Xy12/bin/mcp-server-fetch",
 		      "modelcontextprotocol.server-fetch");
+	/* The other agents from npm (t_agents_more runs them) */
+	EXPECT_EXE(f, "/usr/lib/node_modules/opencode-ai/bin/opencode.exe",
+		   "anomaly.opencode");
+	EXPECT_EXE(f,
+		   "/home/u/.npm/_npx/0a1b2c3d/node_modules/"
+		   "opencode-linux-x64-baseline/bin/opencode",
+		   "anomaly.opencode");
+	EXPECT_SCRIPT(f, "/usr/local/bin/copilot", "github.copilot-cli");
+	EXPECT_EXE(f,
+		   "/usr/local/lib/node_modules/@github/copilot/node_modules/"
+		   "@github/copilot-linux-x64/copilot",
+		   "github.copilot-cli");
+	EXPECT_SCRIPT(f, "./node_modules/.bin/qwen", "qwen.qwen-code");
+	EXPECT_SCRIPT(f,
+		      "/usr/lib/node_modules/@qwen-code/qwen-code/cli-entry.js",
+		      "qwen.qwen-code");
+	EXPECT_EXE(f,
+		   "/usr/lib/node_modules/@sourcegraph/amp/node_modules/"
+		   "@ampcode/cli/bin/amp.exe",
+		   "sourcegraph.amp");
+	EXPECT_SCRIPT(f, "node_modules/.bin/crush", "charm.crush");
+	EXPECT_EXE(f, "/p/node_modules/@charmland/crush/bin/crush",
+		   "charm.crush");
+	EXPECT_EXE(f, "/p/node_modules/@kilocode/cli/bin/.kilo",
+		   "kilocode.kilo-cli");
+	EXPECT_SCRIPT(f, "/home/u/.nvm/versions/node/v22.1.0/bin/kilocode",
+		      "kilocode.kilo-cli");
+	EXPECT_SCRIPT(f, "./node_modules/.bin/auggie", "augment.auggie");
+	EXPECT_EXE(f,
+		   "/srv/app/node_modules/@anthropic-ai/"
+		   "claude-agent-sdk-linux-x64/claude",
+		   "anthropic.claude-agent-sdk");
+	EXPECT_EXE(f,
+		   "/home/u/.vscode-server/extensions/"
+		   "openai.chatgpt-26.1.0-linux-x64/bin/linux-x86_64/codex",
+		   "openai.codex-ide");
+	EXPECT_EXE(f,
+		   "/home/u/.cursor/extensions/"
+		   "openai.chatgpt-26.1.0-linux-arm64/bin/linux-aarch64/codex",
+		   "openai.codex-ide");
+	EXPECT_SCRIPT(f,
+		      "/root/.npm/_npx/9f8e7d6c/node_modules/.bin/"
+		      "playwright-mcp",
+		      "microsoft.playwright-mcp");
+	EXPECT_SCRIPT(f, "node_modules/.bin/mcp-server-puppeteer",
+		      "modelcontextprotocol.server-puppeteer");
 	/* interpreters */
 	assert_string_equal(match_id(f, f->c.exe_start, "/usr/bin/node", &kind),
 			    "interpreter");
@@ -775,6 +824,16 @@ static void test_real_negative(void **state)
 		   "/home/u/node_modules/@openai/codex-linux-x64/vendor/"
 		   "x86_64-unknown-linux-musl/bin/codex-evil",
 		   "");
+	/* look-alikes of the other agents */
+	EXPECT_EXE(f, "/usr/local/bin/opencode", "");
+	EXPECT_EXE(f, "/usr/bin/amp", "");
+	EXPECT_EXE(f, "/usr/local/bin/copilot", "");
+	EXPECT_EXE(f, "/p/node_modules/opencode-helper/bin/opencode.exe", "");
+	EXPECT_SCRIPT(
+	    f, "/p/node_modules/@augmentcode/auggie-tools/augment.mjs", "");
+	EXPECT_EXE(f, "/home/u/.vscode/extensions/x/bin/linux-x86_64/codex2",
+		   "");
+	EXPECT_EXE(f, "/p/node_modules/@kilocode/cli/bin/kilo", "");
 	/* prefixes of patterns */
 	EXPECT_EXE(f, "/usr/local/bin", "");
 	EXPECT_EXE(f, "/usr/local", "");
