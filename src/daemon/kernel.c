@@ -49,7 +49,8 @@ static const char *const net_link_names[AW_NET_LINKS] = {
     "link_connect4",	 "link_connect6",     "link_sendmsg4",
     "link_sendmsg6",	 "link_recvmsg4",     "link_recvmsg6",
     "link_getpeername4", "link_getpeername6", "link_sock_create",
-    "link_setsockopt",	 "link_egress"};
+    "link_setsockopt",	 "link_egress",	      "link_bind4",
+    "link_bind6",	 "link_ingress"};
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list args)
@@ -240,7 +241,8 @@ static void net_attach(struct aw_kernel *k, const struct aw_opts *o)
 	    k->skel->progs.aw_recvmsg4,	    k->skel->progs.aw_recvmsg6,
 	    k->skel->progs.aw_getpeername4, k->skel->progs.aw_getpeername6,
 	    k->skel->progs.aw_sock_create,  k->skel->progs.aw_setsockopt,
-	    k->skel->progs.aw_egress};
+	    k->skel->progs.aw_egress,	    k->skel->progs.aw_bind4,
+	    k->skel->progs.aw_bind6,	    k->skel->progs.aw_ingress};
 	static const char *const roots[] = {"/sys/fs/cgroup/unified",
 					    "/sys/fs/cgroup"};
 	int cg = -1;

@@ -257,20 +257,52 @@ static int cg_has_pids_v2(const char *dir)
 	return strstr(buf, "pids") != NULL;
 }
 
+/* Is pid in the scope cgroup or below it (in the v2 hierarchy, where the
+ * socket hooks are attached)? With --scope host the hooks are on the v2
+ * root: always. */
+static int cg2_under_scope(struct aw_daemon *d, uint32_t pid)
+{
+	char p[64], line[PATH_MAX + 8], full[2 * PATH_MAX + 8];
+	size_t n = strlen(d->opts.scope_path);
+	FILE *f;
+	int under = 0;
+
+	if (d->opts.scope_kind != AW_SCOPE_CGROUP)
+		return 1;
+	snprintf(p, sizeof(p), "/proc/%u/cgroup", pid);
+	f = fopen(p, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		snprintf(full, sizeof(full), "%s%s", d->probe.cgroup2_path,
+			 strcmp(line + 3, "/") ? line + 3 : "");
+		under = !strncmp(full, d->opts.scope_path, n) &&
+			(full[n] == '/' || full[n] == 0);
+		break;
+	}
+	if (f)
+		fclose(f);
+	return under;
+}
+
 /*
  * The session's own cgroup, with its pids limit, and pid moved into it:
  *  - cgroup v2 with the pids controller: a v2 cgroup under the scope;
  *  - a hybrid host (v2 without pids, as here): a cgroup in the v1 pids
  *    hierarchy only. Moving a task between v2 cgroups takes an RCU grace
  *    period (10-15 ms on these machines, on every session start) and
- *    would buy nothing: no v2 controller applies, and the session is
- *    known to the kernel by its task storage mark, not its cgroup;
+ *    would buy nothing for a launcher already under the scope: no v2
+ *    controller applies, and the session is known to the kernel by its
+ *    task storage mark, not its cgroup. A launcher outside the scope
+ *    (whose sockets the hooks would never see) is moved into a v2
+ *    cgroup under it as well, when its policy confines the network;
  *  - neither: a v2 cgroup without a limit, and a note saying so.
  * On failure err says which step failed.
  */
 static int cg_setup(struct aw_daemon *d, struct aw_sandbox *sb, uint32_t pid,
-		    int64_t pids_max, char *note, size_t notelen, char *err,
-		    size_t errlen)
+		    int64_t pids_max, int need_hooks, char *note,
+		    size_t notelen, char *err, size_t errlen)
 {
 	char v2p[PATH_MAX], v1p[PATH_MAX], p[PATH_MAX + 64], num[32], lim[32];
 	int r, v2_pids;
@@ -318,6 +350,32 @@ static int cg_setup(struct aw_daemon *d, struct aw_sandbox *sb, uint32_t pid,
 		snprintf(err, errlen, "move pid %u into %s: %s", pid, dir,
 			 strerror(-r));
 		return r;
+	}
+	if (need_hooks && !sb->cg2[0] && !cg2_under_scope(d, pid)) {
+		/*
+		 * The socket hooks are attached to the scope (v2) cgroup: a
+		 * launcher started outside it (`agentwall run` from a shell
+		 * elsewhere, on a hybrid host where the session's own cgroup
+		 * is a v1 one) would not be decided at all. Its own v2
+		 * cgroup under the scope, then; only these sessions pay the
+		 * migration. Refused if that fails: fail closed.
+		 */
+		snprintf(sb->cg2, sizeof(sb->cg2), "%s/s-%016llx", v2p,
+			 (unsigned long long)sb->session);
+		r = mkdir_ok(v2p, 0755);
+		if (r == 0)
+			r = mkdir_ok(sb->cg2, 0755);
+		if (r == 0) {
+			snprintf(p, sizeof(p), "%s/cgroup.procs", sb->cg2);
+			r = aw_write_file(p, num);
+		}
+		if (r < 0) {
+			snprintf(err, errlen,
+				 "move pid %u under the scope cgroup that "
+				 "carries the socket hooks (%s): %s",
+				 pid, sb->cg2, strerror(-r));
+			return r;
+		}
 	}
 	return 0;
 }
@@ -674,8 +732,10 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 		goto out;
 	}
 	sb->uid = cred.uid;
-	if (cg_setup(d, sb, cred.pid, flat.pids_max, note, sizeof(note), err,
-		     sizeof(err)) < 0) {
+	if (cg_setup(d, sb, cred.pid, flat.pids_max,
+		     flat.has_network && d->kernel &&
+			 !aw_kernel_net_error(d->kernel),
+		     note, sizeof(note), err, sizeof(err)) < 0) {
 		cg_remove(sb);
 		sandbox_drop(d, sb);
 		aw_buf_printf(out, "error: session cgroup: %s\n", err);
@@ -693,7 +753,8 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 		st.flags |= AW_TASK_NET; /* its sockets fail closed */
 	/* The network first: from the mark on, the session's sockets are
 	 * decided by it. */
-	r = aw_net_session_open(d, session, cred.uid, &flat, err, sizeof(err));
+	r = aw_net_session_open(d, session, cred.uid, pidfd, &flat, err,
+				sizeof(err));
 	if (r < 0) {
 		cg_remove(sb);
 		sandbox_drop(d, sb);
@@ -873,9 +934,10 @@ int aw_session_discovered(struct aw_daemon *d, uint32_t pid, uint32_t uid,
 		close(pidfd);
 		return 0;
 	}
-	close(pidfd);
-	if (!pol || aw_policy_flatten(&d->policies, pol, &flat, &diag) < 0)
+	if (!pol || aw_policy_flatten(&d->policies, pol, &flat, &diag) < 0) {
+		close(pidfd);
 		return 0;
+	}
 	session = kmarked ? kmarked : aw_kernel_new_session(d->kernel);
 	st = (struct aw_task_state){.session = session,
 				    .flags =
@@ -883,9 +945,11 @@ int aw_session_discovered(struct aw_daemon *d, uint32_t pid, uint32_t uid,
 					(flat.has_network ? AW_TASK_NET : 0)};
 	/* The network rules before the mark: no socket of it slips
 	 * between the two. */
-	if (aw_net_session_open(d, session, uid, &flat, err, sizeof(err)) < 0)
+	if (aw_net_session_open(d, session, uid, pidfd, &flat, err,
+				sizeof(err)) < 0)
 		fprintf(stderr, "agentwalld: discovered pid %u: %s\n", pid,
 			err);
+	close(pidfd);
 	snprintf(p, sizeof(p), "/proc/%u/task", pid);
 	dir = opendir(p);
 	while (dir && (de = readdir(dir))) {
