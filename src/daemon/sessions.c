@@ -257,46 +257,17 @@ static int cg_has_pids_v2(const char *dir)
 	return strstr(buf, "pids") != NULL;
 }
 
-/* Is pid in the scope cgroup or below it (in the v2 hierarchy, where the
- * socket hooks are attached)? With --scope host the hooks are on the v2
- * root: always. */
-static int cg2_under_scope(struct aw_daemon *d, uint32_t pid)
-{
-	char p[64], line[PATH_MAX + 8], full[2 * PATH_MAX + 8];
-	size_t n = strlen(d->opts.scope_path);
-	FILE *f;
-	int under = 0;
-
-	if (d->opts.scope_kind != AW_SCOPE_CGROUP)
-		return 1;
-	snprintf(p, sizeof(p), "/proc/%u/cgroup", pid);
-	f = fopen(p, "re");
-	while (f && fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3))
-			continue;
-		line[strcspn(line, "\n")] = 0;
-		snprintf(full, sizeof(full), "%s%s", d->probe.cgroup2_path,
-			 strcmp(line + 3, "/") ? line + 3 : "");
-		under = !strncmp(full, d->opts.scope_path, n) &&
-			(full[n] == '/' || full[n] == 0);
-		break;
-	}
-	if (f)
-		fclose(f);
-	return under;
-}
-
 /*
  * The session's own cgroup, with its pids limit, and pid moved into it:
  *  - cgroup v2 with the pids controller: a v2 cgroup under the scope;
  *  - a hybrid host (v2 without pids, as here): a cgroup in the v1 pids
  *    hierarchy only. Moving a task between v2 cgroups takes an RCU grace
  *    period (10-15 ms on these machines, on every session start) and
- *    would buy nothing for a launcher already under the scope: no v2
- *    controller applies, and the session is known to the kernel by its
- *    task storage mark, not its cgroup. A launcher outside the scope
- *    (whose sockets the hooks would never see) is moved into a v2
- *    cgroup under it as well, when its policy confines the network;
+ *    would buy nothing for the process limit. But when its policy
+ *    confines the network the session is moved into a v2 cgroup under
+ *    the scope's agentwall-sessions as well: that is where the listener
+ *    hook is attached, and a launcher started outside the scope would
+ *    otherwise not be under the socket hooks at all;
  *  - neither: a v2 cgroup without a limit, and a note saying so.
  * On failure err says which step failed.
  */
@@ -351,14 +322,15 @@ static int cg_setup(struct aw_daemon *d, struct aw_sandbox *sb, uint32_t pid,
 			 strerror(-r));
 		return r;
 	}
-	if (need_hooks && !sb->cg2[0] && !cg2_under_scope(d, pid)) {
+	if (need_hooks && !sb->cg2[0]) {
 		/*
-		 * The socket hooks are attached to the scope (v2) cgroup: a
-		 * launcher started outside it (`agentwall run` from a shell
-		 * elsewhere, on a hybrid host where the session's own cgroup
-		 * is a v1 one) would not be decided at all. Its own v2
-		 * cgroup under the scope, then; only these sessions pay the
-		 * migration. Refused if that fails: fail closed.
+		 * The socket hooks are attached to the scope (v2) cgroup, the
+		 * listener check (ingress) to its agentwall-sessions child: a
+		 * launcher started outside the scope (`agentwall run` from a
+		 * shell elsewhere, on a hybrid host where the session's own
+		 * cgroup is a v1 one) would not be decided at all, and one in
+		 * the scope not at ingress. Its own v2 cgroup there, then.
+		 * Refused if that fails: fail closed.
 		 */
 		snprintf(sb->cg2, sizeof(sb->cg2), "%s/s-%016llx", v2p,
 			 (unsigned long long)sb->session);
