@@ -1408,9 +1408,11 @@ int aw_bind6(struct bpf_sock_addr *ctx)
  * let in only from a peer the session may reach on that port; anything
  * else is dropped, so no accepted socket exists to carry data back out
  * (an accepted socket sends without a connect, past the hooks above).
- * Every packet in scope comes here: the socket's state is the first
- * test, without a map lookup. No task runs this (softirq): the session
- * is the one stored on the listener at its creation.
+ * Attached to the sessions' parent cgroup only (kernel.c): sockets of
+ * processes outside sessions never come here. Each packet a session's
+ * socket receives does: the socket's state is the first test, without
+ * a map lookup. No task runs this (softirq): the session is the one
+ * stored on the listener at its creation.
  */
 SEC("cgroup_skb/ingress")
 int aw_ingress(struct __sk_buff *skb)
