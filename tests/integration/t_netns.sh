@@ -291,4 +291,33 @@ check "run outside the scope: unconnected UDP refused" has "$out" "udp $P.3 9999
 check "run outside the scope: connected UDP refused" has "$out" "udpc $P.3 9999 error EPERM"
 check "run outside the scope: deny events" wait_for events action=connect decision=deny "target=$P.3:8080" rule=default/network
 }
+# --- the same as an ordinary user ---------------------------------------------------
+mkdir -p "$T/uws" && chmod 777 "$T/uws" && cp "$PROBE" "$T/uws/" && chmod 644 "$T/uws/netprobe.py"
+grep -q "$ID" /proc/self/cgroup && skip "user: run outside the scope" "the test runs inside the scope" || {
+out=$(nsenter --net=/run/netns/"$NC" setpriv --reuid=65534 --regid=65534 --clear-groups "$AW" --state-dir "$STATE" \
+	run --policy default --workspace "$T/uws" -- python3 "$T/uws/netprobe.py" "connect $P.3 8080" "udp $P.3 9999" "netlink 4" 2>&1)
+echo "$out" | sed 's/^/# /'
+check "user: run outside the scope, connect refused" has "$out" "connect $P.3 8080 error EPERM"
+check "user: ... unconnected UDP refused" has "$out" "udp $P.3 9999 error EPERM"
+check "user: ... sock_diag refused" has "$out" "netlink 4 error EPERM"
+}
+run_user() { local pol=$1; shift; in_scope nsenter --net=/run/netns/"$NC" setpriv --reuid=65534 --regid=65534 \
+	--clear-groups "$AW" --state-dir "$STATE" run --policy "$pol" --workspace "$T/uws" -- python3 "$T/uws/netprobe.py" "$@" 2>&1; }
+run_user listentest "listen - 0 4" > "$T/lu.out" &
+LP=$!
+if wait_for grep -q "^listen .* ok" "$T/lu.out"; then
+	port=$(awk '/^listen .* ok/ { print $NF }' "$T/lu.out")
+	got=$(ins python3 -c 'import socket, sys
+try:
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2); print("client got", s.recv(100))
+except Exception as e:
+    print("client error", type(e).__name__)' "$P.1" "$port")
+	wait $LP
+	check "user: an outside client cannot connect to the session's listener" has "$got" "client error"
+	check "user: ... the session accepted nothing" grep -q "accept timeout" "$T/lu.out"
+else
+	wait $LP; nok "user: the listener starts ($(cat "$T/lu.out"))"
+fi
+out=$(run_user listentest "listen 0.0.0.0 8090 1")
+check "user: a wildcard bind is refused" has "$out" "listen 0.0.0.0 8090 error EPERM"
 check "the daemon still runs" kill -0 "$DAEMON_PID"
