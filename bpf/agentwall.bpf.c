@@ -918,13 +918,14 @@ static __always_inline int deny_report_ok(__u64 session)
 	return 0;
 }
 
-/* Sockets a confined session made: their packets are checked on the way
- * out for what would route them past the connect decision. */
+/* Sockets a confined session made (value: the session): their packets
+ * are checked on the way out for what would route them past the connect
+ * decision, and connections arriving at their listeners on the way in. */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, __u32);
+	__type(value, __u64);
 } aw_net_socks SEC(".maps");
 
 /* The destination as 16 bytes (IPv4 v4-mapped) and its port. */
@@ -961,6 +962,16 @@ static __always_inline int is_loopback(const __u8 a[16])
 
 	if (is_v4mapped(a))
 		return w[3] == bpf_htonl(0x7f000001);
+	return w[0] == 0 && w[1] == 0 && w[2] == 0 && w[3] == bpf_htonl(1);
+}
+
+/* 127.0.0.0/8, ::ffff:127.0.0.0/104 or ::1: where a session may listen. */
+static __always_inline int is_loopback_net(const __u8 a[16])
+{
+	const __u32 *w = (const __u32 *)a;
+
+	if (is_v4mapped(a))
+		return (bpf_ntohl(w[3]) >> 24) == 127;
 	return w[0] == 0 && w[1] == 0 && w[2] == 0 && w[3] == bpf_htonl(1);
 }
 
@@ -1249,7 +1260,7 @@ int aw_sock_create(struct bpf_sock *sk)
 	struct aw_net_sess *ns;
 	__u64 session = st ? st->session : 0;
 	__u8 none[16] = {};
-	__u32 *flag;
+	__u64 *flag;
 	int enforce;
 
 	if (!session)
@@ -1265,7 +1276,7 @@ int aw_sock_create(struct bpf_sock *sk)
 		flag = bpf_sk_storage_get(&aw_net_socks, sk, 0,
 					  BPF_SK_STORAGE_GET_F_CREATE);
 		if (flag)
-			*flag = 1;
+			*flag = session;
 		return 1;
 	}
 	stat_inc(AW_STAT_NET_DENIED);
@@ -1337,4 +1348,133 @@ int aw_egress(struct __sk_buff *skb)
 		return 1;
 	sk = bpf_sk_fullsock(sk);
 	return sk && bpf_sk_storage_get(&aw_net_socks, sk, 0, 0) ? 0 : 1;
+}
+
+/*
+ * Listening. A confined session may bind a port (not 0: an ephemeral
+ * port is a client's) only on a loopback address, and only on a port
+ * its policy lets it reach there (a `loopback: true` or CIDR rule on
+ * that port): a bind to a wildcard or an outside address is refused.
+ * Binding nothing (listen() autobinds a wildcard ephemeral port) or port
+ * 0 is not decided here; what arrives at such a listener is, below.
+ */
+static __always_inline int bind_addr(struct bpf_sock_addr *ctx, int v6)
+{
+	struct aw_task_state *st = cur_state();
+	struct aw_net_sess *ns;
+	__u8 a[16], pbit, proto = ctx->protocol;
+	__u8 family = v6 ? AW_AF_INET6 : AW_AF_INET;
+	__u16 port = bpf_ntohs(ctx->user_port);
+	__u64 session = st ? st->session : 0;
+	int enforce;
+
+	if (!session || !port)
+		return 1; /* not a session, or a client's bind */
+	ns = bpf_map_lookup_elem(&aw_net_sessions, &session);
+	if (!ns && !(st->flags & AW_TASK_NET))
+		return 1; /* a session whose network is not confined */
+	sa_addr(ctx, v6, a);
+	pbit = proto == AW_IPPROTO_TCP	 ? AW_NETP_TCP
+	       : proto == AW_IPPROTO_UDP ? AW_NETP_UDP
+					 : 0;
+	/* (No policy entry: fail closed, as at connect.) */
+	if (ns && is_loopback_net(a) && net_allowed(session, a, pbit, port))
+		return 1;
+	stat_inc(AW_STAT_NET_DENIED);
+	enforce = !ns || (ns->flags & AW_NETS_ENFORCE);
+	if (deny_report_ok(session))
+		net_event(AW_EV_NET, st, a, port, family, proto, AW_HOOK_BIND,
+			  enforce ? AW_VERDICT_DENY : AW_VERDICT_AUDIT, 0);
+	return enforce ? 0 : 1;
+}
+
+SEC("cgroup/bind4")
+int aw_bind4(struct bpf_sock_addr *ctx)
+{
+	return bind_addr(ctx, 0);
+}
+
+SEC("cgroup/bind6")
+int aw_bind6(struct bpf_sock_addr *ctx)
+{
+	return bind_addr(ctx, 1);
+}
+
+#define AW_TCP_LISTEN 10
+
+/*
+ * A connection arriving at a confined session's listener (its SYN, or
+ * the ACK of a SYN cookie: the packets a listening socket receives) is
+ * let in only from a peer the session may reach on that port; anything
+ * else is dropped, so no accepted socket exists to carry data back out
+ * (an accepted socket sends without a connect, past the hooks above).
+ * Attached to the sessions' parent cgroup only (kernel.c): sockets of
+ * processes outside sessions never come here. Each packet a session's
+ * socket receives does: the socket's state is the first test, without
+ * a map lookup. No task runs this (softirq): the session is the one
+ * stored on the listener at its creation.
+ */
+SEC("cgroup_skb/ingress")
+int aw_ingress(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct aw_net_sess *ns;
+	struct aw_event_net *ev;
+	__u64 *owner, session;
+	__u32 w[4] = {};
+	__u8 a[16], b, family;
+	__u16 port;
+	int enforce;
+
+	if (!sk)
+		return 1; /* fail-open: no socket, not a listener's packet */
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || sk->state != AW_TCP_LISTEN)
+		return 1; /* not a listener: decided at connect and send */
+	owner = bpf_sk_storage_get(&aw_net_socks, sk, 0, 0);
+	if (!owner || !*owner)
+		return 1; /* not a confined session's listener */
+	session = *owner;
+	/* The peer: the packet's source. */
+	if (bpf_skb_load_bytes(skb, 0, &b, 1) < 0)
+		return 0; /* fail closed */
+	if ((b >> 4) == 4) {
+		family = AW_AF_INET;
+		w[2] = bpf_htonl(0xffff);
+		if (bpf_skb_load_bytes(skb, 12, &w[3], 4) < 0)
+			return 0; /* fail closed */
+	} else if ((b >> 4) == 6) {
+		family = AW_AF_INET6;
+		if (bpf_skb_load_bytes(skb, 8, w, 16) < 0)
+			return 0; /* fail closed */
+	} else {
+		return 0; /* fail closed: neither IPv4 nor IPv6 */
+	}
+	__builtin_memcpy(a, w, 16);
+	port = (__u16)sk->src_port;
+	ns = bpf_map_lookup_elem(&aw_net_sessions, &session);
+	if (ns && net_allowed(session, a, AW_NETP_TCP, port))
+		return 1;
+	stat_inc(AW_STAT_NET_DENIED);
+	enforce = !ns || (ns->flags & AW_NETS_ENFORCE);
+	if (!deny_report_ok(session))
+		return enforce ? 0 : 1;
+	/* The record names the session; there is no process here. */
+	ev = bpf_ringbuf_reserve(&aw_events, sizeof(*ev), 0);
+	if (!ev) {
+		stat_inc(AW_STAT_DROP_NET);
+		return enforce ? 0 : 1;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	fill_hdr(&ev->hdr, AW_EV_NET, sizeof(*ev));
+	ev->proc.session = session;
+	__builtin_memcpy(ev->addr, a, 16);
+	ev->port = port;
+	ev->family = family;
+	ev->proto = AW_IPPROTO_TCP;
+	ev->hook = AW_HOOK_ACCEPT;
+	ev->verdict = enforce ? AW_VERDICT_DENY : AW_VERDICT_AUDIT;
+	bpf_ringbuf_submit(ev, 0);
+	stat_inc(AW_STAT_EVENTS);
+	return enforce ? 0 : 1;
 }

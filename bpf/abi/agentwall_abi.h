@@ -300,6 +300,10 @@ enum aw_net_hook {
 	AW_HOOK_CONNECT = 1,
 	AW_HOOK_SENDMSG = 2,
 	AW_HOOK_SOCKET = 3, /* socket creation: raw and packet sockets */
+	AW_HOOK_BIND = 4,   /* bind of a port: addr, port as bound */
+	AW_HOOK_ACCEPT = 5, /* a connection to a session's listener: addr is
+			       the peer, port the listening port; no process
+			       (proc has the session only) */
 };
 
 enum aw_net_verdict {

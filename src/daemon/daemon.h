@@ -114,7 +114,7 @@ int aw_kernel_task_set(struct aw_kernel *k, int pidfd,
 int aw_kernel_tasks_fd(struct aw_kernel *k);
 uint64_t aw_kernel_new_session(struct aw_kernel *k);
 /* The socket hooks: NULL once attached, else why not. */
-#define AW_NET_LINKS 11
+#define AW_NET_LINKS 14
 const char *aw_kernel_net_error(struct aw_kernel *k);
 enum aw_net_map {
 	AW_NETMAP_SESSIONS,
@@ -330,8 +330,11 @@ struct aw_policy_flat;
 struct aw_event_net;
 int aw_net_open(struct aw_daemon *d, int epfd, char *err, size_t errlen);
 void aw_net_close(struct aw_daemon *d);
+/* The session's resolver listens in the network namespace of the process
+ * pidfd names (-1: the daemon's own): a session in a container or under
+ * `unshare --net` asks 127.0.0.1 of its own namespace. */
 int aw_net_session_open(struct aw_daemon *d, uint64_t session, uint32_t uid,
-			const struct aw_policy_flat *f, char *err,
+			int pidfd, const struct aw_policy_flat *f, char *err,
 			size_t errlen);
 void aw_net_session_end(struct aw_daemon *d, uint64_t session);
 /* 1 if fd was one of the resolvers' (and was handled). */

@@ -49,7 +49,8 @@ static const char *const net_link_names[AW_NET_LINKS] = {
     "link_connect4",	 "link_connect6",     "link_sendmsg4",
     "link_sendmsg6",	 "link_recvmsg4",     "link_recvmsg6",
     "link_getpeername4", "link_getpeername6", "link_sock_create",
-    "link_setsockopt",	 "link_egress"};
+    "link_setsockopt",	 "link_egress",	      "link_bind4",
+    "link_bind6",	 "link_ingress"};
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list args)
@@ -240,10 +241,11 @@ static void net_attach(struct aw_kernel *k, const struct aw_opts *o)
 	    k->skel->progs.aw_recvmsg4,	    k->skel->progs.aw_recvmsg6,
 	    k->skel->progs.aw_getpeername4, k->skel->progs.aw_getpeername6,
 	    k->skel->progs.aw_sock_create,  k->skel->progs.aw_setsockopt,
-	    k->skel->progs.aw_egress};
+	    k->skel->progs.aw_egress,	    k->skel->progs.aw_bind4,
+	    k->skel->progs.aw_bind6,	    k->skel->progs.aw_ingress};
 	static const char *const roots[] = {"/sys/fs/cgroup/unified",
 					    "/sys/fs/cgroup"};
-	int cg = -1;
+	int cg = -1, sessions_cg;
 
 	if (o->scope_kind == AW_SCOPE_CGROUP) {
 		cg = dup(k->scope_fd);
@@ -264,10 +266,30 @@ static void net_attach(struct aw_kernel *k, const struct aw_opts *o)
 			 "no cgroup v2 to attach the socket hooks to");
 		return;
 	}
+	/* The ingress hook (listeners) runs on every packet its cgroup's
+	 * sockets receive: it goes on the sessions' parent only, where
+	 * every session whose network is confined is placed (sessions.c),
+	 * so that processes outside sessions never pay for it. */
+	if (mkdirat(cg, "agentwall-sessions", 0755) < 0 && errno != EEXIST) {
+		snprintf(k->net_error, sizeof(k->net_error),
+			 "sessions cgroup: %s", strerror(errno));
+		close(cg);
+		return;
+	}
+	sessions_cg = openat(cg, "agentwall-sessions",
+			     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sessions_cg < 0) {
+		snprintf(k->net_error, sizeof(k->net_error),
+			 "sessions cgroup: %s", strerror(errno));
+		close(cg);
+		return;
+	}
 	for (size_t i = 0; i < AW_NET_LINKS; i++) {
 		char p[PATH_MAX + 64];
 
-		k->net_links[i] = bpf_program__attach_cgroup(progs[i], cg);
+		k->net_links[i] = bpf_program__attach_cgroup(
+		    progs[i],
+		    progs[i] == k->skel->progs.aw_ingress ? sessions_cg : cg);
 		if (!k->net_links[i]) {
 			snprintf(k->net_error, sizeof(k->net_error),
 				 "attach %s: %s", bpf_program__name(progs[i]),
@@ -280,6 +302,7 @@ static void net_attach(struct aw_kernel *k, const struct aw_opts *o)
 		bpf_link__pin(k->net_links[i], p);
 	}
 	close(cg);
+	close(sessions_cg);
 	if (k->net_error[0]) {
 		for (size_t i = 0; i < AW_NET_LINKS; i++) {
 			char p[PATH_MAX + 64];

@@ -28,7 +28,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -86,6 +91,7 @@ struct net_sess {
 	size_t n_cidrs;
 	int fd[4]; /* UDP v4, UDP v6, TCP v4, TCP v6 listeners */
 	uint16_t port;
+	int other_netns; /* the resolver listens in the session's netns */
 	struct net_addr *addrs;
 	size_t n_addrs;
 	size_t pending;
@@ -117,9 +123,11 @@ struct dns_pending {
 	socklen_t peer_len;
 	uint16_t client_id, up_id;
 	struct aw_dns_question q;
-	size_t host; /* the host rule that allowed it */
-	uint8_t *msg;
+	size_t host;  /* the host rule that allowed it */
+	uint8_t *msg; /* what goes upstream (normalized) */
 	size_t msg_len;
+	uint8_t *cmsg; /* the client's query as sent (NULL: the daemon's) */
+	size_t cmsg_len;
 	uint8_t *rbuf; /* TCP upstream: what arrived so far */
 	size_t rlen;
 	uint64_t deadline;
@@ -345,6 +353,152 @@ static int listen_pair(struct net_sess *s, char *err, size_t errlen)
 	return -EADDRINUSE;
 }
 
+/* ---- the session's network namespace ------------------------------------ */
+
+#ifndef PIDFD_GET_NET_NAMESPACE
+#define PIDFD_GET_NET_NAMESPACE _IO(0xFF, 4) /* Linux 6.11 */
+#endif
+
+/* The network namespace of the process pidfd names, or -errno. The pidfd
+ * names that process, never a reused pid; /proc (by the pidfd's pid) only
+ * where the kernel lacks the ioctl, checked against the pidfd after. */
+static int netns_of(int pidfd)
+{
+	char p[64], line[128];
+	FILE *f;
+	int fd, pid = -1;
+
+	fd = ioctl(pidfd, PIDFD_GET_NET_NAMESPACE, 0);
+	if (fd >= 0)
+		return fd;
+	snprintf(p, sizeof(p), "/proc/self/fdinfo/%d", pidfd);
+	f = fopen(p, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pid: %d", &pid) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (pid <= 0)
+		return -ESRCH;
+	snprintf(p, sizeof(p), "/proc/%d/ns/net", pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
+		close(fd); /* it exited: the pid may be another's now */
+		return -ESRCH;
+	}
+	return fd;
+}
+
+static int same_file(int a, int b)
+{
+	struct stat x, y;
+
+	return fstat(a, &x) == 0 && fstat(b, &y) == 0 && x.st_dev == y.st_dev &&
+	       x.st_ino == y.st_ino;
+}
+
+struct netns_job {
+	int nsfd;
+	struct net_sess *s;
+	int r;
+	int lo_raised; /* its loopback was down: brought up */
+	char err[256];
+};
+
+/* A namespace's loopback, up: the resolver listens there and the
+ * session's DNS is redirected there. A fresh namespace has it down (and
+ * no 127.0.0.1 at all): then it is brought up, and the caller says so. */
+static int lo_up(int *ret_raised)
+{
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
+		r = -errno;
+	} else if (!(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+			r = -errno;
+		else
+			*ret_raised = 1;
+	}
+	close(fd);
+	return r;
+}
+
+/* On a thread of its own: setns changes the calling thread only, and the
+ * sockets made there stay in that namespace once it is gone; the daemon's
+ * loop never leaves its own namespace (its upstream sockets are made
+ * there). */
+static void *netns_thread(void *arg)
+{
+	struct netns_job *j = arg;
+	int r;
+
+	if (setns(j->nsfd, CLONE_NEWNET) < 0) {
+		j->r = -errno;
+		snprintf(j->err, sizeof(j->err),
+			 "enter the session's network namespace: %s",
+			 strerror(errno));
+		return NULL;
+	}
+	r = lo_up(&j->lo_raised);
+	if (r < 0) {
+		j->r = r;
+		snprintf(j->err, sizeof(j->err),
+			 "loopback of the session's network namespace: %s",
+			 strerror(-r));
+		return NULL;
+	}
+	j->r = listen_pair(j->s, j->err, sizeof(j->err));
+	return NULL;
+}
+
+/* The resolver's sockets, in the namespace of pidfd's process (the
+ * daemon's own when it is the same, or pidfd is -1). */
+static int listen_in(struct net_sess *s, int pidfd, int *ret_lo_raised,
+		     char *err, size_t errlen)
+{
+	struct netns_job j = {.s = s};
+	pthread_t t;
+	int self, r;
+
+	if (pidfd < 0)
+		return listen_pair(s, err, errlen);
+	j.nsfd = netns_of(pidfd);
+	if (j.nsfd < 0) {
+		snprintf(err, errlen, "the session's network namespace: %s",
+			 strerror(-j.nsfd));
+		return j.nsfd;
+	}
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self >= 0 && same_file(self, j.nsfd)) {
+		close(self);
+		close(j.nsfd);
+		return listen_pair(s, err, errlen);
+	}
+	if (self >= 0)
+		close(self);
+	r = -pthread_create(&t, NULL, netns_thread, &j);
+	if (r == 0) {
+		pthread_join(t, NULL);
+		r = j.r;
+		if (r < 0)
+			snprintf(err, errlen, "%s", j.err);
+	} else {
+		snprintf(err, errlen, "resolver thread: %s", strerror(-r));
+	}
+	close(j.nsfd);
+	s->other_netns = 1;
+	*ret_lo_raised = j.lo_raised;
+	return r;
+}
+
 static void sess_free(struct net_sess *s)
 {
 	for (size_t i = 0; i < s->n_hosts; i++) {
@@ -371,13 +525,13 @@ static void lpm_key(uint64_t session, const struct aw_net_cidr *c,
 }
 
 int aw_net_session_open(struct aw_daemon *d, uint64_t session, uint32_t uid,
-			const struct aw_policy_flat *f, char *err,
+			int pidfd, const struct aw_policy_flat *f, char *err,
 			size_t errlen)
 {
 	struct aw_net *n = d->net;
 	struct net_sess s = {.session = session, .uid = uid}, *ns;
 	struct aw_net_sess ks = {};
-	int truncated = 0, r;
+	int truncated = 0, lo_raised = 0, r;
 
 	if (!n || !f->has_network)
 		return 0; /* this policy does not confine the network */
@@ -439,7 +593,7 @@ int aw_net_session_open(struct aw_daemon *d, uint64_t session, uint32_t uid,
 			s.n_cidrs++;
 		}
 	}
-	r = listen_pair(&s, err, errlen);
+	r = listen_in(&s, pidfd, &lo_raised, err, errlen);
 	if (r < 0) {
 		sess_free(&s);
 		return r;
@@ -482,6 +636,11 @@ int aw_net_session_open(struct aw_daemon *d, uint64_t session, uint32_t uid,
 			epoll_ctl(n->epfd, EPOLL_CTL_ADD, s.fd[i], &ev);
 	}
 	n->sess[n->n_sess++] = s;
+	if (lo_raised)
+		aw_events_emit_decision(
+		    d, "notice", session, 0, NULL, "network/dns", NULL,
+		    "\"detail\":\"the session's network namespace had its "
+		    "loopback down: brought up for the session's resolver\"");
 	if (truncated)
 		aw_events_emit_decision(
 		    d, "notice", session, 0, NULL, "network/ports", NULL,
@@ -741,11 +900,10 @@ static void reply_error(struct aw_net *n, int fd, int tcp,
  * under another). */
 static void fail_client(struct aw_net *n, struct dns_pending *p, unsigned rcode)
 {
-	if (p->client_fd < 0)
+	if (p->client_fd < 0 || !p->cmsg)
 		return; /* one of the daemon's own lookups */
-	aw_dns_set_id(p->msg, p->msg_len, p->client_id);
 	reply_error(n, p->client_fd, p->client_tcp, &p->peer, p->peer_len,
-		    p->msg, p->msg_len, rcode);
+		    p->cmsg, p->cmsg_len, rcode);
 }
 
 static int upstream_socket(struct aw_net *n, int tcp)
@@ -783,6 +941,7 @@ static void pending_drop(struct aw_net *n, size_t i)
 	if (p->up_fd >= 0)
 		close(p->up_fd);
 	free(p->msg);
+	free(p->cmsg);
 	free(p->rbuf);
 	free(p);
 	n->pend[i] = n->pend[--n->n_pend];
@@ -863,13 +1022,33 @@ static void query(struct aw_net *n, struct net_sess *s, int fd, int tcp,
 		return;
 	}
 	p = calloc(1, sizeof(*p));
-	if (!p || !(p->msg = malloc(len))) {
+	if (!p || !(p->msg = malloc(len + 16)) || !(p->cmsg = malloc(len))) {
+		if (p)
+			free(p->msg);
 		free(p);
 		reply_error(n, fd, tcp, peer, plen, msg, len, AW_DNS_SERVFAIL);
 		return;
 	}
-	memcpy(p->msg, msg, len);
-	p->msg_len = len;
+	/* Only the question goes upstream: the name lowercased, a fresh ID
+	 * (forward), no client flags, EDNS options or other records, so
+	 * that nothing but the choice of an allowed name carries data. */
+	r = aw_dns_normalize_query(msg, len, 0, p->msg, len + 16);
+	if (r < 0) {
+		free(p->msg);
+		free(p->cmsg);
+		free(p);
+		dns_event(n, s, &q, "deny", rule,
+			  r == -EOPNOTSUPP ? "query type or class not forwarded"
+					   : "query could not be rebuilt",
+			  NULL, 0);
+		reply_error(n, fd, tcp, peer, plen, msg, len,
+			    r == -EOPNOTSUPP ? AW_DNS_REFUSED
+					     : AW_DNS_SERVFAIL);
+		return;
+	}
+	p->msg_len = (size_t)r;
+	memcpy(p->cmsg, msg, len);
+	p->cmsg_len = len;
 	p->session = s->session;
 	p->client_fd = fd;
 	p->client_tcp = tcp;
@@ -882,6 +1061,7 @@ static void query(struct aw_net *n, struct net_sess *s, int fd, int tcp,
 	if (forward(n, p) < 0) {
 		reply_error(n, fd, tcp, peer, plen, msg, len, AW_DNS_SERVFAIL);
 		free(p->msg);
+		free(p->cmsg);
 		free(p);
 		return;
 	}
@@ -957,6 +1137,8 @@ static void answer(struct aw_net *n, size_t i, const uint8_t *msg, size_t len)
 	if (out) {
 		memcpy(out, msg, len);
 		aw_dns_set_id(out, len, p->client_id);
+		/* The question as the client wrote it (its case). */
+		aw_dns_restore_question(out, len, p->cmsg, p->cmsg_len);
 		reply(n, p->client_fd, p->client_tcp, &p->peer, p->peer_len,
 		      out, len);
 		free(out);
@@ -1340,15 +1522,26 @@ int aw_net_record(struct aw_daemon *d, const struct aw_event_net *ev)
 		: ev->proto == IPPROTO_RAW    ? "raw"
 		: ev->proto == IPPROTO_SCTP   ? "sctp"
 					      : "other";
-	if (ev->hook == AW_HOOK_SOCKET)
+	if (ev->hook == AW_HOOK_SOCKET) {
 		snprintf(target, sizeof(target), "%s socket", proto);
-	else
+	} else if (ev->hook == AW_HOOK_ACCEPT) {
+		/* A connection arriving at the session's listener: the
+		 * peer, and the port it came to. */
+		char a[64];
+
+		addr_text(ev->addr, 0, a, sizeof(a));
+		snprintf(target, sizeof(target), "%s to port %u", a, ev->port);
+	} else {
 		addr_text(ev->addr, ev->port, target, sizeof(target));
+	}
 	decision = ev->verdict == AW_VERDICT_ALLOW  ? "allow"
 		   : ev->verdict == AW_VERDICT_DENY ? "deny"
 						    : "audit";
 	snprintf(rule, sizeof(rule), "%s/network%s", s ? s->policy : "?",
-		 ev->hook == AW_HOOK_SOCKET ? ".socket" : "");
+		 ev->hook == AW_HOOK_SOCKET   ? ".socket"
+		 : ev->hook == AW_HOOK_BIND   ? ".bind"
+		 : ev->hook == AW_HOOK_ACCEPT ? ".accept"
+					      : "");
 	if (s && ev->hook != AW_HOOK_SOCKET) {
 		for (size_t i = 0; i < s->n_addrs; i++)
 			if (!memcmp(s->addrs[i].addr, ev->addr, 16)) {
@@ -1387,6 +1580,8 @@ int aw_net_record(struct aw_daemon *d, const struct aw_event_net *ev)
 	aw_json_key(&x, "hook");
 	aw_json_cstr(&x, ev->hook == AW_HOOK_CONNECT   ? "connect"
 			 : ev->hook == AW_HOOK_SENDMSG ? "sendmsg"
+			 : ev->hook == AW_HOOK_BIND    ? "bind"
+			 : ev->hook == AW_HOOK_ACCEPT  ? "accept"
 						       : "socket");
 	if (name) {
 		aw_buf_puts(&x, ",");
@@ -1532,6 +1727,11 @@ void aw_net_status(struct aw_daemon *d, struct aw_buf *b)
 	aw_buf_printf(b, ",\"denied\":%llu",
 		      (unsigned long long)st[AW_STAT_NET_DENIED]);
 	if (n) {
+		size_t other = 0;
+
+		for (size_t i = 0; i < n->n_sess; i++)
+			other += n->sess[i].other_netns != 0;
+		aw_buf_printf(b, ",\"sessions_other_netns\":%zu", other);
 		aw_buf_puts(b, ",\"upstream\":");
 		aw_json_cstr(b, n->upstream_len ? n->upstream_text : NULL);
 		aw_buf_printf(b,

@@ -261,16 +261,18 @@ static int cg_has_pids_v2(const char *dir)
  * The session's own cgroup, with its pids limit, and pid moved into it:
  *  - cgroup v2 with the pids controller: a v2 cgroup under the scope;
  *  - a hybrid host (v2 without pids, as here): a cgroup in the v1 pids
- *    hierarchy only. Moving a task between v2 cgroups takes an RCU grace
- *    period (10-15 ms on these machines, on every session start) and
- *    would buy nothing: no v2 controller applies, and the session is
- *    known to the kernel by its task storage mark, not its cgroup;
+ *    hierarchy for the limit. When its policy confines the network the
+ *    session is moved into a v2 cgroup under the scope's
+ *    agentwall-sessions as well: that is where the listener hook is
+ *    attached, and a launcher started outside the scope would otherwise
+ *    not be under the socket hooks at all. (The v2 move was once an RCU
+ *    grace period, 10-15 ms; measured 0.04 ms on 6.18.)
  *  - neither: a v2 cgroup without a limit, and a note saying so.
  * On failure err says which step failed.
  */
 static int cg_setup(struct aw_daemon *d, struct aw_sandbox *sb, uint32_t pid,
-		    int64_t pids_max, char *note, size_t notelen, char *err,
-		    size_t errlen)
+		    int64_t pids_max, int need_hooks, char *note,
+		    size_t notelen, char *err, size_t errlen)
 {
 	char v2p[PATH_MAX], v1p[PATH_MAX], p[PATH_MAX + 64], num[32], lim[32];
 	int r, v2_pids;
@@ -318,6 +320,33 @@ static int cg_setup(struct aw_daemon *d, struct aw_sandbox *sb, uint32_t pid,
 		snprintf(err, errlen, "move pid %u into %s: %s", pid, dir,
 			 strerror(-r));
 		return r;
+	}
+	if (need_hooks && !sb->cg2[0]) {
+		/*
+		 * The socket hooks are attached to the scope (v2) cgroup, the
+		 * listener check (ingress) to its agentwall-sessions child: a
+		 * launcher started outside the scope (`agentwall run` from a
+		 * shell elsewhere, on a hybrid host where the session's own
+		 * cgroup is a v1 one) would not be decided at all, and one in
+		 * the scope not at ingress. Its own v2 cgroup there, then.
+		 * Refused if that fails: fail closed.
+		 */
+		snprintf(sb->cg2, sizeof(sb->cg2), "%s/s-%016llx", v2p,
+			 (unsigned long long)sb->session);
+		r = mkdir_ok(v2p, 0755);
+		if (r == 0)
+			r = mkdir_ok(sb->cg2, 0755);
+		if (r == 0) {
+			snprintf(p, sizeof(p), "%s/cgroup.procs", sb->cg2);
+			r = aw_write_file(p, num);
+		}
+		if (r < 0) {
+			snprintf(err, errlen,
+				 "move pid %u under the scope cgroup that "
+				 "carries the socket hooks (%s): %s",
+				 pid, sb->cg2, strerror(-r));
+			return r;
+		}
 	}
 	return 0;
 }
@@ -675,8 +704,10 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 		goto out;
 	}
 	sb->uid = cred.uid;
-	if (cg_setup(d, sb, cred.pid, flat.pids_max, note, sizeof(note), err,
-		     sizeof(err)) < 0) {
+	if (cg_setup(d, sb, cred.pid, flat.pids_max,
+		     flat.has_network && d->kernel &&
+			 !aw_kernel_net_error(d->kernel),
+		     note, sizeof(note), err, sizeof(err)) < 0) {
 		cg_remove(sb);
 		sandbox_drop(d, sb);
 		aw_buf_printf(out, "error: session cgroup: %s\n", err);
@@ -694,7 +725,8 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 		st.flags |= AW_TASK_NET; /* its sockets fail closed */
 	/* The network first: from the mark on, the session's sockets are
 	 * decided by it. */
-	r = aw_net_session_open(d, session, cred.uid, &flat, err, sizeof(err));
+	r = aw_net_session_open(d, session, cred.uid, pidfd, &flat, err,
+				sizeof(err));
 	if (r < 0) {
 		cg_remove(sb);
 		sandbox_drop(d, sb);
@@ -882,9 +914,10 @@ int aw_session_discovered(struct aw_daemon *d, uint32_t pid, uint32_t uid,
 		close(pidfd);
 		return 0;
 	}
-	close(pidfd);
-	if (!pol || aw_policy_flatten(&d->policies, pol, &flat, &diag) < 0)
+	if (!pol || aw_policy_flatten(&d->policies, pol, &flat, &diag) < 0) {
+		close(pidfd);
 		return 0;
+	}
 	session = kmarked ? kmarked : aw_kernel_new_session(d->kernel);
 	st = (struct aw_task_state){.session = session,
 				    .flags =
@@ -892,9 +925,11 @@ int aw_session_discovered(struct aw_daemon *d, uint32_t pid, uint32_t uid,
 					(flat.has_network ? AW_TASK_NET : 0)};
 	/* The network rules before the mark: no socket of it slips
 	 * between the two. */
-	if (aw_net_session_open(d, session, uid, &flat, err, sizeof(err)) < 0)
+	if (aw_net_session_open(d, session, uid, pidfd, &flat, err,
+				sizeof(err)) < 0)
 		fprintf(stderr, "agentwalld: discovered pid %u: %s\n", pid,
 			err);
+	close(pidfd);
 	snprintf(p, sizeof(p), "/proc/%u/task", pid);
 	dir = opendir(p);
 	while (dir && (de = readdir(dir))) {

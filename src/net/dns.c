@@ -753,3 +753,90 @@ void aw_dns_set_id(uint8_t *msg, size_t len, uint16_t id)
 		return;
 	wr16(msg, id);
 }
+
+int aw_dns_qtype_forwarded(uint16_t qtype)
+{
+	switch (qtype) {
+	case 1:	  /* A */
+	case 2:	  /* NS */
+	case 5:	  /* CNAME */
+	case 6:	  /* SOA */
+	case 12:  /* PTR */
+	case 15:  /* MX */
+	case 16:  /* TXT */
+	case 28:  /* AAAA */
+	case 33:  /* SRV */
+	case 64:  /* SVCB */
+	case 65:  /* HTTPS */
+	case 257: /* CAA */
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int aw_dns_normalize_query(const uint8_t *query, size_t qlen, uint16_t id,
+			   uint8_t *out, size_t outlen)
+{
+	struct aw_dns_question q;
+	uint8_t wire[WIRE_MAX];
+	size_t wlen, need, qend, pos;
+	unsigned edns = 0;
+	uint16_t cid;
+	int r;
+
+	r = aw_dns_parse_query(query, qlen, &q, &cid, NULL, 0);
+	if (r < 0)
+		return r;
+	if (q.qclass != CLASS_IN || !aw_dns_qtype_forwarded(q.qtype))
+		return -EOPNOTSUPP;
+	if (rd16(query + 10)) {
+		/* parse_query checked the OPT record: it follows the
+		 * question; its CLASS is the UDP payload size. */
+		if (query_name(query, qlen, HDR_LEN, NULL, &qend, NULL, 0) < 0)
+			return -EBADMSG;
+		pos = qend + 4 + 1 + 2;
+		edns = rd16(query + pos) >= 1232 ? 1232 : 512;
+	}
+	if (text_to_wire(q.name, wire, &wlen) < 0)
+		return -EINVAL;
+	need = HDR_LEN + wlen + 4 + (edns ? 1 + RR_FIXED : 0);
+	if (!out || outlen < need)
+		return -ENOBUFS;
+	memset(out, 0, need);
+	wr16(out, id);
+	wr16(out + 2, F_RD);
+	wr16(out + 4, 1);
+	wr16(out + 10, edns ? 1 : 0);
+	memcpy(out + HDR_LEN, wire, wlen);
+	pos = HDR_LEN + wlen;
+	wr16(out + pos, q.qtype);
+	wr16(out + pos + 2, CLASS_IN);
+	pos += 4;
+	if (edns) {
+		/* root, TYPE OPT, CLASS = UDP size, TTL 0, RDLENGTH 0 */
+		out[pos] = 0;
+		wr16(out + pos + 1, TYPE_OPT);
+		wr16(out + pos + 3, (uint16_t)edns);
+	}
+	return (int)need;
+}
+
+int aw_dns_restore_question(uint8_t *answer, size_t alen, const uint8_t *query,
+			    size_t qlen)
+{
+	size_t aend, qend;
+
+	if (!answer || !query || alen < HDR_LEN || qlen < HDR_LEN ||
+	    rd16(answer + 4) != 1 || rd16(query + 4) != 1)
+		return -EPROTO;
+	if (query_name(query, qlen, HDR_LEN, NULL, &qend, NULL, 0) < 0 ||
+	    query_name(answer, alen, HDR_LEN, NULL, &aend, NULL, 0) < 0 ||
+	    aend != qend)
+		return -EPROTO;
+	for (size_t i = HDR_LEN; i < qend; i++)
+		if (ascii_lower(answer[i]) != ascii_lower(query[i]))
+			return -EPROTO;
+	memcpy(answer + HDR_LEN, query + HDR_LEN, qend - HDR_LEN);
+	return 0;
+}

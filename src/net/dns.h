@@ -164,6 +164,40 @@ int aw_dns_name_normalize(const char *in, char *out, size_t outlen,
  */
 int aw_dns_name_match(const char *pattern, const char *name);
 
+/*
+ * Rebuild a client's query for the upstream, so that nothing of it but
+ * the question reaches the upstream: query must parse (aw_dns_parse_query)
+ * and is written into out as a fresh message with ID id, flags RD only
+ * (the client's CD, AD, Z bits dropped), one question with the name
+ * lowercased (the letter case of a name carries bits), its type and
+ * class IN, and no other records, except that a client that sent an EDNS
+ * OPT record gets a minimal one (root owner, UDP size 1232 if the client
+ * offered at least that, else 512, version 0, no flags, no options: the
+ * client's options, cookies, padding and padding lengths stay here).
+ *
+ * Only classes IN and types in aw_dns_qtype_forwarded are rebuilt;
+ * others are -EOPNOTSUPP (not forwarded: a type number carries 16 bits).
+ * Returns the length; -EBADMSG or -EINVAL as aw_dns_parse_query;
+ * -ENOBUFS if out is too small.
+ */
+int aw_dns_normalize_query(const uint8_t *query, size_t qlen, uint16_t id,
+			   uint8_t *out, size_t outlen);
+
+/* The query types forwarded upstream: A, NS, CNAME, SOA, PTR, MX, TXT,
+ * AAAA, SRV, SVCB, HTTPS, CAA. 1 or 0. */
+int aw_dns_qtype_forwarded(uint16_t qtype);
+
+/*
+ * An answer to a normalized query carries the question as the upstream
+ * saw it (lowercase): give it back the client's own bytes (same length:
+ * only the case differs), so that a client checking its question, or
+ * its 0x20 case randomisation, gets what it asked. Nothing happens unless
+ * both messages have QDCOUNT 1 and the names are equal but for case.
+ * Returns 0, or -EPROTO when nothing was restored.
+ */
+int aw_dns_restore_question(uint8_t *answer, size_t alen, const uint8_t *query,
+			    size_t qlen);
+
 /* The ID of a message (0 if it is shorter than 2 bytes). */
 uint16_t aw_dns_get_id(const uint8_t *msg, size_t len);
 

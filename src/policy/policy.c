@@ -59,15 +59,15 @@
 #define POL_PROBLEMS_MAX 1000
 
 static const char *const pol_sc_groups[AW_SC_GROUPS] = {
-    "ptrace",  "process-vm", "io-uring",    "keyring",	"bpf",
-    "perf",    "mount",	     "namespaces",  "modules",	"kexec",
-    "handles", "tiocsti",    "userfaultfd", "fanotify", "system",
+    "ptrace",	   "process-vm", "io-uring", "keyring",	  "bpf",     "perf",
+    "mount",	   "namespaces", "modules",  "kexec",	  "handles", "tiocsti",
+    "userfaultfd", "fanotify",	 "system",   "sock-diag",
 };
 
 #define POL_SC_LIST                                                            \
 	"ptrace, process-vm, io-uring, keyring, bpf, perf, mount, "            \
 	"namespaces, modules, kexec, handles, tiocsti, userfaultfd, "          \
-	"fanotify or system"
+	"fanotify, system or sock-diag"
 
 /* Same order as the rule keys in pol_parse_rule(). */
 static const enum aw_fs_verb pol_verbs[] = {

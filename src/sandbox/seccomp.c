@@ -53,6 +53,9 @@
  * query 0xffffffff; the kernel reads the argument as unsigned int. */
 #define PERSONA_QUERY 0xffffffffu
 
+#define AW_AF_NETLINK 16
+#define AW_NETLINK_SOCK_DIAG 4
+
 enum sc_test {
 	SC_ALWAYS,	/* every call */
 	SC_CLONE_NS,	/* clone: arg0 has a CLONE_NEW* flag */
@@ -60,6 +63,7 @@ enum sc_test {
 	SC_TTY_INJECT,	/* ioctl: arg1 is TIOCSTI or TIOCLINUX */
 	SC_PERSONALITY, /* personality: arg0 other than 0 / the query */
 	SC_ENOSYS,	/* clone3: ENOSYS, never notified */
+	SC_SOCK_DIAG,	/* socket: AF_NETLINK, NETLINK_SOCK_DIAG */
 };
 
 struct sc_rule {
@@ -138,6 +142,13 @@ static const struct sc_rule rules[] = {
     {"quotactl", AW_SC_SYSTEM, SC_ALWAYS, 0},
     {"quotactl_fd", AW_SC_SYSTEM, SC_ALWAYS, 0},
     {"iopl", AW_SC_SYSTEM, SC_ALWAYS, 0},
+    /* ss, netstat: a sock_diag socket lists every socket of the network
+     * namespace (the host's, for a session in it), with addresses,
+     * owners and inodes, and Unix socket paths (the daemon's control
+     * socket among them). The cgroup socket hooks see inet sockets
+     * only, so this is refused here. Other netlink families (route:
+     * `ip addr`) stay. */
+    {"socket", AW_SC_SOCK_DIAG, SC_SOCK_DIAG, 0},
     {"ioperm", AW_SC_SYSTEM, SC_ALWAYS, 0},
     {"lookup_dcookie", AW_SC_SYSTEM, SC_ALWAYS, 0},
     {"nfsservctl", AW_SC_SYSTEM, SC_ALWAYS, 0},
@@ -164,6 +175,7 @@ static const char *const group_names[AW_SC_GROUPS] = {
     [AW_SC_USERFAULTFD] = "userfaultfd",
     [AW_SC_FANOTIFY] = "fanotify",
     [AW_SC_SYSTEM] = "system",
+    [AW_SC_SOCK_DIAG] = "sock-diag",
 };
 
 const char *aw_seccomp_group_name(unsigned idx)
@@ -202,6 +214,9 @@ static int rule_matches(const struct sc_rule *r, const uint64_t args[6])
 	case SC_PERSONALITY:
 		a = (uint32_t)args[0];
 		return a != 0 && a != PERSONA_QUERY;
+	case SC_SOCK_DIAG:
+		return (uint32_t)args[0] == AW_AF_NETLINK &&
+		       (uint32_t)args[2] == AW_NETLINK_SOCK_DIAG;
 	}
 	return 0;
 }
@@ -282,6 +297,13 @@ static int add_rule(scmp_filter_ctx ctx, const struct sc_rule *r, uint32_t act)
 				return e;
 		}
 		return 0;
+	case SC_SOCK_DIAG:
+		/* Both tests at once (ANDed); the kernel reads int. */
+		return seccomp_rule_add(
+		    ctx, act, nr, 2,
+		    SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffull, AW_AF_NETLINK),
+		    SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffull,
+			    AW_NETLINK_SOCK_DIAG));
 	}
 	return -EINVAL;
 }

@@ -42,9 +42,11 @@ enum aw_sc_group {
 	AW_SC_FANOTIFY = 13,	/* fanotify_init */
 	AW_SC_SYSTEM = 14,	/* reboot, swap, syslog, clocks, host name,
 				   quotas, port I/O, personality flags, ... */
+	AW_SC_SOCK_DIAG = 15,	/* socket(AF_NETLINK, *, NETLINK_SOCK_DIAG):
+				   every socket of the network namespace */
 };
 
-#define AW_SC_GROUPS 15
+#define AW_SC_GROUPS 16
 #define AW_SC_ALL_GROUPS ((1u << AW_SC_GROUPS) - 1)
 
 /* "ptrace", "process-vm", ...; NULL if idx is out of range. */

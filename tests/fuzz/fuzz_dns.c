@@ -153,6 +153,18 @@ static void check_query(const uint8_t *data, size_t size)
 		abort();
 	if (strcmp(q.name, q2.name) || q.qtype != q2.qtype || id2 != id)
 		abort();
+	/* The upstream's copy: the same question, lowercased, under the
+	 * new ID, never longer than what the client sent plus an OPT. */
+	len = aw_dns_normalize_query(data, size, 0x5a5a, out, sizeof(out));
+	if (len == -EOPNOTSUPP) {
+		if (q.qclass == 1 && aw_dns_qtype_forwarded(q.qtype))
+			abort();
+		return;
+	}
+	if (len < 0 || (size_t)len > size + 11 ||
+	    aw_dns_parse_query(out, (size_t)len, &q2, &id2, NULL, 0) != 0 ||
+	    strcmp(q.name, q2.name) || q.qtype != q2.qtype || id2 != 0x5a5a)
+		abort();
 }
 
 /* The bytes as an answer to the question they carry: the header and

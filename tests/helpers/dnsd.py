@@ -13,6 +13,9 @@ Usage:
              (e.g. IPv6 still doing DAD) is retried for up to 5 seconds.
   --pidfile  written (atomically, via rename) once every socket is bound;
              removed again on a clean exit.
+  --raw      one line per message received, before it is parsed: the
+             client's protocol and the message in hex (what the server
+             really got: flags, EDNS options, letter case)
   --log      one line per query, written and flushed at once:
                <client addr> <udp|tcp> <qname as sent> <qtype number> <summary>
              e.g.
@@ -539,6 +542,7 @@ class Server(object):
         self.zone_path = zone_path
         self.zone = zone
         self.log_fd = log_fd
+        self.raw_fd = None
 
     # -- logging
     def log(self, line):
@@ -571,6 +575,11 @@ class Server(object):
     # -- one query
     def handle(self, data, proto, client):
         """Returns (response bytes or None, delay seconds)."""
+        if self.raw_fd is not None:
+            try:
+                os.write(self.raw_fd, ("%s %s\n" % (proto, data.hex())).encode())
+            except OSError:
+                pass
         try:
             q = parse_query(data)
         except FormErr as e:
@@ -849,6 +858,7 @@ def main(argv=None):
     ap.add_argument("--listen", action="append", default=[],
                     metavar="ADDR:PORT")
     ap.add_argument("--log")
+    ap.add_argument("--raw")
     args = ap.parse_args(argv)
     listens = args.listen or ["127.0.0.1:5353"]
 
@@ -862,6 +872,9 @@ def main(argv=None):
         log_fd = os.open(args.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND,
                          0o644)
     server = Server(args.zone, zone, log_fd)
+    if args.raw:
+        server.raw_fd = os.open(args.raw, os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                                0o644)
 
     flags = {"hup": False, "term": False}
     wake_r, wake_w = socket.socketpair()

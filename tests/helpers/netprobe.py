@@ -14,6 +14,19 @@ per step (tests grep them):
     many COUNT FMT SERVER     COUNT raw queries of FMT % i to SERVER:53,
                               -> "many answered=N refused=N failed=N
                               servfail=N"
+    digx SERVER NAME          a query as a tunnel would write it: NAME's
+                              case as given, CD and AD set, an EDNS
+                              record with a UDP size of 4000 and an
+                              option carrying data -> "digx NAME rcode=N
+                              addrs=A question=same|changed"
+    listen ADDR PORT [SECS]   TCP bind + listen (PORT 0: ephemeral, ADDR
+                              "-": no bind, listen() picks), then
+                              "listen ADDR PORT ok BOUNDPORT" (or error),
+                              then wait SECS (default 5) for a
+                              connection, send "secret" on it ->
+                              "accept ok PEER" / "accept timeout"
+    netlink [PROTO]           socket(AF_NETLINK, SOCK_RAW, PROTO), default
+                              4 (NETLINK_SOCK_DIAG) -> "netlink P ok|error"
     raw                       a raw socket -> "raw ok" / "raw error"
     rthdr                     set an IPv6 routing header on a socket
     sleep SECONDS
@@ -182,6 +195,61 @@ def step(words):
             return "rthdr ok"
         except Exception as e:
             return "rthdr error %s" % err(e)
+    if op == "digx":
+        server, name = words[1], words[2]
+        fam = socket.AF_INET6 if ":" in server else socket.AF_INET
+        qid, msg = query(name, 1)
+        # flags: RD, AD, CD; ARCOUNT 1
+        msg = msg[:2] + struct.pack(">HHHHH", 0x0130, 1, 0, 0, 1) + msg[12:]
+        opt = struct.pack(">HH", 65001, 6) + b"SECRET"
+        msg += b"\0" + struct.pack(">HHIH", 41, 4000, 0x8000, len(opt)) + opt
+        try:
+            s = socket.socket(fam, socket.SOCK_DGRAM)
+            s.settimeout(8)
+            s.sendto(msg, (server, 53))
+            m, _ = s.recvfrom(65536)
+            s.close()
+            rcode, addrs = parse(m)
+            qend = skip_name(m, 12)
+            same = m[:2] == msg[:2] and m[12:qend] == msg[12:qend]
+            return "digx %s rcode=%d addrs=%s question=%s" % (
+                name, rcode, ",".join(addrs), "same" if same else "changed")
+        except Exception as e:
+            return "digx %s error %s" % (name, err(e))
+    if op == "listen":
+        addr, port = words[1], int(words[2])
+        secs = float(words[3]) if len(words) > 3 else 5
+        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        try:
+            s = socket.socket(fam, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if addr != "-":
+                s.bind((addr, port))
+            s.listen(4)
+            bound = s.getsockname()[1]
+        except Exception as e:
+            return "listen %s %s error %s" % (addr, port, err(e))
+        print("listen %s %s ok %d" % (addr, port, bound), flush=True)
+        s.settimeout(secs)
+        try:
+            c, peer = s.accept()
+            try:
+                c.sendall(b"secret\n")
+            except Exception as e:
+                return "accept ok %s send error %s" % (peer[0], err(e))
+            c.close()
+            return "accept ok %s" % peer[0]
+        except socket.timeout:
+            return "accept timeout"
+        except Exception as e:
+            return "accept error %s" % err(e)
+    if op == "netlink":
+        proto = int(words[1]) if len(words) > 1 else 4
+        try:
+            socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, proto).close()
+            return "netlink %d ok" % proto
+        except Exception as e:
+            return "netlink %d error %s" % (proto, err(e))
     if op == "raw":
         try:
             socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).close()

@@ -1061,6 +1061,130 @@ static void test_build_query(void **state)
 	assert_int_equal(aw_dns_build_query("a.com", 1, 1, out, 23), 23);
 }
 
+/* A client's query as a tunnel would write it: mixed case, every header
+ * flag it may set, an EDNS record with a payload size and an option. */
+static void tunnel_query(struct msg *m, const char *name, uint16_t qtype,
+			 uint16_t udp, int with_opt)
+{
+	put_hdr(m, 0xbeef, 0x0130 /* RD, AD, CD */, 1, 0, 0, with_opt ? 1 : 0);
+	put_name(m, name);
+	put16(m, qtype);
+	put16(m, 1);
+	if (with_opt) {
+		put8(m, 0);	  /* root */
+		put16(m, 41);	  /* OPT */
+		put16(m, udp);	  /* payload size */
+		put32(m, 0x8000); /* DO */
+		put16(m, 4 + 6);  /* RDLENGTH */
+		put16(m, 65001);  /* an option code */
+		put16(m, 6);	  /* its length */
+		put_bytes(m, "SECRET", 6);
+	}
+}
+
+static void test_normalize_query(void **state)
+{
+	struct msg m, want;
+	struct aw_dns_question q;
+	uint8_t out[512];
+	uint16_t id;
+	int len;
+
+	/* Case, flags and the EDNS option go; the question stays. */
+	tunnel_query(&m, "aPi.OpEnAi.CoM", AW_DNS_A, 4000, 1);
+	len = aw_dns_normalize_query(m.b, m.len, 0x1111, out, sizeof(out));
+	put_hdr(&want, 0x1111, 0x0100, 1, 0, 0, 1);
+	put_question(&want, "api.openai.com", AW_DNS_A);
+	put8(&want, 0);
+	put16(&want, 41);
+	put16(&want, 1232); /* capped: the client's 4000 is not passed on */
+	put32(&want, 0);    /* no DO, version 0 */
+	put16(&want, 0);    /* no options */
+	assert_int_equal(len, (int)want.len);
+	assert_memory_equal(out, want.b, want.len);
+	assert_null(memmem(out, (size_t)len, "SECRET", 6));
+	assert_int_equal(aw_dns_parse_query(out, len, &q, &id, NULL, 0), 0);
+	assert_string_equal(q.name, "api.openai.com");
+
+	/* A small payload size says 512, whatever the exact value. */
+	tunnel_query(&m, "a.example.com", AW_DNS_AAAA, 1231, 1);
+	len = aw_dns_normalize_query(m.b, m.len, 1, out, sizeof(out));
+	assert_true(len > 0);
+	assert_int_equal((out[len - 8] << 8) | out[len - 7], 512);
+	tunnel_query(&m, "a.example.com", AW_DNS_AAAA, 600, 1);
+	assert_int_equal(aw_dns_normalize_query(m.b, m.len, 1, want.b, 512),
+			 len);
+	assert_memory_equal(out, want.b, (size_t)len);
+
+	/* Without EDNS: no OPT record added. */
+	tunnel_query(&m, "A.EXAMPLE.COM", AW_DNS_A, 0, 0);
+	len = aw_dns_normalize_query(m.b, m.len, 7, out, sizeof(out));
+	put_hdr(&want, 7, 0x0100, 1, 0, 0, 0);
+	put_question(&want, "a.example.com", AW_DNS_A);
+	assert_int_equal(len, (int)want.len);
+	assert_memory_equal(out, want.b, want.len);
+
+	/* Types outside the list, other classes: not forwarded. */
+	tunnel_query(&m, "a.example.com", 0x1234, 0, 0);
+	assert_int_equal(aw_dns_normalize_query(m.b, m.len, 1, out, 512),
+			 -EOPNOTSUPP);
+	tunnel_query(&m, "a.example.com", 255 /* ANY */, 0, 0);
+	assert_int_equal(aw_dns_normalize_query(m.b, m.len, 1, out, 512),
+			 -EOPNOTSUPP);
+	tunnel_query(&m, "a.example.com", AW_DNS_A, 0, 0);
+	m.b[m.len - 1] = 3; /* class CH */
+	assert_int_equal(aw_dns_normalize_query(m.b, m.len, 1, out, 512),
+			 -EOPNOTSUPP);
+	for (uint16_t t = 0; t < 300; t++)
+		assert_int_equal(aw_dns_qtype_forwarded(t),
+				 t == 1 || t == 2 || t == 5 || t == 6 ||
+				     t == 12 || t == 15 || t == 16 || t == 28 ||
+				     t == 33 || t == 64 || t == 65 || t == 257);
+
+	/* What parse_query refuses is refused here. */
+	tunnel_query(&m, "a.example.com", AW_DNS_A, 0, 0);
+	assert_int_equal(aw_dns_normalize_query(m.b, m.len - 1, 1, out, 512),
+			 -EBADMSG);
+	tunnel_query(&m, "a b.example.com", AW_DNS_A, 0, 0);
+	assert_int_equal(aw_dns_normalize_query(m.b, m.len, 1, out, 512),
+			 -EINVAL);
+	tunnel_query(&m, "a.example.com", AW_DNS_A, 4000, 1);
+	assert_int_equal(aw_dns_normalize_query(m.b, m.len, 1, out, 20),
+			 -ENOBUFS);
+}
+
+static void test_restore_question(void **state)
+{
+	struct msg ans, qry, other;
+
+	tunnel_query(&qry, "aPi.OpEnAi.CoM", AW_DNS_A, 0, 0);
+	response(&ans, "api.openai.com", AW_DNS_A, 1);
+	put_ptr(&ans, 12);
+	put_rr_tail(&ans, AW_DNS_A, 1, 60, "\x01\x02\x03\x04", 4);
+	other = ans;
+	assert_int_equal(
+	    aw_dns_restore_question(ans.b, ans.len, qry.b, qry.len), 0);
+	/* The question bytes are the client's; the rest is untouched. */
+	assert_memory_equal(ans.b + 12, qry.b + 12, 16);
+	assert_memory_equal(ans.b + 28, other.b + 28, ans.len - 28);
+	assert_memory_equal(ans.b, other.b, 12);
+	/* Another name (not only its case): nothing happens. */
+	tunnel_query(&qry, "api.openai.org", AW_DNS_A, 0, 0);
+	other = ans;
+	assert_int_equal(
+	    aw_dns_restore_question(ans.b, ans.len, qry.b, qry.len), -EPROTO);
+	assert_memory_equal(ans.b, other.b, ans.len);
+	tunnel_query(&qry, "api.openai.co", AW_DNS_A, 0, 0);
+	assert_int_equal(
+	    aw_dns_restore_question(ans.b, ans.len, qry.b, qry.len), -EPROTO);
+	/* No question in the answer (QDCOUNT 0): nothing. */
+	set_count(&ans, 0, 0);
+	assert_int_equal(
+	    aw_dns_restore_question(ans.b, ans.len, qry.b, qry.len), -EPROTO);
+	assert_int_equal(aw_dns_restore_question(ans.b, 11, qry.b, qry.len),
+			 -EPROTO);
+}
+
 static void test_id(void **state)
 {
 	uint8_t m[12] = {0x12, 0x34};
@@ -1099,6 +1223,8 @@ int main(void)
 	    cmocka_unit_test(test_build_error),
 	    cmocka_unit_test(test_build_query),
 	    cmocka_unit_test(test_id),
+	    cmocka_unit_test(test_normalize_query),
+	    cmocka_unit_test(test_restore_question),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

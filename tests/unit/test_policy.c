@@ -672,7 +672,7 @@ static const struct err_case err_cases[] = {
      HEAD "process:\n  allow-syscalls: [ptrace, teleport]\n", -EINVAL, 4, 28,
      "unknown syscall group 'teleport' (expected ptrace, process-vm, "
      "io-uring, keyring, bpf, perf, mount, namespaces, modules, kexec, "
-     "handles, tiocsti, userfaultfd, fanotify or system)"},
+     "handles, tiocsti, userfaultfd, fanotify, system or sock-diag)"},
     {"pids-max low", HEAD "process:\n  pids-max: 8\n", -EINVAL, 4, 13,
      "'pids-max' must be between 16 and 1048576, found 8"},
     {"pids-max high", HEAD "process:\n  pids-max: 1048577\n", -EINVAL, 4, 13,
