@@ -1,0 +1,184 @@
+#!/bin/bash
+# Real-agent acceptance: Codex CLI, Claude Code and Gemini CLI from npm,
+# each started from a plain shell (not through `agentwall run`) and forced
+# into a session by the enforcing daemon, with TMPDIR outside the
+# workspace, complete a tool call that writes in their workspace against a
+# local mock of their vendor's API: the write is in the session's diff,
+# not in the real tree, and the agent exits 0. The same again with each
+# agent in a network namespace of its own (unshare --net, loopback only,
+# the mock listening in it), and the interactive Codex TUI on a pty.
+#
+# How each agent is run offline (versions verified: codex-cli 0.171.0,
+# Claude Code 2.1.197, Gemini CLI 0.61.0):
+#
+# Codex (tests/helpers/mock_openai.py: Responses API, POST /v1/responses,
+#   SSE; first turn an exec_command call writing hello.txt, then "done"):
+#   CODEX_HOME=~/.codex with tests/lib.sh codex_config (model provider
+#   "mock", base_url http://127.0.0.1:PORT/v1, wire_api responses,
+#   env_key MOCK_OPENAI_API_KEY, no retries, update check, analytics,
+#   otel, plugins and web search off), MOCK_OPENAI_API_KEY=anything;
+#   `codex exec --strict-config --color never --skip-git-repo-check
+#   --dangerously-bypass-approvals-and-sandbox -C WS PROMPT` (its own
+#   sandbox needs new user namespaces, which a session refuses).
+#
+# Claude Code (tests/helpers/mock_anthropic.py): ANTHROPIC_BASE_URL=
+#   http://127.0.0.1:PORT, ANTHROPIC_API_KEY=anything,
+#   CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 (no feature flags, metrics
+#   or update checks), DISABLE_AUTOUPDATER=1, DISABLE_TELEMETRY=1,
+#   DISABLE_ERROR_REPORTING=1; `claude -p PROMPT --allowedTools Bash`
+#   (Bash auto-approved; --dangerously-skip-permissions is refused as
+#   root unless IS_SANDBOX=1). It sends HEAD / first, then POST
+#   /v1/messages?beta=true with "stream": true, and wants SSE events
+#   message_start, content_block_start, content_block_delta (text_delta or
+#   input_json_delta), content_block_stop, message_delta (stop_reason
+#   tool_use or end_turn), message_stop. Turn 1 gets a Bash tool_use
+#   (printf ... > agent-wrote.txt), turn 2 (a tool_result in messages)
+#   the text "done". It makes TMPDIR/claude-UID/... for its shell tasks.
+#
+# Gemini CLI (tests/helpers/mock_gemini.py): GOOGLE_GEMINI_BASE_URL=
+#   http://127.0.0.1:PORT, GEMINI_API_KEY=anything, and the auth type
+#   chosen in ~/.gemini/settings.json (security.auth.selectedType
+#   "gemini-api-key": GOOGLE_GEMINI_BASE_URL alone selects the "gateway"
+#   auth type, which -p refuses as "Invalid auth method selected"), with
+#   general.enableAutoUpdate(Notification), privacy.usageStatisticsEnabled
+#   and telemetry.enabled false; GEMINI_CLI_TRUST_WORKSPACE=true (else the
+#   folder is untrusted and --yolo is overridden to "default");
+#   `gemini -p PROMPT --yolo`. It re-executes node once (memory flags),
+#   asks POST /v1beta/models/FLASH-LITE:generateContent to route the turn
+#   (JSON {"complexity_reasoning", "complexity_score"}), then POST
+#   /v1beta/models/MODEL:streamGenerateContent?alt=sse: "data: JSON" SSE
+#   blocks; turn 1 gets a functionCall run_shell_command (printf ... >
+#   agent-wrote.txt), turn 2 (a functionResponse) the text "done". Its
+#   shell tool makes TMPDIR/gemini-shell-XXXXXX.
+#
+# Pending fixes in main (issue 10) these checks are written for: a
+# session's private TMPDIR wherever the agent's environment puts it (today
+# TMPDIR outside the writable trees is read-only or missing in the
+# session: Claude Code hangs, Gemini's shell tool fails), and DNS for a
+# session in its own network namespace.
+. "$(dirname "$0")/../lib.sh"
+CACHE=${AW_NPM_CACHE:-/var/cache/agentwall-tests/npm}
+NM=$CACHE/node_modules
+CODEX=$NM/.bin/codex CLAUDE=$NM/.bin/claude GEMINI=$NM/.bin/gemini
+if [ ! -x "$CODEX" ] && [ ! -x "$CLAUDE" ] && [ ! -x "$GEMINI" ]; then
+	skip "real agents" "not in the npm cache (tools/setup-deps or t_agents installs them)"
+	exit 0
+fi
+
+# Policies: the templates, each vendor's with its mock on loopback allowed
+# (the templates allow only the vendors' real hosts).
+mkdir -p "$T/policies"
+cp "$AW_ROOT"/policies/*.yaml "$T/policies/"
+for p in openai.codex-cli anthropic.claude-code google.gemini-cli; do
+	printf '%s\n' '  - id: mock-api' '    loopback: true' '    protocols: [tcp]' >> "$T/policies/$p.yaml"
+done
+chmod 644 "$T"/policies/*.yaml
+
+# TMPDIR outside the workspace, two ways users have it: on a tree the
+# session sees read-only (/var/tmp/..., EROFS unless the session gives it
+# a private one), and below /tmp, which the session replaces with an empty
+# tmpfs (pam_tmpdir's /tmp/user/UID: missing unless made). Both exist
+# (and stay empty) outside.
+H=$T/home UT_RO=/var/tmp/$ID-usertmp UT_TMP=$T/usertmp
+mkdir -p "$H/.codex" "$H/.gemini" "$UT_RO" "$UT_TMP"
+trap 'cleanup; rm -rf "$UT_RO"' EXIT
+codex_config "$H/.codex/config.toml.in" "http://127.0.0.1:@PORT@/v1"
+cat > "$H/.gemini/settings.json" <<'EOF'
+{"general": {"enableAutoUpdate": false, "enableAutoUpdateNotification": false},
+ "privacy": {"usageStatisticsEnabled": false},
+ "telemetry": {"enabled": false},
+ "security": {"auth": {"selectedType": "gemini-api-key"}}}
+EOF
+
+# The runner, in scope (maybe in a new network namespace): brings up
+# loopback if asked, starts the agent's mock, runs the agent with its
+# offline environment (under a timeout: a hang fails fast), records its
+# exit status, stops the mock.
+cat > "$T/agent.sh" <<'SH'
+agent=$1 ws=$2 out=$3 netns=$4
+[ "$netns" = 1 ] && { ip link set lo up || exit 99; }
+case $agent in
+codex) mock=mock_openai.py ;; claude) mock=mock_anthropic.py ;; gemini) mock=mock_gemini.py ;;
+esac
+rm -f "$out.port"
+python3 "$AW_ROOT/tests/helpers/$mock" "$out.port" "$out.log" 2>"$out.mock" &
+m=$!
+for _ in $(seq 100); do [ -s "$out.port" ] && break; sleep 0.05; done
+port=$(cat "$out.port")
+cd "$ws"
+base=(env -i "PATH=/usr/local/bin:/usr/bin:/bin" "HOME=$HOME" "TMPDIR=$TMPDIR" LANG=C.UTF-8 TERM=dumb)
+case $agent in
+codex)
+	sed "s/@PORT@/$port/" "$HOME/.codex/config.toml.in" > "$HOME/.codex/config.toml"
+	timeout -k 5 "$TMO" "${base[@]}" CODEX_HOME="$HOME/.codex" MOCK_OPENAI_API_KEY=dummy-not-a-key \
+		"$CODEX" exec --strict-config --color never --skip-git-repo-check \
+		--dangerously-bypass-approvals-and-sandbox -C "$ws" \
+		"Create hello.txt containing the line: edited by codex" ;;
+claude)
+	timeout -k 5 "$TMO" "${base[@]}" ANTHROPIC_BASE_URL="http://127.0.0.1:$port" \
+		ANTHROPIC_API_KEY=sk-ant-mock-not-a-key CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 \
+		DISABLE_AUTOUPDATER=1 DISABLE_TELEMETRY=1 DISABLE_ERROR_REPORTING=1 \
+		"$CLAUDE" -p "Create agent-wrote.txt containing: written by claude" --allowedTools Bash ;;
+gemini)
+	timeout -k 5 "$TMO" "${base[@]}" GOOGLE_GEMINI_BASE_URL="http://127.0.0.1:$port" \
+		GEMINI_API_KEY=mock-not-a-key GEMINI_CLI_TRUST_WORKSPACE=true \
+		"$GEMINI" -p "Create agent-wrote.txt containing: written by gemini" --yolo ;;
+esac </dev/null >"$out.out" 2>"$out.err"
+echo $? > "$out.rc"
+kill $m; wait $m 2>/dev/null
+exit 0
+SH
+export AW_ROOT CODEX CLAUDE GEMINI HOME=$H TMO=${AW_AGENT_TIMEOUT:-60}
+
+start_daemon --mode enforce --policies "$T/policies" || { nok "daemon starts in enforce mode"; exit 1; }
+
+# The newest session of agent $1.
+sessions_of() { aw sessions | awk -v a="$1" 'NR > 1 && $3 == a { print $1 }'; }
+
+# agent_case NAME AGENT-ID FILE LINE WHERE: one forced run and its checks.
+agent_case() {
+	local name=$1 id=$2 file=$3 line=$4 where=$5 o=$T/$1-$5 ws=$T/ws-$1-$5 s wrap=() ut=$UT_RO
+	mkdir -p "$ws"
+	[ "$where" = netns ] && wrap=(unshare --net) ut=$UT_TMP
+	sessions_of "$id" > "$o.before"
+	(cd "$ws" && TMPDIR=$ut in_scope "${wrap[@]}" bash "$T/agent.sh" "$name" "$ws" "$o" "$([ "$where" = netns ] && echo 1 || echo 0)")
+	local rc; rc=$(cat "$o.rc" 2>/dev/null || echo none)
+	s=$(sessions_of "$id" | grep -vxFf "$o.before" | tail -1)
+	check "$name ($where): forced into a session, exit status 0 (got $rc)" test "$rc" = 0
+	# (mock_openai does not look at the tool's output; the others say
+	# whether the agent reported it as failed.)
+	check "$name ($where): its tool call ran, the model got its result" \
+		grep -q -e "final message 'done'" -e "final text 'done' (tool result: ok)" "$o.mock"
+	check "$name ($where): its write did not reach the real workspace" test ! -e "$ws/$file"
+	aw diff "$s" "$ws" > "$o.diff" 2>&1
+	check "$name ($where): the write is in the session's diff" grep -qx "+$line" "$o.diff"
+	check "$name ($where): nothing it put in TMPDIR ($ut) reached the real one" \
+		test -z "$(ls -A "$ut")"
+	if [ "$rc" != 0 ] || ! grep -qx "+$line" "$o.diff"; then
+		echo "# session ${s:-none}; $name stderr:"; tail -5 "$o.err" | sed 's/^/#   /'
+		echo "# mock:"; tail -5 "$o.mock" | sed 's/^/#   /'
+	fi
+}
+
+for where in host netns; do
+	if [ -x "$CODEX" ]; then
+		agent_case codex openai.codex-cli hello.txt "edited by codex" "$where"
+	else
+		skip "codex ($where)" "codex not in the npm cache"
+	fi
+	if [ -x "$CLAUDE" ]; then
+		agent_case claude anthropic.claude-code agent-wrote.txt "written by claude" "$where"
+	else
+		skip "claude ($where)" "claude not in the npm cache"
+	fi
+	if [ -x "$GEMINI" ]; then
+		agent_case gemini google.gemini-cli agent-wrote.txt "written by gemini" "$where"
+	else
+		skip "gemini ($where)" "gemini not in the npm cache"
+	fi
+done
+check "every agent was forced (a sandbox event per run)" \
+	count_ge 6 action=sandbox 'rule=force/*'
+
+cd /
+stop_daemon
