@@ -177,6 +177,160 @@ for where in host netns; do
 		skip "gemini ($where)" "gemini not in the npm cache"
 	fi
 done
+# --- the interactive Codex TUI, on a pty ------------------------------------
+# The TUI does not run the model or the tools itself: it installs a copy of
+# its binary under CODEX_HOME/packages/app-server-daemon and starts it as a
+# detached daemon (`codex app-server --listen unix:// --managed-daemon`,
+# setsid, reparented to init; its control socket is
+# /tmp/codex-daemon-UID/HASH, not under TMPDIR), which runs the turns and
+# the tool commands (bash -lc ...) and outlives the TUI. Forced, that
+# daemon is still the session's: its exec and the tool's are in the same
+# session as codex's session-start, and it ends with the session.
+# The TUI's config adds: approval_policy "never", sandbox_mode
+# "danger-full-access", the workspace trusted ([projects."WS"]), and the
+# browser and computer-use features off. The driver answers the TUI's
+# terminal queries (cursor position ESC[6n, colours OSC 10/11), waits for
+# its prompt, types, presses Enter, waits for the mock's final answer,
+# then Ctrl-C twice.
+cat > "$T/tui.py" <<'PY'
+import os, pty, select, signal, struct, sys, time, fcntl, termios
+# tui.py PTYLOG MOCKNOTES PROMPT -- CMD...: done when the mock has given
+# its final answer (the file the tool writes is in the session, not here).
+log, notes, prompt, cmd = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[5:]
+def answered(what="final message"):
+    try:
+        return what in open(notes).read()
+    except OSError:
+        return False
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(cmd[0], cmd)
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+out, seen, t0 = open(log, "wb"), b"", time.time()
+def pump(t, until=None):
+    global seen
+    end = time.time() + t
+    while time.time() < end:
+        if until and until():
+            return True
+        if not select.select([fd], [], [], 0.1)[0]:
+            continue
+        try:
+            d = os.read(fd, 65536)
+        except OSError:
+            return False
+        if not d:
+            return False
+        out.write(d); out.flush(); seen = (seen + d)[-8192:]
+        if b"\x1b[6n" in d: os.write(fd, b"\x1b[1;1R")
+        if b"\x1b]10;?" in d: os.write(fd, b"\x1b]10;rgb:ffff/ffff/ffff\x1b\\")
+        if b"\x1b]11;?" in d: os.write(fd, b"\x1b]11;rgb:0000/0000/0000\x1b\\")
+    return False
+ready = pump(30, lambda: b"for shortcuts" in seen)
+time.sleep(float(os.environ.get("TUI_SETTLE", "1")))
+t_ready = time.time() - t0
+# Typed, not pasted: a fast burst of keys is taken as a paste, whose
+# Enter is a newline. Enter again if no turn started (an Enter before the
+# TUI's thread is up is lost).
+for ch in prompt:
+    os.write(fd, ch.encode()); time.sleep(0.05)
+for _ in range(4):
+    time.sleep(0.5)
+    seen = b""
+    os.write(fd, b"\r")
+    if pump(8, lambda: b"esc to interrupt" in seen or answered("POST")):
+        break
+pump(30, answered)
+t_done = time.time() - t0
+pump(1)
+for k in (b"\x03", b"\x03"):
+    try:
+        os.write(fd, k)
+    except OSError:
+        break
+    pump(1)
+if not pump(10, lambda: os.waitpid(pid, os.WNOHANG)[0] == pid):
+    os.kill(pid, signal.SIGKILL)
+print("ready" if ready else "never-ready", "answered" if answered() else "no-answer",
+      "(ready %.1f s, answered %.1f s, exited %.1f s)" % (t_ready, t_done, time.time() - t0))
+PY
+if [ -x "$CODEX" ]; then
+	TW=$T/ws-codex-tui TW0=$T/ws-codex-tui-outside
+	mkdir -p "$TW" "$TW0" "$H/.codex-tui"
+	python3 "$AW_ROOT/tests/helpers/mock_openai.py" "$T/tui.port" "$T/tui.log" 2>"$T/tui.mock" &
+	TM=$!
+	wait_for test -s "$T/tui.port"
+	codex_config "$T/tui-cfg" "http://127.0.0.1:$(cat "$T/tui.port")/v1"
+	{
+		printf 'approval_policy = "never"\nsandbox_mode = "danger-full-access"\n'
+		sed 's/^\[features\]$/[features]\nbrowser_use = false\nbrowser_use_external = false\nin_app_browser = false\ncomputer_use = false/' "$T/tui-cfg"
+		printf '\n[projects."%s"]\ntrust_level = "trusted"\n' "$TW" "$TW0"
+	} > "$H/.codex-tui/config.toml"
+	# tui WS NOTES [in_scope]: the TUI in WS on a pty, driven to one turn.
+	tui() {
+		local ws=$1 notes=$2; shift 2
+		(cd "$ws" && "$@" env -i "PATH=/usr/local/bin:/usr/bin:/bin" HOME="$H" TMPDIR="$UT_RO" \
+			LANG=C.UTF-8 TERM=xterm-256color CODEX_HOME="$H/.codex-tui" MOCK_OPENAI_API_KEY=dummy-not-a-key \
+			timeout -k 5 90 python3 "$T/tui.py" "$T/tui.pty" "$notes" \
+			"Create hello.txt containing the line: edited by codex" -- "$CODEX")
+	}
+	tui_daemons() { pgrep -f -- "$H/.codex-tui/packages" | sort; }
+	# First unconfined, outside the scope, as the user may have run it
+	# before: its app-server daemon stays, outside any session, listening
+	# on /tmp/codex-daemon-0/..., with the same CODEX_HOME.
+	tui "$TW0" "$T/tui.mock" > "$T/tui0.out" 2>&1
+	echo "# codex TUI unconfined: $(cat "$T/tui0.out")"
+	tui_daemons > "$T/tui.outside"
+	trap 'cleanup; rm -rf "$UT_RO"; kill $(cat "$T/tui.outside" 2>/dev/null) 2>/dev/null' EXIT
+	check "codex TUI unconfined: its detached daemon runs on after it" test -s "$T/tui.outside"
+	# Then forced: from a plain shell in scope.
+	: > "$T/tui.mock1"
+	tail -f -n 0 "$T/tui.mock" > "$T/tui.mock1" 2>/dev/null &
+	TF=$!
+	sessions_of openai.codex-cli > "$T/tui.before"
+	tui "$TW" "$T/tui.mock1" in_scope > "$T/tui.out" 2>&1
+	kill "$TF" "$TM"; wait "$TF" "$TM" 2>/dev/null
+	echo "# codex TUI forced: $(cat "$T/tui.out")"
+	TS=$(sessions_of openai.codex-cli | grep -vxFf "$T/tui.before" | tail -1)
+	check "codex TUI: forced, on a pty, it took the typed prompt to the model" \
+		grep -q "final message 'done'" "$T/tui.mock1"
+	check "codex TUI: its tool's write did not reach the real workspace" test ! -e "$TW/hello.txt"
+	aw diff "$TS" "$TW" > "$T/tui.diff" 2>&1
+	check "codex TUI: the write is in the session's diff" grep -qx "+edited by codex" "$T/tui.diff"
+	# execs_with STRING [CWD]: the sessions of the execs with STRING in an
+	# argument (and in CWD).
+	execs_with() { python3 - "$T/export.jsonl" "$@" <<'PY'
+import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    p = e.get("process") or {}
+    if e.get("action") == "exec" and any(sys.argv[2] in a for a in p.get("argv") or []) \
+            and (len(sys.argv) < 4 or p.get("cwd") == sys.argv[3]):
+        print(e.get("session") or "none")
+PY
+	}
+	execs_with "--managed-daemon" | sort -u > "$T/tui.daemon-sessions"
+	execs_with "printf 'edited by codex" "$TW" | sort -u > "$T/tui.tool-sessions"
+	check "codex TUI: it started its own app-server daemon, in codex's session" \
+		test "$(cat "$T/tui.daemon-sessions")" = "$TS"
+	check "codex TUI: the tool command ran in the same session, not in the daemon outside" \
+		test "$(cat "$T/tui.tool-sessions")" = "$TS"
+	check "codex TUI: the tool command is seen at all (exec events)" test -s "$T/tui.tool-sessions"
+	check "codex TUI: the session's daemon did not outlive the session" \
+		wait_for eval 'test "$(tui_daemons)" = "$(cat "$T/tui.outside")"'
+	check "codex TUI: the daemon outside still runs, untouched" kill -0 $(cat "$T/tui.outside")
+	if ! grep -qx "+edited by codex" "$T/tui.diff"; then
+		echo "# session ${TS:-none}"; tail -5 "$T/tui.mock1" | sed 's/^/#   /'
+		echo "# the terminal's last output:"
+		python3 -c 'import re, sys; d = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
+d = re.sub(r"\x1b\[[0-9;?<>=]*[a-zA-Z~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)", "", d)
+print(d[-1200:])' "$T/tui.pty" | sed 's/^/#   /'
+	fi
+	kill $(cat "$T/tui.outside") 2>/dev/null
+else
+	skip "codex TUI" "codex not in the npm cache"
+fi
+
 check "every agent was forced (a sandbox event per run)" \
 	count_ge 6 action=sandbox 'rule=force/*'
 
