@@ -24,7 +24,8 @@ The scripted conversation, decided from the request body:
   1. a request that offers a Write or Bash tool and holds no tool_result
      yet -> one tool_use writing agent-wrote.txt (in Claude Code's working
      directory) with the single line "written by claude": the Bash tool
-     (command printf ... > agent-wrote.txt), or with MOCK_ANTHROPIC_TOOL=Write
+     (command printf ... > agent-wrote.txt, or MOCK_ANTHROPIC_COMMAND from
+     the mock's environment), or with MOCK_ANTHROPIC_TOOL=Write
      in the mock's environment the Write tool (absolute path from the
      "Primary working directory" line of the system prompt);
   2. a request holding a tool_result -> the final text "done" (the note
@@ -110,7 +111,7 @@ def _tool_use(req, k):
     if "Write" in names and cwd and (want == "Write" or "Bash" not in names):
         return "Write", {"file_path": os.path.join(cwd, TARGET_FILE),
                          "content": TARGET_LINE + "\n"}
-    return "Bash", {"command": SHELL_CMD,
+    return "Bash", {"command": os.environ.get("MOCK_ANTHROPIC_COMMAND", SHELL_CMD),
                     "description": "Write agent-wrote.txt"}
 
 
