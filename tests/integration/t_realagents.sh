@@ -51,11 +51,25 @@
 #   agent-wrote.txt), turn 2 (a functionResponse) the text "done". Its
 #   shell tool makes TMPDIR/gemini-shell-XXXXXX.
 #
-# Pending fixes in main (issue 10) these checks are written for: a
-# session's private TMPDIR wherever the agent's environment puts it (today
-# TMPDIR outside the writable trees is read-only or missing in the
-# session: Claude Code hangs, Gemini's shell tool fails), and DNS for a
-# session in its own network namespace.
+# Policies: the templates, with a loopback rule (the mock) added to each
+# vendor's and, for Claude Code, the name api.mock.test, which the test's
+# DNS server (tests/helpers/dnsd.py, the daemon's --dns-upstream) puts on
+# 127.0.0.1.
+#
+# Pending fixes in main (issue 10) these checks are written for, and the
+# checks that fail until they land:
+#  * a session's private TMPDIR wherever the agent's environment puts it.
+#    Today TMPDIR on a read-only tree is EROFS in the session and below
+#    /tmp it is missing (the session's /tmp is an empty tmpfs): Claude Code
+#    stops after its first request (exit 0, nothing done) with TMPDIR on
+#    a read-only tree, Gemini CLI's shell tool fails with EROFS or ENOENT
+#    (mkdtemp TMPDIR/gemini-shell-XXXXXX). Failing: "claude (host)" and
+#    "gemini (host)", "gemini (netns)": tool call, diff.
+#  * DNS for a session in its own network namespace: today lookups go to
+#    127.0.0.1:53 of the agent's namespace and time out. Failing: every
+#    "claude-dns (netns)" check but the two negative ones.
+# Codex needs neither (it keeps its temporary files under CODEX_HOME and
+# its daemon's socket under /tmp/codex-daemon-UID).
 . "$(dirname "$0")/../lib.sh"
 CACHE=${AW_NPM_CACHE:-/var/cache/agentwall-tests/npm}
 NM=$CACHE/node_modules
