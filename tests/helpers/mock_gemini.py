@@ -103,10 +103,14 @@ def _cwd_of(req):
     texts = [p.get("text", "") for p in _parts(req)]
     si = req.get("systemInstruction") or {}
     texts += [p.get("text", "") for p in si.get("parts") or [] if isinstance(p, dict)]
-    for t in texts:
-        m = re.search(r"(?:current working directory|working directory)[^/]*(/[^\s`'\"]+)", t, re.I)
-        if m:
-            return m.group(1).rstrip(".:,")
+    # 0.61.0: "- **Workspace Directories:**\n  - /path" in the first
+    # user message's environment block.
+    for pat in (r"Workspace Directories:\W*-\s*(/[^\s`'\"]+)",
+                r"working directory[^/]*(/[^\s`'\"]+)"):
+        for t in texts:
+            m = re.search(pat, t, re.I)
+            if m:
+                return m.group(1).rstrip(".:,")
     return None
 
 
