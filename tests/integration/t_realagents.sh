@@ -82,10 +82,13 @@ fi
 # Processes this file starts outside the scope, stopped on exit with the
 # rest (tests/lib.sh cleanup).
 UT_RO=/var/tmp/$ID-usertmp
-DNSD="" OUTSIDE=""
+DNSD="" OUTSIDE="" CDD=/tmp/codex-daemon-$(id -u) CDD_MADE=""
+[ -e "$CDD" ] || CDD_MADE=1
 finish() {
 	[ -n "$DNSD" ] && kill "$DNSD" 2>/dev/null
 	[ -n "$OUTSIDE" ] && kill $OUTSIDE 2>/dev/null
+	# (The unconfined TUI's daemon made its socket directory.)
+	[ -n "$CDD_MADE" ] && rmdir "$CDD" 2>/dev/null
 	cleanup
 	rm -rf "$UT_RO"
 }
