@@ -534,7 +534,8 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 
 	aw_kernel_stats(d->kernel, st);
 	aw_sessions_each(d->procs, count_sess, &cc);
-	aw_buf_printf(b, "{\"daemon\":{\"pid\":%d,\"version\":\"0.1.0\",",
+	aw_buf_printf(b,
+		      "{\"daemon\":{\"pid\":%d,\"version\":\"" AW_VERSION "\",",
 		      (int)getpid());
 	aw_format_time(d->started_ns, t, sizeof(t));
 	aw_json_key(b, "started");
@@ -601,7 +602,31 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 		      d->probe.bpf_lsm_loads ? "\"available (BPF LSM), not "
 					       "used by this build\""
 					     : "\"none: no BPF LSM\"");
-	aw_buf_puts(b, "\"secrets\":");
+	/* What this (portable) backend cannot close, said here and in the
+	 * docs (docs/sandbox.md, "What is observed, and what is not"). */
+	aw_buf_puts(b, "\"not_enforced\":[");
+	{
+		static const char *const gaps[] = {
+		    "a masked path absent at session start outside a "
+		    "copy-on-write tree is not masked by name if created "
+		    "during the session (the session's notice lists them)",
+		    "writes outside the grants fail read-only (EROFS) "
+		    "without a record",
+		    "signals to processes outside the session fail (pid "
+		    "namespace, Landlock scope) without a record",
+		    "/proc/net in a session in the host's network namespace "
+		    "lists that namespace's sockets",
+		    "a hard link to a masked socket connects (connect is not "
+		    "an open)",
+		};
+
+		for (size_t i = 0; i < AW_ARRAY_SIZE(gaps); i++) {
+			if (i)
+				aw_buf_puts(b, ",");
+			aw_json_cstr(b, gaps[i]);
+		}
+	}
+	aw_buf_puts(b, "],\"secrets\":");
 	aw_secrets_status(d, b);
 	aw_buf_puts(b, ",\"network\":");
 	aw_net_status(d, b);

@@ -35,6 +35,11 @@ for a in $(sed -n 's/^| `\([a-z-]*\)` | .*/\1/p' "$AW_ROOT/docs/events.md" | sor
 done
 check "log --action accepts each documented action${bad:+: not$bad}" test -z "$bad"
 
+aw status --json > "$T/st.json"
+check "status --json says what this backend does not enforce" \
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["not_enforced"] and d["daemon"]["version"]' "$T/st.json"
+aw status | grep -q '^not_enforced' 
+check "status (text) lists it too" test $? = 0
 aw policy list --json > "$T/pl.json"
 check "policy list --json is JSON with the policies" \
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert any(p["id"]=="default" and p["extends"] is None for p in d)' "$T/pl.json"
