@@ -51,6 +51,7 @@
 #include "review/review.h"
 #include "sandbox/landlock.h"
 #include "sandbox/launch.h"
+#include "sandbox/masks.h"
 #include "sandbox/seccomp.h"
 #include "shared/json.h"
 #include "shared/util.h"
@@ -238,6 +239,101 @@ static int make_file_target(const struct aw_plan_op *op, const char *target)
 	return 1;
 }
 
+/* ---- masks the daemon sees (masks.c) ------------------------------------ */
+
+/* In init: the session's mask placeholders, and their tmpfs's root (an
+ * O_PATH fd, -1 when there is none: the masks are then mode-000 mounts,
+ * as refusing but unrecorded). */
+#define MASKS_DIR "/masks"
+static const struct aw_masks *view_masks;
+static int masks_root = -1;
+
+static void masks_prepare(void)
+{
+	char err[256];
+
+	if (!view_masks || !view_masks->n)
+		return;
+	masks_root = aw_masks_build(view_masks, MASKS_DIR, err, sizeof(err));
+	if (masks_root < 0)
+		masks_root = -1; /* the old masks: still refusing */
+}
+
+/* 1 if op is masked by its placeholder. */
+static int mask_placeholder(const struct aw_plan *plan,
+			    const struct aw_plan_op *op, const struct stat *st,
+			    const char *target)
+{
+	int r;
+
+	if (masks_root < 0)
+		return 0;
+	r = aw_masks_mount(view_masks, MASKS_DIR, (size_t)(op - plan->ops),
+			   S_ISDIR(st->st_mode), target);
+	if (r < 0)
+		die("%s: mask %s: %s", op->rule, op->path, strerror(-r));
+	return r == 0;
+}
+
+/* In init, once the view is built: the mask tmpfs to the launcher, which
+ * hands it to the daemon; the command starts once the daemon has its
+ * marks (or could not be asked), so its first read is seen. */
+static void masks_hand_over(int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = {};
+	char byte = masks_root >= 0 ? 'm' : '-', ack;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (masks_root >= 0) {
+		struct cmsghdr *c;
+
+		m.msg_control = cbuf;
+		m.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &masks_root, sizeof(int));
+	}
+	if (sendmsg(sock, &m, 0) != 1)
+		die("hand over the masks: %s", strerror(errno));
+	if (masks_root >= 0)
+		close(masks_root);
+	masks_root = -1;
+	/* The launcher's answer (or its end: then nothing waits). */
+	if (read(sock, &ack, 1) < 0) {
+	}
+}
+
+/* In the launcher: init's mask tmpfs, to the daemon. Not fatal: without
+ * the daemon's marks the placeholders are empty and read-only. */
+static void masks_relay(const struct aw_launch *l, int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = {};
+	char byte = 0, reply[512];
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = cbuf,
+			   .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c;
+	int fd = -1;
+
+	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1)
+		return;
+	c = CMSG_FIRSTHDR(&m);
+	if (c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	if (fd >= 0 && l->masks)
+		aw_masks_register(l->plan, l->masks, fd, l->socket_path, reply,
+				  sizeof(reply));
+	if (fd >= 0)
+		close(fd);
+	if (send(sock, "k", 1, MSG_NOSIGNAL) < 0) {
+	}
+}
+
 static void apply_op(const struct aw_plan *plan, const struct aw_plan_op *op)
 {
 	char target[PATH_MAX + 32];
@@ -276,6 +372,9 @@ made:
 		break;
 	}
 	case AW_FS_DENY:
+		/* A placeholder the daemon watches (masks.c), when made. */
+		if (mask_placeholder(plan, op, &st, target))
+			break;
 		/* Masked: an empty directory or file nobody may read, on
 		 * top of the real one, read-only. The path still exists
 		 * (tools that stat it keep working); its content is gone. */
@@ -397,6 +496,7 @@ static void build_view(const struct aw_plan *plan)
 	if (mount_setattr(AT_FDCWD, NEWROOT, AT_RECURSIVE, &ro, sizeof(ro)))
 		die("make the view read-only: %s", strerror(errno));
 	build_dev();
+	masks_prepare();
 
 	ops = calloc(plan->n_ops ? plan->n_ops : 1, sizeof(*ops));
 	if (!ops)
@@ -688,7 +788,9 @@ init_main(const struct aw_launch *l, int sync_fd, int notify_sock,
 
 		fds_seal(also, AW_ARRAY_SIZE(also));
 	}
+	view_masks = l->masks;
 	build_view(l->plan);
+	masks_hand_over(notify_sock);
 	if (chdir(l->cwd) < 0 && chdir("/") < 0)
 		die("chdir: %s", strerror(errno));
 	narrow(l->plan, notify_sock);
@@ -1103,6 +1205,7 @@ int aw_launch_run(const struct aw_launch *l)
 	}
 	close(sync[1]);
 
+	masks_relay(l, nsock[0]);
 	/* Supervise: seccomp notifications until init is gone. */
 	nfd = recv_fd(nsock[0]);
 	close(nsock[0]);
