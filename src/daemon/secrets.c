@@ -1058,6 +1058,17 @@ void aw_secrets_masks(struct aw_daemon *d, int fd, const char *args,
 		      "ok masks=%zu marked=%zu not-owned=%zu missing=%zu "
 		      "over-limit=%zu failed=%zu\n",
 		      n, marked, w.not_owned, missing, w.over, failed);
+	if (w.over || !w.budget || failed) {
+		char x[256];
+
+		snprintf(x, sizeof(x),
+			 "\"detail\":\"masked paths refused without a record "
+			 "beyond the marks' limits: %zu placeholders not "
+			 "marked (limit %u a session), %zu failed\"",
+			 w.over, SECRETS_SESSION_MAX, failed);
+		aw_events_emit_decision(d, "notice", session, 0, NULL,
+					"session/inode-marks", "allow", x);
+	}
 out:
 	if (pidfd >= 0)
 		close(pidfd);
