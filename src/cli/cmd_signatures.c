@@ -14,8 +14,10 @@
 #include "shared/json.h"
 #include "signatures/signatures.h"
 
-/* What agentwalld loads when not given --signatures (daemon/daemon.h). */
-#define AW_CLI_EXTRA_SIGS "/etc/agentwall/signatures.d"
+/* What agentwalld loads when not given --signatures (from meson's
+ * sysconfdir, aw_paths.h). */
+#include "aw_paths.h"
+#define AW_CLI_EXTRA_SIGS AW_DEFAULT_EXTRA_SIGS
 
 static int check(int argc, char **argv)
 {

@@ -85,8 +85,9 @@ static void usage(FILE *f)
 		   "(conflicts, held for approval); `run` exits as its\n"
 		   "command did, or 125 if the sandbox could not be "
 		   "built.\n\nThe daemon's state directory: --state-dir DIR, "
-		   "else $AGENTWALL_STATE_DIR, else the\ndefaults (/var/lib/"
-		   "agentwall, /run/agentwall). A session is named by its 16 "
+		   "else $AGENTWALL_STATE_DIR, else the\ndefaults "
+		   "(" AW_DEFAULT_STATE_DIR ", " AW_DEFAULT_RUN_DIR
+		   "). A session is named by its 16 "
 		   "hex\ndigits, a unique prefix of them, or `last`.\n");
 }
 

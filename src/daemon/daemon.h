@@ -13,12 +13,11 @@
 #include "signatures/signatures.h"
 #include "store/store.h"
 
-#define AW_DEFAULT_STATE_DIR "/var/lib/agentwall"
-#define AW_DEFAULT_RUN_DIR "/run/agentwall"
+/* AW_DEFAULT_STATE_DIR, _RUN_DIR, _CONF, _EXTRA_SIGS, _EXTRA_POLICIES,
+ * _LAUNCHER and AW_CONF_DIR: from meson's prefix, sysconfdir,
+ * localstatedir, runstatedir and bindir (meson.build). */
+#include "aw_paths.h"
 #define AW_DEFAULT_BPFFS_DIR "/sys/fs/bpf/agentwall"
-#define AW_DEFAULT_EXTRA_SIGS "/etc/agentwall/signatures.d"
-#define AW_DEFAULT_EXTRA_POLICIES "/etc/agentwall/policies.d"
-#define AW_DEFAULT_LAUNCHER "/usr/local/bin/agentwall"
 #define AW_STORE_NAME "events.db"
 #define AW_SOCKET_NAME "agentwalld.sock"
 

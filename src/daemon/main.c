@@ -25,317 +25,11 @@
 #include <bpf/bpf.h>
 
 #include "daemon/daemon.h"
+#include "daemon/notify.h"
+#include "daemon/options.h"
 #include "daemon/writer.h"
 #include "shared/util.h"
 #include "shared/embedded.h"
-
-static void usage(FILE *f)
-{
-	fprintf(
-	    f,
-	    "Usage: agentwalld [OPTIONS]\n"
-	    "Discover AI agents at exec, attribute their processes to "
-	    "sessions, record events.\n\n"
-	    "  --scope cgroup:PATH|host  processes that may be classified "
-	    "(default: host)\n"
-	    "  --mode audit|enforce      (default: audit)\n"
-	    "  --state-dir DIR           store and control socket in DIR\n"
-	    "                            (default: %s/%s and %s/%s)\n"
-	    "  --bpffs-dir DIR           pins (default: %s)\n"
-	    "  --signatures DIR          signature database (default: "
-	    "embedded + %s)\n"
-	    "  --export FILE             append JSON lines to FILE\n"
-	    "  --group NAME              group allowed on the control "
-	    "socket (default: root only)\n"
-	    "  --max-events N            store retention by count "
-	    "(default: 5000000)\n"
-	    "  --max-age-days N          store retention by age (default: "
-	    "90)\n"
-	    "  --ring-mib N              kernel ring buffer, MiB, power of "
-	    "two (default: 4)\n"
-	    "  --policies DIR            policy set (default: embedded + "
-	    "%s)\n"
-	    "  --launcher PATH           the agentwall binary forced agents "
-	    "are\n"
-	    "                            re-executed through (default: "
-	    "beside agentwalld)\n"
-	    "  --session-quota SIZE      each session's copy-on-write store "
-	    "(default: 4G;\n"
-	    "                            K, M, G suffixes; at least 16M)\n"
-	    "  --sessions-max N          session stores kept at once "
-	    "(default: 64; 0: no cap)\n"
-	    "  --dns-upstream ADDR[:PORT] where sessions' resolvers forward "
-	    "(default:\n"
-	    "                            the first nameserver of "
-	    "/etc/resolv.conf)\n"
-	    "  --json                    print events as JSON lines\n"
-	    "  --quiet                   print nothing per event\n"
-	    "  -h, --help\n",
-	    AW_DEFAULT_STATE_DIR, AW_STORE_NAME, AW_DEFAULT_RUN_DIR,
-	    AW_SOCKET_NAME, AW_DEFAULT_BPFFS_DIR, AW_DEFAULT_EXTRA_SIGS,
-	    AW_DEFAULT_EXTRA_POLICIES);
-}
-
-/* The launcher defaults to the agentwall binary installed beside us. */
-static void default_launcher(struct aw_opts *o)
-{
-	char self[PATH_MAX];
-	ssize_t n;
-	char *slash;
-
-	if (o->launcher[0])
-		return;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0) {
-		snprintf(o->launcher, sizeof(o->launcher), "%s",
-			 AW_DEFAULT_LAUNCHER);
-		return;
-	}
-	self[n] = 0;
-	slash = strrchr(self, '/');
-	*slash = 0;
-	snprintf(o->launcher, sizeof(o->launcher), "%s/agentwall", self);
-}
-
-static int parse_opts(int argc, char **argv, struct aw_opts *o)
-{
-	enum {
-		OPT_SCOPE = 256,
-		OPT_MODE,
-		OPT_STATE,
-		OPT_BPFFS,
-		OPT_SIGS,
-		OPT_EXPORT,
-		OPT_GROUP,
-		OPT_MAXEV,
-		OPT_MAXAGE,
-		OPT_JSON,
-		OPT_RING,
-		OPT_QUIET,
-		OPT_POLICIES,
-		OPT_LAUNCHER,
-		OPT_QUOTA,
-		OPT_SESSIONS_MAX,
-		OPT_DNS_UPSTREAM,
-	};
-	static const struct option longopts[] = {
-	    {"scope", required_argument, NULL, OPT_SCOPE},
-	    {"mode", required_argument, NULL, OPT_MODE},
-	    {"state-dir", required_argument, NULL, OPT_STATE},
-	    {"bpffs-dir", required_argument, NULL, OPT_BPFFS},
-	    {"signatures", required_argument, NULL, OPT_SIGS},
-	    {"export", required_argument, NULL, OPT_EXPORT},
-	    {"group", required_argument, NULL, OPT_GROUP},
-	    {"max-events", required_argument, NULL, OPT_MAXEV},
-	    {"max-age-days", required_argument, NULL, OPT_MAXAGE},
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"ring-mib", required_argument, NULL, OPT_RING},
-	    {"quiet", no_argument, NULL, OPT_QUIET},
-	    {"policies", required_argument, NULL, OPT_POLICIES},
-	    {"launcher", required_argument, NULL, OPT_LAUNCHER},
-	    {"session-quota", required_argument, NULL, OPT_QUOTA},
-	    {"sessions-max", required_argument, NULL, OPT_SESSIONS_MAX},
-	    {"dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM},
-	    {"help", no_argument, NULL, 'h'},
-	    {}};
-	int c;
-	uint64_t v;
-
-	o->scope_kind = AW_SCOPE_HOST;
-	o->mode = AW_MODE_AUDIT;
-	o->ctl_gid = (gid_t)-1;
-	o->ring_mib = 4;
-	o->session_quota = AW_DEFAULT_SESSION_QUOTA;
-	o->sessions_max = AW_DEFAULT_SESSIONS_MAX;
-	o->limits.max_events = 5000000;
-	o->limits.max_age_s = 90ull * 86400;
-	snprintf(o->store_path, sizeof(o->store_path), "%s/%s",
-		 AW_DEFAULT_STATE_DIR, AW_STORE_NAME);
-	snprintf(o->socket_path, sizeof(o->socket_path), "%s/%s",
-		 AW_DEFAULT_RUN_DIR, AW_SOCKET_NAME);
-	snprintf(o->bpffs_dir, sizeof(o->bpffs_dir), "%s",
-		 AW_DEFAULT_BPFFS_DIR);
-
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_POLICIES:
-			snprintf(o->policy_dir, sizeof(o->policy_dir), "%s",
-				 optarg);
-			break;
-		case OPT_LAUNCHER:
-			if (optarg[0] != '/') {
-				fprintf(stderr,
-					"agentwalld: --launcher %s: "
-					"must be an absolute path\n",
-					optarg);
-				return -EINVAL;
-			}
-			snprintf(o->launcher, sizeof(o->launcher), "%s",
-				 optarg);
-			break;
-		case OPT_SCOPE:
-			if (!strcmp(optarg, "host")) {
-				o->scope_kind = AW_SCOPE_HOST;
-			} else if (!strncmp(optarg, "cgroup:", 7) &&
-				   optarg[7] == '/') {
-				o->scope_kind = AW_SCOPE_CGROUP;
-				snprintf(o->scope_path, sizeof(o->scope_path),
-					 "%s", optarg + 7);
-			} else {
-				fprintf(stderr,
-					"agentwalld: --scope %s: "
-					"expected host or cgroup:/PATH\n",
-					optarg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_MODE:
-			if (!strcmp(optarg, "audit"))
-				o->mode = AW_MODE_AUDIT;
-			else if (!strcmp(optarg, "enforce"))
-				o->mode = AW_MODE_ENFORCE;
-			else {
-				fprintf(stderr,
-					"agentwalld: --mode %s: "
-					"expected audit or enforce\n",
-					optarg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_STATE:
-			if (optarg[0] != '/') {
-				fprintf(stderr, "agentwalld: --state-dir must "
-						"be absolute\n");
-				return -EINVAL;
-			}
-			snprintf(o->store_path, sizeof(o->store_path), "%s/%s",
-				 optarg, AW_STORE_NAME);
-			snprintf(o->socket_path, sizeof(o->socket_path),
-				 "%s/%s", optarg, AW_SOCKET_NAME);
-			break;
-		case OPT_BPFFS:
-			if (optarg[0] != '/') {
-				fprintf(stderr, "agentwalld: --bpffs-dir must "
-						"be absolute\n");
-				return -EINVAL;
-			}
-			snprintf(o->bpffs_dir, sizeof(o->bpffs_dir), "%s",
-				 optarg);
-			break;
-		case OPT_SIGS:
-			snprintf(o->sig_dir, sizeof(o->sig_dir), "%s", optarg);
-			break;
-		case OPT_EXPORT:
-			snprintf(o->export_path, sizeof(o->export_path), "%s",
-				 optarg);
-			break;
-		case OPT_GROUP: {
-			struct group *g = getgrnam(optarg);
-
-			if (!g) {
-				fprintf(stderr,
-					"agentwalld: --group %s: no "
-					"such group\n",
-					optarg);
-				return -EINVAL;
-			}
-			o->ctl_gid = g->gr_gid;
-			snprintf(o->group, sizeof(o->group), "%s", optarg);
-			break;
-		}
-		case OPT_MAXEV:
-		case OPT_MAXAGE:
-			if (aw_parse_u64(optarg, &v) < 0) {
-				fprintf(stderr,
-					"agentwalld: %s: not a number: "
-					"%s\n",
-					c == OPT_MAXEV ? "--max-events"
-						       : "--max-age-days",
-					optarg);
-				return -EINVAL;
-			}
-			if (c == OPT_MAXEV)
-				o->limits.max_events = v;
-			else
-				o->limits.max_age_s = v * 86400;
-			break;
-		case OPT_RING:
-			if (aw_parse_u64(optarg, &v) < 0 || v == 0 ||
-			    v > 1024 || (v & (v - 1))) {
-				fprintf(stderr,
-					"agentwalld: --ring-mib %s: "
-					"expected a power of two from 1 to "
-					"1024\n",
-					optarg);
-				return -EINVAL;
-			}
-			o->ring_mib = v;
-			break;
-		case OPT_QUOTA: {
-			char *end;
-			unsigned long long q = strtoull(optarg, &end, 10);
-			int shift =
-			    !strcmp(end, "K") || !strcmp(end, "k")   ? 10
-			    : !strcmp(end, "M") || !strcmp(end, "m") ? 20
-			    : !strcmp(end, "G") || !strcmp(end, "g") ? 30
-			    : !strcmp(end, "T") || !strcmp(end, "t") ? 40
-			    : *end				     ? -1
-								     : 0;
-
-			if (end == optarg || optarg[0] == '-' || shift < 0 ||
-			    q > (1ull << 50) >> shift ||
-			    (q << shift) < (16ull << 20)) {
-				fprintf(stderr,
-					"agentwalld: --session-quota %s: "
-					"expected a size from 16M to 1P "
-					"(suffix K, M, G or T)\n",
-					optarg);
-				return -EINVAL;
-			}
-			o->session_quota = q << shift;
-			break;
-		}
-		case OPT_DNS_UPSTREAM:
-			if (strlen(optarg) >= sizeof(o->dns_upstream)) {
-				fprintf(stderr,
-					"agentwalld: --dns-upstream: too "
-					"long\n");
-				return -EINVAL;
-			}
-			snprintf(o->dns_upstream, sizeof(o->dns_upstream), "%s",
-				 optarg);
-			break;
-		case OPT_SESSIONS_MAX:
-			if (aw_parse_u64(optarg, &v) < 0 || v > 100000) {
-				fprintf(stderr,
-					"agentwalld: --sessions-max %s: "
-					"expected a number up to 100000\n",
-					optarg);
-				return -EINVAL;
-			}
-			o->sessions_max = (unsigned)v;
-			break;
-		case OPT_JSON:
-			o->json_stdout = 1;
-			break;
-		case OPT_QUIET:
-			o->quiet = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "agentwalld: unexpected argument %s\n",
-			argv[optind]);
-		return -EINVAL;
-	}
-	return 0;
-}
 
 /* Create the directories above file. Returns 1 if the last one was
  * created here (then, and only then, its mode and group are ours to set),
@@ -777,7 +471,7 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	uint64_t ticks = 0;
 
-	if (parse_opts(argc, argv, &d.opts) < 0)
+	if (aw_opts_parse(argc, argv, &d.opts) < 0)
 		return 2;
 	if (geteuid() != 0) {
 		fprintf(stderr, "agentwalld: must run as root (loads BPF "
@@ -902,7 +596,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "agentwalld: signatures: %s\n", err);
 		goto out;
 	}
-	default_launcher(&d.opts);
+	aw_opts_default_launcher(&d.opts);
 	r = aw_force_start(&d, &d.force);
 	if (r < 0) {
 		fprintf(stderr, "agentwalld: forcing thread: %s\n",
@@ -985,6 +679,11 @@ int main(int argc, char **argv)
 		d.opts.mode == AW_MODE_ENFORCE ? "enforce" : "audit",
 		d.db.n_sigs, d.opts.store_path, d.opts.socket_path,
 		d.opts.bpffs_dir);
+	/* Type=notify: the service is up once the control socket answers. */
+	aw_notify("READY=1\nSTATUS=backend %s, mode %s, %zu signatures",
+		  d.probe.backend,
+		  d.opts.mode == AW_MODE_ENFORCE ? "enforce" : "audit",
+		  d.db.n_sigs);
 	if (d.opts.mode == AW_MODE_ENFORCE)
 		aw_events_emit_simple(
 		    &d, "notice", 0, NULL, "backend/portable",
@@ -1085,6 +784,7 @@ int main(int argc, char **argv)
 	aw_events_check_drops(&d);
 	ret = 0;
 out:
+	aw_notify("STOPPING=1");
 	/* Going: an agent caught at exec from now on is killed, not left
 	 * stopped for a daemon that will not come. */
 	if (d.kernel)

@@ -1098,7 +1098,7 @@ void aw_secrets_mark_self(struct aw_daemon *d)
 	snprintf(dirs[n], PATH_MAX, "%s", d->opts.socket_path);
 	if (strrchr(dirs[n], '/') && strrchr(dirs[n], '/') != dirs[n])
 		*strrchr(dirs[n++], '/') = 0;
-	snprintf(dirs[n++], PATH_MAX, "%s", "/etc/agentwall");
+	snprintf(dirs[n++], PATH_MAX, "%s", AW_CONF_DIR);
 	if (d->opts.policy_dir[0])
 		snprintf(dirs[n++], PATH_MAX, "%s", d->opts.policy_dir);
 	if (d->opts.sig_dir[0])

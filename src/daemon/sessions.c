@@ -483,7 +483,7 @@ static void reply_self(struct aw_daemon *d, struct aw_buf *b)
 		*strrchr(p, '/') = 0;
 	reply_path(b, "deny", "agentwall.self", p);
 	reply_path(b, "deny", "agentwall.self", d->opts.bpffs_dir);
-	reply_path(b, "deny", "agentwall.self", "/etc/agentwall");
+	reply_path(b, "deny", "agentwall.self", AW_CONF_DIR);
 	if (d->opts.policy_dir[0])
 		reply_path(b, "deny", "agentwall.self", d->opts.policy_dir);
 	if (d->opts.sig_dir[0])
