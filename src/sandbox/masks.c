@@ -161,7 +161,10 @@ int aw_masks_scan(const struct aw_plan *plan, struct aw_masks *m)
 		struct stat st;
 		int fd;
 
-		if (op->verb != AW_FS_DENY || lstat(op->path, &st) < 0)
+		/* /dev and /proc are the session's own: masks there are
+		 * moot (launch.c builds them). */
+		if (op->verb != AW_FS_DENY || !strncmp(op->path, "/dev/", 5) ||
+		    !strncmp(op->path, "/proc/", 6) || lstat(op->path, &st) < 0)
 			continue;
 		if (add(m, i, "", S_ISDIR(st.st_mode),
 			S_ISREG(st.st_mode) && (st.st_mode & 0111)) < 0)
