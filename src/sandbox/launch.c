@@ -298,12 +298,13 @@ static void masks_hand_over(int sock)
 	}
 	if (sendmsg(sock, &m, 0) != 1)
 		die("hand over the masks: %s", strerror(errno));
+	/* The launcher's answer (or its end: then nothing waits). Not
+	 * taken by the daemon: the placeholders refuse by their modes. */
+	if (masks_root >= 0 && (read(sock, &ack, 1) != 1 || ack != 'k'))
+		aw_masks_seal(view_masks, masks_root);
 	if (masks_root >= 0)
 		close(masks_root);
 	masks_root = -1;
-	/* The launcher's answer (or its end: then nothing waits). */
-	if (read(sock, &ack, 1) < 0) {
-	}
 }
 
 /* In the launcher: init's mask tmpfs, to the daemon. Not fatal: without
@@ -311,26 +312,33 @@ static void masks_hand_over(int sock)
 static void masks_relay(const struct aw_launch *l, int sock)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))] = {};
-	char byte = 0, reply[512];
+	char byte = 0, reply[512], taken = 'n';
 	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
 	struct msghdr m = {.msg_iov = &iov,
 			   .msg_iovlen = 1,
 			   .msg_control = cbuf,
 			   .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *c;
+	ssize_t n;
 	int fd = -1;
 
-	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1)
-		return;
+	while ((n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 &&
+	       errno == EINTR) {
+	}
+	if (n != 1)
+		return; /* init is gone */
 	c = CMSG_FIRSTHDR(&m);
 	if (c && c->cmsg_type == SCM_RIGHTS)
 		memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	if (fd >= 0 && l->masks)
-		aw_masks_register(l->plan, l->masks, fd, l->socket_path, reply,
-				  sizeof(reply));
-	if (fd >= 0)
-		close(fd);
-	if (send(sock, "k", 1, MSG_NOSIGNAL) < 0) {
+	if (fd < 0)
+		return; /* no masks: init waits for nothing */
+	if (l->masks &&
+	    aw_masks_register(l->plan, l->masks, fd, l->socket_path, reply,
+			      sizeof(reply)) == 0 &&
+	    !strncmp(reply, "ok ", 3) && !strstr(reply, "\nerror"))
+		taken = 'k';
+	close(fd);
+	if (send(sock, &taken, 1, MSG_NOSIGNAL) < 0) {
 	}
 }
 

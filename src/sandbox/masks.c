@@ -21,7 +21,9 @@
  * recorded with the real path and the mask's rule (`by` `mask`), as is
  * opening a masked directory to list it.
  *
- * Without the daemon (dead, or not answering) the placeholders are what
+ * If the daemon does not take them (an older daemon, no fanotify), init
+ * makes every mask's placeholder mode 000 (aw_masks_seal): they refuse
+ * as the old masks did. If it dies later, the placeholders are what
  * they are: empty and read-only. Nothing of a secret is in the session's
  * view; what the session can learn is the names under a masked directory
  * (docs/sandbox.md says so).
@@ -204,6 +206,19 @@ static void entry_name(const struct aw_mask_entry *e, int dir, char *buf,
 		 e->rel[0] ? "/" : "", e->rel);
 }
 
+/* The tmpfs of root made read-only or read-write ("ro", "rw"). */
+static int reconfigure(int root, const char *flag)
+{
+	int fs = fspick(root, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC), r = 0;
+
+	if (fs < 0 || fsconfig(fs, FSCONFIG_SET_FLAG, flag, NULL, 0) ||
+	    fsconfig(fs, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0))
+		r = -errno;
+	if (fs >= 0)
+		close(fs);
+	return r;
+}
+
 int aw_masks_build(const struct aw_masks *m, const char *dir, char *err,
 		   size_t errlen)
 {
@@ -256,9 +271,10 @@ int aw_masks_build(const struct aw_masks *m, const char *dir, char *err,
 		entry_name(e, e->rel[0] ? 1 : e->dir, name, sizeof(name));
 		fchmodat(root, name, e->dir ? 0555 : e->exec ? 0555 : 0444, 0);
 	}
-	if (fchmodat(root, ".", 0555, 0) < 0 ||
-	    mount(NULL, dir, NULL,
-		  MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL))
+	/* The file system read-only (each bind is read-only as well); its
+	 * own mount, soon detached, stays as it is: aw_masks_seal may need
+	 * it. */
+	if (fchmodat(root, ".", 0555, 0) < 0 || reconfigure(root, "ro") < 0)
 		goto fail_root;
 	return root;
 fail_root:
@@ -266,6 +282,26 @@ fail_root:
 fail:
 	snprintf(err, errlen, "mask placeholders: %s", strerror(errno));
 	return -errno;
+}
+
+int aw_masks_seal(const struct aw_masks *m, int root)
+{
+	int r = reconfigure(root, "rw");
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < m->n; i++) {
+		const struct aw_mask_entry *e = &m->v[i];
+		char name[32];
+
+		if (e->rel[0])
+			continue;
+		snprintf(name, sizeof(name), "%c%zu", e->dir ? 'd' : 'f',
+			 e->op);
+		if (fchmodat(root, name, 0, 0) < 0 && errno != ENOENT)
+			r = -errno;
+	}
+	return reconfigure(root, "ro") < 0 ? -EROFS : r;
 }
 
 int aw_masks_mount(const struct aw_masks *m, const char *dir, size_t op,

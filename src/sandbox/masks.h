@@ -44,6 +44,11 @@ int aw_masks_build(const struct aw_masks *m, const char *dir, char *err,
  * or -errno. */
 int aw_masks_mount(const struct aw_masks *m, const char *dir, size_t op,
 		   int target_dir, const char *target);
+/* In init, when the daemon did not take the masks (no fanotify, an
+ * older daemon): every mask's placeholder made mode 000, so that they
+ * refuse as the old masks did (EACCES) rather than read empty. root:
+ * aw_masks_build's fd. Returns 0 or -errno. */
+int aw_masks_seal(const struct aw_masks *m, int root);
 /* In the launcher: hand the daemon the mask tmpfs (fd) with the real
  * path and rule of each placeholder ("session-masks"). Returns 0 with the
  * daemon's reply in reply, or -errno. */
