@@ -310,6 +310,10 @@ rm -rf "$H/.mozilla"
 # --- the daemon dies ------------------------------------------------------
 run sh -c "sleep 2; cat '$O/key-link' >/dev/null; cat '$H/.ssh/id_rsa'; ls -a '$H/.ssh'; cat '$H/.netrc'; echo done" >"$T/dead.out" 2>&1 &
 RUNPID=$!
+# The same for a forced stand-in agent of the ordinary user.
+(cd "$T/uws" && in_scope setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	env HOME="$U" "$(FAKE)" -c "sleep 2; cat ~/.ssh/id_ed25519; cat ~/.netrc; echo done") >"$T/udead.out" 2>&1 &
+UPID=$!
 sleep 0.6
 kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""
 check "daemon killed: a marked file still opens at once outside (the group closed)" \
@@ -320,6 +324,10 @@ wait $RUNPID
 check "daemon killed: the session ran to its end" grep -qx done "$T/dead.out"
 check "daemon killed: nothing of the key or the masked file is readable by path" \
 	none_of "$(cat "$T/dead.out")" 'PRIVATE KEY' 'NETRC SECRET'
+wait $UPID
+check "daemon killed: the user's forced agent ran to its end" grep -qx done "$T/udead.out"
+check "daemon killed: and read nothing of the user's key or masked file" \
+	none_of "$(cat "$T/udead.out")" 'USER KEY' 'USER NETRC'
 start_daemon --signatures "$T/sigs" --policies "$T/pol" --mode enforce || nok "daemon restarts"
 
 cd /
