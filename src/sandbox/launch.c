@@ -243,20 +243,42 @@ static int make_file_target(const struct aw_plan_op *op, const char *target)
 
 /* In init: the session's mask placeholders, and their tmpfs's root (an
  * O_PATH fd, -1 when there is none: the masks are then mode-000 mounts,
- * as refusing but unrecorded). */
+ * as refusing but unrecorded); the socket to the launcher. */
 #define MASKS_DIR "/masks"
 static const struct aw_masks *view_masks;
 static int masks_root = -1;
+static int masks_sock = -1;
 
+/* Made first, and at once offered to the launcher, which hands it to the
+ * daemon while init mounts the rest of the view. */
 static void masks_prepare(void)
 {
-	char err[256];
+	char cbuf[CMSG_SPACE(sizeof(int))] = {};
+	char err[256], byte = 'm';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = cbuf,
+			   .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
 
-	if (!view_masks || !view_masks->n)
-		return;
-	masks_root = aw_masks_build(view_masks, MASKS_DIR, err, sizeof(err));
-	if (masks_root < 0)
-		masks_root = -1; /* the old masks: still refusing */
+	if (view_masks && view_masks->n)
+		masks_root =
+		    aw_masks_build(view_masks, MASKS_DIR, err, sizeof(err));
+	if (masks_root < 0) {
+		/* The old masks: still refusing. */
+		masks_root = -1;
+		byte = '-';
+		m.msg_control = NULL;
+		m.msg_controllen = 0;
+	} else {
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &masks_root, sizeof(int));
+	}
+	if (sendmsg(masks_sock, &m, 0) != 1)
+		die("hand over the masks: %s", strerror(errno));
 }
 
 /* 1 if op is masked by its placeholder. */
@@ -275,35 +297,19 @@ static int mask_placeholder(const struct aw_plan *plan,
 	return r == 0;
 }
 
-/* In init, once the view is built: the mask tmpfs to the launcher, which
- * hands it to the daemon; the command starts once the daemon has its
- * marks (or could not be asked), so its first read is seen. */
-static void masks_hand_over(int sock)
+/* In init, once the view is built and before anything narrows it: the
+ * launcher's answer. The command starts once the daemon has its marks
+ * (or could not be asked), so its first read is seen; not taken by the
+ * daemon, the placeholders are sealed and refuse by their modes. */
+static void masks_settle(void)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = {};
-	char byte = masks_root >= 0 ? 'm' : '-', ack;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	char ack = 0;
 
-	if (masks_root >= 0) {
-		struct cmsghdr *c;
-
-		m.msg_control = cbuf;
-		m.msg_controllen = sizeof(cbuf);
-		c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &masks_root, sizeof(int));
-	}
-	if (sendmsg(sock, &m, 0) != 1)
-		die("hand over the masks: %s", strerror(errno));
-	/* The launcher's answer (or its end: then nothing waits). Not
-	 * taken by the daemon: the placeholders refuse by their modes. */
-	if (masks_root >= 0 && (read(sock, &ack, 1) != 1 || ack != 'k'))
+	if (masks_root < 0)
+		return;
+	if (read(masks_sock, &ack, 1) != 1 || ack != 'k')
 		aw_masks_seal(view_masks, masks_root);
-	if (masks_root >= 0)
-		close(masks_root);
+	close(masks_root);
 	masks_root = -1;
 }
 
@@ -797,8 +803,9 @@ init_main(const struct aw_launch *l, int sync_fd, int notify_sock,
 		fds_seal(also, AW_ARRAY_SIZE(also));
 	}
 	view_masks = l->masks;
+	masks_sock = notify_sock;
 	build_view(l->plan);
-	masks_hand_over(notify_sock);
+	masks_settle();
 	if (chdir(l->cwd) < 0 && chdir("/") < 0)
 		die("chdir: %s", strerror(errno));
 	narrow(l->plan, notify_sock);
