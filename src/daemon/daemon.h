@@ -364,6 +364,10 @@ void aw_secrets_collect(struct aw_daemon *d);
 void aw_secrets_mark_self(struct aw_daemon *d);
 void aw_secrets_request(struct aw_daemon *d, int fd, const char *args,
 			struct aw_buf *out);
+/* "session-masks": the session's mask tmpfs (fd, passed by its launcher)
+ * and the real path and rule of each placeholder. */
+void aw_secrets_masks(struct aw_daemon *d, int fd, const char *args,
+		      int passed_fd, struct aw_buf *out);
 void aw_secrets_session_end(struct aw_daemon *d, uint64_t session);
 void aw_secrets_status(struct aw_daemon *d, struct aw_buf *b);
 void aw_secrets_close(struct aw_daemon *d);
