@@ -93,6 +93,92 @@ PY
 )
 check "forced: the agent reads its controlling terminal" grep -q 'got:typed' <<<"$out"
 
+# No window: a parent that spams SIGCONT at the agent it just exec'd
+# (100 agents, each continued in a tight loop from its fork on) never
+# gets it to run unconfined: each is either forced (and confined) or
+# killed before its first instruction. Unconfined, the agent would copy
+# the key outside, write a marker outside and connect to a loopback
+# listener (which its policy does not allow in a session).
+in_scope python3 - "$(FAKE)" "$T" "$H" > "$T/spam.out" 2>&1 <<'PY'
+import os, signal, socket, sys, time
+fake, T, H = sys.argv[1:4]
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(256)
+srv.setblocking(False)
+port = srv.getsockname()[1]
+script = (f"cat {H}/.ssh/id_rsa > {T}/leak.$$ 2>/dev/null; "
+          f"echo ran > {T}/ran.$$ 2>/dev/null; "
+          f"echo x 2>/dev/null > /dev/tcp/127.0.0.1/{port}; exit 3")
+killed = forced = other = sent = 0
+for i in range(100):
+    pid = os.fork()
+    if pid == 0:
+        os.execv(fake, [fake, "-c", script])
+    end = time.time() + 20
+    st = None
+    while True:
+        try:
+            os.kill(pid, signal.SIGCONT)
+            sent += 1
+        except ProcessLookupError:
+            pass
+        r, s = os.waitpid(pid, os.WNOHANG)
+        if r:
+            st = s
+            break
+        if time.time() > end:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            break
+    if st is not None and os.WIFSIGNALED(st) and os.WTERMSIG(st) == 9:
+        killed += 1
+    elif st is not None and os.WIFEXITED(st) and os.WEXITSTATUS(st) == 3:
+        forced += 1
+    else:
+        other += 1
+conns = 0
+while True:
+    try:
+        c, _ = srv.accept()
+        conns += 1
+        c.close()
+    except BlockingIOError:
+        break
+print(f"killed={killed} forced={forced} other={other} conns={conns} sigcont={sent}")
+PY
+echo "# SIGCONT spam: $(cat "$T/spam.out")"
+check "no window: 100 agents continued in a loop: none read the key outside" \
+	test -z "$(cat "$T"/leak.* 2>/dev/null)"
+check "  ... none wrote outside its session" test -z "$(ls "$T"/ran.* 2>/dev/null)"
+check "  ... none connected out" grep -q ' conns=0 ' "$T/spam.out"
+check "  ... each was killed or ran forced (none timed out)" grep -q ' other=0 ' "$T/spam.out"
+check "  ... a continued one is recorded: who continued it, and that it was killed" \
+	wait_for events action=force decision=deny rule=force/failed \
+	--match 'detail=^continued \(signal 18\) by pid [0-9]+ \(python3, uid 0\) before the daemon held it: killed'
+rm -f "$T"/leak.* "$T"/ran.*
+
+# Already traced at exec (PTRACE_TRACEME): the daemon could not hold it,
+# its tracer could run it: killed before its first instruction.
+in_scope python3 - "$(FAKE)" "$T" > "$T/traced.out" 2>&1 <<'PY'
+import ctypes, os, sys
+fake, T = sys.argv[1:3]
+libc = ctypes.CDLL(None)
+pid = os.fork()
+if pid == 0:
+    libc.ptrace(0, 0, 0, 0)  # PTRACE_TRACEME
+    os.execv(fake, [fake, "-c", f"echo ran > {T}/traced-ran"])
+_, st = os.waitpid(pid, 0)
+# (A tracee stops at exec with SIGTRAP, unless it is killed first.)
+while os.WIFSTOPPED(st):
+    libc.ptrace(7, pid, 0, 0)  # PTRACE_CONT
+    _, st = os.waitpid(pid, 0)
+print("signal", os.WTERMSIG(st) if os.WIFSIGNALED(st) else "-")
+PY
+check "traced at exec: killed, did not run" \
+	test ! -e "$T/traced-ran" -a "$(cat "$T/traced.out")" = "signal 9"
+check "  ... recorded as force/traced" wait_for events action=force decision=deny rule=force/traced
+
 # A process outside the scope doing the same is never touched.
 out=$("$(FAKE)" -c 'cat ~/.ssh/id_rsa' 2>&1)
 check "outside the scope: the same agent runs unconfined" test "$out" = "PRIVATE KEY"
@@ -107,15 +193,61 @@ check "fail closed: forcing failed, the agent did not run" test ! -e "$T/ran"
 check "  ... it was killed (status $rc)" test $rc = 137
 check "  ... and the event says why" wait_for events action=force decision=deny rule=force/failed
 
-# Fail closed: no live daemon (SIGKILLed, pins left, heartbeat lapsed).
+# Daemon death: agents exec'd 0.1 to 5 s after the daemon is SIGKILLed
+# (pins left; its pulse stays valid for 2 s). Within the pulse an agent
+# is stopped and nobody forces it: a SIGCONT (a shell's `fg`) kills it,
+# and one left stopped is killed by the next daemon at adoption. After
+# it, an agent is killed at exec. None runs unconfined.
+stop_daemon
+start_daemon --signatures "$T/sigs" --mode enforce || nok "daemon in enforce mode again"
 kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""
-sleep 5.5
-in_scope "$(FAKE)" -c 'echo ran > '"$T"'/ran2' 2>/dev/null
-rc=$?
-check "fail closed: with no daemon an agent is killed at exec" test ! -e "$T/ran2" -a $rc = 137
+exec 3>&2 2>/dev/null # (bash's own "Killed" notices for the jobs below)
+t0=$(date +%s.%N)
+declare -A DPIDS
+for at in 0.1 0.3 0.6 1.0 1.4 1.8 2.5 3.5 5.0; do
+	sleep "$(python3 -c "import time; print(max(0, $t0 + $at - time.time()))")"
+	# (in_scope's body, not the function: $! is then the agent itself)
+	bash -c 'echo $BASHPID > "$0/cgroup.procs" && exec "$@"' "$CG" "$(FAKE)" \
+		-c 'cat ~/.ssh/id_rsa > '"$T"'/dleak.$$ 2>/dev/null; echo ran > '"$T"'/dran.$$' 2>/dev/null &
+	DPIDS[$at]=$!
+done
+sleep 0.3
+stopped=()
+gone=()
+for at in $(printf '%s\n' "${!DPIDS[@]}" | sort -n); do
+	st=$(awk '{print $3}' "/proc/${DPIDS[$at]}/stat" 2>/dev/null)
+	if [ "$st" = T ]; then stopped+=("$at"); else gone+=("$at"); fi
+done
+echo "# after the daemon's death (s): stopped at exec: ${stopped[*]:-none}; killed at exec: ${gone[*]:-none}"
+# A `fg` for every other stopped one: the signal hook kills it.
+n=0
+for at in "${stopped[@]}"; do
+	n=$((n + 1))
+	[ $((n % 2)) = 1 ] && kill -CONT "${DPIDS[$at]}"
+done
+sleep 0.5
 start_daemon --signatures "$T/sigs" --mode enforce || nok "daemon restarts (adopts)"
-check "  ... reported once a daemon drains the ring" \
+for at in "${!DPIDS[@]}"; do wait "${DPIDS[$at]}" 2>/dev/null; done
+exec 2>&3 3>&-
+check "daemon death: no agent exec'd 0.1-5 s after it read the key outside" \
+	test -z "$(cat "$T"/dleak.* 2>/dev/null)"
+check "  ... none ran at all" test -z "$(ls "$T"/dran.* 2>/dev/null)"
+check "  ... within its pulse an agent was stopped, not run (${#stopped[@]})" test ${#stopped[@]} -ge 1
+check "  ... after it, killed at exec and reported once a daemon drains the ring" \
 	wait_for events action=force decision=deny rule=force/no-daemon
+if [ ${#stopped[@]} -ge 1 ]; then
+	check "  ... a stopped one continued by SIGCONT was killed, and recorded" \
+		wait_for events action=force decision=deny rule=force/failed \
+		--match 'detail=^continued \(signal 18\) by pid [0-9]+ \(kill|bash'
+fi
+if [ ${#stopped[@]} -ge 2 ]; then
+	check "  ... one left stopped was killed by the restarted daemon, and recorded" \
+		wait_for events action=force decision=deny rule=force/failed \
+		--match 'detail=^stopped at exec to be forced, but the daemon ended'
+fi
+check "  ... no record blames a vanished process (pidfd_open)" \
+	test "$(events action=force --match detail=pidfd_open --count)" = 0
+rm -f "$T"/dleak.* "$T"/dran.*
 stop_daemon
 
 # Audit mode forces nothing.
