@@ -667,7 +667,9 @@ static __always_inline int content_candidate(struct linux_binprm *bprm)
 	k.dev = BPF_CORE_READ(ino, i_sb, s_dev);
 	k.ino = BPF_CORE_READ(ino, i_ino);
 	k.ctime_sec = BPF_CORE_READ(ino, i_ctime_sec);
-	k.ctime_nsec = BPF_CORE_READ(ino, i_ctime_nsec);
+	/* Bit 31 of i_ctime_nsec is the multigrain "queried" flag (6.13+),
+	 * not part of the time: user space never sees it. */
+	k.ctime_nsec = BPF_CORE_READ(ino, i_ctime_nsec) & 0x7fffffffu;
 	if (bpf_map_lookup_elem(&aw_content_ok, &k))
 		return 0; /* hashed before: not an agent, and unchanged */
 	return 1;

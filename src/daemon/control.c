@@ -500,9 +500,14 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 	aw_json_cstr(b, d->opts.launcher);
 	aw_buf_printf(b,
 		      ",\"forced\":%llu,\"killed_no_daemon\":%llu,"
+		      "\"killed_continued\":%llu,\"killed_traced\":%llu,"
+		      "\"content_held\":%llu,"
 		      "\"sandboxed_sessions\":%zu,\"in_place_decisions\":%s},",
 		      (unsigned long long)st[AW_STAT_FORCED],
 		      (unsigned long long)st[AW_STAT_FORCE_KILLED],
+		      (unsigned long long)st[AW_STAT_FORCE_CONTINUED],
+		      (unsigned long long)st[AW_STAT_FORCE_TRACED],
+		      (unsigned long long)st[AW_STAT_CONTENT_HELD],
 		      d->n_sandboxes,
 		      d->probe.bpf_lsm_loads ? "\"available (BPF LSM), not "
 					       "used by this build\""

@@ -400,6 +400,8 @@ void aw_force_collect(struct aw_daemon *d);
 void aw_force_stop(struct aw_force *f);
 
 /* main.c */
+int aw_daemon_learn_inode_sig(struct aw_daemon *d, uint64_t dev, uint64_t ino,
+			      uint32_t gen, uint32_t sig);
 int aw_daemon_reload_signatures(struct aw_daemon *d, char *err, size_t len);
 
 /* control.c */

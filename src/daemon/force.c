@@ -42,8 +42,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <linux/fs.h>
 
 #include <openssl/evp.h>
 
@@ -84,6 +87,8 @@ struct force_res {
 	int content;	     /* enum force_content */
 	uint32_t sig;	     /* FORCE_CONTENT_AGENT/AUDIT: its signature */
 	uint64_t hash_ns;    /* time spent hashing */
+	uint64_t dev, ino;   /* the file hashed (kernel dev encoding) */
+	uint32_t gen;
 	char sha[65];
 	char why[240];
 };
@@ -274,7 +279,9 @@ static int content_path(struct aw_force *f, int fd, const struct stat *fst,
 		return 0;
 	}
 	snprintf(dir, sizeof(dir), "%s/content", f->state_dir);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+	/* (The daemon's umask is 077: the launcher, running as the user,
+	 * must reach the copy.) */
+	if ((mkdir(dir, 0755) < 0 && errno != EEXIST) || chmod(dir, 0755) < 0)
 		return -errno;
 	snprintf(out, len, "%s/%s", dir, sha);
 	if (stat(out, &st) == 0 && st.st_size == fst->st_size)
@@ -287,6 +294,11 @@ static int content_path(struct aw_force *f, int fd, const struct stat *fst,
 		ssize_t n = copy_file_range(fd, &off, t, NULL,
 					    (size_t)(fst->st_size - off), 0);
 
+		if (n < 0 && (errno == EXDEV || errno == EINVAL ||
+			      errno == EOPNOTSUPP)) {
+			/* Across file systems (a memfd is on tmpfs). */
+			n = sendfile(t, fd, &off, (size_t)(fst->st_size - off));
+		}
 		if (n <= 0) {
 			r = n < 0 ? -errno : -EIO;
 			break;
@@ -336,6 +348,16 @@ static int content_check(struct aw_force *f, uint32_t pid,
 		return fail(res, r, "hash its executable: %s", strerror(-r));
 	}
 	hex(sha, 32, res->sha);
+	res->dev = ((uint64_t)major(fst.st_dev) << 20) | minor(fst.st_dev);
+	res->ino = fst.st_ino;
+	{
+		int gen = 0;
+
+		/* i_generation, part of the kernel's inode key (0 where the
+		 * file system has none). */
+		if (ioctl(fd, FS_IOC_GETVERSION, &gen) == 0)
+			res->gen = (uint32_t)gen;
+	}
 	res->content = FORCE_CONTENT_RELEASE;
 	pthread_mutex_lock(&f->lock);
 	for (size_t i = 0; i < f->n_content; i++) {
@@ -772,10 +794,14 @@ void aw_force_collect(struct aw_daemon *d)
 		    aw_daemon_was_killed_forcing(d, res.pid, res.start_time))
 			continue; /* killed while it waited, and recorded */
 		if (res.content == FORCE_CONTENT_AGENT ||
-		    res.content == FORCE_CONTENT_AUDIT)
+		    res.content == FORCE_CONTENT_AUDIT) {
 			aw_events_content_session(d, res.pid, res.start_time,
 						  res.sig, res.sha);
-		else if (res.content == FORCE_CONTENT_RELEASE)
+			/* The next exec of this very file is classified by
+			 * its identity, without a hold or a hash. */
+			aw_daemon_learn_inode_sig(d, res.dev, res.ino, res.gen,
+						  res.sig);
+		} else if (res.content == FORCE_CONTENT_RELEASE)
 			aw_events_content_released(d, res.pid, res.start_time);
 		if (res.content == FORCE_CONTENT_RELEASE ||
 		    res.content == FORCE_CONTENT_AUDIT) {

@@ -709,6 +709,21 @@ oom:
 	free(sizes);
 }
 
+/* Learn a file recognised by its content, under its signature's first
+ * path rule (the identity map's values are rules). */
+int aw_daemon_learn_inode_sig(struct aw_daemon *d, uint64_t dev, uint64_t ino,
+			      uint32_t gen, uint32_t sig)
+{
+	unsigned bank = aw_kernel_bank(d->kernel);
+	int r = exe_rule_of(d, bank, sig);
+
+	if (r < 0)
+		return 0; /* a signature without a path rule: hashed each time
+			   */
+	return aw_daemon_learn_inode(
+	    d, dev, ino, gen, bank * AW_RULES_BANK + (uint32_t)r + 1, NULL);
+}
+
 int aw_daemon_reload_signatures(struct aw_daemon *d, char *err, size_t len)
 {
 	struct aw_sigdb db = {};

@@ -535,7 +535,7 @@ static int sig_parse_matches(struct sig_parser *p, const yaml_node_t *seq,
 		}
 		r = sig_pattern(p, v[0] ? v[0] : v[1],
 				v[0] ? AW_MATCH_EXE : AW_MATCH_SCRIPT,
-				&sig->matches[i]);
+				&sig->matches[sig->n_matches]);
 		if (r < 0)
 			return r;
 		sig->n_matches++;

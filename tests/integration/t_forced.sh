@@ -270,5 +270,93 @@ if [ -x "$CODEX" ]; then
 else
 	skip "codex: forced" "codex not in the npm cache (tools/setup-deps installs it)"
 fi
+# Content identity: the Codex native binary under any other name is
+# forced as openai.codex-cli (its size is in the kernel's prefilter; the
+# daemon hashes the held exec and finds the digest in openai.yaml). A
+# fresh daemon for each identity question: nothing learned before.
+CXBIN=/var/cache/agentwall-tests/npm/node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex
+if [ -x "$CXBIN" ] && grep -q "size:$(stat -c %s "$CXBIN")\"" "$AW_ROOT/signatures/openai.yaml"; then
+	stop_daemon
+	start_daemon --mode enforce || nok "daemon with embedded signatures"
+	mkdir -p "$T/c"
+	n=0
+	forced_as_codex() { # WHAT OUTPUT: one more content-matched, sandboxed session
+		n=$((n + 1))
+		check "content: $1 runs (--version)" grep -q 'codex-cli' <<<"$2"
+		check "  ... forced as openai.codex-cli by its digest" \
+			wait_for count_ge $n action=session-start agent.id=openai.codex-cli \
+			'rule=signature/openai.codex-cli:sha256:*'
+		check "  ... in a sandboxed session" \
+			wait_for count_ge $n action=force decision=sandbox rule=force/launcher --match 'sha256=^[0-9a-f]{64}$'
+	}
+	# A hard link made before the original was ever run (or classified).
+	ln "$CXBIN" "$T/c/linked"
+	forced_as_codex "a hard link" "$(in_scope "$T/c/linked" --version 2>&1)"
+	rm -f "$T/c/linked"
+	# A copy under a name no path rule knows.
+	cp "$CXBIN" "$T/c/mytool"
+	forced_as_codex "a copy" "$(in_scope "$T/c/mytool" --version 2>&1)"
+	out=$(in_scope "$T/c/mytool" --version 2>&1)
+	check "  ... its next exec is known by the file's identity (no hash)" \
+		wait_for events action=session-start agent.id=openai.codex-cli \
+		'rule=signature/openai.codex-cli:inode:*'
+	rm -f "$T/c/mytool"
+	# A memfd (memfd_create, close-on-exec, then fexecve): no path at all.
+	out=$(in_scope python3 -c '
+import os, sys
+src = os.open(sys.argv[1], os.O_RDONLY)
+fd = os.memfd_create("innocent")
+n = os.fstat(src).st_size
+while n > 0:
+    n -= os.sendfile(fd, src, None, n)
+os.execve(fd, ["innocent", "--version"], dict(os.environ))' "$CXBIN" 2>&1)
+	forced_as_codex "a memfd (fexecve)" "$out"
+	# execveat: a directory fd and a name, then an O_PATH fd with
+	# AT_EMPTY_PATH (what fexecve does without /proc).
+	cp "$CXBIN" "$T/c/at1"
+	cp "$CXBIN" "$T/c/at2"
+	EXECVEAT='
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+argv = (ctypes.c_char_p * 3)(b"x", b"--version", None)
+envp = (ctypes.c_char_p * 1)(None)
+if sys.argv[1] == "dirfd":
+    d = os.open(os.path.dirname(sys.argv[2]), os.O_PATH | os.O_DIRECTORY)
+    libc.syscall(322, d, os.path.basename(sys.argv[2]).encode(), argv, envp, 0)
+else:
+    f = os.open(sys.argv[2], os.O_PATH)
+    libc.syscall(322, f, b"", argv, envp, 0x1000)  # AT_EMPTY_PATH
+print("execveat failed", ctypes.get_errno())'
+	forced_as_codex "execveat(dirfd, name)" "$(in_scope python3 -c "$EXECVEAT" dirfd "$T/c/at1" 2>&1)"
+	forced_as_codex "execveat(fd, \"\", AT_EMPTY_PATH)" "$(in_scope python3 -c "$EXECVEAT" empty "$T/c/at2" 2>&1)"
+	rm -f "$T/c/at1" "$T/c/at2"
+
+	# A non-agent of exactly the same size (a real ELF, padded): held
+	# once for the hash, then released; it runs normally and is not an
+	# agent; its next exec is not even held (the cleared file is cached).
+	cp /bin/echo "$T/c/same-size"
+	truncate -s "$(stat -c %s "$CXBIN")" "$T/c/same-size"
+	s0=$(events action=session-start --count)
+	out=$(in_scope "$T/c/same-size" hello 2>&1; echo "rc=$?")
+	check "same size, other content: runs normally" test "$out" = "$(printf 'hello\nrc=0')"
+	out=$(in_scope sh -c 'cat ~/.ssh/id_rsa' 2>&1)
+	held=$(aw status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["enforcement"]["content_held"])' 2>/dev/null)
+	out2=$(in_scope "$T/c/same-size" again 2>&1)
+	held2=$(aw status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["enforcement"]["content_held"])' 2>/dev/null)
+	check "  ... and again" test "$out2" = again
+	check "  ... it is not an agent: no session" test "$(events action=session-start --count)" = "$s0"
+	check "  ... held once for the hash, not at its next exec ($held, $held2)" \
+		test -n "$held" -a "$held" = "$held2"
+	check "  ... released after one content check" \
+		test "$(grep -c 'content checked .* not an agent, released' "$T/daemon.err")" = 1
+	# Its content changes (same size): held and hashed again.
+	printf 'x' | dd of="$T/c/same-size" bs=1 seek=100000000 conv=notrunc status=none
+	out=$(in_scope "$T/c/same-size" changed 2>&1)
+	check "  ... changed in place: checked again (ctime moved)" \
+		test "$out" = changed -a "$(grep -c 'not an agent, released' "$T/daemon.err")" = 2
+	rm -f "$T/c/same-size"
+else
+	skip "content identity" "the Codex native binary of openai.yaml's digest is not in the npm cache"
+fi
 cd /
 stop_daemon
