@@ -51,9 +51,9 @@ echo
 #    directly (kernel.bpf_stats_enabled, restored afterwards) and turned
 #    into a ratio against the workload's own cost per operation.
 STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
-hook_ns() { # total run_time_ns of the three programs behind our links
+hook_ns() { # total run_time_ns of the programs behind our exec, fork, exit and signal links
 	local total=0 id t
-	for l in link_fork link_exit link_exec; do
+	for l in link_fork link_exit link_signal link_exec; do
 		id=$(bpftool link show pinned "$PINS/$l" -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["prog_id"])')
 		t=$(bpftool prog show id "$id" -j | python3 -c 'import json,sys; print(json.load(sys.stdin).get("run_time_ns", 0))')
 		total=$((total + t))

@@ -179,6 +179,65 @@ check "traced at exec: killed, did not run" \
 	test ! -e "$T/traced-ran" -a "$(cat "$T/traced.out")" = "signal 9"
 check "  ... recorded as force/traced" wait_for events action=force decision=deny rule=force/traced
 
+# Another tracer after the exec's stop, before the daemon's seize. With
+# PTRACE_ATTACH (which sends SIGSTOP) the signal hook kills the agent
+# first; with PTRACE_SEIZE + PTRACE_CONT no signal is involved and the
+# agent may run until the daemon finds it traced (about 1 ms), kills it
+# and names the tracer (docs/sandbox.md, "Another tracer after the stop").
+in_scope python3 - "$(FAKE)" "$T" > "$T/tracer.out" 2>&1 <<'PY'
+import ctypes, os, sys, time
+fake, T = sys.argv[1:3]
+libc = ctypes.CDLL(None, use_errno=True)
+out = {}
+for how, req in (("attach", 16), ("seize", 0x4206)):
+    won = lost = leaked = 0
+    for i in range(20):
+        pid = os.fork()
+        if pid == 0:
+            os.execv(fake, [fake, "-c", f"echo ran > {T}/tr-{how}.$$; exit 4"])
+        # Wait for the exec (its image is the agent's), then race the daemon.
+        while True:
+            try:
+                if os.readlink(f"/proc/{pid}/exe") == fake:
+                    break
+            except OSError:
+                pass
+        ok = False
+        for _ in range(2000):
+            if libc.ptrace(req, pid, 0, 0) == 0:
+                ok = True
+                break
+        if ok:
+            won += 1
+            if how == "seize":
+                libc.ptrace(0x4207, pid, 0, 0)  # PTRACE_INTERRUPT
+            _, st = os.waitpid(pid, os.__dict__.get("WALL", 0x40000000))
+            while os.WIFSTOPPED(st):
+                libc.ptrace(7, pid, 0, 0)  # PTRACE_CONT
+                _, st = os.waitpid(pid, 0x40000000)
+        else:
+            lost += 1
+            _, st = os.waitpid(pid, 0)
+        leaked += os.path.exists(f"{T}/tr-{how}.{pid}")
+    out[how] = (won, lost, leaked)
+for how, (won, lost, leaked) in out.items():
+    print(f"{how}: tracer first {won}, daemon first {lost}, ran unconfined {leaked}")
+PY
+echo "# $(tr '\n' ';' < "$T/tracer.out")"
+check "PTRACE_ATTACH after the stop: the agent never ran unconfined" \
+	grep -q '^attach: .* ran unconfined 0$' "$T/tracer.out"
+if grep -q '^attach: tracer first [1-9]' "$T/tracer.out"; then
+	check "  ... killed by the signal hook, which names the tracer" \
+		wait_for events action=force decision=deny rule=force/failed \
+		--match 'detail=^signalled \(signal 19\) by pid [0-9]+ \(python3, uid 0\) while a tracer other than the daemon held it: killed'
+fi
+if grep -q '^seize: tracer first [1-9]' "$T/tracer.out"; then
+	check "PTRACE_SEIZE after the stop: the daemon kills it and names the tracer" \
+		wait_for events action=force decision=deny rule=force/failed \
+		--match 'detail=^traced by pid [0-9]+ \(python3\) before the daemon could hold it'
+fi
+rm -f "$T"/tr-*
+
 # A process outside the scope doing the same is never touched.
 out=$("$(FAKE)" -c 'cat ~/.ssh/id_rsa' 2>&1)
 check "outside the scope: the same agent runs unconfined" test "$out" = "PRIVATE KEY"
