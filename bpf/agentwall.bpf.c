@@ -11,12 +11,16 @@
  *    (threads too), so double forks, setsid and reparenting to init do not
  *    leave the session: lineage is what the kernel saw, not ppid.
  *  - sched_process_exit: report when a member's thread group is gone.
+ *  - signal_generate: a task waiting to be forced that something would
+ *    resume before the daemon holds it is killed (enforce mode).
  *
- * Fast path for everything else: one task storage lookup (fork/exit), and
- * at exec a scope check plus the DFA walk of the executable's path.
- * Nothing here denies anything: this file only observes, so every early
- * return is fail-open by construction; what must not fail silently (a lost
- * event, storage that could not be created) is counted in aw_stats.
+ * Fast path for everything else: one task storage lookup (fork/exit), at
+ * exec a scope check plus the DFA walk of the executable's path (and, in
+ * enforce mode, one size lookup), at a signal a compare. Discovery only
+ * observes, so its early returns are fail-open by construction; forcing
+ * (force_check, aw_signal) stops or kills and fails closed; what must not
+ * fail silently (a lost event, storage that could not be created) is
+ * counted in aw_stats.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -594,9 +598,10 @@ static __always_inline int in_scope(void)
 #define AW_SIGCONT 18
 #define AW_SIGSTOP 19
 
-/* Kernel 6.13+ (checked at load: the daemon refuses enforce mode without
- * it). bpf_send_signal() signals only the current task; the signal hook
- * runs in the sender's context and must kill the target. */
+/* Kernel 6.13+ (the minimum this builds for is 6.18; on an older kernel
+ * the object fails to load, naming it). bpf_send_signal() signals only
+ * the current task; the signal hook runs in the sender's context and must
+ * kill the target. */
 extern int bpf_send_signal_task(struct task_struct *task, int sig,
 				enum pid_type type, __u64 value) __ksym;
 
