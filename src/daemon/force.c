@@ -406,12 +406,10 @@ static int force_one(struct aw_force *f, const struct force_req *q,
 	int pidfd, memfd = -1, status, group_stop, r;
 	uint64_t argc, sys_insn, sp, envp, *ptrs = NULL;
 	size_t nptr, off, blk_len;
-	char *blk = NULL;
-	ssize_t n;
-
+	char *blk = NULL, tcomm[32];
 	struct aw_task_state st;
-	char tcomm[32];
 	uint32_t tracer;
+	ssize_t n;
 
 	pidfd = syscall(SYS_pidfd_open, (pid_t)q->pid, 0);
 	if (pidfd >= 0 && aw_proc_still(q->pid, q->start_time) != 1) {
