@@ -911,7 +911,7 @@ int BPF_PROG(aw_signal, int sig, struct kernel_siginfo *info,
 	 * one deferred-signal slot is in use), say so in the record; the
 	 * daemon kills it when it reads the record. */
 	if (bpf_send_signal_task(t, AW_SIGKILL, PIDTYPE_TGID, 0))
-		reason |= 0x100;
+		reason |= AW_FKILL_NOT_QUEUED;
 	stat_inc(AW_STAT_FORCE_CONTINUED);
 
 	ev = bpf_ringbuf_reserve(&aw_events, sizeof(*ev), 0);

@@ -290,6 +290,9 @@ enum aw_force_kill_reason {
 	/* A signal reached it while a tracer other than the daemon's held
 	 * it (e.g. PTRACE_ATTACH's SIGSTOP). */
 	AW_FKILL_TRACED = 2,
+	/* Or'ed in: the kill could not be queued in the kernel (its CPU's
+	 * deferred-signal slot was busy); the daemon sends it. */
+	AW_FKILL_NOT_QUEUED = 0x100,
 };
 
 struct aw_event_force_kill {
@@ -298,7 +301,7 @@ struct aw_event_force_kill {
 	__u32 sender_pid;    /* tgid of the signal's sender */
 	__u32 sender_uid;
 	__u32 sig;
-	__u32 reason; /* enum aw_force_kill_reason */
+	__u32 reason; /* enum aw_force_kill_reason (| AW_FKILL_NOT_QUEUED) */
 	char sender_comm[16];
 };
 

@@ -1239,7 +1239,7 @@ static int handle_force_kill(struct aw_daemon *d,
 {
 	struct aw_procinfo *pi;
 	char comm[17], detail[400];
-	int queued = !(ev->reason & 0x100);
+	int queued = !(ev->reason & AW_FKILL_NOT_QUEUED);
 
 	pi = aw_procs_get(d->procs, ev->proc.pid, ev->proc.start_time);
 	memcpy(comm, ev->sender_comm, 16);
@@ -1250,7 +1250,8 @@ static int handle_force_kill(struct aw_daemon *d,
 	{
 		char w[300];
 
-		if ((ev->reason & 0xff) == AW_FKILL_TRACED)
+		if ((ev->reason & ~(uint32_t)AW_FKILL_NOT_QUEUED) ==
+		    AW_FKILL_TRACED)
 			snprintf(
 			    w, sizeof(w),
 			    "signalled (signal %u) by pid %u (%s, uid %u) "

@@ -233,19 +233,22 @@ static void hex(const uint8_t *b, size_t n, char *out)
 static int sha256_fd(int fd, uint8_t out[32])
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	static __thread uint8_t buf[1 << 20];
+	size_t blen = 1 << 20;
+	uint8_t *buf = malloc(blen);
 	unsigned len = 32;
 	off_t off = 0;
 	ssize_t n;
 	int r = 0;
 
-	if (!c)
-		return -ENOMEM;
+	if (!c || !buf) {
+		r = -ENOMEM;
+		goto out;
+	}
 	if (!EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
 		r = -EIO;
 		goto out;
 	}
-	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
+	while ((n = pread(fd, buf, blen, off)) > 0) {
 		EVP_DigestUpdate(c, buf, (size_t)n);
 		off += n;
 	}
@@ -254,6 +257,7 @@ static int sha256_fd(int fd, uint8_t out[32])
 	else if (!EVP_DigestFinal_ex(c, out, &len))
 		r = -EIO;
 out:
+	free(buf);
 	EVP_MD_CTX_free(c);
 	return r;
 }

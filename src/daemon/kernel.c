@@ -434,6 +434,16 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret, char *err,
 	for (size_t i = 0; i < AW_ARRAY_SIZE(link_names); i++) {
 		char p[PATH_MAX + 64];
 
+		if (progs[i] == k->skel->progs.aw_signal &&
+		    o->mode != AW_MODE_ENFORCE) {
+			/* Only forcing needs it (nothing is stopped in audit
+			 * mode): every signal on the machine would pay for
+			 * it. A previous enforcing daemon's link goes. */
+			snprintf(p, sizeof(p), "%s/%s", o->bpffs_dir,
+				 link_names[i]);
+			unlink(p);
+			continue;
+		}
 		k->links[i] = bpf_program__attach(progs[i]);
 		if (!k->links[i]) {
 			r = -errno;
