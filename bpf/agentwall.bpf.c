@@ -916,7 +916,7 @@ int BPF_PROG(aw_signal, int sig, struct kernel_siginfo *info,
 
 	ev = bpf_ringbuf_reserve(&aw_events, sizeof(*ev), 0);
 	if (!ev) {
-		stat_inc(AW_STAT_DROP_EXIT);
+		stat_inc(AW_STAT_DROP_FORCE);
 		return 0;
 	}
 	fill_hdr(&ev->hdr, AW_EV_FORCE_KILL, sizeof(*ev));

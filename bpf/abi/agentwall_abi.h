@@ -135,7 +135,9 @@ enum aw_stat {
 					 it before the daemon held it */
 	AW_STAT_FORCE_TRACED = 12,    /* killed at exec: already ptraced */
 	AW_STAT_CONTENT_HELD = 13,    /* execs held for a content check */
-	AW_STAT_MAX = 14,
+	AW_STAT_DROP_FORCE = 14,      /* ring buffer full: force-kill record
+					 lost (the kill itself was sent) */
+	AW_STAT_MAX = 15,
 };
 
 /* Scope: which processes may be classified as new session roots. */

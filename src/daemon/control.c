@@ -528,15 +528,18 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 		      (unsigned long long)d->decode_errors);
 	aw_buf_printf(b,
 		      "\"drops\":{\"exec\":%llu,\"fork\":%llu,\"exit\":%llu,"
+		      "\"force\":%llu,"
 		      "\"storage\":%llu,\"user\":%llu,\"total\":%llu},",
 		      (unsigned long long)st[AW_STAT_DROP_EXEC],
 		      (unsigned long long)st[AW_STAT_DROP_FORK],
 		      (unsigned long long)st[AW_STAT_DROP_EXIT],
+		      (unsigned long long)st[AW_STAT_DROP_FORCE],
 		      (unsigned long long)st[AW_STAT_STORAGE_FAIL],
 		      (unsigned long long)aw_daemon_user_drops(d),
 		      (unsigned long long)(st[AW_STAT_DROP_EXEC] +
 					   st[AW_STAT_DROP_FORK] +
 					   st[AW_STAT_DROP_EXIT] +
+					   st[AW_STAT_DROP_FORCE] +
 					   st[AW_STAT_STORAGE_FAIL] +
 					   aw_daemon_user_drops(d)));
 	aw_buf_printf(b, "\"process_cache\":%zu}", aw_procs_count(d->procs));

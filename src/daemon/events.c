@@ -1347,7 +1347,8 @@ void aw_events_check_drops(struct aw_daemon *d)
 	aw_kernel_stats(d->kernel, st);
 	kdrops = st[AW_STAT_DROP_EXEC] + st[AW_STAT_DROP_FORK] +
 		 st[AW_STAT_DROP_EXIT] + st[AW_STAT_STORAGE_FAIL] +
-		 st[AW_STAT_DROP_NET] + st[AW_STAT_NET_UNREPORTED];
+		 st[AW_STAT_DROP_NET] + st[AW_STAT_NET_UNREPORTED] +
+		 st[AW_STAT_DROP_FORCE];
 	/* Losses in user space (store or export failing, no memory) are
 	 * reported the same way as the kernel's. */
 	udrops = aw_daemon_user_drops(d);
