@@ -32,7 +32,9 @@ cleanup() {
 trap cleanup EXIT
 
 start() {
-	"$B/agentwalld" --scope "cgroup:$CG" --state-dir "$T/state" --bpffs-dir "$PINS" --quiet "$@" \
+	# (AW_BENCH_MODE=enforce measures the forcing hooks' cost too.)
+	"$B/agentwalld" --scope "cgroup:$CG" --state-dir "$T/state" --bpffs-dir "$PINS" --quiet \
+		${AW_BENCH_MODE:+--mode "$AW_BENCH_MODE"} "$@" \
 		>"$T/d.out" 2>"$T/d.err" &
 	DPID=$!
 	for _ in $(seq 100); do [ -S "$T/state/agentwalld.sock" ] && return; sleep 0.05; done
@@ -51,9 +53,10 @@ echo
 #    directly (kernel.bpf_stats_enabled, restored afterwards) and turned
 #    into a ratio against the workload's own cost per operation.
 STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
-hook_ns() { # total run_time_ns of the three programs behind our links
+hook_ns() { # total run_time_ns of the programs behind our exec, fork, exit and signal links
 	local total=0 id t
-	for l in link_fork link_exit link_exec; do
+	for l in link_fork link_exit link_signal link_exec; do
+		[ -e "$PINS/$l" ] || continue # (the signal hook: enforce mode only)
 		id=$(bpftool link show pinned "$PINS/$l" -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["prog_id"])')
 		t=$(bpftool prog show id "$id" -j | python3 -c 'import json,sys; print(json.load(sys.stdin).get("run_time_ns", 0))')
 		total=$((total + t))

@@ -636,9 +636,14 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 	aw_json_cstr(b, d->opts.launcher);
 	aw_buf_printf(b,
 		      ",\"forced\":%llu,\"killed_no_daemon\":%llu,"
+		      "\"killed_continued\":%llu,\"killed_traced\":%llu,"
+		      "\"content_held\":%llu,"
 		      "\"sandboxed_sessions\":%zu,\"in_place_decisions\":%s},",
 		      (unsigned long long)st[AW_STAT_FORCED],
 		      (unsigned long long)st[AW_STAT_FORCE_KILLED],
+		      (unsigned long long)st[AW_STAT_FORCE_CONTINUED],
+		      (unsigned long long)st[AW_STAT_FORCE_TRACED],
+		      (unsigned long long)st[AW_STAT_CONTENT_HELD],
 		      d->n_sandboxes,
 		      d->probe.bpf_lsm_loads ? "\"available (BPF LSM), not "
 					       "used by this build\""
@@ -685,15 +690,18 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 		      (unsigned long long)d->decode_errors);
 	aw_buf_printf(b,
 		      "\"drops\":{\"exec\":%llu,\"fork\":%llu,\"exit\":%llu,"
+		      "\"force\":%llu,"
 		      "\"storage\":%llu,\"user\":%llu,\"total\":%llu},",
 		      (unsigned long long)st[AW_STAT_DROP_EXEC],
 		      (unsigned long long)st[AW_STAT_DROP_FORK],
 		      (unsigned long long)st[AW_STAT_DROP_EXIT],
+		      (unsigned long long)st[AW_STAT_DROP_FORCE],
 		      (unsigned long long)st[AW_STAT_STORAGE_FAIL],
 		      (unsigned long long)aw_daemon_user_drops(d),
 		      (unsigned long long)(st[AW_STAT_DROP_EXEC] +
 					   st[AW_STAT_DROP_FORK] +
 					   st[AW_STAT_DROP_EXIT] +
+					   st[AW_STAT_DROP_FORCE] +
 					   st[AW_STAT_STORAGE_FAIL] +
 					   aw_daemon_user_drops(d)));
 	aw_buf_printf(b, "\"process_cache\":%zu}", aw_procs_count(d->procs));

@@ -103,6 +103,13 @@ struct aw_learned {
 };
 int aw_daemon_learn_inode(struct aw_daemon *d, uint64_t dev, uint64_t ino,
 			  uint32_t gen, uint32_t rule, const char *path);
+int aw_kernel_task_del(struct aw_kernel *k, int pidfd);
+int aw_kernel_content_ok(struct aw_kernel *k, const struct aw_content_key *key);
+/* enum aw_mode of a signature's policy (AW_MODE_ENFORCE if unset). */
+int aw_kernel_sig_mode(struct aw_kernel *k, uint32_t sig);
+/* Replace the size prefilter with these sizes. */
+int aw_kernel_set_content_sizes(struct aw_kernel *k, const uint64_t *sizes,
+				size_t n);
 int aw_kernel_heartbeat(struct aw_kernel *k, int alive);
 int aw_kernel_set_sig_mode(struct aw_kernel *k, uint32_t sig,
 			   enum aw_mode mode);
@@ -187,8 +194,17 @@ void aw_procinfo_set_str(char **dst, const char *s);
 
 struct aw_writer;
 
+struct aw_adopt_killed {
+	uint32_t pid;
+	uint64_t start_time;
+};
+
 struct aw_daemon {
 	struct aw_opts opts;
+	/* Agents found waiting to be forced at restart and killed: their
+	 * exec records, still in the ring, ask for no forcing. */
+	struct aw_adopt_killed *adopt_killed;
+	size_t n_adopt_killed;
 	struct aw_writer *writer; /* store inserts on their own thread */
 	struct aw_probe probe;
 	struct aw_kernel *kernel;
@@ -374,15 +390,39 @@ void aw_secrets_close(struct aw_daemon *d);
 
 /* force.c: re-execute agents stopped at exec through the launcher. */
 struct aw_force;
+/* A shipped binary's identity (signature `content:` entries). */
+struct aw_content_ent {
+	uint8_t sha[32];
+	uint64_t size;
+	uint32_t sig; /* signature number */
+};
 int aw_force_start(struct aw_daemon *d, struct aw_force **ret);
+/* content: the exec was held for a content check (AW_EXEC_CONTENT). */
 void aw_force_request(struct aw_force *f, uint32_t pid, uint64_t start_time,
-		      uint64_t session);
+		      uint64_t session, int content);
+/* Takes ents (malloc'ed) over. */
+void aw_force_set_content(struct aw_force *f, struct aw_content_ent *ents,
+			  size_t n);
+/* events.c: a held exec whose content is an agent's (session-start), or
+ * not (its process record leaves the session it was held in). */
+void aw_events_content_session(struct aw_daemon *d, uint32_t pid,
+			       uint64_t start_time, uint32_t sig,
+			       const char *sha);
+/* Agents killed while waiting to be forced, already recorded. */
+void aw_daemon_killed_forcing(struct aw_daemon *d, uint32_t pid,
+			      uint64_t start_time);
+int aw_daemon_was_killed_forcing(struct aw_daemon *d, uint32_t pid,
+				 uint64_t start_time);
+void aw_events_content_released(struct aw_daemon *d, uint32_t pid,
+				uint64_t start_time);
 /* Results come back on this fd (readable when there are some). */
 int aw_force_fd(struct aw_force *f);
 void aw_force_collect(struct aw_daemon *d);
 void aw_force_stop(struct aw_force *f);
 
 /* main.c */
+int aw_daemon_learn_inode_sig(struct aw_daemon *d, uint64_t dev, uint64_t ino,
+			      uint32_t gen, uint32_t sig);
 int aw_daemon_reload_signatures(struct aw_daemon *d, char *err, size_t len);
 
 /* control.c */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -904,7 +905,7 @@ static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 	char rule_desc[256] = "";
 	char fn[AW_PATH_MAX + 1];
 	int is_new_session = ev->flags & AW_EXEC_NEW_SESSION;
-	int was_known;
+	int was_known, adopt_killed = 0;
 
 	if (ev->filename_len > AW_PATH_MAX || ev->args_len > AW_ARGS_MAX ||
 	    sizeof(*ev) + ev->filename_len + ev->args_len > size)
@@ -981,9 +982,42 @@ static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 
 	/* The agent waits, stopped, for this: before anything that may
 	 * wait on the store. */
-	if (ev->flags & AW_EXEC_FORCE_STOP && d->force)
-		aw_force_request(d->force, pi->pid, pi->start_time,
-				 pi->session);
+	/* (Killed at adoption, and recorded: nothing to force.) */
+	adopt_killed = aw_daemon_was_killed_forcing(d, pi->pid, pi->start_time);
+	if (ev->flags & AW_EXEC_FORCE_STOP && d->force && !adopt_killed)
+		aw_force_request(d->force, pi->pid, pi->start_time, pi->session,
+				 !!(ev->flags & AW_EXEC_CONTENT));
+	if (ev->flags & AW_EXEC_CONTENT) {
+		/* Held for a content check: no session until its digest
+		 * says it is an agent (aw_events_content_session). */
+		pi->session = 0;
+		pi->agent = 0;
+		if (ev->flags & AW_EXEC_FORCE_KILL) {
+			struct ev_info e = {
+			    .action = "force",
+			    .pi = pi,
+			    .ktime = ev->hdr.ktime,
+			    .target = fn,
+			    .rule = ev->flags & AW_EXEC_FORCE_TRACED
+					? "force/traced"
+					: "force/no-daemon",
+			    .decision = "deny",
+			    .extra_json =
+				ev->flags & AW_EXEC_FORCE_TRACED
+				    ? "\"detail\":\"its size is a known agent "
+				      "binary's and it was already ptraced at "
+				      "exec (the daemon could not hold it for "
+				      "a content check): killed before its "
+				      "first instruction\""
+				    : "\"detail\":\"its size is a known agent "
+				      "binary's and no live daemon could check "
+				      "its content: killed before its first "
+				      "instruction\"",
+			};
+			emit(d, &e);
+		}
+		return 0;
+	}
 
 	if (ev->rule) {
 		const struct aw_sigref *sig = aw_daemon_sig(d, pi->agent);
@@ -1036,17 +1070,23 @@ static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 		emit(d, &e);
 	}
 	if (ev->flags & AW_EXEC_FORCE_KILL) {
+		int traced = !!(ev->flags & AW_EXEC_FORCE_TRACED);
 		struct ev_info e = {
 		    .action = "force",
 		    .pi = pi,
 		    .session = pi->session,
 		    .ktime = ev->hdr.ktime,
 		    .target = fn,
-		    .rule = "force/no-daemon",
+		    .rule = traced ? "force/traced" : "force/no-daemon",
 		    .decision = "deny",
-		    .extra_json = "\"detail\":\"enforce mode and no live "
-				  "daemon to force it into a session: killed "
-				  "before its first instruction\"",
+		    .extra_json =
+			traced ? "\"detail\":\"already ptraced at exec "
+				 "(PTRACE_TRACEME or attached): the daemon "
+				 "could not hold it and its tracer could run "
+				 "it: killed before its first instruction\""
+			       : "\"detail\":\"enforce mode and no live "
+				 "daemon to force it into a session: killed "
+				 "before its first instruction\"",
 		};
 		emit(d, &e);
 	}
@@ -1142,6 +1182,121 @@ static int handle_exit(struct aw_daemon *d, const struct aw_event_exit *ev)
 	return 0;
 }
 
+void aw_events_content_session(struct aw_daemon *d, uint32_t pid,
+			       uint64_t start_time, uint32_t sig_number,
+			       const char *sha)
+{
+	struct aw_procinfo *pi = aw_procs_get(d->procs, pid, start_time);
+	const struct aw_sigref *sig = aw_daemon_sig(d, sig_number);
+	struct aw_event_exec ev = {};
+	char rule[256];
+	int pidfd;
+	struct aw_task_state st;
+
+	if (!pi)
+		return;
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd >= 0) {
+		if (aw_kernel_task_get(d->kernel, pidfd, &st) == 0)
+			pi->session = st.session;
+		close(pidfd);
+	}
+	pi->agent = sig_number;
+	snprintf(rule, sizeof(rule), "signature/%s:sha256:%s",
+		 sig ? sig->id : "?", sha);
+	ev.hdr.ktime = aw_now_boottime_ns();
+	session_started(d, pi, &ev, pi->exe ? pi->exe : "", rule);
+	{
+		struct ev_info e = {
+		    .action = "session-start",
+		    .pi = pi,
+		    .session = pi->session,
+		    .target = sig ? sig->id : NULL,
+		    .rule = rule,
+		};
+
+		emit(d, &e);
+	}
+}
+
+void aw_events_content_released(struct aw_daemon *d, uint32_t pid,
+				uint64_t start_time)
+{
+	struct aw_procinfo *pi = aw_procs_get(d->procs, pid, start_time);
+
+	if (pi) {
+		pi->session = 0;
+		pi->agent = 0;
+	}
+}
+
+/*
+ * The signal hook killed an agent that waited to be forced: something
+ * would have resumed it before the daemon held it. Say exactly what.
+ */
+static int handle_force_kill(struct aw_daemon *d,
+			     const struct aw_event_force_kill *ev)
+{
+	struct aw_procinfo *pi;
+	char comm[17], detail[400];
+	int queued = !(ev->reason & AW_FKILL_NOT_QUEUED);
+
+	pi = aw_procs_get(d->procs, ev->proc.pid, ev->proc.start_time);
+	memcpy(comm, ev->sender_comm, 16);
+	comm[16] = 0;
+	for (char *c = comm; *c; c++)
+		if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
+			*c = '?';
+	{
+		char w[300];
+
+		if ((ev->reason & ~(uint32_t)AW_FKILL_NOT_QUEUED) ==
+		    AW_FKILL_TRACED)
+			snprintf(
+			    w, sizeof(w),
+			    "signalled (signal %u) by pid %u (%s, uid %u) "
+			    "while a tracer other than the daemon held it: "
+			    "killed",
+			    ev->sig, ev->sender_pid, comm, ev->sender_uid);
+		else
+			snprintf(w, sizeof(w),
+				 "continued (signal %u) by pid %u (%s, uid %u) "
+				 "before the daemon held it: killed",
+				 ev->sig, ev->sender_pid, comm, ev->sender_uid);
+		snprintf(detail, sizeof(detail),
+			 "\"detail\":\"%s%s\",\"by_pid\":%u,\"by_comm\":"
+			 "\"%s\",\"signal\":%u",
+			 w,
+			 queued ? ""
+				: " (the kernel could not queue the kill; "
+				  "the daemon sent it)",
+			 ev->sender_pid, comm, ev->sig);
+	}
+	if (!queued && aw_proc_still(ev->proc.pid, ev->proc.start_time) == 1)
+		kill((pid_t)ev->proc.pid, SIGKILL);
+	aw_daemon_killed_forcing(d, ev->proc.pid, ev->proc.start_time);
+	{
+		struct ev_info e = {
+		    .action = "force",
+		    .pi = pi,
+		    .session = ev->proc.session,
+		    .ktime = ev->hdr.ktime,
+		    .target = pi && pi->exe ? pi->exe : NULL,
+		    .rule = "force/failed",
+		    .decision = "deny",
+		    .extra_json = detail,
+		};
+
+		if (pi)
+			emit(d, &e);
+		else
+			aw_events_emit_decision(d, "force", ev->proc.session,
+						ev->proc.pid, NULL,
+						"force/failed", "deny", detail);
+	}
+	return 0;
+}
+
 int aw_events_handle(void *ctx, const void *data, size_t size)
 {
 	struct aw_daemon *d = ctx;
@@ -1172,6 +1327,10 @@ int aw_events_handle(void *ctx, const void *data, size_t size)
 		if (h->size >= sizeof(struct aw_event_net))
 			r = aw_net_record(d, data);
 		break;
+	case AW_EV_FORCE_KILL:
+		if (h->size >= sizeof(struct aw_event_force_kill))
+			r = handle_force_kill(d, data);
+		break;
 	}
 	if (r < 0)
 		d->decode_errors++;
@@ -1188,7 +1347,8 @@ void aw_events_check_drops(struct aw_daemon *d)
 	aw_kernel_stats(d->kernel, st);
 	kdrops = st[AW_STAT_DROP_EXEC] + st[AW_STAT_DROP_FORK] +
 		 st[AW_STAT_DROP_EXIT] + st[AW_STAT_STORAGE_FAIL] +
-		 st[AW_STAT_DROP_NET] + st[AW_STAT_NET_UNREPORTED];
+		 st[AW_STAT_DROP_NET] + st[AW_STAT_NET_UNREPORTED] +
+		 st[AW_STAT_DROP_FORCE];
 	/* Losses in user space (store or export failing, no memory) are
 	 * reported the same way as the kernel's. */
 	udrops = aw_daemon_user_drops(d);
@@ -1321,6 +1481,101 @@ static void adopt_session(void *ud, struct aw_sessioninfo *si)
 	    agent_version(d, root, aw_daemon_sig(d, si->agent), root->exe);
 }
 
+/*
+ * A task the previous daemon left waiting to be forced: stopped at exec
+ * while no daemon could force it (the daemon died within its pulse's
+ * validity), or in the middle of being forced. Nobody can hold it now
+ * without a window: kill it, and say exactly what it was doing.
+ */
+static void adopt_kill_forcing(struct aw_daemon *d, uint32_t pid, int pidfd,
+			       const struct aw_task_state *st)
+{
+	char p[64], buf[512], state = '?', exe[PATH_MAX] = "", detail[512];
+	uint64_t start = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%u/stat", pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 0) {
+			char *rp;
+
+			buf[n] = 0;
+			rp = strrchr(buf, ')');
+			if (rp && rp[1] == ' ')
+				state = rp[2];
+		}
+	}
+	snprintf(p, sizeof(p), "/proc/%u/exe", pid);
+	n = readlink(p, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = 0;
+	{
+		struct aw_procinfo *pi = proc_from_proc(d, pid);
+
+		if (pi)
+			start = pi->start_time;
+	}
+	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	if (state == 'T' && !(st->flags & AW_TASK_HELD))
+		snprintf(detail, sizeof(detail),
+			 "\"detail\":\"stopped at exec to be forced, but the "
+			 "daemon ended before it could be (no daemon forced it "
+			 "since; a SIGCONT would have killed it); found "
+			 "stopped at restart: killed. It ran none of its own "
+			 "code\",\"state\":\"%c\"",
+			 state);
+	else
+		snprintf(detail, sizeof(detail),
+			 "\"detail\":\"was being forced when the daemon "
+			 "ended (%s; process state %c); found at restart: "
+			 "killed\",\"state\":\"%c\"",
+			 st->flags & AW_TASK_HELD ? "held by it"
+						  : "not yet held",
+			 state, state);
+	aw_events_emit_decision(d, "force", st->session, pid,
+				exe[0] ? exe : NULL, "force/failed", "deny",
+				detail);
+	aw_daemon_killed_forcing(d, pid, start);
+}
+
+/* Remember the last few agents killed while they waited to be forced
+ * (recorded already): a forcing request for one is not reported again. */
+void aw_daemon_killed_forcing(struct aw_daemon *d, uint32_t pid,
+			      uint64_t start_time)
+{
+	struct aw_adopt_killed *nk;
+
+	if (d->n_adopt_killed >= 256) {
+		memmove(d->adopt_killed, d->adopt_killed + 128,
+			(d->n_adopt_killed - 128) * sizeof(*nk));
+		d->n_adopt_killed -= 128;
+	}
+	nk = realloc(d->adopt_killed, (d->n_adopt_killed + 1) * sizeof(*nk));
+	if (!nk)
+		return;
+	d->adopt_killed = nk;
+	nk[d->n_adopt_killed++] =
+	    (struct aw_adopt_killed){.pid = pid, .start_time = start_time};
+}
+
+int aw_daemon_was_killed_forcing(struct aw_daemon *d, uint32_t pid,
+				 uint64_t start_time)
+{
+	/* Start times read from /proc have clock-tick precision (10 ms). */
+	for (size_t i = 0; i < d->n_adopt_killed; i++) {
+		uint64_t s = d->adopt_killed[i].start_time;
+
+		if (d->adopt_killed[i].pid == pid &&
+		    (s > start_time ? s - start_time : start_time - s) <
+			20000000ull)
+			return 1;
+	}
+	return 0;
+}
+
 void aw_events_adopt(struct aw_daemon *d)
 {
 	size_t nprocs = 0, nsess = 0;
@@ -1347,6 +1602,11 @@ void aw_events_adopt(struct aw_daemon *d)
 		if (pidfd < 0)
 			continue;
 		r = aw_kernel_task_get(d->kernel, pidfd, &st);
+		if (r == 0 && (st.flags & AW_TASK_FORCING)) {
+			adopt_kill_forcing(d, pid, pidfd, &st);
+			close(pidfd);
+			continue;
+		}
 		close(pidfd);
 		if (r < 0)
 			continue;

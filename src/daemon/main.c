@@ -353,6 +353,71 @@ int aw_daemon_learn_inode(struct aw_daemon *d, uint64_t dev, uint64_t ino,
 	return 1;
 }
 
+/*
+ * Content identities of the database in force: sizes to the kernel's
+ * prefilter, digests to the forcing thread (which hashes held execs).
+ */
+static void content_publish(struct aw_daemon *d)
+{
+	struct aw_content_ent *ents = NULL;
+	uint64_t *sizes = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t i = 0; i < d->db.n_sigs; i++) {
+		struct aw_signature *s = &d->db.sigs[i];
+
+		for (size_t j = 0; j < s->n_contents; j++) {
+			if (n == cap) {
+				size_t nc = cap ? 2 * cap : 16;
+				struct aw_content_ent *ne =
+				    realloc(ents, nc * sizeof(*ne));
+				uint64_t *ns;
+
+				if (!ne)
+					goto oom;
+				ents = ne;
+				ns = realloc(sizes, nc * sizeof(*ns));
+				if (!ns)
+					goto oom;
+				sizes = ns;
+				cap = nc;
+			}
+			memcpy(ents[n].sha, s->contents[j].sha256, 32);
+			ents[n].size = s->contents[j].size;
+			ents[n].sig = sig_number(d, s);
+			sizes[n] = ents[n].size;
+			n++;
+		}
+	}
+	if (n > AW_CONTENT_SIZES_MAX)
+		n = AW_CONTENT_SIZES_MAX; /* the rest are not recognised */
+	/* Digests first: a size the kernel holds for always has its
+	 * digests where the forcing thread looks. */
+	if (d->force) {
+		aw_force_set_content(d->force, ents, n);
+		ents = NULL;
+	}
+	aw_kernel_set_content_sizes(d->kernel, sizes, n);
+oom:
+	free(ents);
+	free(sizes);
+}
+
+/* Learn a file recognised by its content, under its signature's first
+ * path rule (the identity map's values are rules). */
+int aw_daemon_learn_inode_sig(struct aw_daemon *d, uint64_t dev, uint64_t ino,
+			      uint32_t gen, uint32_t sig)
+{
+	unsigned bank = aw_kernel_bank(d->kernel);
+	int r = exe_rule_of(d, bank, sig);
+
+	if (r < 0)
+		return 0; /* a signature without a path rule: hashed each time
+			   */
+	return aw_daemon_learn_inode(
+	    d, dev, ino, gen, bank * AW_RULES_BANK + (uint32_t)r + 1, NULL);
+}
+
 int aw_daemon_reload_signatures(struct aw_daemon *d, char *err, size_t len)
 {
 	struct aw_sigdb db = {};
@@ -433,6 +498,7 @@ int aw_daemon_reload_signatures(struct aw_daemon *d, char *err, size_t len)
 		}
 	}
 	aw_policies_apply_modes(d);
+	content_publish(d);
 	d->sig_generation++;
 	d->sig_error[0] = 0;
 out:
@@ -613,18 +679,26 @@ int main(int argc, char **argv)
 			err);
 	else
 		aw_secrets_mark_self(&d);
+	content_publish(&d);
 	/* From here a stopped agent has someone to force it. */
 	aw_kernel_heartbeat(d.kernel, 1);
 	aw_sandbox_sweep(&d);
 	if (aw_kernel_adopted(d.kernel)) {
 		/* A previous daemon died with its pins in place: the kernel
-		 * went on tracking its sessions; pick them up. */
+		 * went on tracking its sessions; pick them up. Its pulse
+		 * may still be valid: end it first, so that every task the
+		 * walk finds waiting to be forced was stopped for a daemon
+		 * that is gone (an agent exec'd meanwhile is killed at exec,
+		 * and recorded). */
+		aw_kernel_heartbeat(d.kernel, 0);
 		aw_events_adopt(&d);
 		fprintf(stderr,
 			"agentwalld: adopted the pins in %s: sessions "
 			"tracked while no daemon ran are kept\n",
 			d.opts.bpffs_dir);
 	}
+	/* From here a stopped agent has someone to force it. */
+	aw_kernel_heartbeat(d.kernel, 1);
 	aw_stores_load(&d);
 	r = aw_control_open(&d, &ctl, err, sizeof(err));
 	if (r < 0) {
