@@ -338,7 +338,7 @@ static void handle_request(struct aw_control *c, struct ctl_client *cl,
 		return;
 	}
 	/* Kept sessions: each peer sees and changes its own (root and the
-	 * group see all; see stores.c for who may do what). */
+	 * group see all; see session_images.c for who may do what). */
 	if (!strcmp(req, "session-list")) {
 		aw_stores_list(d, cl->fd, cl->privileged, b);
 		return;

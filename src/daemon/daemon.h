@@ -239,12 +239,16 @@ struct aw_daemon {
 	char policy_error[512];
 	struct aw_sandbox *sandboxes; /* sessions with cgroups of ours */
 	size_t n_sandboxes;
+	/* Sessions whose last member went (members.c), for the decoder to
+	 * end their sandboxes (sessions.c): membership sits below them. */
+	uint64_t *ended;
+	size_t n_ended, cap_ended;
 	struct aw_force *force;
 	struct aw_pending_open *pending; /* see sessions.c */
 	size_t n_pending;
-	struct aw_kept *kept; /* session stores, see stores.c */
+	struct aw_kept *kept; /* session stores, see session_images.c */
 	size_t n_kept;
-	struct aw_net *net; /* network policy and resolvers, see net.c */
+	struct aw_net *net; /* network policy and resolvers, see egress.c */
 	struct aw_secrets *secrets; /* inode marks of masks, see secrets.c */
 };
 
@@ -263,7 +267,12 @@ void aw_events_check_drops(struct aw_daemon *d);
 /* 1 if pid is still the process that started at start_time (boottime
  * ns), 0 if not (gone, or the pid reused), -1 if /proc cannot say. */
 int aw_proc_still(uint32_t pid, uint64_t start_time);
+/* /proc/PID/stat: parent and start time (clock ticks); -errno. */
+int aw_proc_stat(uint32_t pid, uint32_t *ret_ppid, uint64_t *ret_ticks);
 void aw_events_reconcile(struct aw_daemon *d);
+/* End the sandboxes of sessions whose last member went (after every
+ * record, reconciliation and tick). */
+void aw_events_end_sandboxes(struct aw_daemon *d);
 /* After adopting a previous daemon's pins: rebuild sessions from the
  * kernel's task storage of the live processes. */
 void aw_events_adopt(struct aw_daemon *d);
@@ -301,8 +310,13 @@ void aw_sandbox_sweep(struct aw_daemon *d);
 
 /* 1 if a process of the session is still in its cgroup. */
 int aw_sandbox_alive(struct aw_daemon *d, uint64_t session);
+/* The cgroup v2 and v1 (pids) directories sessions' cgroups are made in
+ * (session_images.c). */
+#define CG_PIDS_V1 "/sys/fs/cgroup/pids"
+void aw_session_cgroup_parents(struct aw_daemon *d, char *v2, size_t v2len,
+			       char *v1, size_t v1len);
 
-/* stores.c: sessions' copy-on-write stores, kept for review. */
+/* session_images.c: sessions' copy-on-write stores, kept for review. */
 enum aw_kept_state {
 	AW_KEPT_RUNNING,
 	AW_KEPT_EXITED,	   /* ended, changes (if any) await review */
@@ -340,7 +354,7 @@ void aw_stores_list(struct aw_daemon *d, int fd, int privileged,
 void aw_stores_review(struct aw_daemon *d, int fd, int privileged,
 		      const char *args, struct aw_buf *out);
 
-/* net.c: per-session network policy, the sessions' resolvers. */
+/* egress.c: per-session network policy, the sessions' resolvers. */
 struct aw_net;
 struct aw_policy_flat;
 struct aw_event_net;
@@ -357,7 +371,8 @@ void aw_net_session_end(struct aw_daemon *d, uint64_t session);
 int aw_net_handle(struct aw_daemon *d, int fd, uint32_t events);
 void aw_net_tick(struct aw_daemon *d);
 int aw_net_record(struct aw_daemon *d, const struct aw_event_net *ev);
-int aw_net_discover(struct aw_daemon *d, const struct aw_event_net *ev);
+/* ADDR:PORT ([v6]:PORT) of a record, as events name it. */
+void aw_net_addr_text(const struct aw_event_net *ev, char *buf, size_t len);
 void aw_net_set_llm_apis(struct aw_daemon *d, char *const *names, size_t count);
 const char *aw_net_llm_name(struct aw_daemon *d, uint32_t idx);
 void aw_net_status(struct aw_daemon *d, struct aw_buf *b);
@@ -423,7 +438,17 @@ void aw_force_stop(struct aw_force *f);
 /* main.c */
 int aw_daemon_learn_inode_sig(struct aw_daemon *d, uint64_t dev, uint64_t ino,
 			      uint32_t gen, uint32_t sig);
+/* src/daemon/sigdb.c: at start, the signature numbers a previous
+ * daemon's task storage holds, and the content sizes for the kernel. */
+void aw_sigdb_adopt_ids(struct aw_daemon *d);
+void aw_sigdb_content_publish(struct aw_daemon *d);
 int aw_daemon_reload_signatures(struct aw_daemon *d, char *err, size_t len);
+/* sigdb.c: the database and the kernel's classification maps only (the
+ * rest of a reload is reload.c's). */
+int aw_sigdb_reload(struct aw_daemon *d, char *err, size_t len);
+/* The stable number of a signature (kept in task storage). */
+struct aw_signature;
+uint32_t aw_sigdb_number(struct aw_daemon *d, const struct aw_signature *s);
 
 /* control.c */
 struct aw_control;

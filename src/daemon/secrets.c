@@ -2,7 +2,9 @@
 /*
  * A secret is an inode: the files of a session's masked (`deny`) trees
  * are refused to the session by identity, whatever name or mount reaches
- * them.
+ * them. (Over 900 lines, one job: the marks' table, the walk that fills
+ * it, and the permission thread that answers from it share one lock and
+ * one set of limits.)
  *
  * The launcher's masks are mounts: they hide a path. A hard link to
  * ~/.ssh/id_rsa made before the session anywhere the session can read
