@@ -3,7 +3,7 @@
  * Per-session network policy, with no proxy in the data path.
  *
  * The kernel decides every connect and unconnected send of a session's
- * processes (cgroup socket hooks, bpf/agentwall.bpf.c): a destination is
+ * processes (cgroup socket hooks, bpf/network.bpf.c): a destination is
  * reachable if the session's policy names it by CIDR (aw_net_cidrs), or
  * if the session's resolver answered it for a name the policy names
  * (aw_net_allow, for the record's TTL). DNS to any server (port 53, UDP

@@ -2,7 +2,7 @@
 /*
  * Forced containment: an agent that exec'd outside any session in enforce
  * mode was stopped by the exec hook before its first instruction (see
- * force_check() in bpf/agentwall.bpf.c). Here it is re-executed through
+ * force_check() in bpf/discovery.bpf.c). Here it is re-executed through
  * the launcher, which puts it in a session:
  *
  *   agentwall --state-dir DIR run --forced --exec EXE -- ARGV...
