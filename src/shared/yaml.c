@@ -174,10 +174,16 @@ int aw_yaml_map(struct aw_yaml *y, const yaml_node_t *map, const char *what,
 		const struct aw_yaml_key *keys, size_t n_keys,
 		yaml_node_t **values, yaml_node_t **key_nodes)
 {
+	yaml_node_t *own[AW_YAML_KEYS_MAX];
 	yaml_node_pair_t *pair;
 	size_t i;
 	int bad = 0;
 
+	if (!key_nodes) {
+		if (n_keys > AW_ARRAY_SIZE(own))
+			return -EINVAL;
+		key_nodes = own;
+	}
 	for (i = 0; i < n_keys; i++)
 		values[i] = key_nodes[i] = NULL;
 	if (map->type != YAML_MAPPING_NODE)
