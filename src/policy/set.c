@@ -345,6 +345,8 @@ int aw_policyset_validate(const struct aw_policyset *set, struct aw_diag *diag)
 	return pol_check_set(set, "policy set", &rep);
 }
 
+/* ---- loading ------------------------------------------------------------ */
+
 /* Policy files are opened without blocking (a FIFO is refused, not
  * waited on) and, unless told otherwise, must be root's or ours and
  * writable by no one else. */

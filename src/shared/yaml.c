@@ -373,7 +373,6 @@ int aw_yaml_parse(struct aw_yaml *y, size_t max,
 	return r;
 }
 
-/* As OpenBSD's doas: a policy anyone else can write is no policy. */
 /* As OpenBSD's doas: a file anyone else can write is no policy. */
 static int aw_yaml_check_owner(const char *path, const struct stat *st,
 			       struct aw_yaml_report *rep)
