@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * What the signature sources share among themselves (signatures.c, the
- * parser; sigdb.c, the database and loaders); the API is signatures.h.
+ * parser; load.c, the checks across files and the loaders); the API is
+ * signatures.h.
  */
 #ifndef AW_SIG_INT_H
 #define AW_SIG_INT_H

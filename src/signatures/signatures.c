@@ -37,7 +37,7 @@
  * Errors go to struct aw_diag as file:line:column (1-based; libyaml's
  * marks are 0-based), through the strict reader shared with the policies
  * (shared/yaml.c). The checks across files and the loaders are in
- * sigdb.c.
+ * load.c.
  */
 #include <errno.h>
 #include <stdbool.h>
