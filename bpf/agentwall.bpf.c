@@ -11,12 +11,16 @@
  *    (threads too), so double forks, setsid and reparenting to init do not
  *    leave the session: lineage is what the kernel saw, not ppid.
  *  - sched_process_exit: report when a member's thread group is gone.
+ *  - signal_generate: a task waiting to be forced that something would
+ *    resume before the daemon holds it is killed (enforce mode).
  *
- * Fast path for everything else: one task storage lookup (fork/exit), and
- * at exec a scope check plus the DFA walk of the executable's path.
- * Nothing here denies anything: this file only observes, so every early
- * return is fail-open by construction; what must not fail silently (a lost
- * event, storage that could not be created) is counted in aw_stats.
+ * Fast path for everything else: one task storage lookup (fork/exit), at
+ * exec a scope check plus the DFA walk of the executable's path (and, in
+ * enforce mode, one size lookup), at a signal a compare. Discovery only
+ * observes, so its early returns are fail-open by construction; forcing
+ * (force_check, aw_signal) stops or kills and fails closed; what must not
+ * fail silently (a lost event, storage that could not be created) is
+ * counted in aw_stats.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -116,6 +120,20 @@ struct {
 	__type(key, __u32);
 	__type(value, struct aw_sig_id);
 } aw_sig_ids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AW_CONTENT_SIZES_MAX);
+	__type(key, __u64); /* i_size */
+	__type(value, __u32);
+} aw_content_sizes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, AW_CONTENT_OK_MAX);
+	__type(key, struct aw_content_key);
+	__type(value, __u32);
+} aw_content_ok SEC(".maps");
 
 /* Per-CPU scratch: the exec record is built here, then copied to the ring
  * buffer with its real size (records are up to ~1.6 KiB, most far less). */
@@ -577,30 +595,45 @@ static __always_inline int in_scope(void)
 }
 
 #define AW_SIGKILL 9
+#define AW_SIGCONT 18
 #define AW_SIGSTOP 19
+
+/* Kernel 6.13+ (the minimum this builds for is 6.18; on an older kernel
+ * the object fails to load, naming it). bpf_send_signal() signals only
+ * the current task; the signal hook runs in the sender's context and must
+ * kill the target. */
+extern int bpf_send_signal_task(struct task_struct *task, int sig,
+				enum pid_type type, __u64 value) __ksym;
 
 /*
  * Forced containment (enforce mode): an agent that opened a session here
  * was not started through the launcher. It has not run a single
  * instruction of its own yet; the signal is delivered on the way back to
  * user space. SIGSTOP holds it for the daemon, which re-executes it
- * through the launcher (src/daemon/force.c). With no live daemon there is
- * nobody to do that, and a stopped agent could simply be continued, so it
- * is killed instead: fail closed.
+ * through the launcher (src/daemon/force.c). A stop is not a hold by
+ * itself (a SIGCONT undoes it): aw_signal kills a FORCING task that
+ * something would resume before the daemon marks it HELD. Fail closed:
+ *  - no live daemon: nobody would force it: killed;
+ *  - already ptraced (PTRACE_TRACEME, or attached): the daemon could not
+ *    seize it and its tracer could run it: killed.
  */
-static __always_inline void force_check(struct aw_task_state *st, __u32 *fl)
+static __always_inline void force_check(struct task_struct *p,
+					struct aw_task_state *st, __u32 sig,
+					__u32 *fl)
 {
-	struct aw_config *cfg;
-	__u32 zero = 0, sig = st->agent;
+	__u32 zero = 0;
 	__u32 *mode;
 	__u64 *alive;
 
-	cfg = bpf_map_lookup_elem(&aw_config, &zero);
-	if (!cfg || cfg->mode != AW_MODE_ENFORCE)
-		return; /* audit mode: record only */
 	mode = bpf_map_lookup_elem(&aw_sig_mode, &sig);
-	if (mode && *mode == AW_MODE_AUDIT)
+	if (sig && mode && *mode == AW_MODE_AUDIT)
 		return; /* its policy is in audit mode */
+	if (BPF_CORE_READ(p, ptrace)) {
+		*fl |= AW_EXEC_FORCE_KILL | AW_EXEC_FORCE_TRACED;
+		stat_inc(AW_STAT_FORCE_TRACED);
+		bpf_send_signal(AW_SIGKILL);
+		return;
+	}
 	alive = bpf_map_lookup_elem(&aw_daemon_alive, &zero);
 	if (alive && *alive > bpf_ktime_get_boot_ns()) {
 		st->flags |= AW_TASK_FORCING;
@@ -612,6 +645,39 @@ static __always_inline void force_check(struct aw_task_state *st, __u32 *fl)
 		stat_inc(AW_STAT_FORCE_KILLED);
 		bpf_send_signal(AW_SIGKILL);
 	}
+}
+
+static __always_inline int enforcing(void)
+{
+	__u32 zero = 0;
+	struct aw_config *cfg = bpf_map_lookup_elem(&aw_config, &zero);
+
+	return cfg && cfg->mode == AW_MODE_ENFORCE;
+}
+
+/*
+ * Content identity, the prefilter: neither an inode nor a path matched.
+ * One hash lookup on the file's size (in the inode, no I/O) for every
+ * such exec; only a file of exactly a known agent binary's size that the
+ * daemon has not already cleared is held for hashing.
+ */
+static __always_inline int content_candidate(struct linux_binprm *bprm)
+{
+	struct inode *ino = BPF_CORE_READ(bprm, file, f_inode);
+	struct aw_content_key k = {};
+
+	k.size = BPF_CORE_READ(ino, i_size);
+	if (!bpf_map_lookup_elem(&aw_content_sizes, &k.size))
+		return 0; /* fast path: no agent binary has this size */
+	k.dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	k.ino = BPF_CORE_READ(ino, i_ino);
+	k.ctime_sec = BPF_CORE_READ(ino, i_ctime_sec);
+	/* Bit 31 of i_ctime_nsec is the multigrain "queried" flag (6.13+),
+	 * not part of the time: user space never sees it. */
+	k.ctime_nsec = BPF_CORE_READ(ino, i_ctime_nsec) & 0x7fffffffu;
+	if (bpf_map_lookup_elem(&aw_content_ok, &k))
+		return 0; /* hashed before: not an agent, and unchanged */
+	return 1;
 }
 
 static __always_inline void fill_proc(struct aw_proc *p, struct task_struct *t,
@@ -659,9 +725,30 @@ int BPF_PROG(aw_exec, struct task_struct *p, pid_t old_pid,
 
 	rule = classify(p, bprm, sc, &fl, &have_data);
 
-	if (!st) {
-		if (!rule)
+	if (!st && !rule) {
+		/* Not an agent by path or inode. In enforce mode, a file of
+		 * a known agent binary's size is held for the daemon to hash
+		 * (a copy, a memfd, a link made before the original was ever
+		 * seen). Fail-open otherwise: not an agent. */
+		if (!enforcing() || !content_candidate(bprm))
 			return 0; /* not an agent: no event, no state */
+		fresh.session = ((__u64)aw_session_salt << 32) |
+				__sync_fetch_and_add(&aw_session_counter, 1);
+		fresh.agent = 0; /* unknown until the daemon hashes it */
+		fresh.flags = AW_TASK_ROOT | AW_TASK_CANDIDATE;
+		st = bpf_task_storage_get(&aw_tasks, p, &fresh,
+					  BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!st) {
+			/* Fail closed: it may be an agent, and without the
+			 * storage nothing would hold it. */
+			stat_inc(AW_STAT_STORAGE_FAIL);
+			bpf_send_signal(AW_SIGKILL);
+			return 0;
+		}
+		fl |= AW_EXEC_CONTENT;
+		stat_inc(AW_STAT_CONTENT_HELD);
+		force_check(p, st, 0, &fl);
+	} else if (!st) {
 		r = rule - 1;
 		struct aw_rule *ri = bpf_map_lookup_elem(&aw_rules, &r);
 
@@ -681,7 +768,8 @@ int BPF_PROG(aw_exec, struct task_struct *p, pid_t old_pid,
 		}
 		stat_inc(AW_STAT_SESSIONS);
 		fl |= AW_EXEC_NEW_SESSION;
-		force_check(st, &fl);
+		if (enforcing())
+			force_check(p, st, st->agent, &fl);
 	} else if (rule) {
 		r = rule - 1;
 		struct aw_rule *ri = bpf_map_lookup_elem(&aw_rules, &r);
@@ -775,6 +863,70 @@ int BPF_PROG(aw_exit, struct task_struct *p, bool group_dead)
 	fill_proc(&ev->proc, p, st);
 	ev->exit_code = BPF_CORE_READ(p, exit_code);
 	ev->_pad = 0;
+	bpf_ringbuf_submit(ev, 0);
+	stat_inc(AW_STAT_EVENTS);
+	return 0;
+}
+
+/*
+ * A stop is not a hold: SIGCONT (a parent's, a shell's `fg`, a loop) ends
+ * the exec hook's SIGSTOP, and the agent would run its own code before
+ * the daemon's PTRACE_SEIZE. This hook sees every signal as it is
+ * generated, in the sender's context with the target's signal lock held.
+ * A task still FORCING and not yet HELD by the daemon that is sent
+ * SIGCONT, or any signal while a tracer holds it (only another tracer
+ * can: the daemon marks HELD as soon as its seize succeeds), is killed:
+ * fail closed. SIGCONT has already woken it when this fires; the kill is
+ * queued from here (irq_work: interrupts are off under the lock) and runs
+ * as the sender drops the lock, while the woken task still has to be
+ * scheduled and take that same lock before it can return to user space.
+ *
+ * Fast path for every other signal on the machine: an integer compare
+ * (and a field read); the storage lookup only for SIGCONT or a traced
+ * target.
+ */
+SEC("tp_btf/signal_generate")
+int BPF_PROG(aw_signal, int sig, struct kernel_siginfo *info,
+	     struct task_struct *t, int group, int result)
+{
+	struct aw_task_state *st;
+	struct aw_event_force_kill *ev;
+	struct task_struct *cur;
+	__u32 reason;
+
+	if (!t)
+		return 0;
+	if (sig == AW_SIGCONT)
+		reason = AW_FKILL_CONTINUED;
+	else if (sig != AW_SIGKILL && BPF_CORE_READ(t, ptrace))
+		reason = AW_FKILL_TRACED;
+	else
+		return 0; /* fast path: cannot resume a stopped task */
+	st = bpf_task_storage_get(&aw_tasks, t, 0, 0);
+	if (!st || !(st->flags & AW_TASK_FORCING) ||
+	    (st->flags & (AW_TASK_HELD | AW_TASK_FORCE_KILLED)))
+		return 0; /* not waiting to be forced, or already ours */
+	st->flags |= AW_TASK_FORCE_KILLED;
+	/* Fail closed: if the kill cannot be queued (-EBUSY: this CPU's
+	 * one deferred-signal slot is in use), say so in the record; the
+	 * daemon kills it when it reads the record. */
+	if (bpf_send_signal_task(t, AW_SIGKILL, PIDTYPE_TGID, 0))
+		reason |= AW_FKILL_NOT_QUEUED;
+	stat_inc(AW_STAT_FORCE_CONTINUED);
+
+	ev = bpf_ringbuf_reserve(&aw_events, sizeof(*ev), 0);
+	if (!ev) {
+		stat_inc(AW_STAT_DROP_FORCE);
+		return 0;
+	}
+	fill_hdr(&ev->hdr, AW_EV_FORCE_KILL, sizeof(*ev));
+	fill_proc(&ev->proc, t, st);
+	cur = bpf_get_current_task_btf();
+	ev->sender_pid = cur->tgid;
+	ev->sender_uid = BPF_CORE_READ(cur, cred, uid.val);
+	ev->sig = sig;
+	ev->reason = reason;
+	BPF_CORE_READ_STR_INTO(&ev->sender_comm, cur, comm);
 	bpf_ringbuf_submit(ev, 0);
 	stat_inc(AW_STAT_EVENTS);
 	return 0;

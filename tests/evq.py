@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Query the JSON-lines export in tests: evq.py FILE [key=value ...] [--count]
-[--field PATH] [--valid]. Keys are dotted paths (agent.id, process.pid);
+[--field PATH] [--valid] [--match key=REGEX ...]. Keys are dotted paths (agent.id, process.pid);
 every line must parse as JSON (a line that does not is reported and fails)."""
 import json
+import re
 import signal
 import sys
 
@@ -13,9 +14,15 @@ count = "--count" in args
 valid = "--valid" in args
 field = None
 conds = []
+res = []
 i = 0
 while i < len(args):
     a = args[i]
+    if a == "--match":
+        k, v = args[i + 1].split("=", 1)
+        res.append((k, re.compile(v)))
+        i += 2
+        continue
     if a == "--field":
         field = args[i + 1]
         i += 2
@@ -60,7 +67,8 @@ for raw in f:
         print("invalid JSON line: %r (%s)" % (raw[:200], e), file=sys.stderr)
         bad += 1
         continue
-    if all(norm(get(ev, k)) == v or (v.endswith("*") and norm(get(ev, k)).startswith(v[:-1])) for k, v in conds):
+    if all(norm(get(ev, k)) == v or (v.endswith("*") and norm(get(ev, k)).startswith(v[:-1])) for k, v in conds) and all(
+            r.search(norm(get(ev, k))) for k, r in res):
         n += 1
         if field:
             print(json.dumps(get(ev, field)) if not isinstance(get(ev, field), str) else get(ev, field))

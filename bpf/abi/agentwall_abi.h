@@ -52,8 +52,10 @@ enum aw_event_type {
 	AW_EV_FORK = 2,
 	AW_EV_EXIT = 3,
 	AW_EV_NET = 4, /* a session's socket decision (struct aw_event_net) */
-	AW_EV_DISCOVER = 5, /* a process outside any session reached a known
-			       LLM API (struct aw_event_net) */
+	AW_EV_DISCOVER = 5,   /* a process outside any session reached a known
+				 LLM API (struct aw_event_net) */
+	AW_EV_FORCE_KILL = 6, /* a held agent was killed by the signal hook
+				 (struct aw_event_force_kill) */
 };
 
 enum aw_rule_kind {
@@ -80,6 +82,17 @@ enum aw_task_flags {
 	/* Its session's network is confined: with no policy entry for the
 	 * session (gone, or never made), its sockets are refused. */
 	AW_TASK_NET = 1u << 5,
+	/* FORCING, and the daemon's ptrace holds it (set by the daemon
+	 * through a pidfd once its PTRACE_SEIZE succeeded): from here a
+	 * SIGCONT (a shell's `fg`) cannot resume it. Before this, the
+	 * signal hook kills a FORCING task that anything would resume. */
+	AW_TASK_HELD = 1u << 6,
+	/* FORCING because the executable's size is a known agent binary's:
+	 * the daemon hashes the file, then forces it as that agent or
+	 * releases it (and deletes this storage). */
+	AW_TASK_CANDIDATE = 1u << 7,
+	/* The signal hook killed it (reported once). */
+	AW_TASK_FORCE_KILLED = 1u << 8,
 };
 
 /* struct aw_event_exec.flags */
@@ -94,6 +107,14 @@ enum aw_exec_flags {
 					 instruction, to be forced */
 	AW_EXEC_FORCE_KILL = 1u << 7, /* killed before its first instruction:
 					 enforce mode and no live daemon */
+	AW_EXEC_FORCE_TRACED = 1u << 8, /* killed before its first
+					   instruction: already ptraced (by
+					   someone else: the daemon could not
+					   hold it) */
+	AW_EXEC_CONTENT = 1u << 9,	/* not classified by path or inode, but
+					   its size is a known agent binary's:
+					   held (FORCE_STOP) or killed
+					   (FORCE_KILL) for a content check */
 };
 
 /* Per-CPU counters (map aw_stats), summed by user space. */
@@ -101,16 +122,22 @@ enum aw_stat {
 	AW_STAT_DROP_EXEC = 0, /* ring buffer full: exec event lost */
 	AW_STAT_DROP_FORK = 1,
 	AW_STAT_DROP_EXIT = 2,
-	AW_STAT_STORAGE_FAIL = 3,    /* task storage could not be created */
-	AW_STAT_SESSIONS = 4,	     /* sessions opened */
-	AW_STAT_EVENTS = 5,	     /* events submitted */
-	AW_STAT_FORCED = 6,	     /* agents stopped to be forced */
-	AW_STAT_FORCE_KILLED = 7,    /* agents killed: nobody to force them */
-	AW_STAT_DROP_NET = 8,	     /* ring buffer full: socket event lost */
-	AW_STAT_NET_DENIED = 9,	     /* session sockets refused */
-	AW_STAT_NET_UNREPORTED = 10, /* denials past 1000/s per session:
-					counted here, not sent */
-	AW_STAT_MAX = 11,
+	AW_STAT_STORAGE_FAIL = 3,     /* task storage could not be created */
+	AW_STAT_SESSIONS = 4,	      /* sessions opened */
+	AW_STAT_EVENTS = 5,	      /* events submitted */
+	AW_STAT_FORCED = 6,	      /* agents stopped to be forced */
+	AW_STAT_FORCE_KILLED = 7,     /* agents killed: nobody to force them */
+	AW_STAT_DROP_NET = 8,	      /* ring buffer full: socket event lost */
+	AW_STAT_NET_DENIED = 9,	      /* session sockets refused */
+	AW_STAT_NET_UNREPORTED = 10,  /* denials past 1000/s per session:
+					 counted here, not sent */
+	AW_STAT_FORCE_CONTINUED = 11, /* killed: something would have resumed
+					 it before the daemon held it */
+	AW_STAT_FORCE_TRACED = 12,    /* killed at exec: already ptraced */
+	AW_STAT_CONTENT_HELD = 13,    /* execs held for a content check */
+	AW_STAT_DROP_FORCE = 14,      /* ring buffer full: force-kill record
+					 lost (the kill itself was sent) */
+	AW_STAT_MAX = 15,
 };
 
 /* Scope: which processes may be classified as new session roots. */
@@ -146,7 +173,27 @@ struct aw_config {
  * in enforce mode after it lapsed is killed, not stopped (nobody would
  * force it). aw_sig_mode[signature number]: enum aw_mode (as __u32) of
  * the policy that agent gets; an audit-mode policy is never forced. */
-#define AW_ALIVE_GRACE_NS (5ull * 1000000000ull)
+#define AW_ALIVE_GRACE_NS (2ull * 1000000000ull)
+
+/*
+ * Content identity. aw_content_sizes[i_size]: the number of known agent
+ * binaries of that exact size (the in-kernel prefilter: one hash lookup
+ * for an exec that matched neither an inode nor a path). aw_content_ok:
+ * files of such a size the daemon hashed and found not to be an agent,
+ * keyed so that any change of content (which moves ctime; ctime cannot be
+ * set from user space) misses. dev is the kernel's encoding (s_dev).
+ */
+#define AW_CONTENT_SIZES_MAX 1024u
+#define AW_CONTENT_OK_MAX 8192u
+
+struct aw_content_key {
+	__u64 dev;
+	__u64 ino;
+	__u64 size;
+	__s64 ctime_sec;
+	__u32 ctime_nsec;
+	__u32 _pad;
+};
 
 struct aw_dfa_key {
 	__u32 state;
@@ -237,6 +284,28 @@ struct aw_event_exit {
 };
 
 #define AW_EXEC_DATA_MAX (AW_PATH_MAX + AW_ARGS_MAX)
+
+enum aw_force_kill_reason {
+	/* A signal that resumes a stopped task (SIGCONT) reached it before
+	 * the daemon held it. */
+	AW_FKILL_CONTINUED = 1,
+	/* A signal reached it while a tracer other than the daemon's held
+	 * it (e.g. PTRACE_ATTACH's SIGSTOP). */
+	AW_FKILL_TRACED = 2,
+	/* Or'ed in: the kill could not be queued in the kernel (its CPU's
+	 * deferred-signal slot was busy); the daemon sends it. */
+	AW_FKILL_NOT_QUEUED = 0x100,
+};
+
+struct aw_event_force_kill {
+	struct aw_event_hdr hdr;
+	struct aw_proc proc; /* the agent */
+	__u32 sender_pid;    /* tgid of the signal's sender */
+	__u32 sender_uid;
+	__u32 sig;
+	__u32 reason; /* enum aw_force_kill_reason (| AW_FKILL_NOT_QUEUED) */
+	char sender_comm[16];
+};
 
 /*
  * Network: cgroup socket hooks on the scope cgroup (connect4/6,
@@ -338,6 +407,8 @@ _Static_assert(sizeof(struct aw_event_exec) == 112, "exec");
 _Static_assert(offsetof(struct aw_event_exec, data) == 112, "exec data");
 _Static_assert(sizeof(struct aw_event_fork) == 88, "fork");
 _Static_assert(sizeof(struct aw_event_exit) == 80, "exit");
+_Static_assert(sizeof(struct aw_event_force_kill) == 104, "force kill");
+_Static_assert(sizeof(struct aw_content_key) == 40, "content key");
 _Static_assert(sizeof(struct aw_net_allow) == 48, "net allow");
 _Static_assert(sizeof(struct aw_net_key) == 24, "net key");
 _Static_assert(sizeof(struct aw_net_lpm_key) == 28, "net lpm key");

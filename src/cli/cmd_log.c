@@ -12,50 +12,6 @@
 #include "shared/util.h"
 #include "store/store.h"
 
-/*
- * Times: RFC 3339 UTC ("2026-11-28T05:00:00Z", seconds optional), a Unix
- * time in seconds ("@1795000000"), or an age ("90s", "10m", "2h", "7d").
- */
-int aw_cli_parse_time(const char *s, uint64_t *ret)
-{
-	struct tm tm = {};
-	uint64_t v;
-	size_t n = strlen(s);
-	const char *end;
-
-	if (s[0] == '@') {
-		if (aw_parse_u64(s + 1, &v) < 0)
-			return -EINVAL;
-		*ret = v * 1000000000ull;
-		return 0;
-	}
-	if (n >= 2 && strchr("smhd", s[n - 1])) {
-		char num[32];
-		uint64_t mult = s[n - 1] == 's'	  ? 1
-				: s[n - 1] == 'm' ? 60
-				: s[n - 1] == 'h' ? 3600
-						  : 86400;
-
-		if (n - 1 >= sizeof(num))
-			return -EINVAL;
-		memcpy(num, s, n - 1);
-		num[n - 1] = 0;
-		if (aw_parse_u64(num, &v) < 0 || v > 100000ull * 86400)
-			return -EINVAL;
-		*ret = aw_now_realtime_ns() - v * mult * 1000000000ull;
-		return 0;
-	}
-	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!end)
-		end = strptime(s, "%Y-%m-%dT%H:%M", &tm);
-	if (!end)
-		end = strptime(s, "%Y-%m-%d", &tm);
-	if (!end || (*end && strcmp(end, "Z") != 0))
-		return -EINVAL;
-	*ret = (uint64_t)timegm(&tm) * 1000000000ull;
-	return 0;
-}
-
 /* What `--action` and `--decision` may name (docs/events.md): a typo
  * is an error, not an empty answer. */
 static const char *const actions[] = {

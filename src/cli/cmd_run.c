@@ -29,6 +29,7 @@
 
 #include "cli/cli.h"
 #include "sandbox/launch.h"
+#include "sandbox/masks.h"
 #include "shared/json.h"
 #include "shared/util.h"
 
@@ -148,6 +149,7 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 	char exe[PATH_MAX], real[PATH_MAX], ws[PATH_MAX], cwd[PATH_MAX],
 	    err[1024] = "";
 	struct aw_plan plan = {};
+	struct aw_masks masks = {};
 	struct aw_buf req = {};
 	char *reply = NULL;
 	int c, forced = 0, verbose = 0, r, exe_fd = -1, ret;
@@ -319,6 +321,10 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 		ret = AW_LAUNCH_EXIT_FAIL;
 		goto out;
 	}
+	/* What the masked trees hold, read before the daemon marks them
+	 * (the session's placeholders, src/sandbox/masks.c). */
+	if (aw_masks_scan(&plan, &masks) < 0)
+		aw_masks_free(&masks);
 	send_masks(cli, &plan, verbose);
 	if (verbose)
 		fprintf(stderr,
@@ -329,6 +335,7 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 	{
 		struct aw_launch l = {
 		    .plan = &plan,
+		    .masks = &masks,
 		    .exe = exec_path ? exec_path : exe,
 		    .exe_fd = exe_fd,
 		    .argv = argv + optind,
@@ -343,6 +350,7 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 		ret = aw_launch_run(&l);
 	}
 out:
+	aw_masks_free(&masks);
 	aw_plan_free(&plan);
 	free(reply);
 	aw_buf_free(&req);

@@ -36,6 +36,9 @@ struct ctl_client {
 	int privileged; /* root or the control group */
 	char req[CTL_REQ_MAX];
 	size_t req_len;
+	/* A descriptor passed with the request (SCM_RIGHTS; only
+	 * session-masks uses one), closed with the client. */
+	int passed_fd;
 	struct aw_buf out;
 	size_t out_off;
 	uint64_t since;
@@ -165,6 +168,9 @@ static void client_close(struct aw_control *c, struct ctl_client *cl, int epfd)
 	epoll_ctl(epfd, EPOLL_CTL_DEL, cl->fd, NULL);
 	close(cl->fd);
 	cl->fd = -1;
+	if (cl->passed_fd >= 0)
+		close(cl->passed_fd);
+	cl->passed_fd = -1;
 	aw_buf_free(&cl->out);
 	cl->out_off = 0;
 	cl->req_len = 0;
@@ -210,6 +216,7 @@ static void accept_clients(struct aw_control *c, int epfd)
 		}
 		memset(cl, 0, sizeof(*cl));
 		cl->fd = fd;
+		cl->passed_fd = -1;
 		cl->uid = uid;
 		cl->privileged = privileged;
 		cl->since = mono_ns();
@@ -326,8 +333,12 @@ static void handle_request(struct aw_control *c, struct ctl_client *cl,
 		aw_secrets_request(d, cl->fd, req + 16, b);
 		return;
 	}
+	if (!strncmp(req, "session-masks ", 14)) {
+		aw_secrets_masks(d, cl->fd, req + 14, cl->passed_fd, b);
+		return;
+	}
 	/* Kept sessions: each peer sees and changes its own (root and the
-	 * group see all; see stores.c for who may do what). */
+	 * group see all; see session_images.c for who may do what). */
 	if (!strcmp(req, "session-list")) {
 		aw_stores_list(d, cl->fd, cl->privileged, b);
 		return;
@@ -411,10 +422,12 @@ static void handle_request(struct aw_control *c, struct ctl_client *cl,
 		c->bad_requests++;
 		aw_buf_puts(b, "error: unknown request \"");
 		aw_text_sanitize(b, req, strlen(req));
-		aw_buf_puts(b, "\" (expected status, ps, ps --json, reload, "
-			       "policy-load, policy-list, session-open, "
-			       "session-report, session-secrets, session-list, "
-			       "session-review, log-query, ping)\n");
+		aw_buf_puts(b,
+			    "\" (expected status, ps, ps --json, reload, "
+			    "policy-load, policy-list, session-open, "
+			    "session-report, session-secrets, session-masks, "
+			    "session-list, "
+			    "session-review, log-query, ping)\n");
 	}
 }
 
@@ -422,9 +435,37 @@ static void client_io(struct aw_control *c, struct ctl_client *cl, int epfd,
 		      uint32_t events)
 {
 	if (events & EPOLLIN && !cl->out.len) {
-		ssize_t n = read(cl->fd, cl->req + cl->req_len,
-				 sizeof(cl->req) - 1 - cl->req_len);
+		char cbuf[CMSG_SPACE(4 * sizeof(int))];
+		struct iovec iov = {.iov_base = cl->req + cl->req_len,
+				    .iov_len =
+					sizeof(cl->req) - 1 - cl->req_len};
+		struct msghdr m = {.msg_iov = &iov,
+				   .msg_iovlen = 1,
+				   .msg_control = cbuf,
+				   .msg_controllen = sizeof(cbuf)};
+		ssize_t n = recvmsg(cl->fd, &m, MSG_CMSG_CLOEXEC);
 		char *nl;
+
+		/* Descriptors: the first one kept, any other closed. */
+		for (struct cmsghdr *h = n >= 0 ? CMSG_FIRSTHDR(&m) : NULL; h;
+		     h = CMSG_NXTHDR(&m, h)) {
+			size_t k;
+
+			if (h->cmsg_level != SOL_SOCKET ||
+			    h->cmsg_type != SCM_RIGHTS)
+				continue;
+			k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t j = 0; j < k; j++) {
+				int pfd;
+
+				memcpy(&pfd, CMSG_DATA(h) + j * sizeof(int),
+				       sizeof(int));
+				if (cl->passed_fd < 0)
+					cl->passed_fd = pfd;
+				else
+					close(pfd);
+			}
+		}
 
 		if (n <= 0) {
 			/* Closed before a whole request, or an error. */
@@ -595,9 +636,14 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 	aw_json_cstr(b, d->opts.launcher);
 	aw_buf_printf(b,
 		      ",\"forced\":%llu,\"killed_no_daemon\":%llu,"
+		      "\"killed_continued\":%llu,\"killed_traced\":%llu,"
+		      "\"content_held\":%llu,"
 		      "\"sandboxed_sessions\":%zu,\"in_place_decisions\":%s},",
 		      (unsigned long long)st[AW_STAT_FORCED],
 		      (unsigned long long)st[AW_STAT_FORCE_KILLED],
+		      (unsigned long long)st[AW_STAT_FORCE_CONTINUED],
+		      (unsigned long long)st[AW_STAT_FORCE_TRACED],
+		      (unsigned long long)st[AW_STAT_CONTENT_HELD],
 		      d->n_sandboxes,
 		      d->probe.bpf_lsm_loads ? "\"available (BPF LSM), not "
 					       "used by this build\""
@@ -644,15 +690,18 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 		      (unsigned long long)d->decode_errors);
 	aw_buf_printf(b,
 		      "\"drops\":{\"exec\":%llu,\"fork\":%llu,\"exit\":%llu,"
+		      "\"force\":%llu,"
 		      "\"storage\":%llu,\"user\":%llu,\"total\":%llu},",
 		      (unsigned long long)st[AW_STAT_DROP_EXEC],
 		      (unsigned long long)st[AW_STAT_DROP_FORK],
 		      (unsigned long long)st[AW_STAT_DROP_EXIT],
+		      (unsigned long long)st[AW_STAT_DROP_FORCE],
 		      (unsigned long long)st[AW_STAT_STORAGE_FAIL],
 		      (unsigned long long)aw_daemon_user_drops(d),
 		      (unsigned long long)(st[AW_STAT_DROP_EXEC] +
 					   st[AW_STAT_DROP_FORK] +
 					   st[AW_STAT_DROP_EXIT] +
+					   st[AW_STAT_DROP_FORCE] +
 					   st[AW_STAT_STORAGE_FAIL] +
 					   aw_daemon_user_drops(d)));
 	aw_buf_printf(b, "\"process_cache\":%zu}", aw_procs_count(d->procs));

@@ -103,6 +103,13 @@ struct aw_learned {
 };
 int aw_daemon_learn_inode(struct aw_daemon *d, uint64_t dev, uint64_t ino,
 			  uint32_t gen, uint32_t rule, const char *path);
+int aw_kernel_task_del(struct aw_kernel *k, int pidfd);
+int aw_kernel_content_ok(struct aw_kernel *k, const struct aw_content_key *key);
+/* enum aw_mode of a signature's policy (AW_MODE_ENFORCE if unset). */
+int aw_kernel_sig_mode(struct aw_kernel *k, uint32_t sig);
+/* Replace the size prefilter with these sizes. */
+int aw_kernel_set_content_sizes(struct aw_kernel *k, const uint64_t *sizes,
+				size_t n);
 int aw_kernel_heartbeat(struct aw_kernel *k, int alive);
 int aw_kernel_set_sig_mode(struct aw_kernel *k, uint32_t sig,
 			   enum aw_mode mode);
@@ -187,8 +194,17 @@ void aw_procinfo_set_str(char **dst, const char *s);
 
 struct aw_writer;
 
+struct aw_adopt_killed {
+	uint32_t pid;
+	uint64_t start_time;
+};
+
 struct aw_daemon {
 	struct aw_opts opts;
+	/* Agents found waiting to be forced at restart and killed: their
+	 * exec records, still in the ring, ask for no forcing. */
+	struct aw_adopt_killed *adopt_killed;
+	size_t n_adopt_killed;
 	struct aw_writer *writer; /* store inserts on their own thread */
 	struct aw_probe probe;
 	struct aw_kernel *kernel;
@@ -223,12 +239,16 @@ struct aw_daemon {
 	char policy_error[512];
 	struct aw_sandbox *sandboxes; /* sessions with cgroups of ours */
 	size_t n_sandboxes;
+	/* Sessions whose last member went (members.c), for the decoder to
+	 * end their sandboxes (sessions.c): membership sits below them. */
+	uint64_t *ended;
+	size_t n_ended, cap_ended;
 	struct aw_force *force;
 	struct aw_pending_open *pending; /* see sessions.c */
 	size_t n_pending;
-	struct aw_kept *kept; /* session stores, see stores.c */
+	struct aw_kept *kept; /* session stores, see session_images.c */
 	size_t n_kept;
-	struct aw_net *net; /* network policy and resolvers, see net.c */
+	struct aw_net *net; /* network policy and resolvers, see egress.c */
 	struct aw_secrets *secrets; /* inode marks of masks, see secrets.c */
 };
 
@@ -247,7 +267,12 @@ void aw_events_check_drops(struct aw_daemon *d);
 /* 1 if pid is still the process that started at start_time (boottime
  * ns), 0 if not (gone, or the pid reused), -1 if /proc cannot say. */
 int aw_proc_still(uint32_t pid, uint64_t start_time);
+/* /proc/PID/stat: parent and start time (clock ticks); -errno. */
+int aw_proc_stat(uint32_t pid, uint32_t *ret_ppid, uint64_t *ret_ticks);
 void aw_events_reconcile(struct aw_daemon *d);
+/* End the sandboxes of sessions whose last member went (after every
+ * record, reconciliation and tick). */
+void aw_events_end_sandboxes(struct aw_daemon *d);
 /* After adopting a previous daemon's pins: rebuild sessions from the
  * kernel's task storage of the live processes. */
 void aw_events_adopt(struct aw_daemon *d);
@@ -285,8 +310,13 @@ void aw_sandbox_sweep(struct aw_daemon *d);
 
 /* 1 if a process of the session is still in its cgroup. */
 int aw_sandbox_alive(struct aw_daemon *d, uint64_t session);
+/* The cgroup v2 and v1 (pids) directories sessions' cgroups are made in
+ * (session_images.c). */
+#define CG_PIDS_V1 "/sys/fs/cgroup/pids"
+void aw_session_cgroup_parents(struct aw_daemon *d, char *v2, size_t v2len,
+			       char *v1, size_t v1len);
 
-/* stores.c: sessions' copy-on-write stores, kept for review. */
+/* session_images.c: sessions' copy-on-write stores, kept for review. */
 enum aw_kept_state {
 	AW_KEPT_RUNNING,
 	AW_KEPT_EXITED,	   /* ended, changes (if any) await review */
@@ -324,7 +354,7 @@ void aw_stores_list(struct aw_daemon *d, int fd, int privileged,
 void aw_stores_review(struct aw_daemon *d, int fd, int privileged,
 		      const char *args, struct aw_buf *out);
 
-/* net.c: per-session network policy, the sessions' resolvers. */
+/* egress.c: per-session network policy, the sessions' resolvers. */
 struct aw_net;
 struct aw_policy_flat;
 struct aw_event_net;
@@ -341,7 +371,8 @@ void aw_net_session_end(struct aw_daemon *d, uint64_t session);
 int aw_net_handle(struct aw_daemon *d, int fd, uint32_t events);
 void aw_net_tick(struct aw_daemon *d);
 int aw_net_record(struct aw_daemon *d, const struct aw_event_net *ev);
-int aw_net_discover(struct aw_daemon *d, const struct aw_event_net *ev);
+/* ADDR:PORT ([v6]:PORT) of a record, as events name it. */
+void aw_net_addr_text(const struct aw_event_net *ev, char *buf, size_t len);
 void aw_net_set_llm_apis(struct aw_daemon *d, char *const *names, size_t count);
 const char *aw_net_llm_name(struct aw_daemon *d, uint32_t idx);
 void aw_net_status(struct aw_daemon *d, struct aw_buf *b);
@@ -364,22 +395,60 @@ void aw_secrets_collect(struct aw_daemon *d);
 void aw_secrets_mark_self(struct aw_daemon *d);
 void aw_secrets_request(struct aw_daemon *d, int fd, const char *args,
 			struct aw_buf *out);
+/* "session-masks": the session's mask tmpfs (fd, passed by its launcher)
+ * and the real path and rule of each placeholder. */
+void aw_secrets_masks(struct aw_daemon *d, int fd, const char *args,
+		      int passed_fd, struct aw_buf *out);
 void aw_secrets_session_end(struct aw_daemon *d, uint64_t session);
 void aw_secrets_status(struct aw_daemon *d, struct aw_buf *b);
 void aw_secrets_close(struct aw_daemon *d);
 
 /* force.c: re-execute agents stopped at exec through the launcher. */
 struct aw_force;
+/* A shipped binary's identity (signature `content:` entries). */
+struct aw_content_ent {
+	uint8_t sha[32];
+	uint64_t size;
+	uint32_t sig; /* signature number */
+};
 int aw_force_start(struct aw_daemon *d, struct aw_force **ret);
+/* content: the exec was held for a content check (AW_EXEC_CONTENT). */
 void aw_force_request(struct aw_force *f, uint32_t pid, uint64_t start_time,
-		      uint64_t session);
+		      uint64_t session, int content);
+/* Takes ents (malloc'ed) over. */
+void aw_force_set_content(struct aw_force *f, struct aw_content_ent *ents,
+			  size_t n);
+/* events.c: a held exec whose content is an agent's (session-start), or
+ * not (its process record leaves the session it was held in). */
+void aw_events_content_session(struct aw_daemon *d, uint32_t pid,
+			       uint64_t start_time, uint32_t sig,
+			       const char *sha);
+/* Agents killed while waiting to be forced, already recorded. */
+void aw_daemon_killed_forcing(struct aw_daemon *d, uint32_t pid,
+			      uint64_t start_time);
+int aw_daemon_was_killed_forcing(struct aw_daemon *d, uint32_t pid,
+				 uint64_t start_time);
+void aw_events_content_released(struct aw_daemon *d, uint32_t pid,
+				uint64_t start_time);
 /* Results come back on this fd (readable when there are some). */
 int aw_force_fd(struct aw_force *f);
 void aw_force_collect(struct aw_daemon *d);
 void aw_force_stop(struct aw_force *f);
 
 /* main.c */
+int aw_daemon_learn_inode_sig(struct aw_daemon *d, uint64_t dev, uint64_t ino,
+			      uint32_t gen, uint32_t sig);
+/* src/daemon/sigdb.c: at start, the signature numbers a previous
+ * daemon's task storage holds, and the content sizes for the kernel. */
+void aw_sigdb_adopt_ids(struct aw_daemon *d);
+void aw_sigdb_content_publish(struct aw_daemon *d);
 int aw_daemon_reload_signatures(struct aw_daemon *d, char *err, size_t len);
+/* sigdb.c: the database and the kernel's classification maps only (the
+ * rest of a reload is reload.c's). */
+int aw_sigdb_reload(struct aw_daemon *d, char *err, size_t len);
+/* The stable number of a signature (kept in task storage). */
+struct aw_signature;
+uint32_t aw_sigdb_number(struct aw_daemon *d, const struct aw_signature *s);
 
 /* control.c */
 struct aw_control;

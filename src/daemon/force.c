@@ -42,6 +42,13 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <linux/fs.h>
+
+#include <openssl/evp.h>
 
 #include "daemon/daemon.h"
 #include "shared/util.h"
@@ -56,18 +63,34 @@
 
 struct force_req {
 	uint32_t pid;
-	uint32_t _pad;
+	uint32_t content; /* held for a content check (AW_EXEC_CONTENT) */
 	uint64_t start_time;
 	uint64_t session;
+};
+
+enum force_content {
+	FORCE_CONTENT_NONE = 0,	   /* classified by path or inode */
+	FORCE_CONTENT_AGENT = 1,   /* its digest is a signature's: forced */
+	FORCE_CONTENT_RELEASE = 2, /* not an agent: released */
+	FORCE_CONTENT_AUDIT = 3,   /* an agent whose policy is in audit mode:
+				      recorded, released */
 };
 
 struct force_res {
 	uint32_t pid;
 	int err; /* 0: forced; <0: failed, the process was killed */
 	uint64_t session;
+	uint64_t start_time;
 	uint64_t latency_ns; /* request to detach */
 	int group_stop;	     /* its parent saw it stopped (and continued) */
-	char why[200];
+	int skip;	     /* already recorded (the signal hook killed it) */
+	int content;	     /* enum force_content */
+	uint32_t sig;	     /* FORCE_CONTENT_AGENT/AUDIT: its signature */
+	uint64_t hash_ns;    /* time spent hashing */
+	uint64_t dev, ino;   /* the file hashed (kernel dev encoding) */
+	uint32_t gen;
+	char sha[65];
+	char why[240];
 };
 
 struct aw_force {
@@ -77,6 +100,9 @@ struct aw_force {
 	char launcher[PATH_MAX];
 	char state_dir[PATH_MAX]; /* where the launcher finds our socket */
 	int running;
+	pthread_mutex_t lock; /* content[] is swapped on reload */
+	struct aw_content_ent *content;
+	size_t n_content;
 };
 
 static int fail(struct force_res *r, int err, const char *fmt, ...)
@@ -165,6 +191,216 @@ static uint64_t find_vdso_syscall(uint32_t pid, int memfd)
 	return 0;
 }
 
+/* "TracerPid" of /proc/PID/status, and that tracer's comm. */
+static uint32_t tracer_of(uint32_t pid, char *comm, size_t len)
+{
+	char p[64], line[256];
+	uint32_t t = 0;
+	FILE *fp;
+
+	snprintf(comm, len, "?");
+	snprintf(p, sizeof(p), "/proc/%u/status", pid);
+	fp = fopen(p, "re");
+	if (!fp)
+		return 0;
+	while (fgets(line, sizeof(line), fp))
+		if (sscanf(line, "TracerPid: %u", &t) == 1)
+			break;
+	fclose(fp);
+	if (t) {
+		snprintf(p, sizeof(p), "/proc/%u/comm", t);
+		fp = fopen(p, "re");
+		if (fp) {
+			if (fgets(comm, (int)len, fp))
+				comm[strcspn(comm, "\n")] = 0;
+			fclose(fp);
+		}
+	}
+	return t;
+}
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+static int sha256_fd(int fd, uint8_t out[32])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	size_t blen = 1 << 20;
+	uint8_t *buf = malloc(blen);
+	unsigned len = 32;
+	off_t off = 0;
+	ssize_t n;
+	int r = 0;
+
+	if (!c || !buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (!EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
+		r = -EIO;
+		goto out;
+	}
+	while ((n = pread(fd, buf, blen, off)) > 0) {
+		EVP_DigestUpdate(c, buf, (size_t)n);
+		off += n;
+	}
+	if (n < 0)
+		r = -errno;
+	else if (!EVP_DigestFinal_ex(c, out, &len))
+		r = -EIO;
+out:
+	free(buf);
+	EVP_MD_CTX_free(c);
+	return r;
+}
+
+/*
+ * A path the launcher can open for a content-matched executable: its own
+ * path if that still names the same file, else a copy in the daemon's
+ * content store (<state dir>/content/<sha256>, root's, 0755), made once:
+ * a memfd, a deleted file or a file in a directory the launcher cannot
+ * reach have no usable path.
+ */
+static int content_path(struct aw_force *f, int fd, const struct stat *fst,
+			const char *exe, const char *sha, char *out, size_t len)
+{
+	struct stat st;
+	char dir[PATH_MAX], tmp[PATH_MAX + 80];
+	int t, r = 0;
+	off_t off = 0;
+
+	if (exe[0] == '/' && stat(exe, &st) == 0 && st.st_dev == fst->st_dev &&
+	    st.st_ino == fst->st_ino) {
+		snprintf(out, len, "%s", exe);
+		return 0;
+	}
+	snprintf(dir, sizeof(dir), "%s/content", f->state_dir);
+	/* (The daemon's umask is 077: the launcher, running as the user,
+	 * must reach the copy.) */
+	if ((mkdir(dir, 0755) < 0 && errno != EEXIST) || chmod(dir, 0755) < 0)
+		return -errno;
+	snprintf(out, len, "%s/%s", dir, sha);
+	if (stat(out, &st) == 0 && st.st_size == fst->st_size)
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s/.%s.%d", dir, sha, getpid());
+	t = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (t < 0)
+		return -errno;
+	while (off < fst->st_size) {
+		ssize_t n = copy_file_range(fd, &off, t, NULL,
+					    (size_t)(fst->st_size - off), 0);
+
+		if (n < 0 && (errno == EXDEV || errno == EINVAL ||
+			      errno == EOPNOTSUPP)) {
+			/* Across file systems (a memfd is on tmpfs). */
+			n = sendfile(t, fd, &off, (size_t)(fst->st_size - off));
+		}
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			break;
+		}
+	}
+	if (!r && (fchmod(t, 0755) < 0 || fsync(t) < 0))
+		r = -errno;
+	close(t);
+	if (!r && rename(tmp, out) < 0)
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	return r;
+}
+
+/*
+ * The content check of a held exec: hash the file the process runs
+ * (/proc/PID/exe is that very file, whatever its names: a copy, a hard
+ * link, a memfd) and look the digest up. Returns 0 with res->content set,
+ * or -errno with res->why.
+ */
+static int content_check(struct aw_force *f, uint32_t pid,
+			 struct force_res *res, char *exe, size_t exe_len)
+{
+	char p[64], real[PATH_MAX];
+	uint8_t sha[32];
+	struct stat fst;
+	uint64_t t0 = aw_now_boottime_ns();
+	int fd, r;
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "/proc/%u/exe", pid);
+	n = readlink(p, real, sizeof(real) - 1);
+	real[n > 0 ? n : 0] = 0;
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &fst) < 0) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+		return fail(res, r, "open its executable to hash it: %s",
+			    strerror(-r));
+	}
+	r = sha256_fd(fd, sha);
+	res->hash_ns = aw_now_boottime_ns() - t0;
+	if (r < 0) {
+		close(fd);
+		return fail(res, r, "hash its executable: %s", strerror(-r));
+	}
+	hex(sha, 32, res->sha);
+	res->dev = ((uint64_t)major(fst.st_dev) << 20) | minor(fst.st_dev);
+	res->ino = fst.st_ino;
+	{
+		int gen = 0;
+
+		/* i_generation, part of the kernel's inode key (0 where the
+		 * file system has none). */
+		if (ioctl(fd, FS_IOC_GETVERSION, &gen) == 0)
+			res->gen = (uint32_t)gen;
+	}
+	res->content = FORCE_CONTENT_RELEASE;
+	pthread_mutex_lock(&f->lock);
+	for (size_t i = 0; i < f->n_content; i++) {
+		if (f->content[i].size == (uint64_t)fst.st_size &&
+		    !memcmp(f->content[i].sha, sha, 32)) {
+			res->content = FORCE_CONTENT_AGENT;
+			res->sig = f->content[i].sig;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&f->lock);
+	if (res->content == FORCE_CONTENT_RELEASE) {
+		/* Cleared: the next exec of this unchanged file is not
+		 * held. The kernel's encoding of dev (s_dev). */
+		struct aw_content_key k = {
+		    .dev =
+			((uint64_t)major(fst.st_dev) << 20) | minor(fst.st_dev),
+		    .ino = fst.st_ino,
+		    .size = (uint64_t)fst.st_size,
+		    .ctime_sec = fst.st_ctim.tv_sec,
+		    .ctime_nsec = (uint32_t)fst.st_ctim.tv_nsec,
+		};
+
+		aw_kernel_content_ok(f->d->kernel, &k);
+		close(fd);
+		return 0;
+	}
+	if (aw_kernel_sig_mode(f->d->kernel, res->sig) == AW_MODE_AUDIT) {
+		res->content = FORCE_CONTENT_AUDIT;
+		close(fd);
+		return 0;
+	}
+	r = content_path(f, fd, &fst, real, res->sha, exe, exe_len);
+	close(fd);
+	if (r < 0)
+		return fail(res, r, "a path to run it from: %s", strerror(-r));
+	return 0;
+}
+
 static int force_one(struct aw_force *f, const struct force_req *q,
 		     struct force_res *res)
 {
@@ -174,18 +410,67 @@ static int force_one(struct aw_force *f, const struct force_req *q,
 	int pidfd, memfd = -1, status, group_stop, r;
 	uint64_t argc, sys_insn, sp, envp, *ptrs = NULL;
 	size_t nptr, off, blk_len;
-	char *blk = NULL;
+	char *blk = NULL, tcomm[32];
+	struct aw_task_state st;
+	uint32_t tracer;
 	ssize_t n;
 
 	pidfd = syscall(SYS_pidfd_open, (pid_t)q->pid, 0);
-	if (pidfd < 0)
+	if (pidfd >= 0 && aw_proc_still(q->pid, q->start_time) != 1) {
+		close(pidfd); /* its pid is someone else's now */
+		pidfd = -1;
+		errno = ESRCH;
+	}
+	if (pidfd < 0) {
+		if (errno == ESRCH)
+			return fail(res, -ESRCH,
+				    "it ended before the daemon could force it "
+				    "(it was killed, or died, while stopped)");
 		return fail(res, -errno, "pidfd_open: %s", strerror(errno));
+	}
+	if (aw_kernel_task_get(f->d->kernel, pidfd, &st) < 0 ||
+	    !(st.flags & AW_TASK_FORCING)) {
+		r = fail(res, -ESTALE, "it is no longer waiting to be forced");
+		goto kill;
+	}
+	if (st.flags & AW_TASK_FORCE_KILLED) {
+		/* The signal hook killed it and said why. */
+		res->skip = 1;
+		r = fail(res, -ESRCH, "killed by the signal hook");
+		goto kill;
+	}
 	if (ptrace(PTRACE_SEIZE, q->pid, 0,
 		   PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD |
 		       PTRACE_O_EXITKILL) < 0) {
 		/* Already traced (a debugger, or a sandbox of its own) is a
-		 * failure to force, not a pass. */
-		r = fail(res, -errno, "cannot attach: %s", strerror(errno));
+		 * failure to force, not a pass; a tracer that attached after
+		 * the exec's stop could also have resumed it. */
+		int e = errno;
+
+		tracer = tracer_of(q->pid, tcomm, sizeof(tcomm));
+		if (tracer)
+			r = fail(
+			    res, -e,
+			    "traced by pid %u (%s) before the daemon "
+			    "could hold it (that tracer could have resumed "
+			    "it): killed",
+			    tracer, tcomm);
+		else
+			r = fail(res, -e, "cannot attach: %s: killed",
+				 strerror(e));
+		goto kill;
+	}
+	/* Held: from here nothing but us resumes it. Tell the signal hook,
+	 * which otherwise kills it on a SIGCONT (a shell's `fg`). */
+	if (aw_kernel_task_get(f->d->kernel, pidfd, &st) < 0 ||
+	    (st.flags & AW_TASK_FORCE_KILLED)) {
+		res->skip = !!(st.flags & AW_TASK_FORCE_KILLED);
+		r = fail(res, -ESRCH, "killed by the signal hook");
+		goto kill;
+	}
+	st.flags |= AW_TASK_HELD;
+	if (aw_kernel_task_set(f->d->kernel, pidfd, &st) < 0) {
+		r = fail(res, -EIO, "could not mark it held");
 		goto kill;
 	}
 	/* The stop it is in (or about to enter): SIGSTOP's delivery, which
@@ -221,6 +506,43 @@ static int force_one(struct aw_force *f, const struct force_req *q,
 		goto kill;
 	}
 	exe[n] = 0;
+	if (q->content) {
+		r = content_check(f, q->pid, res, exe, sizeof(exe));
+		if (r < 0)
+			goto kill;
+		if (res->content == FORCE_CONTENT_AGENT) {
+			/* Forced as that agent: the launcher's session
+			 * request is checked against this storage. */
+			st.agent = res->sig;
+			st.flags &= ~AW_TASK_CANDIDATE;
+			r = aw_kernel_task_set(f->d->kernel, pidfd, &st);
+		} else if (res->content == FORCE_CONTENT_AUDIT) {
+			/* An agent whose policy only records: its session
+			 * goes on, unconfined, as the path rules would. */
+			st.agent = res->sig;
+			st.flags &= ~(AW_TASK_CANDIDATE | AW_TASK_FORCING |
+				      AW_TASK_HELD);
+			r = aw_kernel_task_set(f->d->kernel, pidfd, &st);
+		} else {
+			/* Not an agent: no session, no state. */
+			r = aw_kernel_task_del(f->d->kernel, pidfd);
+		}
+		if (r < 0) {
+			fail(res, r, "update its kernel state: %s",
+			     strerror(-r));
+			goto kill;
+		}
+		if (res->content != FORCE_CONTENT_AGENT) {
+			/* Let it go, as if never stopped: detaching drops
+			 * the SIGSTOP we took; a group stop its parent saw
+			 * ends with SIGCONT (harmless now: not FORCING). */
+			ptrace(PTRACE_DETACH, q->pid, 0, 0);
+			if (group_stop)
+				kill((pid_t)q->pid, SIGCONT);
+			r = 0;
+			goto out;
+		}
+	}
 	snprintf(p, sizeof(p), "/proc/%u/mem", q->pid);
 	memfd = open(p, O_RDWR | O_CLOEXEC);
 	if (memfd < 0 || ptrace(PTRACE_GETREGS, q->pid, 0, &regs) < 0) {
@@ -364,7 +686,9 @@ static void *force_thread(void *arg)
 	struct force_req q;
 
 	while (read(f->req[0], &q, sizeof(q)) == sizeof(q)) {
-		struct force_res res = {.pid = q.pid, .session = q.session};
+		struct force_res res = {.pid = q.pid,
+					.session = q.session,
+					.start_time = q.start_time};
 		uint64_t t0 = aw_now_boottime_ns();
 
 		if (q.pid == 0)
@@ -386,6 +710,7 @@ int aw_force_start(struct aw_daemon *d, struct aw_force **ret)
 	if (!f)
 		return -ENOMEM;
 	f->d = d;
+	pthread_mutex_init(&f->lock, NULL);
 	snprintf(f->launcher, sizeof(f->launcher), "%s", d->opts.launcher);
 	snprintf(f->state_dir, sizeof(f->state_dir), "%s", d->opts.socket_path);
 	if (strrchr(f->state_dir, '/'))
@@ -420,11 +745,26 @@ int aw_force_start(struct aw_daemon *d, struct aw_force **ret)
 	return 0;
 }
 
-void aw_force_request(struct aw_force *f, uint32_t pid, uint64_t start_time,
-		      uint64_t session)
+void aw_force_set_content(struct aw_force *f, struct aw_content_ent *ents,
+			  size_t n)
 {
-	struct force_req q = {
-	    .pid = pid, .start_time = start_time, .session = session};
+	struct aw_content_ent *old;
+
+	pthread_mutex_lock(&f->lock);
+	old = f->content;
+	f->content = ents;
+	f->n_content = n;
+	pthread_mutex_unlock(&f->lock);
+	free(old);
+}
+
+void aw_force_request(struct aw_force *f, uint32_t pid, uint64_t start_time,
+		      uint64_t session, int content)
+{
+	struct force_req q = {.pid = pid,
+			      .content = !!content,
+			      .start_time = start_time,
+			      .session = session};
 
 	/* A request that cannot be queued leaves the agent stopped, not
 	 * running: still closed. Say so. */
@@ -446,21 +786,58 @@ void aw_force_collect(struct aw_daemon *d)
 
 	while (read(d->force->res[0], &res, sizeof(res)) == sizeof(res)) {
 		struct aw_buf x = {};
+		const char *rule, *decision;
 
 		res.why[sizeof(res.why) - 1] = 0;
+		res.sha[sizeof(res.sha) - 1] = 0;
+		if (res.skip)
+			continue; /* the signal hook's record says it all */
+		if (res.err == -ESRCH &&
+		    aw_daemon_was_killed_forcing(d, res.pid, res.start_time))
+			continue; /* killed while it waited, and recorded */
+		if (res.content == FORCE_CONTENT_AGENT ||
+		    res.content == FORCE_CONTENT_AUDIT) {
+			aw_events_content_session(d, res.pid, res.start_time,
+						  res.sig, res.sha);
+			/* The next exec of this very file is classified by
+			 * its identity, without a hold or a hash. */
+			aw_daemon_learn_inode_sig(d, res.dev, res.ino, res.gen,
+						  res.sig);
+		} else if (res.content == FORCE_CONTENT_RELEASE)
+			aw_events_content_released(d, res.pid, res.start_time);
+		if (res.content == FORCE_CONTENT_RELEASE ||
+		    res.content == FORCE_CONTENT_AUDIT) {
+			if (!d->opts.quiet)
+				fprintf(
+				    stderr,
+				    "agentwalld: pid %u: content checked "
+				    "in %llu ms (sha256 %s): %s\n",
+				    res.pid,
+				    (unsigned long long)(res.hash_ns / 1000000),
+				    res.sha,
+				    res.content == FORCE_CONTENT_AUDIT
+					? "an agent in audit mode"
+					: "not an agent, released");
+			continue;
+		}
 		aw_buf_printf(&x, "\"latency_us\":%llu,\"stop\":\"%s\"",
 			      (unsigned long long)(res.latency_ns / 1000),
 			      res.group_stop ? "group" : "signal");
+		if (res.content == FORCE_CONTENT_AGENT)
+			aw_buf_printf(&x, ",\"sha256\":\"%s\",\"hash_us\":%llu",
+				      res.sha,
+				      (unsigned long long)(res.hash_ns / 1000));
 		if (res.err) {
 			aw_buf_puts(&x, ",");
 			aw_json_key(&x, "detail");
 			aw_json_cstr(&x, res.why);
 		}
 		aw_buf_add(&x, "", 1);
-		aw_events_emit_decision(
-		    d, "force", res.session, res.pid, d->opts.launcher,
-		    res.err ? "force/failed" : "force/launcher",
-		    res.err ? "deny" : "sandbox", x.oom ? NULL : x.data);
+		rule = res.err ? "force/failed" : "force/launcher";
+		decision = res.err ? "deny" : "sandbox";
+		aw_events_emit_decision(d, "force", res.session, res.pid,
+					d->opts.launcher, rule, decision,
+					x.oom ? NULL : x.data);
 		aw_buf_free(&x);
 	}
 }
@@ -479,5 +856,7 @@ void aw_force_stop(struct aw_force *f)
 	close(f->req[1]);
 	close(f->res[0]);
 	close(f->res[1]);
+	free(f->content);
+	pthread_mutex_destroy(&f->lock);
 	free(f);
 }

@@ -26,7 +26,7 @@
 
 struct aw_kernel {
 	struct agentwall *skel;
-	struct bpf_link *links[3];
+	struct bpf_link *links[4];
 	struct bpf_link *net_links[AW_NET_LINKS];
 	int net_attached; /* the socket hooks are on the scope cgroup */
 	char net_error[256];
@@ -43,8 +43,8 @@ struct aw_kernel {
 	enum aw_mode mode;
 };
 
-static const char *const link_names[3] = {"link_fork", "link_exit",
-					  "link_exec"};
+static const char *const link_names[4] = {"link_fork", "link_exit",
+					  "link_signal", "link_exec"};
 static const char *const net_link_names[AW_NET_LINKS] = {
     "link_connect4",	 "link_connect6",     "link_sendmsg4",
     "link_sendmsg6",	 "link_recvmsg4",     "link_recvmsg6",
@@ -343,7 +343,7 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret, char *err,
 		   size_t errlen)
 {
 	struct aw_kernel *k;
-	struct bpf_program *progs[3];
+	struct bpf_program *progs[4];
 	uint32_t salt = 0;
 	int r;
 
@@ -448,13 +448,25 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret, char *err,
 	}
 
 	/* Fork and exit before exec: once a root is classified, its
-	 * children must already be inherited. */
+	 * children must already be inherited. The signal hook before exec
+	 * too: an agent is never stopped for forcing without it. */
 	progs[0] = k->skel->progs.aw_fork;
 	progs[1] = k->skel->progs.aw_exit;
-	progs[2] = k->skel->progs.aw_exec;
-	for (size_t i = 0; i < 3; i++) {
+	progs[2] = k->skel->progs.aw_signal;
+	progs[3] = k->skel->progs.aw_exec;
+	for (size_t i = 0; i < AW_ARRAY_SIZE(link_names); i++) {
 		char p[PATH_MAX + 64];
 
+		if (progs[i] == k->skel->progs.aw_signal &&
+		    o->mode != AW_MODE_ENFORCE) {
+			/* Only forcing needs it (nothing is stopped in audit
+			 * mode): every signal on the machine would pay for
+			 * it. A previous enforcing daemon's link goes. */
+			snprintf(p, sizeof(p), "%s/%s", o->bpffs_dir,
+				 link_names[i]);
+			unlink(p);
+			continue;
+		}
 		k->links[i] = bpf_program__attach(progs[i]);
 		if (!k->links[i]) {
 			r = -errno;
@@ -737,6 +749,73 @@ int aw_kernel_set_inode(struct aw_kernel *k, uint64_t dev, uint64_t ino,
 				&val, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+int aw_kernel_task_del(struct aw_kernel *k, int pidfd)
+{
+	if (bpf_map_delete_elem(bpf_map__fd(k->skel->maps.aw_tasks), &pidfd) &&
+	    errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int aw_kernel_content_ok(struct aw_kernel *k, const struct aw_content_key *key)
+{
+	uint32_t one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.aw_content_ok), key,
+				&one, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int aw_kernel_sig_mode(struct aw_kernel *k, uint32_t sig)
+{
+	uint32_t v = AW_MODE_ENFORCE;
+
+	if (sig < AW_SIGS_MAX)
+		bpf_map_lookup_elem(bpf_map__fd(k->skel->maps.aw_sig_mode),
+				    &sig, &v);
+	return (int)v;
+}
+
+/* Sizes are added before stale ones are removed: an exec in between is
+ * at worst held for nothing, never missed. */
+int aw_kernel_set_content_sizes(struct aw_kernel *k, const uint64_t *sizes,
+				size_t n)
+{
+	int fd = bpf_map__fd(k->skel->maps.aw_content_sizes);
+	uint64_t key, next, *stale = NULL;
+	size_t n_stale = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t one = 1;
+
+		if (bpf_map_update_elem(fd, &sizes[i], &one, BPF_ANY))
+			r = -errno;
+	}
+	if (bpf_map_get_next_key(fd, NULL, &key) == 0) {
+		do {
+			size_t i;
+			uint64_t *ns;
+
+			for (i = 0; i < n && sizes[i] != key; i++)
+				;
+			if (i == n) {
+				ns = realloc(stale, (n_stale + 1) * 8);
+				if (!ns)
+					break;
+				stale = ns;
+				stale[n_stale++] = key;
+			}
+		} while (bpf_map_get_next_key(fd, &key, &next) == 0 &&
+			 (key = next, 1));
+	}
+	for (size_t i = 0; i < n_stale; i++)
+		bpf_map_delete_elem(fd, &stale[i]);
+	free(stale);
+	return r;
 }
 
 /* The daemon's pulse: see AW_ALIVE_GRACE_NS. 0 declares it gone. */

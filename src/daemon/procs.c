@@ -10,6 +10,7 @@
  * runs through them) and are trimmed after, within a fixed bound.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -285,4 +286,56 @@ void aw_procs_trim(struct aw_procs *p, uint64_t now_ns)
 			}
 		}
 	}
+}
+
+int aw_proc_stat(uint32_t pid, uint32_t *ret_ppid, uint64_t *ret_ticks)
+{
+	char p[64], buf[1024], *s;
+	unsigned long long st = 0;
+	unsigned ppid = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%u/stat", pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ESRCH; /* the process went while we read */
+	buf[n] = 0;
+	s = strrchr(buf, ')');
+	if (!s || sscanf(s + 1, " %*c %u", &ppid) != 1)
+		return -EIO;
+	s++; /* at the space before field 3 (state) */
+	for (int field = 3; field < 22 && s; field++)
+		s = strchr(s + 1, ' ');
+	if (!s || sscanf(s, " %llu", &st) != 1)
+		return -EIO;
+	*ret_ppid = ppid;
+	*ret_ticks = st;
+	return 0;
+}
+
+/* 1: the same process lives; 0: it is gone (no such pid, or the pid now
+ * names another process); -1: cannot tell (EMFILE, ENOMEM, ...), which
+ * callers must treat as alive. */
+int aw_proc_still(uint32_t pid, uint64_t start_time)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	uint32_t ppid;
+	uint64_t ticks;
+	int r = aw_proc_stat(pid, &ppid, &ticks);
+
+	if (r == -ENOENT || r == -ESRCH)
+		return 0;
+	if (r < 0)
+		return -1;
+	if (hz <= 0)
+		hz = 100;
+	/* /proc reports start_boottime in clock ticks. */
+	return ticks == start_time / (1000000000ull / (uint64_t)hz);
 }

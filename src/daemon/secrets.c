@@ -2,7 +2,9 @@
 /*
  * A secret is an inode: the files of a session's masked (`deny`) trees
  * are refused to the session by identity, whatever name or mount reaches
- * them.
+ * them. (Over 900 lines, one job: the marks' table, the walk that fills
+ * it, and the permission thread that answers from it share one lock and
+ * one set of limits.)
  *
  * The launcher's masks are mounts: they hide a path. A hard link to
  * ~/.ssh/id_rsa made before the session anywhere the session can read
@@ -64,6 +66,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/openat2.h>
@@ -111,12 +114,14 @@ struct fanotify_event_info_pidfd {
 #define PROC_SUPER_MAGIC 0x9fa0
 #define SYSFS_MAGIC 0x62656572
 #define BPF_FS_MAGIC 0xcafe4a11
+#define TMPFS_MAGIC 0x01021994
 
 /* One session that masks an inode, under one of its rules. */
 struct sec_owner {
 	uint64_t session;
 	char *rule; /* POLICY/RULE-ID */
 	char *path; /* the masked real path of the inode */
+	int mask;   /* a placeholder of the session's masks (masks.c) */
 	struct sec_owner *next;
 };
 
@@ -132,6 +137,7 @@ struct sec_session {
 	uint64_t session;
 	uint32_t uid;
 	size_t n_marked;
+	size_t n_masks; /* of them, placeholders */
 	size_t walked;
 	uint64_t window; /* second of the rate limit */
 	unsigned in_window;
@@ -143,6 +149,7 @@ struct sec_record {
 	uint64_t suppressed;
 	uint32_t pid;
 	int exec;
+	int mask;
 	char rule[160];
 	char path[PATH_MAX];
 	char name[PATH_MAX];
@@ -222,7 +229,8 @@ static int mark_fd(struct aw_secrets *s, int fd, int dir, unsigned flags)
  * makes no call that could open a file.
  */
 static int inode_add(struct aw_secrets *s, struct sec_session *ss, int fd,
-		     const struct stat *st, const char *rule, const char *path)
+		     const struct stat *st, const char *rule, const char *path,
+		     int mask)
 {
 	struct sec_inode *e = inode_find(s, st->st_dev, st->st_ino);
 	struct sec_owner *o;
@@ -247,6 +255,7 @@ static int inode_add(struct aw_secrets *s, struct sec_session *ss, int fd,
 		return -ENOMEM;
 	}
 	o->session = ss->session;
+	o->mask = mask;
 	if (!e) {
 		e = calloc(1, sizeof(*e));
 		if (!e) {
@@ -271,6 +280,7 @@ static int inode_add(struct aw_secrets *s, struct sec_session *ss, int fd,
 	o->next = e->owners;
 	e->owners = o;
 	ss->n_marked++;
+	ss->n_masks += mask != 0;
 	return 1;
 fail:
 	close(fd);
@@ -313,6 +323,7 @@ static void record_add(struct aw_secrets *s, uint64_t session,
 	ss->suppressed = 0;
 	q->pid = pid;
 	q->exec = exec;
+	q->mask = o->mask;
 	snprintf(q->rule, sizeof(q->rule), "%s", o->rule);
 	snprintf(q->path, sizeof(q->path), "%s", o->path);
 	snprintf(q->name, sizeof(q->name), "%s", name);
@@ -369,7 +380,7 @@ static void learn(struct aw_secrets *s, int fd, const struct stat *st)
 			if (cfd < 0)
 				break;
 			snprintf(sub, sizeof(sub), "%s/%s", o->path, slash + 1);
-			if (inode_add(s, ss, cfd, &cst, o->rule, sub) > 0)
+			if (inode_add(s, ss, cfd, &cst, o->rule, sub, 0) > 0)
 				s->n_learned++;
 		}
 	}
@@ -618,7 +629,8 @@ void aw_secrets_collect(struct aw_daemon *d)
 		aw_buf_puts(&x, ",");
 		aw_json_key(&x, "access");
 		aw_json_cstr(&x, r->exec ? "exec" : "open");
-		aw_buf_puts(&x, ",\"by\":\"inode\"");
+		aw_buf_puts(&x,
+			    r->mask ? ",\"by\":\"mask\"" : ",\"by\":\"inode\"");
 		if (r->suppressed)
 			aw_buf_printf(&x, ",\"suppressed_before\":%llu",
 				      (unsigned long long)r->suppressed);
@@ -857,7 +869,7 @@ void aw_secrets_request(struct aw_daemon *d, int fd, const char *args,
 		ss->walked += SECRETS_WALK_MAX - ss->walked - w.budget;
 	for (size_t i = 0; i < w.n; i++) {
 		int r = ss ? inode_add(s, ss, w.v[i].fd, &w.v[i].st,
-				       w.v[i].rule, w.v[i].path)
+				       w.v[i].rule, w.v[i].path, 0)
 			   : (close(w.v[i].fd), -ESRCH);
 
 		if (r > 0)
@@ -889,6 +901,173 @@ void aw_secrets_request(struct aw_daemon *d, int fd, const char *args,
 			 "(limit %u a session), %zu failed%s\"",
 			 w.over, SECRETS_SESSION_MAX, failed,
 			 w.budget ? "" : ", walk stopped after 20000 entries");
+		aw_events_emit_decision(d, "notice", session, 0, NULL,
+					"session/inode-marks", "allow", x);
+	}
+out:
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
+/* Is dev a file system mounted in the daemon's own view (the host's)? A
+ * session's mask tmpfs is mounted only in the session's namespace. */
+static int host_visible(dev_t dev)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	int found = 0;
+
+	if (!f)
+		return 1; /* cannot tell: refuse */
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned maj, min;
+
+		if (sscanf(line, "%*u %*u %u:%u", &maj, &min) == 2 &&
+		    maj == major(dev) && min == minor(dev))
+			found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * "session-masks session=ID n0=NAME r0=RULE p0=PATH ...", with the
+ * session's mask tmpfs passed as a descriptor (src/sandbox/masks.c): NAME
+ * is a placeholder under its root (d<op> for a masked directory, f<op>
+ * for a masked file), PATH the real path it masks. Each placeholder, and
+ * every entry under a masked directory's, is marked for the session like
+ * a masked file (owner `mask`): an open of it by a member is refused and
+ * recorded with PATH (and the entry's path under it). The descriptor must
+ * be a tmpfs that is not the host's (mounted in no namespace the daemon
+ * sees: what a session builds for itself), and for an ordinary user hold
+ * only the user's files: marking it costs nobody else anything. Reply:
+ * "ok masks=N marked=N ..." or "error: ...".
+ */
+void aw_secrets_masks(struct aw_daemon *d, int fd, const char *args,
+		      int passed_fd, struct aw_buf *out)
+{
+	struct aw_secrets *s = d->secrets;
+	int pidfd = -1;
+	socklen_t pl = sizeof(pidfd);
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	struct aw_task_state st;
+	struct walk w = {};
+	struct sec_session *ss;
+	struct statfs sf;
+	struct stat rst;
+	char val[64];
+	size_t marked = 0, failed = 0, missing = 0, n = 0;
+	uint64_t session;
+
+	if (!s) {
+		aw_buf_puts(out, "error: inode marks unavailable (no fanotify "
+				 "group)\n");
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &pl) < 0 ||
+	    aw_kernel_task_get(d->kernel, pidfd, &st) < 0 ||
+	    !(st.flags & AW_TASK_CONTAINED)) {
+		aw_buf_puts(out, "error: only a session's launcher names its "
+				 "masks\n");
+		goto out;
+	}
+	if (aw_kv_get(args, "session", val, sizeof(val)) < 0 ||
+	    strtoull(val, NULL, 16) != st.session) {
+		aw_buf_puts(out, "error: not your session\n");
+		goto out;
+	}
+	if (passed_fd < 0 || fstatfs(passed_fd, &sf) < 0 ||
+	    (unsigned long)sf.f_type != TMPFS_MAGIC ||
+	    fstat(passed_fd, &rst) < 0 || !S_ISDIR(rst.st_mode) ||
+	    host_visible(rst.st_dev)) {
+		aw_buf_puts(out, "error: session-masks takes the session's own "
+				 "mask tmpfs (a descriptor)\n");
+		goto out;
+	}
+	session = st.session;
+	pthread_mutex_lock(&s->lock);
+	ss = session_find(s, session);
+	if (!ss) {
+		struct sec_session *nv =
+		    realloc(s->sessions, (s->n_sessions + 1) * sizeof(*nv));
+
+		if (nv) {
+			s->sessions = nv;
+			ss = &nv[s->n_sessions++];
+			memset(ss, 0, sizeof(*ss));
+			ss->session = session;
+			ss->uid = cred.uid;
+		}
+	}
+	w.budget = ss && ss->walked < SECRETS_WALK_MAX
+		       ? SECRETS_WALK_MAX - ss->walked
+		       : 0;
+	w.uid = ss ? ss->uid : cred.uid;
+	pthread_mutex_unlock(&s->lock);
+	if (!ss) {
+		aw_buf_puts(out, "error: out of memory\n");
+		goto out;
+	}
+	/* Walked before it is marked: nothing waits on us meanwhile. */
+	for (unsigned i = 0; i < 512; i++) {
+		char nk[16], rk[16], pk[16], name[32], rule[160],
+		    path[PATH_MAX];
+		int efd;
+
+		snprintf(nk, sizeof(nk), "n%u", i);
+		snprintf(rk, sizeof(rk), "r%u", i);
+		snprintf(pk, sizeof(pk), "p%u", i);
+		if (aw_kv_get(args, nk, name, sizeof(name)) < 0)
+			break;
+		if (aw_kv_get(args, rk, rule, sizeof(rule)) < 0 ||
+		    aw_kv_get(args, pk, path, sizeof(path)) < 0 ||
+		    path[0] != '/' || strchr(name, '/') ||
+		    (name[0] != 'd' && name[0] != 'f')) {
+			missing++;
+			continue;
+		}
+		efd = openat(passed_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (efd < 0) {
+			missing++;
+			continue;
+		}
+		n++;
+		walk_one(&w, efd, path, rule, rst.st_dev, 0);
+	}
+	pthread_mutex_lock(&s->lock);
+	ss = session_find(s, session);
+	if (ss)
+		ss->walked += SECRETS_WALK_MAX - ss->walked - w.budget;
+	for (size_t i = 0; i < w.n; i++) {
+		int r = ss ? inode_add(s, ss, w.v[i].fd, &w.v[i].st,
+				       w.v[i].rule, w.v[i].path, 1)
+			   : (close(w.v[i].fd), -ESRCH);
+
+		if (r > 0)
+			marked++;
+		else if (r == -E2BIG)
+			w.over++;
+		else if (r < 0)
+			failed++;
+		free(w.v[i].path);
+		free(w.v[i].rule);
+	}
+	pthread_mutex_unlock(&s->lock);
+	free(w.v);
+	aw_buf_printf(out,
+		      "ok masks=%zu marked=%zu not-owned=%zu missing=%zu "
+		      "over-limit=%zu failed=%zu\n",
+		      n, marked, w.not_owned, missing, w.over, failed);
+	if (w.over || !w.budget || failed) {
+		char x[256];
+
+		snprintf(x, sizeof(x),
+			 "\"detail\":\"masked paths refused without a record "
+			 "beyond the marks' limits: %zu placeholders not "
+			 "marked (limit %u a session), %zu failed\"",
+			 w.over, SECRETS_SESSION_MAX, failed);
 		aw_events_emit_decision(d, "notice", session, 0, NULL,
 					"session/inode-marks", "allow", x);
 	}
@@ -957,7 +1136,7 @@ void aw_secrets_mark_self(struct aw_daemon *d)
 	for (size_t i = 0; i < w.n; i++) {
 		if (ss)
 			inode_add(s, ss, w.v[i].fd, &w.v[i].st, w.v[i].rule,
-				  w.v[i].path);
+				  w.v[i].path, 0);
 		else
 			close(w.v[i].fd);
 		free(w.v[i].path);
@@ -1040,7 +1219,7 @@ void aw_secrets_session_end(struct aw_daemon *d, uint64_t session)
 void aw_secrets_status(struct aw_daemon *d, struct aw_buf *b)
 {
 	struct aw_secrets *s = d->secrets;
-	size_t inodes = 0, sessions = 0, self = 0, owned = 0;
+	size_t inodes = 0, sessions = 0, self = 0, owned = 0, masks = 0;
 
 	if (!s) {
 		aw_buf_puts(b, "null");
@@ -1054,18 +1233,20 @@ void aw_secrets_status(struct aw_daemon *d, struct aw_buf *b)
 		} else {
 			sessions++;
 			owned += s->sessions[i].n_marked;
+			masks += s->sessions[i].n_masks;
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
 	aw_buf_printf(
 	    b,
 	    "{\"marked_inodes\":%zu,\"self_inodes\":%zu,"
-	    "\"session_marks\":%zu,\"sessions\":%zu,"
+	    "\"session_marks\":%zu,\"mask_marks\":%zu,\"sessions\":%zu,"
 	    "\"events\":%llu,\"denied\":%llu,\"learned\":%llu,"
 	    "\"errors\":%llu,\"pidfd\":%s}",
-	    inodes, self, owned, sessions, (unsigned long long)s->n_events,
-	    (unsigned long long)s->n_denied, (unsigned long long)s->n_learned,
-	    (unsigned long long)s->n_errors, s->pidfd_mode ? "true" : "false");
+	    inodes, self, owned, masks, sessions,
+	    (unsigned long long)s->n_events, (unsigned long long)s->n_denied,
+	    (unsigned long long)s->n_learned, (unsigned long long)s->n_errors,
+	    s->pidfd_mode ? "true" : "false");
 }
 
 void aw_secrets_close(struct aw_daemon *d)

@@ -44,7 +44,6 @@
 #define SO_PEERPIDFD 77 /* Linux 6.5 */
 #endif
 
-#define CG_PIDS_V1 "/sys/fs/cgroup/pids"
 /* Sessions with cgroups of ours one user may hold at once: a user who
  * forks launchers in a loop runs out of these, not of the host's. */
 #define SANDBOXES_PER_UID 256
@@ -219,26 +218,6 @@ static int mkdir_ok(const char *p, mode_t m)
 	return 0;
 }
 
-/* Where this daemon's session cgroups live: under the scope (cgroup v2),
- * or in the v1 pids tree under a name derived from the scope. */
-static void cg_parents(struct aw_daemon *d, char *v2, size_t v2len, char *v1,
-		       size_t v1len)
-{
-	const char *tag = "host";
-
-	if (d->opts.scope_kind == AW_SCOPE_CGROUP) {
-		const char *b = strrchr(d->opts.scope_path, '/');
-
-		tag = b && b[1] ? b + 1 : "scope";
-		snprintf(v2, v2len, "%s/agentwall-sessions",
-			 d->opts.scope_path);
-	} else {
-		snprintf(v2, v2len, "%s/agentwall-sessions",
-			 d->probe.cgroup2_path);
-	}
-	snprintf(v1, v1len, CG_PIDS_V1 "/agentwall-%s", tag);
-}
-
 static int cg_has_pids_v2(const char *dir)
 {
 	char p[PATH_MAX + 32], buf[512] = "";
@@ -278,7 +257,7 @@ static int cg_setup(struct aw_daemon *d, struct aw_sandbox *sb, uint32_t pid,
 	int r, v2_pids;
 	char *dir;
 
-	cg_parents(d, v2p, sizeof(v2p), v1p, sizeof(v1p));
+	aw_session_cgroup_parents(d, v2p, sizeof(v2p), v1p, sizeof(v1p));
 	snprintf(num, sizeof(num), "%u", pid);
 	snprintf(lim, sizeof(lim), "%lld", (long long)pids_max);
 	v2_pids = d->probe.cgroup2_path[0] && mkdir_ok(v2p, 0755) == 0 &&
@@ -404,30 +383,6 @@ void aw_sandbox_session_end(struct aw_daemon *d, uint64_t session)
 	aw_secrets_session_end(d, session);
 }
 
-int aw_sandbox_alive(struct aw_daemon *d, uint64_t session)
-{
-	char parents[2][PATH_MAX];
-
-	cg_parents(d, parents[0], sizeof(parents[0]), parents[1],
-		   sizeof(parents[1]));
-	for (int i = 0; i < 2; i++) {
-		char p[PATH_MAX + 64], c;
-		int fd;
-		ssize_t n;
-
-		snprintf(p, sizeof(p), "%s/s-%016llx/cgroup.procs", parents[i],
-			 (unsigned long long)session);
-		fd = open(p, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, &c, 1);
-		close(fd);
-		if (n == 1)
-			return 1;
-	}
-	return 0;
-}
-
 void aw_sandbox_tick(struct aw_daemon *d)
 {
 	for (size_t i = 0; i < d->n_sandboxes;) {
@@ -449,8 +404,8 @@ void aw_sandbox_sweep(struct aw_daemon *d)
 {
 	char parents[2][PATH_MAX];
 
-	cg_parents(d, parents[0], sizeof(parents[0]), parents[1],
-		   sizeof(parents[1]));
+	aw_session_cgroup_parents(d, parents[0], sizeof(parents[0]), parents[1],
+				  sizeof(parents[1]));
 	for (int i = 0; i < 2; i++) {
 		DIR *dir = opendir(parents[i]);
 		struct dirent *de;
@@ -476,10 +431,11 @@ void aw_sandbox_cleanup(struct aw_daemon *d)
 	for (size_t i = 0; i < d->n_sandboxes; i++)
 		cg_remove(&d->sandboxes[i]);
 	free(d->sandboxes);
+	free(d->ended);
 	d->sandboxes = NULL;
 	d->n_sandboxes = 0;
 	/* The parents go too when no session is left in them. */
-	cg_parents(d, v2p, sizeof(v2p), v1p, sizeof(v1p));
+	aw_session_cgroup_parents(d, v2p, sizeof(v2p), v1p, sizeof(v1p));
 	rmdir(v1p);
 	rmdir(v2p);
 }

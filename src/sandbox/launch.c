@@ -51,6 +51,7 @@
 #include "review/review.h"
 #include "sandbox/landlock.h"
 #include "sandbox/launch.h"
+#include "sandbox/masks.h"
 #include "sandbox/seccomp.h"
 #include "shared/json.h"
 #include "shared/util.h"
@@ -238,6 +239,115 @@ static int make_file_target(const struct aw_plan_op *op, const char *target)
 	return 1;
 }
 
+/* ---- masks the daemon sees (masks.c) ------------------------------------ */
+
+/* In init: the session's mask placeholders, and their tmpfs's root (an
+ * O_PATH fd, -1 when there is none: the masks are then mode-000 mounts,
+ * as refusing but unrecorded); the socket to the launcher. */
+#define MASKS_DIR "/masks"
+static const struct aw_masks *view_masks;
+static int masks_root = -1;
+static int masks_sock = -1;
+
+/* Made first, and at once offered to the launcher, which hands it to the
+ * daemon while init mounts the rest of the view. */
+static void masks_prepare(void)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = {};
+	char err[256], byte = 'm';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = cbuf,
+			   .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	if (view_masks && view_masks->n)
+		masks_root =
+		    aw_masks_build(view_masks, MASKS_DIR, err, sizeof(err));
+	if (masks_root < 0) {
+		/* The old masks: still refusing. */
+		masks_root = -1;
+		byte = '-';
+		m.msg_control = NULL;
+		m.msg_controllen = 0;
+	} else {
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &masks_root, sizeof(int));
+	}
+	if (sendmsg(masks_sock, &m, 0) != 1)
+		die("hand over the masks: %s", strerror(errno));
+}
+
+/* 1 if op is masked by its placeholder. */
+static int mask_placeholder(const struct aw_plan *plan,
+			    const struct aw_plan_op *op, const struct stat *st,
+			    const char *target)
+{
+	int r;
+
+	if (masks_root < 0)
+		return 0;
+	r = aw_masks_mount(view_masks, MASKS_DIR, (size_t)(op - plan->ops),
+			   S_ISDIR(st->st_mode), target);
+	if (r < 0)
+		die("%s: mask %s: %s", op->rule, op->path, strerror(-r));
+	return r == 0;
+}
+
+/* In init, once the view is built and before anything narrows it: the
+ * launcher's answer. The command starts once the daemon has its marks
+ * (or could not be asked), so its first read is seen; not taken by the
+ * daemon, the placeholders are sealed and refuse by their modes. */
+static void masks_settle(void)
+{
+	char ack = 0;
+
+	if (masks_root < 0)
+		return;
+	if (read(masks_sock, &ack, 1) != 1 || ack != 'k')
+		aw_masks_seal(view_masks, masks_root);
+	close(masks_root);
+	masks_root = -1;
+}
+
+/* In the launcher: init's mask tmpfs, to the daemon. Not fatal: without
+ * the daemon's marks the placeholders are empty and read-only. */
+static void masks_relay(const struct aw_launch *l, int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = {};
+	char byte = 0, reply[512], taken = 'n';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = cbuf,
+			   .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c;
+	ssize_t n;
+	int fd = -1;
+
+	while ((n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 &&
+	       errno == EINTR) {
+	}
+	if (n != 1)
+		return; /* init is gone */
+	c = CMSG_FIRSTHDR(&m);
+	if (c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	if (fd < 0)
+		return; /* no masks: init waits for nothing */
+	if (l->masks &&
+	    aw_masks_register(l->plan, l->masks, fd, l->socket_path, reply,
+			      sizeof(reply)) == 0 &&
+	    !strncmp(reply, "ok ", 3) && !strstr(reply, "\nerror"))
+		taken = 'k';
+	close(fd);
+	if (send(sock, &taken, 1, MSG_NOSIGNAL) < 0) {
+	}
+}
+
 static void apply_op(const struct aw_plan *plan, const struct aw_plan_op *op)
 {
 	char target[PATH_MAX + 32];
@@ -276,6 +386,9 @@ made:
 		break;
 	}
 	case AW_FS_DENY:
+		/* A placeholder the daemon watches (masks.c), when made. */
+		if (mask_placeholder(plan, op, &st, target))
+			break;
 		/* Masked: an empty directory or file nobody may read, on
 		 * top of the real one, read-only. The path still exists
 		 * (tools that stat it keep working); its content is gone. */
@@ -397,6 +510,7 @@ static void build_view(const struct aw_plan *plan)
 	if (mount_setattr(AT_FDCWD, NEWROOT, AT_RECURSIVE, &ro, sizeof(ro)))
 		die("make the view read-only: %s", strerror(errno));
 	build_dev();
+	masks_prepare();
 
 	ops = calloc(plan->n_ops ? plan->n_ops : 1, sizeof(*ops));
 	if (!ops)
@@ -688,7 +802,10 @@ init_main(const struct aw_launch *l, int sync_fd, int notify_sock,
 
 		fds_seal(also, AW_ARRAY_SIZE(also));
 	}
+	view_masks = l->masks;
+	masks_sock = notify_sock;
 	build_view(l->plan);
+	masks_settle();
 	if (chdir(l->cwd) < 0 && chdir("/") < 0)
 		die("chdir: %s", strerror(errno));
 	narrow(l->plan, notify_sock);
@@ -1103,6 +1220,7 @@ int aw_launch_run(const struct aw_launch *l)
 	}
 	close(sync[1]);
 
+	masks_relay(l, nsock[0]);
 	/* Supervise: seccomp notifications until init is gone. */
 	nfd = recv_fd(nsock[0]);
 	close(nsock[0]);

@@ -64,9 +64,12 @@ void aw_plan_free(struct aw_plan *plan);
 int aw_plan_keep_program(struct aw_plan *plan, const char *exe,
 			 char *const *argv);
 
+struct aw_masks;
+
 struct aw_launch {
 	const struct aw_plan *plan;
-	const char *exe;   /* what to execute */
+	const struct aw_masks *masks; /* placeholders (masks.c), or NULL */
+	const char *exe;	      /* what to execute */
 	int exe_fd;	   /* O_PATH of exe, if the path is hidden inside */
 	char *const *argv; /* argv[0] included */
 	const char *cwd;

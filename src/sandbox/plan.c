@@ -374,7 +374,11 @@ static int mask_hard_links(struct aw_plan *p)
 		struct stat st;
 		int same = 0;
 
+		/* agentwall's own state: root's files, marked by identity
+		 * by the daemon for every session (walking it here would
+		 * be refused, and recorded as an attempt). */
 		if (p->ops[i].verb != AW_FS_DENY ||
+		    strstr(p->ops[i].rule, "/agentwall.self") ||
 		    lstat(p->ops[i].path, &st) < 0)
 			continue;
 		for (size_t j = 0; j < n_devs; j++)

@@ -248,6 +248,57 @@ static int sig_pattern(struct sig_parser *p, const yaml_node_t *n,
 	return 0;
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* "sha256:<64 lowercase hex> size:<bytes>" */
+static int sig_content(struct sig_parser *p, const yaml_node_t *n,
+		       struct aw_content *ret)
+{
+	const char *s, *q;
+	char *end;
+	unsigned long long size;
+	int r;
+
+	r = aw_yaml_scalar(&p->y, n, "content", &s);
+	if (r < 0)
+		return r;
+	if (strncmp(s, "sha256:", 7))
+		goto bad;
+	q = s + 7;
+	for (int i = 0; i < 32; i++) {
+		int hi = hexval(q[2 * i]), lo;
+
+		if (hi < 0)
+			goto bad;
+		lo = hexval(q[2 * i + 1]);
+		if (lo < 0)
+			goto bad;
+		ret->sha256[i] = (uint8_t)(hi << 4 | lo);
+	}
+	q += 64;
+	if (strncmp(q, " size:", 6) || q[6] < '1' || q[6] > '9')
+		goto bad;
+	errno = 0;
+	size = strtoull(q + 6, &end, 10);
+	if (errno || *end || size == 0)
+		goto bad;
+	ret->size = size;
+	ret->line = n->start_mark.line + 1;
+	ret->column = n->start_mark.column + 1;
+	return 0;
+bad:
+	return sig_fail(p, n,
+			"bad content: expected \"sha256:<64 lowercase hex "
+			"digits> size:<bytes>\"");
+}
+
 static void sig_signature_free(struct aw_signature *s)
 {
 	size_t i;
@@ -260,6 +311,7 @@ static void sig_signature_free(struct aw_signature *s)
 	for (i = 0; i < s->n_matches; i++)
 		free(s->matches[i].pattern);
 	free(s->matches);
+	free(s->contents);
 	free(s->file);
 	memset(s, 0, sizeof(*s));
 }
@@ -288,6 +340,7 @@ static int sig_parse_matches(struct sig_parser *p, const yaml_node_t *seq,
 	static const struct aw_yaml_key keys[] = {
 	    {"exe", false},
 	    {"script", false},
+	    {"content", false},
 	};
 	size_t i, n;
 	int r;
@@ -301,7 +354,8 @@ static int sig_parse_matches(struct sig_parser *p, const yaml_node_t *seq,
 		return sig_fail(p, seq, "%zu match entries, the limit is %d", n,
 				AW_SIG_MATCHES_MAX);
 	sig->matches = calloc(n, sizeof(*sig->matches));
-	if (!sig->matches)
+	sig->contents = calloc(n, sizeof(*sig->contents));
+	if (!sig->matches || !sig->contents)
 		return -ENOMEM;
 
 	for (i = 0; i < n; i++) {
@@ -315,13 +369,21 @@ static int sig_parse_matches(struct sig_parser *p, const yaml_node_t *seq,
 				AW_ARRAY_SIZE(keys), v, NULL);
 		if (r < 0)
 			return r;
-		if (!v[0] == !v[1])
+		if (!!v[0] + !!v[1] + !!v[2] != 1)
 			return sig_fail(p, m,
 					"a match entry names exactly one of "
-					"'exe' or 'script'");
+					"'exe', 'script' or 'content'");
+		if (v[2]) {
+			r = sig_content(p, v[2],
+					&sig->contents[sig->n_contents]);
+			if (r < 0)
+				return r;
+			sig->n_contents++;
+			continue;
+		}
 		r = sig_pattern(p, v[0] ? v[0] : v[1],
 				v[0] ? AW_MATCH_EXE : AW_MATCH_SCRIPT,
-				&sig->matches[i]);
+				&sig->matches[sig->n_matches]);
 		if (r < 0)
 			return r;
 		sig->n_matches++;

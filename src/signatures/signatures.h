@@ -47,6 +47,17 @@ struct aw_match {
 	unsigned line, column; /* where it was written, for diagnostics */
 };
 
+/*
+ * Content identity: a shipped binary, by its SHA-256 and size. The size is
+ * the kernel's prefilter (in the inode at exec); the digest is checked by
+ * the daemon on a size match.
+ */
+struct aw_content {
+	uint8_t sha256[32];
+	uint64_t size;
+	unsigned line, column;
+};
+
 struct aw_signature {
 	char *id;      /* vendor.product, e.g. openai.codex-cli */
 	char *vendor;  /* display name, e.g. OpenAI */
@@ -56,6 +67,8 @@ struct aw_signature {
 	char *package; /* npm package name for version lookup, may be NULL */
 	struct aw_match *matches;
 	size_t n_matches;
+	struct aw_content *contents; /* `content:` match entries */
+	size_t n_contents;
 	char *file;	       /* file it came from */
 	unsigned line, column; /* where its mapping starts */
 };

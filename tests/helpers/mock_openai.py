@@ -18,7 +18,9 @@ Events.  The scripted conversation is:
      makes hello.txt (in Codex's working directory) contain exactly the line
      "edited by codex".  The tool is picked from the tools the request
      offers: exec_command (unified exec, the default in 0.171.0),
-     shell_command, shell, local_shell or apply_patch.
+     shell_command, shell, local_shell or apply_patch. MOCK_OPENAI_COMMAND,
+     when set, is the shell command instead (apply_patch, used only when
+     no shell tool is offered, still edits hello.txt).
   2. a turn whose input already holds a tool output -> the final assistant
      message "done", ending the turn.
   (If a request body cannot be parsed, the order decides instead: the first
@@ -38,7 +40,10 @@ import zlib
 
 TARGET_FILE = "hello.txt"
 TARGET_LINE = "edited by codex"
-SHELL_CMD = "printf 'edited by codex\\n' > hello.txt"
+# MOCK_OPENAI_COMMAND replaces the shell command of the tool call (say,
+# "cat ~/.ssh/id_rsa": what a session refuses and records).
+SHELL_CMD = os.environ.get("MOCK_OPENAI_COMMAND",
+                           "printf 'edited by codex\\n' > hello.txt")
 APPLY_PATCH = (
     "*** Begin Patch\n"
     "*** Delete File: hello.txt\n"

@@ -93,6 +93,151 @@ PY
 )
 check "forced: the agent reads its controlling terminal" grep -q 'got:typed' <<<"$out"
 
+# No window: a parent that spams SIGCONT at the agent it just exec'd
+# (100 agents, each continued in a tight loop from its fork on) never
+# gets it to run unconfined: each is either forced (and confined) or
+# killed before its first instruction. Unconfined, the agent would copy
+# the key outside, write a marker outside and connect to a loopback
+# listener (which its policy does not allow in a session).
+in_scope python3 - "$(FAKE)" "$T" "$H" > "$T/spam.out" 2>&1 <<'PY'
+import os, signal, socket, sys, time
+fake, T, H = sys.argv[1:4]
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(256)
+srv.setblocking(False)
+port = srv.getsockname()[1]
+script = (f"cat {H}/.ssh/id_rsa > {T}/leak.$$ 2>/dev/null; "
+          f"echo ran > {T}/ran.$$ 2>/dev/null; "
+          f"echo x 2>/dev/null > /dev/tcp/127.0.0.1/{port}; exit 3")
+killed = forced = other = sent = 0
+for i in range(100):
+    pid = os.fork()
+    if pid == 0:
+        os.execv(fake, [fake, "-c", script])
+    end = time.time() + 20
+    st = None
+    while True:
+        try:
+            os.kill(pid, signal.SIGCONT)
+            sent += 1
+        except ProcessLookupError:
+            pass
+        r, s = os.waitpid(pid, os.WNOHANG)
+        if r:
+            st = s
+            break
+        if time.time() > end:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            break
+    if st is not None and os.WIFSIGNALED(st) and os.WTERMSIG(st) == 9:
+        killed += 1
+    elif st is not None and os.WIFEXITED(st) and os.WEXITSTATUS(st) == 3:
+        forced += 1
+    else:
+        other += 1
+conns = 0
+while True:
+    try:
+        c, _ = srv.accept()
+        conns += 1
+        c.close()
+    except BlockingIOError:
+        break
+print(f"killed={killed} forced={forced} other={other} conns={conns} sigcont={sent}")
+PY
+echo "# SIGCONT spam: $(cat "$T/spam.out")"
+check "no window: 100 agents continued in a loop: none read the key outside" \
+	test -z "$(cat "$T"/leak.* 2>/dev/null)"
+check "  ... none wrote outside its session" test -z "$(ls "$T"/ran.* 2>/dev/null)"
+check "  ... none connected out" grep -q ' conns=0 ' "$T/spam.out"
+check "  ... each was killed or ran forced (none timed out)" grep -q ' other=0 ' "$T/spam.out"
+check "  ... a continued one is recorded: who continued it, and that it was killed" \
+	wait_for events action=force decision=deny rule=force/failed \
+	--match 'detail=^continued \(signal 18\) by pid [0-9]+ \(python3, uid 0\) before the daemon held it: killed'
+rm -f "$T"/leak.* "$T"/ran.*
+
+# Already traced at exec (PTRACE_TRACEME): the daemon could not hold it,
+# its tracer could run it: killed before its first instruction.
+in_scope python3 - "$(FAKE)" "$T" > "$T/traced.out" 2>&1 <<'PY'
+import ctypes, os, sys
+fake, T = sys.argv[1:3]
+libc = ctypes.CDLL(None)
+pid = os.fork()
+if pid == 0:
+    libc.ptrace(0, 0, 0, 0)  # PTRACE_TRACEME
+    os.execv(fake, [fake, "-c", f"echo ran > {T}/traced-ran"])
+_, st = os.waitpid(pid, 0)
+# (A tracee stops at exec with SIGTRAP, unless it is killed first.)
+while os.WIFSTOPPED(st):
+    libc.ptrace(7, pid, 0, 0)  # PTRACE_CONT
+    _, st = os.waitpid(pid, 0)
+print("signal", os.WTERMSIG(st) if os.WIFSIGNALED(st) else "-")
+PY
+check "traced at exec: killed, did not run" \
+	test ! -e "$T/traced-ran" -a "$(cat "$T/traced.out")" = "signal 9"
+check "  ... recorded as force/traced" wait_for events action=force decision=deny rule=force/traced
+
+# Another tracer after the exec's stop, before the daemon's seize. With
+# PTRACE_ATTACH (which sends SIGSTOP) the signal hook kills the agent
+# first; with PTRACE_SEIZE + PTRACE_CONT no signal is involved and the
+# agent may run until the daemon finds it traced (about 1 ms), kills it
+# and names the tracer (docs/sandbox.md, "Another tracer after the stop").
+in_scope python3 - "$(FAKE)" "$T" > "$T/tracer.out" 2>&1 <<'PY'
+import ctypes, os, sys, time
+fake, T = sys.argv[1:3]
+libc = ctypes.CDLL(None, use_errno=True)
+out = {}
+for how, req in (("attach", 16), ("seize", 0x4206)):
+    won = lost = leaked = 0
+    for i in range(20):
+        pid = os.fork()
+        if pid == 0:
+            os.execv(fake, [fake, "-c", f"echo ran > {T}/tr-{how}.$$; exit 4"])
+        # Wait for the exec (its image is the agent's), then race the daemon.
+        while True:
+            try:
+                if os.readlink(f"/proc/{pid}/exe") == fake:
+                    break
+            except OSError:
+                pass
+        ok = False
+        for _ in range(2000):
+            if libc.ptrace(req, pid, 0, 0) == 0:
+                ok = True
+                break
+        if ok:
+            won += 1
+            if how == "seize":
+                libc.ptrace(0x4207, pid, 0, 0)  # PTRACE_INTERRUPT
+            _, st = os.waitpid(pid, os.__dict__.get("WALL", 0x40000000))
+            while os.WIFSTOPPED(st):
+                libc.ptrace(7, pid, 0, 0)  # PTRACE_CONT
+                _, st = os.waitpid(pid, 0x40000000)
+        else:
+            lost += 1
+            _, st = os.waitpid(pid, 0)
+        leaked += os.path.exists(f"{T}/tr-{how}.{pid}")
+    out[how] = (won, lost, leaked)
+for how, (won, lost, leaked) in out.items():
+    print(f"{how}: tracer first {won}, daemon first {lost}, ran unconfined {leaked}")
+PY
+echo "# $(tr '\n' ';' < "$T/tracer.out")"
+check "PTRACE_ATTACH after the stop: the agent never ran unconfined" \
+	grep -q '^attach: .* ran unconfined 0$' "$T/tracer.out"
+if grep -q '^attach: tracer first [1-9]' "$T/tracer.out"; then
+	check "  ... killed by the signal hook, which names the tracer" \
+		wait_for events action=force decision=deny rule=force/failed \
+		--match 'detail=^signalled \(signal 19\) by pid [0-9]+ \(python3, uid 0\) while a tracer other than the daemon held it: killed'
+fi
+if grep -q '^seize: tracer first [1-9]' "$T/tracer.out"; then
+	check "PTRACE_SEIZE after the stop: the daemon kills it and names the tracer" \
+		wait_for events action=force decision=deny rule=force/failed \
+		--match 'detail=^traced by pid [0-9]+ \(python3\) before the daemon could hold it'
+fi
+rm -f "$T"/tr-*
+
 # A process outside the scope doing the same is never touched.
 out=$("$(FAKE)" -c 'cat ~/.ssh/id_rsa' 2>&1)
 check "outside the scope: the same agent runs unconfined" test "$out" = "PRIVATE KEY"
@@ -107,15 +252,61 @@ check "fail closed: forcing failed, the agent did not run" test ! -e "$T/ran"
 check "  ... it was killed (status $rc)" test $rc = 137
 check "  ... and the event says why" wait_for events action=force decision=deny rule=force/failed
 
-# Fail closed: no live daemon (SIGKILLed, pins left, heartbeat lapsed).
+# Daemon death: agents exec'd 0.1 to 5 s after the daemon is SIGKILLed
+# (pins left; its pulse stays valid for 2 s). Within the pulse an agent
+# is stopped and nobody forces it: a SIGCONT (a shell's `fg`) kills it,
+# and one left stopped is killed by the next daemon at adoption. After
+# it, an agent is killed at exec. None runs unconfined.
+stop_daemon
+start_daemon --signatures "$T/sigs" --mode enforce || nok "daemon in enforce mode again"
 kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""
-sleep 5.5
-in_scope "$(FAKE)" -c 'echo ran > '"$T"'/ran2' 2>/dev/null
-rc=$?
-check "fail closed: with no daemon an agent is killed at exec" test ! -e "$T/ran2" -a $rc = 137
+exec 3>&2 2>/dev/null # (bash's own "Killed" notices for the jobs below)
+t0=$(date +%s.%N)
+declare -A DPIDS
+for at in 0.1 0.3 0.6 1.0 1.4 1.8 2.5 3.5 5.0; do
+	sleep "$(python3 -c "import time; print(max(0, $t0 + $at - time.time()))")"
+	# (in_scope's body, not the function: $! is then the agent itself)
+	bash -c 'echo $BASHPID > "$0/cgroup.procs" && exec "$@"' "$CG" "$(FAKE)" \
+		-c 'cat ~/.ssh/id_rsa > '"$T"'/dleak.$$ 2>/dev/null; echo ran > '"$T"'/dran.$$' 2>/dev/null &
+	DPIDS[$at]=$!
+done
+sleep 0.3
+stopped=()
+gone=()
+for at in $(printf '%s\n' "${!DPIDS[@]}" | sort -n); do
+	st=$(awk '{print $3}' "/proc/${DPIDS[$at]}/stat" 2>/dev/null)
+	if [ "$st" = T ]; then stopped+=("$at"); else gone+=("$at"); fi
+done
+echo "# after the daemon's death (s): stopped at exec: ${stopped[*]:-none}; killed at exec: ${gone[*]:-none}"
+# A `fg` for every other stopped one: the signal hook kills it.
+n=0
+for at in "${stopped[@]}"; do
+	n=$((n + 1))
+	[ $((n % 2)) = 1 ] && kill -CONT "${DPIDS[$at]}"
+done
+sleep 0.5
 start_daemon --signatures "$T/sigs" --mode enforce || nok "daemon restarts (adopts)"
-check "  ... reported once a daemon drains the ring" \
+for at in "${!DPIDS[@]}"; do wait "${DPIDS[$at]}" 2>/dev/null; done
+exec 2>&3 3>&-
+check "daemon death: no agent exec'd 0.1-5 s after it read the key outside" \
+	test -z "$(cat "$T"/dleak.* 2>/dev/null)"
+check "  ... none ran at all" test -z "$(ls "$T"/dran.* 2>/dev/null)"
+check "  ... within its pulse an agent was stopped, not run (${#stopped[@]})" test ${#stopped[@]} -ge 1
+check "  ... after it, killed at exec and reported once a daemon drains the ring" \
 	wait_for events action=force decision=deny rule=force/no-daemon
+if [ ${#stopped[@]} -ge 1 ]; then
+	check "  ... a stopped one continued by SIGCONT was killed, and recorded" \
+		wait_for events action=force decision=deny rule=force/failed \
+		--match 'detail=^continued \(signal 18\) by pid [0-9]+ \(kill|bash'
+fi
+if [ ${#stopped[@]} -ge 2 ]; then
+	check "  ... one left stopped was killed by the restarted daemon, and recorded" \
+		wait_for events action=force decision=deny rule=force/failed \
+		--match 'detail=^stopped at exec to be forced, but the daemon ended'
+fi
+check "  ... no record blames a vanished process (pidfd_open)" \
+	test "$(events action=force --match detail=pidfd_open --count)" = 0
+rm -f "$T"/dleak.* "$T"/dran.*
 stop_daemon
 
 # Audit mode forces nothing.
@@ -137,6 +328,94 @@ if [ -x "$CODEX" ]; then
 	check "a plain shell in scope is not an agent: never denied" test "$out" = "PRIVATE KEY"
 else
 	skip "codex: forced" "codex not in the npm cache (tools/setup-deps installs it)"
+fi
+# Content identity: the Codex native binary under any other name is
+# forced as openai.codex-cli (its size is in the kernel's prefilter; the
+# daemon hashes the held exec and finds the digest in openai.yaml). A
+# fresh daemon for each identity question: nothing learned before.
+CXBIN=/var/cache/agentwall-tests/npm/node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex
+if [ -x "$CXBIN" ] && grep -q "size:$(stat -c %s "$CXBIN")\"" "$AW_ROOT/signatures/openai.yaml"; then
+	stop_daemon
+	start_daemon --mode enforce || nok "daemon with embedded signatures"
+	mkdir -p "$T/c"
+	n=0
+	forced_as_codex() { # WHAT OUTPUT: one more content-matched, sandboxed session
+		n=$((n + 1))
+		check "content: $1 runs (--version)" grep -q 'codex-cli' <<<"$2"
+		check "  ... forced as openai.codex-cli by its digest" \
+			wait_for count_ge $n action=session-start agent.id=openai.codex-cli \
+			'rule=signature/openai.codex-cli:sha256:*'
+		check "  ... in a sandboxed session" \
+			wait_for count_ge $n action=force decision=sandbox rule=force/launcher --match 'sha256=^[0-9a-f]{64}$'
+	}
+	# A hard link made before the original was ever run (or classified).
+	ln "$CXBIN" "$T/c/linked"
+	forced_as_codex "a hard link" "$(in_scope "$T/c/linked" --version 2>&1)"
+	rm -f "$T/c/linked"
+	# A copy under a name no path rule knows.
+	cp "$CXBIN" "$T/c/mytool"
+	forced_as_codex "a copy" "$(in_scope "$T/c/mytool" --version 2>&1)"
+	out=$(in_scope "$T/c/mytool" --version 2>&1)
+	check "  ... its next exec is known by the file's identity (no hash)" \
+		wait_for events action=session-start agent.id=openai.codex-cli \
+		'rule=signature/openai.codex-cli:inode:*'
+	rm -f "$T/c/mytool"
+	# A memfd (memfd_create, close-on-exec, then fexecve): no path at all.
+	out=$(in_scope python3 -c '
+import os, sys
+src = os.open(sys.argv[1], os.O_RDONLY)
+fd = os.memfd_create("innocent")
+n = os.fstat(src).st_size
+while n > 0:
+    n -= os.sendfile(fd, src, None, n)
+os.execve(fd, ["innocent", "--version"], dict(os.environ))' "$CXBIN" 2>&1)
+	forced_as_codex "a memfd (fexecve)" "$out"
+	# execveat: a directory fd and a name, then an O_PATH fd with
+	# AT_EMPTY_PATH (what fexecve does without /proc).
+	cp "$CXBIN" "$T/c/at1"
+	cp "$CXBIN" "$T/c/at2"
+	EXECVEAT='
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+argv = (ctypes.c_char_p * 3)(b"x", b"--version", None)
+envp = (ctypes.c_char_p * 1)(None)
+if sys.argv[1] == "dirfd":
+    d = os.open(os.path.dirname(sys.argv[2]), os.O_PATH | os.O_DIRECTORY)
+    libc.syscall(322, d, os.path.basename(sys.argv[2]).encode(), argv, envp, 0)
+else:
+    f = os.open(sys.argv[2], os.O_PATH)
+    libc.syscall(322, f, b"", argv, envp, 0x1000)  # AT_EMPTY_PATH
+print("execveat failed", ctypes.get_errno())'
+	forced_as_codex "execveat(dirfd, name)" "$(in_scope python3 -c "$EXECVEAT" dirfd "$T/c/at1" 2>&1)"
+	forced_as_codex "execveat(fd, \"\", AT_EMPTY_PATH)" "$(in_scope python3 -c "$EXECVEAT" empty "$T/c/at2" 2>&1)"
+	rm -f "$T/c/at1" "$T/c/at2"
+
+	# A non-agent of exactly the same size (a real ELF, padded): held
+	# once for the hash, then released; it runs normally and is not an
+	# agent; its next exec is not even held (the cleared file is cached).
+	cp /bin/echo "$T/c/same-size"
+	truncate -s "$(stat -c %s "$CXBIN")" "$T/c/same-size"
+	s0=$(events action=session-start --count)
+	out=$(in_scope "$T/c/same-size" hello 2>&1; echo "rc=$?")
+	check "same size, other content: runs normally" test "$out" = "$(printf 'hello\nrc=0')"
+	out=$(in_scope sh -c 'cat ~/.ssh/id_rsa' 2>&1)
+	held=$(aw status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["enforcement"]["content_held"])' 2>/dev/null)
+	out2=$(in_scope "$T/c/same-size" again 2>&1)
+	held2=$(aw status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["enforcement"]["content_held"])' 2>/dev/null)
+	check "  ... and again" test "$out2" = again
+	check "  ... it is not an agent: no session" test "$(events action=session-start --count)" = "$s0"
+	check "  ... held once for the hash, not at its next exec ($held, $held2)" \
+		test -n "$held" -a "$held" = "$held2"
+	check "  ... released after one content check" \
+		test "$(grep -c 'content checked .* not an agent, released' "$T/daemon.err")" = 1
+	# Its content changes (same size): held and hashed again.
+	printf 'x' | dd of="$T/c/same-size" bs=1 seek=100000000 conv=notrunc status=none
+	out=$(in_scope "$T/c/same-size" changed 2>&1)
+	check "  ... changed in place: checked again (ctime moved)" \
+		test "$out" = changed -a "$(grep -c 'not an agent, released' "$T/daemon.err")" = 2
+	rm -f "$T/c/same-size"
+else
+	skip "content identity" "the Codex native binary of openai.yaml's digest is not in the npm cache"
 fi
 cd /
 stop_daemon

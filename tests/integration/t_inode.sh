@@ -41,7 +41,10 @@ fi
 run() { in_scope "$AW" --state-dir "$STATE" run --policy coding-agent --workspace "$T/ws" -- "$@"; }
 denied() { "$@" >/dev/null 2>&1; local rc=$?; [ $rc -ge 1 ] && [ $rc -le 124 ]; }
 lacks() { ! grep -q "$1" <<<"$2"; }
+# none_of TEXT PATTERN...: TEXT contains none of them.
+none_of() { local t=$1; shift; for p; do grep -q "$p" <<<"$t" && return 1; done; return 0; }
 marks_zero() { test "$(secrets session_marks)" = 0; }
+masks_zero() { test "$(secrets mask_marks)" = 0; }
 secrets() { aw status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["secrets"]["'"$1"'"])'; }
 
 check "control: outside any session both links read the key" \
@@ -112,7 +115,101 @@ check "  ... recorded under agentwall.self" \
 check "self: and read by root outside" sh -c "head -c 16 '$O/db-link' | grep -q SQLite"
 rm -f "$O/db-link"
 
+
+# --- masked paths, by their own names -----------------------------------
+# A mask is a placeholder the daemon watches: a read through the masked
+# path is refused and recorded with the real path and the rule; the real
+# file stays readable outside.
+echo "NETRC SECRET" > "$H/.netrc"
+# (listing, the masked file, and the key by path, in one session)
+out=$(run sh -c "cat '$H/.ssh/id_rsa' || echo key:refused; ls '$H/.ssh' || echo ls:refused; cat '$H/.netrc' || echo netrc:refused" 2>/dev/null)
+check "mask run: the key by its path is refused" grep -qx 'key:refused' <<<"$out"
+check "mask run: listing the masked directory is refused" grep -qx 'ls:refused' <<<"$out"
+check "mask run: a masked file is refused" grep -qx 'netrc:refused' <<<"$out"
+check "mask run: nothing of either secret was printed" \
+	none_of "$out" 'PRIVATE KEY' 'NETRC SECRET' id_rsa
+check "  ... the read is recorded with the real path and the rule" \
+	wait_for events action=open decision=deny target="$H/.ssh/id_rsa" \
+	rule=coding-agent/secrets.ssh by=mask process.exe=/usr/bin/cat
+check "  ... the listing too, naming the masked directory" \
+	wait_for events action=open decision=deny target="$H/.ssh" \
+	rule=coding-agent/secrets.ssh by=mask process.exe=/usr/bin/ls
+check "  ... and the masked file, under its rule" \
+	wait_for events action=open decision=deny target="$H/.netrc" by=mask \
+	rule=coding-agent/secrets.tokens
+out=$(run python3 -c "
+import os
+try:
+    os.read(os.open('$H/.ssh/id_rsa', os.O_RDONLY), 100); print('read')
+except OSError as e:
+    print(e.errno)")
+check "mask run: the open fails with EPERM" test "$out" = 1
+run "$H/.ssh/tool" 2>/dev/null
+check "mask run: a masked program by its path does not run (126)" test $? = 126
+check "  ... recorded as an exec" \
+	wait_for events action=open decision=deny target="$H/.ssh/tool" access=exec by=mask
+out=$(run sh -c "echo x >> '$H/.ssh/id_rsa' && echo written; cat '$H/.ssh/id_rsa'" 2>/dev/null)
+check "mask run: a write through the masked path fails" test -z "$out"
+check "mask run: the real key is intact" test "$(cat "$H/.ssh/id_rsa")" = "PRIVATE KEY"
+# Meanwhile, outside.
+run sh -c "sleep 1.2; cat '$H/.ssh/id_rsa'" >"$T/mlate.out" 2>&1 &
+RUNPID=$!
+sleep 0.4
+check "non-agent: reads the real key while a session is refused it" \
+	grep -q 'PRIVATE KEY' "$H/.ssh/id_rsa"
+check "non-agent: and the masked file" grep -q 'NETRC SECRET' "$H/.netrc"
+n=$(secrets mask_marks)
+check "while the session runs its placeholders are marked ($n)" test "$n" -ge 3
+wait $RUNPID
+check "  ... and the session was refused" sh -c "! grep -q 'PRIVATE KEY' '$T/mlate.out'"
+check "session end: the placeholders' marks go with it" \
+	wait_for masks_zero
+
+# Rate: a loop of 10000 reads through the masked path. Every refusal is
+# accounted for: recorded one by one (at most 50 a second) or counted.
+rl0=$(events action=open target="$H/.ssh/id_rsa" --count)
+t0=$(date +%s.%N)
+run python3 -c "
+import os
+n = 0
+for i in range(10000):
+    try:
+        os.open('$H/.ssh/id_rsa', os.O_RDONLY)
+    except PermissionError:
+        n += 1
+print(n)" >"$T/rate.out" 2>/dev/null
+SECS=$(python3 -c "import time; print(round(time.time() - $t0, 2))")
+check "rate: all 10000 reads were refused" test "$(cat "$T/rate.out")" = 10000
+rate_sid=$(events action=open target="$H/.ssh/id_rsa" --field session | tail -1)
+check "rate: the records are bounded (50 a second of $SECS s)" python3 -c "
+import json, math
+ev = [json.loads(l) for l in open('$T/export.jsonl')]
+recs = [e for e in ev if e['session'] == '$rate_sid' and e['action'] == 'open' and e['target'] == '$H/.ssh/id_rsa']
+assert 0 < len(recs) <= 50 * (math.ceil($SECS) + 1), len(recs)"
+check "rate: the rest is counted (records + counts = 10000)" wait_for python3 -c "
+import json
+ev = [json.loads(l) for l in open('$T/export.jsonl')]
+s = [e for e in ev if e['session'] == '$rate_sid']
+recs = [e for e in s if e['action'] == 'open' and e['target'] == '$H/.ssh/id_rsa']
+n = len(recs) + sum(e.get('suppressed_before', 0) for e in recs)
+n += sum(e.get('suppressed', 0) for e in s if e['action'] == 'notice' and e['rule'] == 'session/open-rate')
+assert n == 10000, n"
+
 # --- forced --------------------------------------------------------------
+out=$(in_scope "$(FAKE)" -c "cat ~/.ssh/id_rsa || echo key:refused; ls ~/.ssh || echo ls:refused; cat ~/.netrc || echo netrc:refused" 2>/dev/null)
+check "forced: the key by its path is refused" grep -qx 'key:refused' <<<"$out"
+check "forced: listing ~/.ssh is refused" grep -qx 'ls:refused' <<<"$out"
+check "forced: the masked file is refused" grep -qx 'netrc:refused' <<<"$out"
+check "forced: nothing of the secrets was printed" \
+	none_of "$out" 'PRIVATE KEY' 'NETRC SECRET' id_rsa
+check "forced: deny records name the key's path and the rule" \
+	wait_for events action=open decision=deny target="$H/.ssh/id_rsa" \
+	rule=coding-agent/secrets.ssh by=mask session_agent=test.fake-agent
+check "forced: and the listing and the masked file" sh -c "
+	wait_for() { for _ in \$(seq 100); do \"\$@\" && return 0; sleep 0.1; done; return 1; }
+	ev() { python3 '$AW_ROOT/tests/evq.py' '$T/export.jsonl' \"\$@\"; }
+	wait_for ev action=open target='$H/.ssh' by=mask session_agent=test.fake-agent &&
+	wait_for ev action=open target='$H/.netrc' by=mask session_agent=test.fake-agent"
 out=$(in_scope "$(FAKE)" -c "cat '$H/key-link' || echo home:refused; cat '$O/key-link' || echo other:refused" 2>/dev/null)
 check "forced: the hard link in the home is refused" grep -qx 'home:refused' <<<"$out"
 check "forced: the hard link in another tree is refused" grep -qx 'other:refused' <<<"$out"
@@ -161,6 +258,33 @@ check "user late file: its session is refused the hard link" \
 check "  ... and it is recorded" \
 	wait_for events action=open decision=deny target="$U/.ssh/id_new" rule=coding-agent/secrets.ssh
 
+# Masked paths by name, as the user: refused and recorded, run and forced.
+echo "USER NETRC" > "$U/.netrc"; chown nobody: "$U/.netrc"; chmod 600 "$U/.netrc"
+out=$(cd "$T/uws" && in_scope setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	env HOME="$U" "$AW" --state-dir "$STATE" run --policy coding-agent -- /bin/sh -c \
+	"cat ~/.ssh/id_ed25519 || echo key:refused; ls ~/.ssh || echo ls:refused; cat ~/.netrc || echo netrc:refused" 2>/dev/null)
+check "user run: the key by its path is refused" grep -qx 'key:refused' <<<"$out"
+check "user run: listing and the masked file are refused" \
+	grep -qx 'ls:refused' <<<"$out"
+check "user run: the masked file is refused" grep -qx 'netrc:refused' <<<"$out"
+check "user run: nothing of the secrets was printed" \
+	none_of "$out" 'USER KEY' 'USER NETRC' id_ed25519
+check "user run: recorded with the real path and rule" \
+	wait_for events action=open decision=deny target="$U/.ssh/id_ed25519" \
+	rule=coding-agent/secrets.ssh by=mask process.uid=65534
+check "user run: the listing and the masked file are recorded" sh -c "
+	wait_for() { for _ in \$(seq 100); do \"\$@\" && return 0; sleep 0.1; done; return 1; }
+	ev() { python3 '$AW_ROOT/tests/evq.py' '$T/export.jsonl' \"\$@\"; }
+	wait_for ev action=open target='$U/.ssh' by=mask process.uid=65534 &&
+	wait_for ev action=open target='$U/.netrc' by=mask process.uid=65534"
+out=$(cd "$T/uws" && in_scope setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	env HOME="$U" "$(FAKE)" -c "cat ~/.ssh/id_ed25519 || echo key:refused" 2>/dev/null)
+check "user forced: the key by its path is refused" grep -qx 'key:refused' <<<"$out"
+check "user forced: recorded" \
+	wait_for events action=open decision=deny target="$U/.ssh/id_ed25519" \
+	by=mask session_agent=test.fake-agent process.uid=65534
+check "user: the key reads outside" as_user grep -q 'USER KEY' "$U/.ssh/id_ed25519"
+
 # A user's masks mark only the user's own files: a root-owned file in
 # its ~/.ssh is not marked (every open of it would wait on the daemon at
 # this user's request). Said here as the limit it is.
@@ -184,8 +308,12 @@ check "  ... and a notice says the rest is masked by name only" \
 rm -rf "$H/.mozilla"
 
 # --- the daemon dies ------------------------------------------------------
-run sh -c "sleep 2; cat '$O/key-link'" >"$T/dead.out" 2>&1 &
+run sh -c "sleep 2; cat '$O/key-link' >/dev/null; cat '$H/.ssh/id_rsa'; ls -a '$H/.ssh'; cat '$H/.netrc'; echo done" >"$T/dead.out" 2>&1 &
 RUNPID=$!
+# The same for a forced stand-in agent of the ordinary user.
+(cd "$T/uws" && in_scope setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	env HOME="$U" "$(FAKE)" -c "sleep 2; cat ~/.ssh/id_ed25519; cat ~/.netrc; echo done") >"$T/udead.out" 2>&1 &
+UPID=$!
 sleep 0.6
 kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""
 check "daemon killed: a marked file still opens at once outside (the group closed)" \
@@ -193,7 +321,13 @@ check "daemon killed: a marked file still opens at once outside (the group close
 wait $RUNPID
 # (The session's mounts still mask ~/.ssh by name; a link elsewhere is
 # what only the marks refused: documented in docs/sandbox.md.)
-check "daemon killed: the session ran to its end" test -e "$T/dead.out"
+check "daemon killed: the session ran to its end" grep -qx done "$T/dead.out"
+check "daemon killed: nothing of the key or the masked file is readable by path" \
+	none_of "$(cat "$T/dead.out")" 'PRIVATE KEY' 'NETRC SECRET'
+wait $UPID
+check "daemon killed: the user's forced agent ran to its end" grep -qx done "$T/udead.out"
+check "daemon killed: and read nothing of the user's key or masked file" \
+	none_of "$(cat "$T/udead.out")" 'USER KEY' 'USER NETRC'
 start_daemon --signatures "$T/sigs" --policies "$T/pol" --mode enforce || nok "daemon restarts"
 
 cd /

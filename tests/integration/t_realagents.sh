@@ -219,6 +219,22 @@ for where in host netns; do
 		skip "gemini ($where)" "gemini not in the npm cache"
 	fi
 done
+# --- the real Codex CLI asked to read a key: refused, and recorded --------------
+if [ -x "$CODEX" ]; then
+	mkdir -p "$H/.ssh" "$T/ws-codex-key"
+	echo "REAL-KEY-MATERIAL" > "$H/.ssh/id_rsa"; chmod 600 "$H/.ssh/id_rsa"
+	o=$T/codex-key
+	(cd "$T/ws-codex-key" && TMPDIR=$UT_RO MOCK_OPENAI_COMMAND='cat ~/.ssh/id_rsa' \
+		in_scope bash "$T/agent.sh" codex "$T/ws-codex-key" "$o" 0)
+	check "codex asked to read ~/.ssh/id_rsa: its tool ran (exit $(cat "$o.rc" 2>/dev/null))" test "$(cat "$o.rc" 2>/dev/null)" = 0
+	check "  ... the key reached neither its output nor the model" \
+		bash -c "! grep -q REAL-KEY-MATERIAL '$o.out' '$o.err' '$o.log' '$o.mock' 2>/dev/null"
+	check "  ... a deny record names the key's path and the rule" \
+		wait_for events action=open decision=deny target="$H/.ssh/id_rsa" rule=openai.codex-cli/secrets.ssh
+else
+	skip "codex asked to read a key" "codex not in the npm cache"
+fi
+
 # --- by name, through the session's resolver ----------------------------------
 # Claude Code's API as http://api.mock.test:PORT (the policy's mock-dns
 # rule; the test DNS puts it on 127.0.0.1, reached by the loopback rule),

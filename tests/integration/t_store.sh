@@ -39,7 +39,7 @@ aw log --session xyz 2>/dev/null; rc=$?
 check "bad --session is a usage error" test $rc = 2
 
 # --follow prints new events as they are committed.
-aw log --follow --json --action session-start > "$T/follow.json" &
+"$AW" --state-dir "$STATE" log --follow --json --action session-start > "$T/follow.json" &
 fpid=$!
 sleep 0.5
 in_scope "$(FAKE)" -c 'echo $$ > '"$T"'/f.pid'

@@ -92,6 +92,50 @@ static void test_parse_valid(void **state)
 	assert_null(db.sigs);
 }
 
+/* Content identities: a digest and size, kept apart from the patterns;
+ * a signature may name content only. */
+static void test_content(void **state)
+{
+	static const char doc[] =
+	    "version: 1\nsignatures:\n  - id: a.b\n    vendor: V\n"
+	    "    product: P\n    class: coding-agent\n    match:\n"
+	    "      - exe: /a/b\n"
+	    "      - content: \"sha256:"
+	    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+	    " size:315109048\"\n"
+	    "  - id: c.d\n    vendor: V\n"
+	    "    product: P\n    class: coding-agent\n    match:\n"
+	    "      - content: \"sha256:"
+	    "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
+	    " size:1\"\n";
+	struct aw_sigdb db = {};
+	struct aw_compiled c = {};
+	struct aw_diag d = {};
+	const struct aw_signature *s;
+
+	(void)state;
+	assert_int_equal(load(&db, doc, &d), 0);
+	s = aw_sigdb_find(&db, "a.b");
+	assert_non_null(s);
+	assert_int_equal(s->n_matches, 1);
+	assert_int_equal(s->n_contents, 1);
+	assert_int_equal(s->contents[0].size, 315109048);
+	assert_int_equal(s->contents[0].sha256[0], 0x00);
+	assert_int_equal(s->contents[0].sha256[1], 0x11);
+	assert_int_equal(s->contents[0].sha256[31], 0xff);
+	assert_int_equal(s->contents[0].line, 9);
+	s = aw_sigdb_find(&db, "c.d");
+	assert_non_null(s);
+	assert_int_equal(s->n_matches, 0);
+	assert_int_equal(s->n_contents, 1);
+	assert_int_equal(s->contents[0].size, 1);
+	/* Content entries add no rules to the kernel's tables. */
+	assert_int_equal(aw_sigdb_compile(&db, &c, &d), 0);
+	assert_int_equal(c.n_rules, 1);
+	aw_compiled_free(&c);
+	aw_sigdb_free(&db);
+}
+
 /* A document with one signature whose given lines are replaced. */
 #define SIG_HEAD "version: 1\nsignatures:\n  - id: a.b\n    vendor: V\n"
 #define SIG_REST                                                               \
@@ -164,11 +208,33 @@ static const struct err_case err_cases[] = {
     {"match both",
      SIG_HEAD "    product: P\n    class: coding-agent\n    match:\n"
 	      "      - {exe: /a/b, script: /c/d}\n",
-     -EINVAL, 8, 9, "exactly one of 'exe' or 'script'"},
+     -EINVAL, 8, 9, "exactly one of 'exe', 'script' or 'content'"},
     {"match neither",
      SIG_HEAD "    product: P\n    class: coding-agent\n    match:\n"
 	      "      - {}\n",
-     -EINVAL, 8, 9, "exactly one of 'exe' or 'script'"},
+     -EINVAL, 8, 9, "exactly one of 'exe', 'script' or 'content'"},
+    {"content without size",
+     SIG_HEAD "    product: P\n    class: coding-agent\n    match:\n"
+	      "      - content: \"sha256:"
+	      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	      "\"\n",
+     -EINVAL, 8, 18, "bad content"},
+    {"content short digest",
+     SIG_HEAD "    product: P\n    class: coding-agent\n    match:\n"
+	      "      - content: \"sha256:0123 size:10\"\n",
+     -EINVAL, 8, 18, "bad content"},
+    {"content upper-case digest",
+     SIG_HEAD "    product: P\n    class: coding-agent\n    match:\n"
+	      "      - content: \"sha256:"
+	      "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"
+	      " size:10\"\n",
+     -EINVAL, 8, 18, "bad content"},
+    {"content size zero",
+     SIG_HEAD "    product: P\n    class: coding-agent\n    match:\n"
+	      "      - content: \"sha256:"
+	      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	      " size:0\"\n",
+     -EINVAL, 8, 18, "bad content"},
     {"match unknown key",
      SIG_HEAD "    product: P\n    class: coding-agent\n    match:\n"
 	      "      - path: /a/b\n",
@@ -1163,6 +1229,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_valid),
 	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_content),
 	    cmocka_unit_test(test_pattern_limits),
 	    cmocka_unit_test(test_count_limits),
 	    cmocka_unit_test(test_unchanged_after_failure),

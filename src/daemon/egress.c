@@ -15,9 +15,12 @@
  * query names), and an address no allowed name resolved to is refused at
  * connect.
  *
- * Also here: the records the hooks send (connect and socket decisions,
- * and processes outside any session reaching a known LLM API, which are
- * discovered: given a session and the default policy from then on).
+ * Also here: the records the hooks send (connect and socket decisions).
+ * Processes outside any session reaching a known LLM API are discovered
+ * by the decoder (events.c), which gives them a session (sessions.c).
+ * (Over 900 lines: the resolver is one protocol loop, UDP and TCP, that
+ * must install answers in the kernel's maps before replying; split, its
+ * halves would share every structure.)
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -1512,8 +1515,6 @@ int aw_net_record(struct aw_daemon *d, const struct aw_event_net *ev)
 	char target[80], rule[200];
 	const char *name = NULL, *decision, *proto;
 
-	if (ev->hdr.type == AW_EV_DISCOVER)
-		return aw_net_discover(d, ev);
 	s = n ? sess_find(n, ev->proc.session) : NULL;
 	proto = ev->proto == IPPROTO_TCP      ? "tcp"
 		: ev->proto == IPPROTO_UDP    ? "udp"
@@ -1748,12 +1749,7 @@ void aw_net_status(struct aw_daemon *d, struct aw_buf *b)
 	aw_buf_puts(b, "}");
 }
 
-int aw_net_discover(struct aw_daemon *d, const struct aw_event_net *ev)
+void aw_net_addr_text(const struct aw_event_net *ev, char *buf, size_t len)
 {
-	char a[80];
-
-	addr_text(ev->addr, ev->port, a, sizeof(a));
-	return aw_session_discovered(d, ev->proc.pid, ev->proc.uid,
-				     ev->proc.start_time, ev->proc.session,
-				     aw_net_llm_name(d, ev->api), a);
+	addr_text(ev->addr, ev->port, buf, len);
 }

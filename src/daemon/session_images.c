@@ -2,7 +2,8 @@
 /*
  * Session stores: where a session's copy-on-write changes are kept, after
  * the agent has exited, across daemon restarts and reboots, until a human
- * commits or discards them.
+ * commits or discards them. (Over 900 lines, one job: the images' whole
+ * life, made ahead, mounted, listed, reviewed per peer, removed.)
  *
  *   <state dir>/sessions/<id>/   root 0711
  *       meta                     root 0600: owner, policy, command, state,
@@ -1270,4 +1271,50 @@ void aw_stores_review(struct aw_daemon *d, int fd, int privileged,
 	}
 	aw_buf_puts(out, "error: op must be diff, commit, commit-done, "
 			 "discard, discard-done, approve or gc\n");
+}
+
+/* Where sessions' cgroups live (sessions.c makes them), and whether a
+ * session still has a process in one. */
+/* Where this daemon's session cgroups live: under the scope (cgroup v2),
+ * or in the v1 pids tree under a name derived from the scope. */
+void aw_session_cgroup_parents(struct aw_daemon *d, char *v2, size_t v2len,
+			       char *v1, size_t v1len)
+{
+	const char *tag = "host";
+
+	if (d->opts.scope_kind == AW_SCOPE_CGROUP) {
+		const char *b = strrchr(d->opts.scope_path, '/');
+
+		tag = b && b[1] ? b + 1 : "scope";
+		snprintf(v2, v2len, "%s/agentwall-sessions",
+			 d->opts.scope_path);
+	} else {
+		snprintf(v2, v2len, "%s/agentwall-sessions",
+			 d->probe.cgroup2_path);
+	}
+	snprintf(v1, v1len, CG_PIDS_V1 "/agentwall-%s", tag);
+}
+
+int aw_sandbox_alive(struct aw_daemon *d, uint64_t session)
+{
+	char parents[2][PATH_MAX];
+
+	aw_session_cgroup_parents(d, parents[0], sizeof(parents[0]), parents[1],
+				  sizeof(parents[1]));
+	for (int i = 0; i < 2; i++) {
+		char p[PATH_MAX + 64], c;
+		int fd;
+		ssize_t n;
+
+		snprintf(p, sizeof(p), "%s/s-%016llx/cgroup.procs", parents[i],
+			 (unsigned long long)session);
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, &c, 1);
+		close(fd);
+		if (n == 1)
+			return 1;
+	}
+	return 0;
 }
