@@ -121,25 +121,10 @@ static uint64_t cc_fnv(const void *data, size_t len)
 	return h;
 }
 
-static void cc_diag(struct aw_diag *diag, const char *file, unsigned line,
-		    unsigned column, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static void cc_diag(struct aw_diag *diag, const char *file, unsigned line,
-		    unsigned column, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	if (!diag)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	/* Table-wide problems have no file: name the database. */
-	aw_diag_set(diag, file && *file ? file : "signatures", line, column,
-		    "%s", msg);
-}
+/* Table-wide problems have no file: name the database. */
+#define cc_diag(diag, file, ...)                                               \
+	aw_diag_set((diag), (file) && *(file) ? (file) : "signatures",         \
+		    __VA_ARGS__)
 
 /* ---- literals ---------------------------------------------------------- */
 
