@@ -54,6 +54,8 @@ struct aw_sandbox {
 	int ended; /* its cgroups go as soon as they are empty */
 	char cg2[PATH_MAX];
 	char cgpids[PATH_MAX];
+	char policy[65];
+	uint64_t forks_refused; /* pids.events "max", as last reported */
 };
 
 /* Sessions opened but not yet recorded: the launcher gets its reply
@@ -383,11 +385,48 @@ void aw_sandbox_session_end(struct aw_daemon *d, uint64_t session)
 	aw_secrets_session_end(d, session);
 }
 
+/*
+ * A fork bomb is refused by the pids controller (EAGAIN at fork), which
+ * counts each refusal in pids.events ("max N"): the count's growth is
+ * reported, at most once a tick per session, as a deny record.
+ */
+static void forks_refused_report(struct aw_daemon *d, struct aw_sandbox *sb)
+{
+	const char *dir = sb->cgpids[0] ? sb->cgpids : sb->cg2;
+	char p[PATH_MAX + 32], buf[128], rule[96], extra[96], *m;
+	uint64_t n = 0;
+	ssize_t len;
+	int fd;
+
+	if (!dir[0])
+		return;
+	snprintf(p, sizeof(p), "%s/pids.events", dir);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return;
+	buf[len] = 0;
+	m = strstr(buf, "max ");
+	if (!m || aw_parse_u64(strtok(m + 4, "\n"), &n) < 0 ||
+	    n <= sb->forks_refused)
+		return;
+	snprintf(rule, sizeof(rule), "%s/process.pids-max", sb->policy);
+	snprintf(extra, sizeof(extra), "\"refused\":%llu",
+		 (unsigned long long)(n - sb->forks_refused));
+	sb->forks_refused = n;
+	aw_events_emit_decision(d, "fork", sb->session, 0, "pids-max", rule,
+				"deny", extra);
+}
+
 void aw_sandbox_tick(struct aw_daemon *d)
 {
 	for (size_t i = 0; i < d->n_sandboxes;) {
 		struct aw_sandbox *sb = &d->sandboxes[i];
 
+		forks_refused_report(d, sb);
 		if (sb->ended)
 			cg_remove(sb);
 		if (sb->ended && !sb->cg2[0] && !sb->cgpids[0])
@@ -660,6 +699,7 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 		goto out;
 	}
 	sb->uid = cred.uid;
+	snprintf(sb->policy, sizeof(sb->policy), "%s", pol->id);
 	if (cg_setup(d, sb, cred.pid, flat.pids_max,
 		     flat.has_network && d->kernel &&
 			 !aw_kernel_net_error(d->kernel),

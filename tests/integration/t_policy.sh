@@ -121,6 +121,8 @@ m=$(grep -o 'started:[0-9]*' <<<"$out" | cut -d: -f2)
 check "fork bomb: bounded by the session's pids limit (started ${m:-?} of 500)" \
 	test -n "$m" -a "${m:-999}" -lt 64
 check "fork bomb: the daemon is unharmed" kill -0 "$DAEMON_PID"
+check "fork bomb: the refused forks are recorded (rule site-writer/process.pids-max)" \
+	wait_for events action=fork decision=deny target=pids-max rule=site-writer/process.pids-max
 
 cd /
 stop_daemon
