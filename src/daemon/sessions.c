@@ -471,6 +471,7 @@ void aw_sandbox_cleanup(struct aw_daemon *d)
 		cg_remove(&d->sandboxes[i]);
 	free(d->sandboxes);
 	free(d->ended);
+	free(d->adopt_killed); /* members.c: agents killed while waiting */
 	d->sandboxes = NULL;
 	d->n_sandboxes = 0;
 	/* The parents go too when no session is left in them. */
