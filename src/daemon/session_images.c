@@ -679,8 +679,12 @@ void aw_stores_load(struct aw_daemon *d)
 
 	sessions_base(d, base, sizeof(base));
 	dir = opendir(base);
-	if (!dir)
+	if (!dir) {
+		/* None kept yet (a fresh state directory): the first
+		 * session's store is still made ahead. */
+		spare_start(d);
 		return;
+	}
 	while ((de = readdir(dir))) {
 		char p[PATH_MAX + 300], err[512];
 		struct aw_kept k, *n;
