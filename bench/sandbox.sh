@@ -24,18 +24,23 @@ start
 cd "$T/ws"
 SRT=""
 [ -x "$NPM/node_modules/.bin/srt" ] && SRT=$NPM/node_modules/.bin/srt
-aw_ms=() bw_ms=() srt_ms=()
+aw_ms=() bw_ms=() bwe_ms=() srt_ms=()
 for _ in $(seq "$ROUNDS"); do
 	aw_ms+=("$(ms_per 20 in_cg "$B/agentwall" --state-dir "$T/state" run -- true)")
 	bw_ms+=("$(ms_per 20 in_cg bwrap --ro-bind / / --dev /dev --proc /proc true)")
+	# The isolation a session has: every namespace, a private /tmp.
+	bwe_ms+=("$(ms_per 20 in_cg bwrap --unshare-all --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp true)")
 	[ -n "$SRT" ] && srt_ms+=("$(ms_per 5 in_cg "$SRT" true)")
 done
 a=$(printf '%s\n' "${aw_ms[@]}" | median)
 w=$(printf '%s\n' "${bw_ms[@]}" | median)
+we=$(printf '%s\n' "${bwe_ms[@]}" | median)
 echo "session start (ms per start, incl. the in-cgroup bash wrapper):"
 echo "  agentwall run -- true      $a"
 echo "  bwrap ... true             $w"
-echo "  ratio agentwall/bwrap      $(ratio "$a" "$w")   (target <= 1)"
+echo "  ratio agentwall/bwrap      $(ratio "$a" "$w")"
+echo "  bwrap --unshare-all --tmpfs /tmp ... true   $we   (the same isolation)"
+echo "  ratio agentwall/that       $(ratio "$a" "$we")   (target <= 1)"
 if [ -n "$SRT" ]; then
 	s=$(printf '%s\n' "${srt_ms[@]}" | median)
 	echo "  srt true                   $s"
