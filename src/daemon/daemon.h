@@ -17,6 +17,10 @@
  * _LAUNCHER and AW_CONF_DIR: from meson's prefix, sysconfdir,
  * localstatedir, runstatedir and bindir (meson.build). */
 #include "aw_paths.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77 /* Linux 6.5: the peer as a pidfd */
+#endif
 #define AW_DEFAULT_BPFFS_DIR "/sys/fs/bpf/agentwall"
 #define AW_STORE_NAME "events.db"
 #define AW_SOCKET_NAME "agentwalld.sock"

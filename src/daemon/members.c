@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -26,6 +27,7 @@
 #include "daemon/daemon.h"
 #include "daemon/emit.h"
 #include "daemon/members.h"
+#include "shared/json.h"
 #include "shared/util.h"
 
 char *aw_members_proc_link(uint32_t pid, const char *what)
@@ -575,5 +577,33 @@ int aw_daemon_was_killed_forcing(struct aw_daemon *d, uint32_t pid,
 			20000000ull)
 			return 1;
 	}
+	return 0;
+}
+
+int aw_members_peer_session(struct aw_daemon *d, int fd, const char *args,
+			    const char *what, struct ucred *ret_cred,
+			    int *ret_pidfd, struct aw_task_state *ret_st,
+			    struct aw_buf *out)
+{
+	struct ucred cred;
+	socklen_t cl = sizeof(cred), pl = sizeof(*ret_pidfd);
+	char val[64];
+
+	if ((ret_cred &&
+	     getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, ret_pidfd, &pl) < 0 ||
+	    aw_kernel_task_get(d->kernel, *ret_pidfd, ret_st) < 0 ||
+	    !(ret_st->flags & AW_TASK_CONTAINED)) {
+		aw_buf_printf(out, "error: only a session's launcher %s\n",
+			      what);
+		return -EPERM;
+	}
+	if (aw_kv_get(args, "session", val, sizeof(val)) < 0 ||
+	    strtoull(val, NULL, 16) != ret_st->session) {
+		aw_buf_puts(out, "error: not your session\n");
+		return -EPERM;
+	}
+	if (ret_cred)
+		*ret_cred = cred;
 	return 0;
 }

@@ -38,4 +38,16 @@ void aw_members_session_started(struct aw_daemon *d, struct aw_procinfo *pi,
  * (sessions.c). 1 and the session, or 0 when there is none. */
 int aw_members_take_ended(struct aw_daemon *d, uint64_t *ret_session);
 
+/* A control-socket request from a session's launcher (its task storage
+ * says CONTAINED) naming its own session (session=ID): 0 with the peer's
+ * pidfd (to close), task state and, if asked, credentials; -EPERM with
+ * the error line in out ("only a session's launcher WHAT"). */
+struct ucred;
+struct aw_task_state;
+struct aw_buf;
+int aw_members_peer_session(struct aw_daemon *d, int fd, const char *args,
+			    const char *what, struct ucred *ret_cred,
+			    int *ret_pidfd, struct aw_task_state *ret_st,
+			    struct aw_buf *out);
+
 #endif

@@ -74,6 +74,7 @@
 #include <bpf/bpf.h>
 
 #include "daemon/daemon.h"
+#include "daemon/members.h"
 #include "shared/util.h"
 
 #ifndef FAN_REPORT_PIDFD
@@ -85,9 +86,6 @@ struct fanotify_event_info_pidfd {
 	struct fanotify_event_info_header hdr;
 	__s32 pidfd;
 };
-#endif
-#ifndef SO_PEERPIDFD
-#define SO_PEERPIDFD 77
 #endif
 
 #define SECRETS_BUCKETS 4096
@@ -773,13 +771,10 @@ void aw_secrets_request(struct aw_daemon *d, int fd, const char *args,
 {
 	struct aw_secrets *s = d->secrets;
 	int pidfd = -1;
-	socklen_t pl = sizeof(pidfd);
 	struct ucred cred;
-	socklen_t cl = sizeof(cred);
 	struct aw_task_state st;
 	struct walk w = {};
 	struct sec_session *ss;
-	char val[64];
 	size_t marked = 0, failed = 0, refused = 0, odd = 0;
 	uint64_t session;
 
@@ -788,19 +783,9 @@ void aw_secrets_request(struct aw_daemon *d, int fd, const char *args,
 				 "group)\n");
 		return;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
-	    getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &pl) < 0 ||
-	    aw_kernel_task_get(d->kernel, pidfd, &st) < 0 ||
-	    !(st.flags & AW_TASK_CONTAINED)) {
-		aw_buf_puts(out, "error: only a session's launcher names its "
-				 "masks\n");
+	if (aw_members_peer_session(d, fd, args, "names its masks", &cred,
+				    &pidfd, &st, out) < 0)
 		goto out;
-	}
-	if (aw_kv_get(args, "session", val, sizeof(val)) < 0 ||
-	    strtoull(val, NULL, 16) != st.session) {
-		aw_buf_puts(out, "error: not your session\n");
-		goto out;
-	}
 	session = st.session;
 	pthread_mutex_lock(&s->lock);
 	ss = session_find(s, session);
@@ -948,15 +933,12 @@ void aw_secrets_masks(struct aw_daemon *d, int fd, const char *args,
 {
 	struct aw_secrets *s = d->secrets;
 	int pidfd = -1;
-	socklen_t pl = sizeof(pidfd);
 	struct ucred cred;
-	socklen_t cl = sizeof(cred);
 	struct aw_task_state st;
 	struct walk w = {};
 	struct sec_session *ss;
 	struct statfs sf;
 	struct stat rst;
-	char val[64];
 	size_t marked = 0, failed = 0, missing = 0, n = 0;
 	uint64_t session;
 
@@ -965,19 +947,9 @@ void aw_secrets_masks(struct aw_daemon *d, int fd, const char *args,
 				 "group)\n");
 		return;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
-	    getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &pl) < 0 ||
-	    aw_kernel_task_get(d->kernel, pidfd, &st) < 0 ||
-	    !(st.flags & AW_TASK_CONTAINED)) {
-		aw_buf_puts(out, "error: only a session's launcher names its "
-				 "masks\n");
+	if (aw_members_peer_session(d, fd, args, "names its masks", &cred,
+				    &pidfd, &st, out) < 0)
 		goto out;
-	}
-	if (aw_kv_get(args, "session", val, sizeof(val)) < 0 ||
-	    strtoull(val, NULL, 16) != st.session) {
-		aw_buf_puts(out, "error: not your session\n");
-		goto out;
-	}
 	if (passed_fd < 0 || fstatfs(passed_fd, &sf) < 0 ||
 	    (unsigned long)sf.f_type != TMPFS_MAGIC ||
 	    fstat(passed_fd, &rst) < 0 || !S_ISDIR(rst.st_mode) ||

@@ -33,15 +33,13 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "daemon/members.h"
 #include "policy/policy.h"
 #include "shared/util.h"
 #include "shared/embedded.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
-#endif
-#ifndef SO_PEERPIDFD
-#define SO_PEERPIDFD 77 /* Linux 6.5 */
 #endif
 
 /* Sessions with cgroups of ours one user may hold at once: a user who
@@ -801,25 +799,15 @@ void aw_session_report(struct aw_daemon *d, int fd, const char *args,
 		       struct aw_buf *out)
 {
 	int pidfd = -1, apfd = -1;
-	socklen_t pl = sizeof(pidfd);
 	struct aw_task_state st, ast;
 	char val[64], rule[160], target[PATH_MAX] = "", action[32],
 				 detail[512] = "";
 	uint64_t session, pid;
 	struct aw_buf extra = {};
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &pl) < 0 ||
-	    aw_kernel_task_get(d->kernel, pidfd, &st) < 0 ||
-	    !(st.flags & AW_TASK_CONTAINED)) {
-		aw_buf_puts(out, "error: only a session's launcher reports "
-				 "for it\n");
+	if (aw_members_peer_session(d, fd, args, "reports for it", NULL, &pidfd,
+				    &st, out) < 0)
 		goto out;
-	}
-	if (aw_kv_get(args, "session", val, sizeof(val)) < 0 ||
-	    strtoull(val, NULL, 16) != st.session) {
-		aw_buf_puts(out, "error: not your session\n");
-		goto out;
-	}
 	session = st.session;
 	if (aw_kv_get(args, "pid", val, sizeof(val)) < 0 ||
 	    aw_parse_u64(val, &pid) < 0 || pid > INT32_MAX)

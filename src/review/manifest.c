@@ -124,11 +124,18 @@ static int at_or_under(const char *p, const char *dir)
 	return !strncmp(p, dir, n) && (p[n] == 0 || p[n] == '/');
 }
 
-int aw_manifest_escalated(const struct aw_manifest *m, const char *p)
+int aw_manifest_listed(const struct aw_manifest *m, const char *p)
 {
 	for (size_t i = 0; i < m->n_escalate; i++)
 		if (at_or_under(p, m->escalate[i]))
 			return 1;
+	return 0;
+}
+
+int aw_manifest_escalated(const struct aw_manifest *m, const char *p)
+{
+	if (aw_manifest_listed(m, p))
+		return 1;
 	/* The workspace is the user's project, wherever it lives: only
 	 * its named escalations hold its changes. */
 	if (m->workspace && at_or_under(p, m->workspace))

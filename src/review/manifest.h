@@ -67,6 +67,8 @@ int aw_manifest_state(struct aw_manifest *m, const char *path);
 int aw_manifest_mask(struct aw_manifest *m, const char *path);
 /* Is p (exactly) one of the masks made ahead? */
 int aw_manifest_is_mask(const struct aw_manifest *m, const char *p);
+/* Is real path p at or under one of the escalated paths listed? */
+int aw_manifest_listed(const struct aw_manifest *m, const char *p);
 /* Is real path p held for approval: at or under an escalated path, or a
  * dot-path of a home not under a state path? */
 int aw_manifest_escalated(const struct aw_manifest *m, const char *p);

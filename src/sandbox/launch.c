@@ -940,12 +940,42 @@ static void report(const struct aw_launch *l, const char *line)
 	close(fd);
 }
 
+/* One session-report line: ACTION DECISION RULE (POLICY/rule) and, when
+ * given, the acting pid (0: none), the target and a detail. */
+static void report_event(const struct aw_launch *l, uint32_t pid,
+			 const char *action, const char *decision,
+			 const char *rule, const char *target,
+			 const char *detail)
+{
+	struct aw_buf b = {};
+	char full[192];
+
+	snprintf(full, sizeof(full), "%s/%s", l->plan->policy, rule);
+	aw_buf_printf(&b, "session-report session=%s", l->plan->session);
+	if (pid)
+		aw_buf_printf(&b, " pid=%u", pid);
+	aw_buf_printf(&b, " action=%s decision=%s rule=", action, decision);
+	aw_pct_encode(&b, full, strlen(full));
+	if (target) {
+		aw_buf_puts(&b, " target=");
+		aw_pct_encode(&b, target, strlen(target));
+	}
+	if (detail && detail[0]) {
+		aw_buf_puts(&b, " detail=");
+		aw_pct_encode(&b, detail, strnlen(detail, 480));
+	}
+	aw_buf_puts(&b, "\n");
+	aw_buf_add(&b, "", 1);
+	if (!b.oom)
+		report(l, b.data);
+	aw_buf_free(&b);
+}
+
 static void report_denial(const struct aw_launch *l,
 			  const struct aw_seccomp_denial *dn, uint64_t *window,
 			  unsigned *in_window, unsigned long *suppressed)
 {
-	struct aw_buf b = {};
-	char rule[160];
+	char rule[64], target[96], d[96] = "";
 	uint64_t now = aw_now_boottime_ns() / 1000000000ull;
 
 	/* A session hammering a denied syscall must not flood the store:
@@ -958,39 +988,22 @@ static void report_denial(const struct aw_launch *l,
 		++*suppressed;
 		return;
 	}
-	snprintf(rule, sizeof(rule), "%s/seccomp.%s", l->plan->policy,
+	snprintf(rule, sizeof(rule), "seccomp.%s",
 		 dn->abi && dn->abi[0] ? "abi"
 		 : dn->group >= 0      ? aw_seccomp_group_name(dn->group)
 				       : "other");
-	aw_buf_printf(&b,
-		      "session-report session=%s pid=%u action=syscall "
-		      "decision=deny rule=",
-		      l->plan->session, dn->pid);
-	aw_pct_encode(&b, rule, strlen(rule));
-	aw_buf_puts(&b, " target=");
-	aw_pct_encode(&b, dn->syscall, strlen(dn->syscall));
-	if (dn->abi && dn->abi[0]) {
-		char abi[48];
-
-		snprintf(abi, sizeof(abi), " (%s)", dn->abi);
-		aw_pct_encode(&b, abi, strlen(abi));
-	}
-	if (*suppressed) {
-		char d[96];
-
+	if (dn->abi && dn->abi[0])
+		snprintf(target, sizeof(target), "%s (%s)", dn->syscall,
+			 dn->abi);
+	else
+		snprintf(target, sizeof(target), "%s", dn->syscall);
+	if (*suppressed)
 		snprintf(d, sizeof(d),
 			 "%lu earlier denials not reported "
 			 "one by one (rate limit)",
 			 *suppressed);
-		aw_buf_puts(&b, " detail=");
-		aw_pct_encode(&b, d, strlen(d));
-		*suppressed = 0;
-	}
-	aw_buf_puts(&b, "\n");
-	aw_buf_add(&b, "", 1);
-	if (!b.oom)
-		report(l, b.data);
-	aw_buf_free(&b);
+	*suppressed = 0;
+	report_event(l, dn->pid, "syscall", "deny", rule, target, d);
 }
 
 /*
@@ -1003,8 +1016,6 @@ static void report_notes(const struct aw_launch *l, const char *more)
 {
 	char notes[sizeof(l->plan->notes) + 1024];
 	int abi = aw_landlock_abi();
-	struct aw_buf b = {};
-	char rule[128];
 
 	snprintf(notes, sizeof(notes), "%s%s%s", l->plan->notes,
 		 l->plan->notes[0] && more[0] ? "; " : "", more);
@@ -1022,19 +1033,7 @@ static void report_notes(const struct aw_launch *l, const char *more)
 	}
 	if (!notes[0])
 		return;
-	snprintf(rule, sizeof(rule), "%s/sandbox", l->plan->policy);
-	aw_buf_printf(&b,
-		      "session-report session=%s action=notice "
-		      "decision=allow rule=",
-		      l->plan->session);
-	aw_pct_encode(&b, rule, strlen(rule));
-	aw_buf_puts(&b, " detail=");
-	aw_pct_encode(&b, notes, strnlen(notes, 480));
-	aw_buf_puts(&b, "\n");
-	aw_buf_add(&b, "", 1);
-	if (!b.oom)
-		report(l, b.data);
-	aw_buf_free(&b);
+	report_event(l, 0, "notice", "allow", "sandbox", NULL, notes);
 }
 
 /*
@@ -1070,38 +1069,16 @@ static void tell_start(const struct aw_launch *l)
 static void report_hold(const struct aw_launch *l, const struct aw_review *r,
 			const struct aw_change *c, size_t more)
 {
-	struct aw_buf b = {};
-	char rule[160];
+	char d[96] = "";
 
-	snprintf(
-	    rule, sizeof(rule), "%s/%s", l->plan->policy,
-	    aw_manifest_escalated(
-		&(struct aw_manifest){.escalate = r->manifest.escalate,
-				      .n_escalate = r->manifest.n_escalate},
-		c->real)
-		? "escalate"
-		: "home.dotpath");
-	aw_buf_printf(&b,
-		      "session-report session=%s action=hold "
-		      "decision=escalate rule=",
-		      l->plan->session);
-	aw_pct_encode(&b, rule, strlen(rule));
-	aw_buf_puts(&b, " target=");
-	aw_pct_encode(&b, c->real, strlen(c->real));
-	if (more) {
-		char d[96];
-
+	if (more)
 		snprintf(d, sizeof(d),
 			 "and %zu more held changes not reported one by one",
 			 more);
-		aw_buf_puts(&b, " detail=");
-		aw_pct_encode(&b, d, strlen(d));
-	}
-	aw_buf_puts(&b, "\n");
-	aw_buf_add(&b, "", 1);
-	if (!b.oom)
-		report(l, b.data);
-	aw_buf_free(&b);
+	report_event(l, 0, "hold", "escalate",
+		     aw_manifest_listed(&r->manifest, c->real) ? "escalate"
+							       : "home.dotpath",
+		     c->real, d);
 }
 
 static void tell_end(const struct aw_launch *l)
