@@ -37,7 +37,7 @@ Non-streaming requests ("stream" false or absent) get the same message as
 one JSON object.  Standard library only.
 """
 
-import http.server
+import mockhttp
 import json
 import os
 import re
@@ -157,40 +157,9 @@ def _sse(k, model, content, stop):
                    for n, d in evs).encode("utf-8")
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(mockhttp.Handler):
     server_version = "mock-anthropic/1"
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def _body(self):
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            data = b""
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return data
-                data += self.rfile.read(size)
-                self.rfile.readline()
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n > 0 else b""
-
-    def _send(self, code, ctype, payload):
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(payload)))
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("request-id", "req_mock")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
-        self.wfile.flush()
-
-    def _json(self, code, obj):
-        self._send(code, "application/json", json.dumps(obj).encode("utf-8"))
+    extra_headers = {"request-id": "req_mock"}
 
     def _handle(self):
         body = self._body()
@@ -239,34 +208,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         _note("%s %s -> generic 200 JSON" % (self.command, self.path))
         self._json(200, {})
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
     do_OPTIONS = _handle
 
 
 def main(argv):
-    if len(argv) not in (3, 4):
-        sys.stderr.write("usage: %s PORTFILE LOGFILE [HOST]\n" % argv[0])
-        return 2
-    portfile, logfile = argv[1], argv[2]
-    host = argv[3] if len(argv) == 4 else "127.0.0.1"
-    _state["logfile"] = logfile
-    open(logfile, "a").close()
-    srv = http.server.ThreadingHTTPServer((host, 0), Handler)
-    srv.daemon_threads = True
-    port = srv.server_address[1]
-    tmp = portfile + ".tmp.%d" % os.getpid()
-    with open(tmp, "w") as f:
-        f.write("%d\n" % port)
-    os.rename(tmp, portfile)
-    _note("listening on %s:%d" % (host, port))
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        srv.server_close()
-    return 0
-
+    return mockhttp.serve(argv, Handler, _state, _note)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv))

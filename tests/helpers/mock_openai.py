@@ -30,13 +30,11 @@ Any other path gets a small JSON answer (e.g. GET /v1/models -> empty
 model list) so Codex never hangs.  Standard library only.
 """
 
-import gzip
-import http.server
+import mockhttp
 import json
 import os
 import sys
 import threading
-import zlib
 
 TARGET_FILE = "hello.txt"
 TARGET_LINE = "edited by codex"
@@ -182,53 +180,8 @@ def _response_events(k, item, model):
     return evs
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(mockhttp.Handler):
     server_version = "mock-openai/1"
-
-    def log_message(self, fmt, *args):  # silence default access log
-        pass
-
-    def _body(self):
-        te = (self.headers.get("Transfer-Encoding") or "").lower()
-        if "chunked" in te:
-            data = b""
-            while True:
-                line = self.rfile.readline()
-                size = int(line.split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                data += self.rfile.read(size)
-                self.rfile.readline()
-        else:
-            n = int(self.headers.get("Content-Length") or 0)
-            data = self.rfile.read(n) if n > 0 else b""
-        enc = (self.headers.get("Content-Encoding") or "").lower()
-        try:
-            if enc == "gzip":
-                data = gzip.decompress(data)
-            elif enc == "deflate":
-                data = zlib.decompress(data)
-        except Exception:
-            pass
-        return data
-
-    def _send(self, code, ctype, payload, extra=None):
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(payload)))
-        self.send_header("Cache-Control", "no-cache")
-        for k, v in (extra or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
-        self.wfile.flush()
-
-    def _json(self, code, obj):
-        self._send(code, "application/json", json.dumps(obj).encode("utf-8"))
 
     def _handle(self):
         body = self._body()
@@ -281,35 +234,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         _note("%s %s -> generic 200 JSON" % (self.command, self.path))
         self._json(200, {"object": "mock", "ok": True})
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
-
-    def do_OPTIONS(self):
-        self._handle()
 
 
 def main(argv):
-    if len(argv) != 3:
-        sys.stderr.write("usage: %s PORTFILE LOGFILE\n" % argv[0])
-        return 2
-    portfile, logfile = argv[1], argv[2]
-    _state["logfile"] = logfile
-    open(logfile, "a").close()
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    port = srv.server_address[1]
-    tmp = portfile + ".tmp.%d" % os.getpid()
-    with open(tmp, "w") as f:
-        f.write("%d\n" % port)
-    os.rename(tmp, portfile)
-    _note("listening on 127.0.0.1:%d" % port)
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        srv.server_close()
-    return 0
-
+    return mockhttp.serve(argv, Handler, _state, _note)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv))
