@@ -807,24 +807,12 @@ int aw_stores_create(struct aw_daemon *d, uint64_t session, uid_t uid,
 	}
 	kept_path(d, session, "fs", fs, fslen);
 	kept_path(d, session, "image", p, sizeof(p));
-	if (mkdir(fs, 0700) == 0 && spare_take(p, fs) == 0) {
-		/* Formatted ahead, for root: the store's root becomes the
-		 * user's once mounted. */
-		if ((r = store_mount(d, session, err, errlen)) < 0 ||
-		    (r = chown(fs, uid, gid) < 0 ? -errno : 0) < 0 ||
-		    (r = chmod(fs, 0700) < 0 ? -errno : 0) < 0) {
-			if (!err[0])
-				snprintf(err, errlen, "session store %s: %s",
-					 fs, strerror(-r));
-			store_remove(d, session, 0);
-			return r;
-		}
-		goto made;
-	}
-	/* No spare ready (sessions opened in a burst): a copy of the
-	 * template, mounted here. */
-	if (spare.started &&
-	    image_copy(spare.tmpl, p, d->opts.session_quota) == 0) {
+	/* Formatted ahead, for root: the spare (its mount moved onto fs),
+	 * or with none ready (sessions opened in a burst) a copy of the
+	 * template; the store's root becomes the user's once mounted. */
+	if ((mkdir(fs, 0700) == 0 && spare_take(p, fs) == 0) ||
+	    (spare.started &&
+	     image_copy(spare.tmpl, p, d->opts.session_quota) == 0)) {
 		if ((r = store_mount(d, session, err, errlen)) < 0 ||
 		    (r = chown(fs, uid, gid) < 0 ? -errno : 0) < 0 ||
 		    (r = chmod(fs, 0700) < 0 ? -errno : 0) < 0) {
