@@ -209,6 +209,26 @@ static struct sec_session *session_find(struct aw_secrets *s, uint64_t session)
 	return NULL;
 }
 
+/* The session's entry, made on its first request (NULL: no memory).
+ * Called with the lock held. */
+static struct sec_session *session_get(struct aw_secrets *s, uint64_t session,
+				       uid_t uid)
+{
+	struct sec_session *ss = session_find(s, session), *n;
+
+	if (ss)
+		return ss;
+	n = realloc(s->sessions, (s->n_sessions + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	s->sessions = n;
+	ss = &n[s->n_sessions++];
+	memset(ss, 0, sizeof(*ss));
+	ss->session = session;
+	ss->uid = uid;
+	return ss;
+}
+
 static int mark_fd(struct aw_secrets *s, int fd, int dir, unsigned flags)
 {
 	char p[64];
@@ -788,19 +808,7 @@ void aw_secrets_request(struct aw_daemon *d, int fd, const char *args,
 		goto out;
 	session = st.session;
 	pthread_mutex_lock(&s->lock);
-	ss = session_find(s, session);
-	if (!ss) {
-		struct sec_session *n =
-		    realloc(s->sessions, (s->n_sessions + 1) * sizeof(*n));
-
-		if (n) {
-			s->sessions = n;
-			ss = &n[s->n_sessions++];
-			memset(ss, 0, sizeof(*ss));
-			ss->session = session;
-			ss->uid = cred.uid;
-		}
-	}
+	ss = session_get(s, session, cred.uid);
 	w.budget = ss && ss->walked < SECRETS_WALK_MAX
 		       ? SECRETS_WALK_MAX - ss->walked
 		       : 0;
@@ -960,19 +968,7 @@ void aw_secrets_masks(struct aw_daemon *d, int fd, const char *args,
 	}
 	session = st.session;
 	pthread_mutex_lock(&s->lock);
-	ss = session_find(s, session);
-	if (!ss) {
-		struct sec_session *nv =
-		    realloc(s->sessions, (s->n_sessions + 1) * sizeof(*nv));
-
-		if (nv) {
-			s->sessions = nv;
-			ss = &nv[s->n_sessions++];
-			memset(ss, 0, sizeof(*ss));
-			ss->session = session;
-			ss->uid = cred.uid;
-		}
-	}
+	ss = session_get(s, session, cred.uid);
 	w.budget = ss && ss->walked < SECRETS_WALK_MAX
 		       ? SECRETS_WALK_MAX - ss->walked
 		       : 0;
