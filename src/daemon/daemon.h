@@ -462,6 +462,9 @@ int aw_control_fd(struct aw_control *c);
 void aw_control_handle(struct aw_control *c, int epfd, int fd, uint32_t events);
 void aw_control_close(struct aw_control *c);
 void aw_status_json(struct aw_daemon *d, struct aw_buf *b);
-void aw_ps_render(struct aw_daemon *d, struct aw_buf *b, int json);
+/* Live sessions as trees; only_uid >= 0: only the sessions that uid
+ * started. */
+void aw_ps_render(struct aw_daemon *d, struct aw_buf *b, int json,
+		  int64_t only_uid);
 
 #endif
