@@ -23,6 +23,10 @@ static const struct {
     {"status", cmd_status, "[--json]",
      "daemon, kernel features, signatures, drops"},
     {"ps", cmd_ps, "[--json]", "live agent sessions as process trees"},
+    {"top", cmd_top, "[--once] [--interval SECONDS]",
+     "live sessions, their trees, latest events and denials"},
+    {"web", cmd_web, "[--listen ADDR:PORT] [--allow-remote]",
+     "sessions on a timeline in a browser (trees, events, diffs)"},
     {"log", cmd_log,
      "[--session ID] [--agent ID|VENDOR|CLASS] [--action A] "
      "[--decision D] [--since T] [--until T] [--limit N] [--json]",
