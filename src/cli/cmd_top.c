@@ -107,17 +107,22 @@ static size_t top_rows(char *reply, char **rows, size_t max)
 
 /*
  * An event's text line without its session column (the row sits under
- * its session): "HH:MM:SS.mmm  SESSION16  rest" -> "HH:MM:SS.mmm  rest".
+ * its session), and without the agent column when there is no agent:
+ * "HH:MM:SS.mmm  SESSION16  AGENT(22)  PID..." -> "HH:MM:SS.mmm  PID...".
  */
 static void top_event_line(struct aw_buf *b, const char *row)
 {
-	if (strlen(row) > 32 && row[12] == ' ' && row[13] == ' ' &&
-	    row[30] == ' ' && row[31] == ' ') {
-		aw_buf_add(b, row, 14);
-		aw_buf_puts(b, row + 32);
-	} else {
+	const char *rest = row + 32;
+
+	if (strlen(row) <= 32 || row[12] != ' ' || row[13] != ' ' ||
+	    row[30] != ' ' || row[31] != ' ') {
 		aw_buf_puts(b, row);
+		return;
 	}
+	if (rest[0] == '-' && strspn(rest + 1, " ") >= 21)
+		rest += 22;
+	aw_buf_add(b, row, 14);
+	aw_buf_puts(b, rest);
 }
 
 /* A frame: its lines, each with its attribute. */

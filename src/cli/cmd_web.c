@@ -207,6 +207,10 @@ static int web_sessions(struct web *w, struct aw_buf *b)
 {
 	struct aw_store_query starts = {.action = "session-start",
 					.limit = WEB_SESSIONS_MAX};
+	/* A session run by `agentwall run` starts with its sandbox event;
+	 * one the daemon classified, with session-start. */
+	struct aw_store_query sandboxes = {.action = "sandbox",
+					   .limit = WEB_SESSIONS_MAX};
 	struct aw_store_query ends = {.action = "session-end",
 				      .limit = WEB_SESSIONS_MAX};
 	struct aw_store_query denies = {.decision = "deny",
@@ -215,6 +219,9 @@ static int web_sessions(struct web *w, struct aw_buf *b)
 
 	web_now(b);
 	r = web_query(w, b, "starts", &starts);
+	aw_buf_puts(b, ",");
+	if (r == 0)
+		r = web_query(w, b, "sandboxes", &sandboxes);
 	aw_buf_puts(b, ",");
 	if (r == 0)
 		r = web_query(w, b, "ends", &ends);

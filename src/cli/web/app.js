@@ -45,11 +45,22 @@ function setHash() {
 
 function sessionsModel(d) {
   const byId = new Map();
-  for (const e of d.starts) {
-    byId.set(e.session, { id: e.session, start: e.time, end: null,
-                          agent: e.agent ? e.agent.id : "?",
-                          root: e.process, denies: [], live: false });
+  const started = (id, time, agent, root) => {
+    let s = byId.get(id);
+    if (!s) {
+      s = { id, start: time, end: null, agent: null, root: null, denies: [], live: false };
+      byId.set(id, s);
+    }
+    if (ms(time) < ms(s.start)) s.start = time;
+    s.agent = s.agent || agent;
+    s.root = s.root || root;
+    return s;
+  };
+  for (const e of d.sandboxes) {
+    const s = started(e.session, e.time, e.agent ? e.agent.id : null, null);
+    s.policy = e.policy;
   }
+  for (const e of d.starts) started(e.session, e.time, e.agent ? e.agent.id : null, e.process);
   for (const e of d.ends) {
     const s = byId.get(e.session);
     if (s) s.end = e.time;
@@ -59,9 +70,14 @@ function sessionsModel(d) {
     if (s) s.denies.push(e.time);
   }
   for (const l of d.live || []) {
-    const s = byId.get(l.session);
-    if (s) { s.live = true; s.end = null; s.policy = l.policy; }
+    const s = byId.get(l.session) ||
+      started(l.session, l.started, l.agent ? l.agent.id : null, (l.processes || [])[0]);
+    s.live = true;
+    s.end = null;
+    s.policy = s.policy || l.policy;
+    if (!s.root && l.processes && l.processes.length) s.root = l.processes[0];
   }
+  for (const s of byId.values()) s.agent = s.agent || "unclassified";
   return [...byId.values()].sort((a, b) => ms(b.start) - ms(a.start));
 }
 
@@ -99,7 +115,7 @@ function drawTimeline(d) {
       tick.style.left = pct(t) + "%";
       track.append(tick);
     }
-    li.append(row, track, el("div", "sid", argvText(s.root)));
+    li.append(row, track, el("div", "sid cmd", argvText(s.root)));
     li.addEventListener("click", () => { selected = s.id; setHash(); refresh(); });
     items.push(li);
   }
@@ -194,7 +210,7 @@ async function drawSession(s) {
   const detail = document.getElementById("detail");
   const d = await api("/api/session?id=" + encodeURIComponent(s.id));
   const live = (d.live || []).find(l => l.session === s.id);
-  let policy = live && live.policy;
+  let policy = (live && live.policy) || s.policy;
   for (const e of d.events)
     if (!policy && e.action === "sandbox" && e.rule && e.rule.startsWith("run/")) policy = e.rule.slice(4);
   const denies = d.events.filter(e => e.decision === "deny");
@@ -207,7 +223,10 @@ async function drawSession(s) {
   fact("ended", s.live ? "running" : (s.end || "-"));
   fact("command", argvText(s.root));
   fact("events", d.events.length + (denies.length ? ", " + denies.length + " denied" : ""));
-  parts.push(facts, el("h3", null, "Processes"), processTree(d.events, live));
+  parts.push(facts);
+  if (denies.length)
+    parts.push(el("h3", null, "Denied (newest first)"), eventsTable(denies.slice(-20)));
+  parts.push(el("h3", null, "Processes"), processTree(d.events, live));
   parts.push(el("h3", null, "Events (newest first)"), eventsTable(d.events));
   const diffBox = el("div");
   parts.push(el("h3", null, "Changes"), diffBox);

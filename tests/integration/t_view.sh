@@ -1,0 +1,175 @@
+#!/bin/bash
+# The live view and the web timeline: `agentwall top` under tmux (a real
+# terminal: capture-pane shows what a person would see) and `agentwall
+# web` in Debian's Chromium, headless, against a real daemon with a
+# running session that was refused a masked file.
+. "$(dirname "$0")/../lib.sh"
+start_daemon || { nok "daemon starts"; exit 1; }
+
+TMUX_SOCK=$ID
+WEB_PID=""
+view_cleanup() {
+	tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
+	[ -n "$WEB_PID" ] && kill "$WEB_PID" 2>/dev/null && wait "$WEB_PID" 2>/dev/null
+	cleanup
+}
+trap view_cleanup EXIT
+
+# A user's home with a key the coding-agent policy masks, and a file whose
+# name is markup (event fields are the agent's choice).
+H=$T/home
+XSS='<img src=x onerror=alert(1)>'
+ESCNAME=$'\e[2J\e]0;owned\aterm'
+mkdir -p "$H/.ssh" "$T/ws"
+echo "PRIVATE KEY" > "$H/.ssh/id_rsa"
+echo "x" > "$H/.ssh/$XSS"
+echo "x" > "$H/.ssh/$ESCNAME"
+echo "original" > "$T/ws/a.txt"
+export HOME=$H
+cd "$T/ws"
+run() { in_scope "$AW" --state-dir "$STATE" run --policy coding-agent --workspace "$T/ws" -- "$@"; }
+
+# A finished session with a change to review (its diff), then the live
+# one: refused the key and the markup-named file, then waiting; USR1
+# makes it start one more process.
+run /bin/sh -c 'echo hello > new.txt' >/dev/null 2>&1
+wait_for events action=session-end >/dev/null
+ENDED=$(events action=session-end --field session 2>/dev/null | tail -1)
+run /bin/sh -c 'cat "$HOME/.ssh/$2"; cat ~/.ssh/id_rsa; cat "$HOME/.ssh/$1"; trap "sleep 301 &" USR1; sleep 300 & while :; do wait; done' aw-view-shell "$XSS" "$ESCNAME" >/dev/null 2>&1 &
+check "a session is refused the masked key (deny recorded)" \
+	wait_for events action=open decision=deny target="$H/.ssh/id_rsa"
+check "  ... and the markup-named file" \
+	wait_for events action=open decision=deny "target=$H/.ssh/$XSS"
+live_pid() {
+	aw ps --json | python3 -c '
+import json, sys
+for s in json.load(sys.stdin):
+    for p in s["processes"]:
+        if "aw-view-shell" in (p["argv"] or [])[:4]:
+            print(s["session"], p["pid"])' | head -1
+}
+read -r SID SHPID < <(for _ in $(seq 100); do l=$(live_pid); [ -n "$l" ] && { echo "$l"; break; }; sleep 0.1; done)
+check "the live session is in ps (session $SID, shell $SHPID)" test -n "$SID" -a -n "$SHPID"
+
+# --- agentwall top -------------------------------------------------------
+
+pane() { tmux -L "$TMUX_SOCK" capture-pane -p -t view 2>/dev/null; }
+pane_has() { pane | grep -q -- "$1"; }
+widest() { pane | python3 -c 'import sys; print(max([len(l) for l in sys.stdin.read().splitlines()] + [0]))'; }
+tree_shown() { pane_has aw-view-shell && pane_has "└─ [0-9]* sleep 300"; }
+narrow() { pane_has "session $SID" && [ "$(widest)" -le 70 ]; }
+tmux -L "$TMUX_SOCK" -f /dev/null new-session -d -s view -x 180 -y 60 \
+	"$AW --state-dir $STATE top --interval 0.3"
+check "top: the session's header (id, policy)" \
+	wait_for pane_has "session $SID .*policy coding-agent"
+check "top: its tree shows the shell and its sleep" \
+	wait_for tree_shown
+check "top: the deny is shown under its session" \
+	wait_for pane_has "open  *.*/.ssh/id_rsa  \\[deny: coding-agent/secrets.ssh\\]"
+pane > "$T/top1.txt"
+check "top: denials in red (SGR 31)" \
+	sh -c "tmux -L $TMUX_SOCK capture-pane -p -e -t view | grep 'DENIED' | grep -q '\[[0-9;]*31m'"
+kill -USR1 "$SHPID"
+check "top: updates in place when a new process appears" \
+	wait_for pane_has "sleep 301"
+check "top: one screen, redrawn (the header once)" \
+	test "$(pane | grep -c 'agentwall top ')" = 1
+tmux -L "$TMUX_SOCK" resize-window -t view -x 70 -y 20
+pane > "$T/top-narrow.txt"
+check "top: follows a resize (SIGWINCH): no line wider than 70 columns" \
+	wait_for narrow
+tmux -L "$TMUX_SOCK" send-keys -t view q
+check "top: q quits" wait_for sh -c "! tmux -L $TMUX_SOCK has-session -t view 2>/dev/null"
+
+aw top </dev/null >/dev/null 2>&1
+check "top: refuses a non-terminal without --once (exit 2)" test $? = 2
+aw top --once > "$T/once.txt"
+check "top --once: one plain frame with the session and its deny" \
+	sh -c "grep -q 'session $SID' '$T/once.txt' && grep -q 'DENIED' '$T/once.txt' && ! grep -q \$'\\033' '$T/once.txt'"
+check "top --once: the markup file name shown as text" grep -qF "$XSS" "$T/once.txt"
+check "top --once: a file name's escape sequences shown as \\xNN, never sent" \
+	grep -qF '\x1b[2J\x1b]0;owned\x07term' "$T/once.txt"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$AW" --state-dir "$STATE" top --once > "$T/nobody.txt" 2>&1
+check "top: an ordinary user sees only its own sessions (none here)" \
+	sh -c "grep -q '0 live sessions' '$T/nobody.txt' && ! grep -q '$SID' '$T/nobody.txt'"
+
+# --- agentwall web -------------------------------------------------------
+
+aw web --listen 0.0.0.0:0 >/dev/null 2>&1
+check "web: a non-loopback address is refused without --allow-remote" test $? = 2
+setpriv --reuid=65534 --regid=65534 --clear-groups "$AW" --state-dir "$STATE" web --listen 127.0.0.1:0 >/dev/null 2>&1
+check "web: refused to an ordinary user" test $? = 1
+"$AW" --state-dir "$STATE" web --listen 127.0.0.1:0 > "$T/web.out" 2>"$T/web.err" &
+WEB_PID=$!
+wait_for grep -q '^agentwall web: http://127.0.0.1:' "$T/web.out"
+URL=$(sed -n 's/^agentwall web: //p' "$T/web.out")
+BASE=${URL%%/#*}
+TOKEN=${URL##*token=}
+check "web: listening on loopback, token in the URL's fragment" test -n "$TOKEN" -a "$BASE" != "$URL"
+curl -s -D "$T/hdrs.txt" -o /dev/null "$BASE/"
+check "web: the page is served with a CSP that allows no inline script" \
+	grep -qi "^content-security-policy: default-src 'none'; script-src 'self';" "$T/hdrs.txt"
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+check "web: the API without the token: 403" test "$(code "$BASE/api/sessions")" = 403
+check "web: with a wrong token: 403" test "$(code -H "X-Agentwall-Token: ${TOKEN%?}0" "$BASE/api/sessions")" = 403
+check "web: with the token: 200" test "$(code -H "X-Agentwall-Token: $TOKEN" "$BASE/api/sessions")" = 200
+check "web: another Host (DNS rebinding): 403" \
+	test "$(code -H "Host: evil.example:80" -H "X-Agentwall-Token: $TOKEN" "$BASE/api/sessions")" = 403
+check "web: POST refused (405)" test "$(code -X POST -d x "$BASE/")" = 405
+check "web: an oversized request refused (431)" \
+	test "$(code -H "X-Pad: $(head -c 9000 /dev/zero | tr '\0' a)" "$BASE/")" = 431
+check "web: a bad session id refused (400)" \
+	test "$(code -H "X-Agentwall-Token: $TOKEN" "$BASE/api/session?id=../../x")" = 400
+# A client that sends half a request and waits is cut off, and the
+# server answers the next one.
+python3 -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET / HTTP/1.1\r\n")
+s.settimeout(15)
+print(s.recv(100).split(b"\r\n")[0].decode())' "${BASE##*:}" > "$T/slow.txt" 2>&1
+check "web: a slow request is cut off (408)" grep -q 408 "$T/slow.txt"
+check "web: ... and the server still answers" test "$(code "$BASE/app.js")" = 200
+
+CHROME=(chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage
+	--no-first-run --user-data-dir="$T/chrome" --virtual-time-budget=15000)
+if ! command -v chromium >/dev/null; then
+	skip "web: the page in Chromium" "chromium not installed (tools/setup-deps)"
+else
+	"${CHROME[@]}" --dump-dom "$URL&s=$SID" > "$T/dom.html" 2>"$T/chrome.err"
+	check "chromium: the DOM shows the session" grep -q "Session $SID" "$T/dom.html"
+	check "chromium: its process tree (the shell, its sleep)" \
+		sh -c "grep -q 'aw-view-shell' '$T/dom.html' && grep -q 'sleep 300' '$T/dom.html'"
+	check "chromium: the deny as a highlighted row" \
+		grep -q "<tr class=\"deny\"><td>[0-9:]*</td><td>[0-9]*</td><td>open</td><td>$H/.ssh/id_rsa</td><td>deny</td>" "$T/dom.html"
+	check "chromium: the timeline counts the session's denials" \
+		grep -q '<span class="badge">3 denied</span>' "$T/dom.html"
+	check "chromium: the markup file name is text in the DOM (escaped)" \
+		grep -qF '&lt;img src=x onerror=alert(1)&gt;' "$T/dom.html"
+	check "chromium: ... and no element was made from it" \
+		sh -c "! grep -q '<img' '$T/dom.html'"
+	if [ -n "$ENDED" ]; then
+		"${CHROME[@]}" --dump-dom "$URL&s=$ENDED" > "$T/dom2.html" 2>>"$T/chrome.err"
+		check "chromium: an ended session's diff (the file it made)" \
+			sh -c "grep -q 'new.txt' '$T/dom2.html' && grep -q '<span class=\"add\">+hello' '$T/dom2.html'"
+	else
+		nok "chromium: an ended session's diff (no session-end recorded)"
+	fi
+	"${CHROME[@]}" --window-size=1280,800 --screenshot="$T/web.png" "$URL&s=$SID" >/dev/null 2>>"$T/chrome.err"
+	python3 "$AW_ROOT/tests/helpers/pngcheck.py" "$T/web.png" 1280 800 > "$T/png.txt" 2>&1
+	while IFS= read -r line; do
+		case "$line" in
+		*": ok") ok "screenshot: ${line%: ok}" ;;
+		*) nok "screenshot: $line" ;;
+		esac
+	done < "$T/png.txt"
+	[ -s "$T/png.txt" ] || nok "screenshot: taken and read ($(head -c 300 "$T/chrome.err"))"
+	[ -n "${AW_VIEW_SCREENSHOT:-}" ] && cp "$T/web.png" "$AW_VIEW_SCREENSHOT"
+fi
+[ -n "${AW_VIEW_KEEP:-}" ] && cp "$T"/*.txt "$T"/*.html "$T"/*.err "$T"/*.out "$AW_VIEW_KEEP/"
+kill "$WEB_PID"
+wait "$WEB_PID"
+check "web: stops cleanly on SIGTERM" test $? = 0
+WEB_PID=""
+kill "$SHPID" 2>/dev/null
+stop_daemon
