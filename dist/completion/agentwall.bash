@@ -31,7 +31,7 @@ _agentwall()
 	local cur prev cmd ci i
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local commands="status ps log signatures run sessions diff commit discard approve gc policy help version"
+	local commands="status ps top web log signatures run sessions diff commit discard approve gc policy help version"
 
 	# The command: the first word that is not a global option.
 	cmd=""
@@ -58,7 +58,7 @@ _agentwall()
 		COMPREPLY=($(compgen -W "keep beside" -- "$cur")); return ;;
 	--path)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
-	--agent | --since | --until | --limit | --older-than | --keep-fd)
+	--agent | --since | --until | --limit | --older-than | --keep-fd | --interval | --listen)
 		return ;;
 	esac
 
@@ -88,6 +88,10 @@ _agentwall()
 		COMPREPLY=($(compgen -W "--policy --workspace --session --keep-fd -v --help --" -- "$cur")) ;;
 	gc)
 		COMPREPLY=($(compgen -W "--older-than --help" -- "$cur")) ;;
+	top)
+		COMPREPLY=($(compgen -W "--once --interval --help" -- "$cur")) ;;
+	web)
+		COMPREPLY=($(compgen -W "--listen --allow-remote --help" -- "$cur")) ;;
 	help)
 		COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
 	signatures | policy)

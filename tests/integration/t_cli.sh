@@ -14,7 +14,7 @@ out=$("$AW" --version)
 check "--version" grep -qE '^agentwall [0-9]+\.[0-9]+' <<<"$out"
 check "version (as a command)" test "$("$AW" version)" = "$out"
 bad=""
-for c in status ps log signatures run sessions diff commit discard approve gc policy; do
+for c in status ps top web log signatures run sessions diff commit discard approve gc policy; do
 	o=$("$AW" "$c" --help 2>&1) && grep -q "^Usage: agentwall $c" <<<"$o" || bad="$bad $c"
 done
 check "every command takes --help (exit 0, its usage)${bad:+: not$bad}" test -z "$bad"
