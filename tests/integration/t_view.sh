@@ -89,9 +89,18 @@ check "top --once: one plain frame with the session and its deny" \
 check "top --once: the markup file name shown as text" grep -qF "$XSS" "$T/once.txt"
 check "top --once: a file name's escape sequences shown as \\xNN, never sent" \
 	grep -qF '\x1b[2J\x1b]0;owned\x07term' "$T/once.txt"
-setpriv --reuid=65534 --regid=65534 --clear-groups "$AW" --state-dir "$STATE" top --once > "$T/nobody.txt" 2>&1
-check "top: an ordinary user sees only its own sessions (none here)" \
-	sh -c "grep -q '0 live sessions' '$T/nobody.txt' && ! grep -q '$SID' '$T/nobody.txt'"
+# An ordinary user's own session: in its view, root's is not.
+mkdir -p "$T/uhome" "$T/uws"; chown -R nobody: "$T/uhome" "$T/uws"; chmod 755 "$T"
+(cd "$T/uws" && in_scope setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	env HOME="$T/uhome" "$AW" --state-dir "$STATE" run -- /bin/sh -c 'sleep 300' aw-view-nobody >/dev/null 2>&1) &
+nobody_top() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$AW" --state-dir "$STATE" top --once > "$T/nobody.txt" 2>&1
+	grep -q 'aw-view-nobody' "$T/nobody.txt"
+}
+check "top: an ordinary user sees its own session" wait_for nobody_top
+check "  ... and not root's" sh -c "grep -q '1 live session ' '$T/nobody.txt' && ! grep -q '$SID' '$T/nobody.txt'"
+aw top --once > "$T/root.txt"
+check "  ... root sees both" sh -c "grep -q 'aw-view-nobody' '$T/root.txt' && grep -q '$SID' '$T/root.txt'"
 
 # --- agentwall web -------------------------------------------------------
 
