@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,8 +211,9 @@ static void top_session_events(struct aw_cli *cli, const char *sid,
 }
 
 /* One frame: the daemon's trees (`ps`), each session followed by its
- * events. */
-static int top_frame(struct aw_cli *cli, struct top_frame *f)
+ * events. Sessions below the screen's last line (max_lines) are not asked
+ * for their events: two requests a session a tick is enough. */
+static int top_frame(struct aw_cli *cli, struct top_frame *f, size_t max_lines)
 {
 	char err[512], *ps, *l, *nl;
 
@@ -242,7 +244,8 @@ static int top_frame(struct aw_cli *cli, struct top_frame *f)
 		}
 		/* A session's events follow its tree: at the next session
 		 * or the end. */
-		if (f->sessions && (!*nl || !strncmp(nl, "session ", 8))) {
+		if (f->sessions && f->n < max_lines &&
+		    (!*nl || !strncmp(nl, "session ", 8))) {
 			for (ssize_t i = (ssize_t)f->n - 1; i >= 0; i--)
 				if (!strncmp(f->v[i].text, "session ", 8)) {
 					memcpy(sid, f->v[i].text + 8, 16);
@@ -355,7 +358,8 @@ int cmd_top(struct aw_cli *cli, int argc, char **argv)
 	if (once) {
 		struct top_frame f = {};
 
-		r = top_frame(cli, &f) < 0 ? AW_EXIT_NO_DAEMON : AW_EXIT_OK;
+		r = top_frame(cli, &f, SIZE_MAX) < 0 ? AW_EXIT_NO_DAEMON
+						     : AW_EXIT_OK;
 		top_draw(&f, 0, 0, 0);
 		top_frame_free(&f);
 		return r;
@@ -371,6 +375,10 @@ int cmd_top(struct aw_cli *cli, int argc, char **argv)
 		raw.c_cc[VTIME] = 0;
 		top_tio_saved = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
 	}
+	/* SA_RESTART for the requests' own calls; the wait below is a
+	 * poll, which a signal always interrupts, so a resize redraws at
+	 * once. */
+	sa.sa_flags = SA_RESTART;
 	sigaction(SIGWINCH, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -381,17 +389,17 @@ int cmd_top(struct aw_cli *cli, int argc, char **argv)
 	while (!top_stop) {
 		struct top_frame f = {};
 		struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
-		uint64_t until = aw_now_realtime_ns() / 1000000 + interval_ms;
+		uint64_t until = aw_now_boottime_ns() / 1000000 + interval_ms;
 
 		top_resized = 0;
 		top_screen_size(&rows, &cols);
-		top_frame(cli, &f);
+		top_frame(cli, &f, (size_t)rows);
 		top_draw(&f, 1, rows, cols);
 		top_frame_free(&f);
 		/* Wait for the next tick, a key, or a resize (which
 		 * interrupts poll: SA_RESTART is not set). */
 		while (!top_stop && !top_resized) {
-			uint64_t now = aw_now_realtime_ns() / 1000000;
+			uint64_t now = aw_now_boottime_ns() / 1000000;
 			char key[16];
 			ssize_t k;
 

@@ -116,7 +116,13 @@ function drawTimeline(d) {
       track.append(tick);
     }
     li.append(row, track, el("div", "sid cmd", argvText(s.root)));
-    li.addEventListener("click", () => { selected = s.id; setHash(); refresh(); });
+    li.addEventListener("click", () => {
+      selected = s.id;
+      diffCache.delete(s.id);
+      shown = "";
+      setHash();
+      refresh();
+    });
     items.push(li);
   }
   ol.replaceChildren(...items);
@@ -206,9 +212,18 @@ function diffView(d) {
   return box;
 }
 
+// An ended session's diff, asked once (again when the session is clicked).
+const diffCache = new Map();
+let shown = "";
+
 async function drawSession(s) {
   const detail = document.getElementById("detail");
   const d = await api("/api/session?id=" + encodeURIComponent(s.id));
+  // Redrawn only when something changed (a selection, scrolling, stay).
+  const key = JSON.stringify([s.id, s.live, s.end, d.events.length,
+                              d.events.length ? d.events[d.events.length - 1].time : "",
+                              (d.live || []).find(l => l.session === s.id) || null]);
+  if (key === shown) return;
   const live = (d.live || []).find(l => l.session === s.id);
   let policy = (live && live.policy) || s.policy;
   for (const e of d.events)
@@ -232,10 +247,15 @@ async function drawSession(s) {
   parts.push(el("h3", null, "Changes"), diffBox);
   if (s.live) diffBox.append(el("p", "hint", "Shown when the session has ended."));
   else {
-    try { diffBox.append(diffView(await api("/api/diff?id=" + encodeURIComponent(s.id)))); }
-    catch (err) { diffBox.append(el("p", "hint", err.message)); }
+    if (!diffCache.has(s.id)) {
+      try { diffCache.set(s.id, await api("/api/diff?id=" + encodeURIComponent(s.id))); }
+      catch (err) { diffCache.set(s.id, { error: err.message }); }
+    }
+    const diff = diffCache.get(s.id);
+    diffBox.append(diff.error ? el("p", "hint", diff.error) : diffView(diff));
   }
   detail.replaceChildren(...parts);
+  shown = key;
 }
 
 let busy = false;
