@@ -175,6 +175,15 @@ else
 	[ -s "$T/png.txt" ] || nok "screenshot: taken and read ($(head -c 300 "$T/chrome.err"))"
 	[ -n "${AW_VIEW_SCREENSHOT:-}" ] && cp "$T/web.png" "$AW_VIEW_SCREENSHOT"
 fi
+# Live: what the session does next is in the next answer.
+api_count() {
+	curl -s -H "X-Agentwall-Token: $TOKEN" "$BASE/api/session?id=$SID" |
+		python3 -c 'import json, sys; print(sum(1 for e in json.load(sys.stdin)["events"] if e["action"] == "exec" and e["process"]["argv"] == ["sleep", "301"]))'
+}
+before=$(api_count)
+kill -USR1 "$SHPID"
+more_execs() { [ "$(api_count)" -gt "$before" ]; }
+check "web: a new process of the session is in the next answer (from $before)" wait_for more_execs
 [ -n "${AW_VIEW_KEEP:-}" ] && cp "$T"/*.txt "$T"/*.html "$T"/*.err "$T"/*.out "$AW_VIEW_KEEP/"
 kill "$WEB_PID"
 wait "$WEB_PID"
