@@ -4,13 +4,20 @@
 # web` in Debian's Chromium, headless, against a real daemon with a
 # running session that was refused a masked file.
 . "$(dirname "$0")/../lib.sh"
-start_daemon || { nok "daemon starts"; exit 1; }
+# The templates, Codex's with its API's mock on loopback allowed (the
+# real Codex CLI below talks to tests/helpers/mock_openai.py).
+mkdir -p "$T/policies"
+cp "$AW_ROOT"/policies/*.yaml "$T/policies/"
+printf '%s\n' '  - id: mock-api' '    loopback: true' '    protocols: [tcp]' >> "$T/policies/openai.codex-cli.yaml"
+chmod 644 "$T"/policies/*.yaml
+start_daemon --policies "$T/policies" || { nok "daemon starts"; exit 1; }
 
 TMUX_SOCK=$ID
 WEB_PID=""
 view_cleanup() {
 	tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
 	[ -n "$WEB_PID" ] && kill "$WEB_PID" 2>/dev/null && wait "$WEB_PID" 2>/dev/null
+	[ -n "${MOCK:-}" ] && kill "$MOCK" 2>/dev/null
 	cleanup
 }
 trap view_cleanup EXIT
@@ -175,6 +182,58 @@ else
 	[ -s "$T/png.txt" ] || nok "screenshot: taken and read ($(head -c 300 "$T/chrome.err"))"
 	[ -n "${AW_VIEW_SCREENSHOT:-}" ] && cp "$T/web.png" "$AW_VIEW_SCREENSHOT"
 fi
+# --- the real Codex CLI ----------------------------------------------------
+# Run in its policy's sandbox against a local mock of its API, whose tool
+# call reads the key and then waits: top shows the live session, its
+# agent and the deny; the page shows the ended session with its tree.
+CODEX=${AW_NPM_CACHE:-/var/cache/agentwall-tests/npm}/node_modules/.bin/codex
+MOCK=""
+codex_case() {
+	mkdir -p "$H/.codex" "$T/ws-codex"
+	python3 "$AW_ROOT/tests/helpers/mock_openai.py" "$T/codex.port" "$T/codex.log" 2>"$T/codex.mock" &
+	MOCK=$!
+	wait_for test -s "$T/codex.port" || return 1
+	codex_config "$H/.codex/config.toml" "http://127.0.0.1:$(cat "$T/codex.port")/v1"
+	tmux -L "$TMUX_SOCK" -f /dev/null new-session -d -s codex -x 200 -y 60 \
+		"$AW --state-dir $STATE top --interval 0.3"
+	(cd "$T/ws-codex" && CODEX_HOME=$H/.codex MOCK_OPENAI_API_KEY=dummy-not-a-key TERM=dumb \
+		in_scope timeout -k 5 90 "$AW" --state-dir "$STATE" run --policy openai.codex-cli --workspace "$T/ws-codex" -- \
+		"$CODEX" exec --strict-config --color never --skip-git-repo-check \
+		--dangerously-bypass-approvals-and-sandbox -C "$T/ws-codex" "Read my key" \
+		</dev/null >"$T/codex.out" 2>&1; echo $? > "$T/codex.rc") &
+	CODEX_JOB=$!
+}
+cpane() { tmux -L "$TMUX_SOCK" capture-pane -p -t codex 2>/dev/null; }
+cpane_has() { cpane | grep -q -- "$1"; }
+codex_live_deny() { cpane_has "session .* policy openai.codex-cli " && cpane_has "open  *.*/.ssh/id_rsa  \\[deny: openai.codex-cli/secrets.ssh\\]"; }
+if [ ! -x "$CODEX" ]; then
+	skip "codex: top and web show its session" "codex not in the npm cache (t_agents installs it)"
+elif ! MOCK_OPENAI_COMMAND='cat ~/.ssh/id_rsa; sleep 20' codex_case; then
+	nok "codex: its API's mock starts"
+else
+	check "codex: top shows its live session, agent and the deny" wait_for codex_live_deny
+	check "codex: ... and its tree (node, the native codex, the tool's shell)" \
+		sh -c "tmux -L $TMUX_SOCK capture-pane -p -t codex | grep -q '└─ [0-9]* .*codex' && tmux -L $TMUX_SOCK capture-pane -p -t codex | grep -q 'sleep 20'"
+	cpane > "$T/codex-top.txt"
+	tmux -L "$TMUX_SOCK" send-keys -t codex q
+	wait "$CODEX_JOB"
+	CSID=$(events action=open decision=deny rule=openai.codex-cli/secrets.ssh --field session | tail -1)
+	check "codex: ran to its end (exit $(cat "$T/codex.rc" 2>/dev/null)), session $CSID" \
+		test "$(cat "$T/codex.rc" 2>/dev/null)" = 0 -a -n "$CSID"
+	if command -v chromium >/dev/null && [ -n "$CSID" ]; then
+		"${CHROME[@]}" --dump-dom "$URL&s=$CSID" > "$T/dom-codex.html" 2>>"$T/chrome.err"
+		check "chromium: the codex session, its agent and policy" \
+			sh -c "grep -q 'Session $CSID' '$T/dom-codex.html' && grep -q '<dd>openai.codex-cli</dd><dt>policy</dt><dd>openai.codex-cli</dd>' '$T/dom-codex.html'"
+		check "chromium: its deny as a highlighted row" \
+			grep -q "<tr class=\"deny\"><td>[0-9:]*</td><td>[0-9]*</td><td>open</td><td>$H/.ssh/id_rsa</td><td>deny</td><td>openai.codex-cli/secrets.ssh</td>" "$T/dom-codex.html"
+		check "chromium: its tree (codex under node, the tool's cat)" \
+			sh -c "grep -q 'node .*codex exec' '$T/dom-codex.html' && grep -q 'cat [^<]*/.ssh/id_rsa' '$T/dom-codex.html'"
+		[ -n "${AW_VIEW_SCREENSHOT:-}" ] && "${CHROME[@]}" --window-size=1280,800 \
+			--screenshot="$AW_VIEW_SCREENSHOT.codex.png" "$URL&s=$CSID" >/dev/null 2>&1
+	fi
+fi
+[ -n "$MOCK" ] && kill "$MOCK" 2>/dev/null
+
 # Live: what the session does next is in the next answer.
 api_count() {
 	curl -s -H "X-Agentwall-Token: $TOKEN" "$BASE/api/session?id=$SID" |
@@ -184,7 +243,7 @@ before=$(api_count)
 kill -USR1 "$SHPID"
 more_execs() { [ "$(api_count)" -gt "$before" ]; }
 check "web: a new process of the session is in the next answer (from $before)" wait_for more_execs
-[ -n "${AW_VIEW_KEEP:-}" ] && cp "$T"/*.txt "$T"/*.html "$T"/*.err "$T"/*.out "$AW_VIEW_KEEP/"
+[ -n "${AW_VIEW_KEEP:-}" ] && cp "$T"/*.txt "$T"/*.html "$T"/*.err "$T"/*.out "$T"/*.mock "$T"/*.log "$AW_VIEW_KEEP/" 2>/dev/null
 kill "$WEB_PID"
 wait "$WEB_PID"
 check "web: stops cleanly on SIGTERM" test $? = 0

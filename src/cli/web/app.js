@@ -67,7 +67,12 @@ function sessionsModel(d) {
   }
   for (const e of d.denies) {
     const s = byId.get(e.session);
-    if (s) s.denies.push(e.time);
+    if (s) {
+      s.denies.push(e.time);
+      // A session run by `agentwall run` is classified by what runs in
+      // it: its events name the agent.
+      s.agent = s.agent || (e.agent ? e.agent.id : null);
+    }
   }
   for (const l of d.live || []) {
     const s = byId.get(l.session) ||
@@ -229,6 +234,10 @@ async function drawSession(s) {
   for (const e of d.events)
     if (!policy && e.action === "sandbox" && e.rule && e.rule.startsWith("run/")) policy = e.rule.slice(4);
   const denies = d.events.filter(e => e.decision === "deny");
+  if (s.agent === "unclassified") {
+    const named = d.events.find(e => e.agent && e.agent.id);
+    if (named) s.agent = named.agent.id;
+  }
   const parts = [el("h2", null, "Session " + s.id)];
   const facts = el("dl", "facts");
   const fact = (k, v) => facts.append(el("dt", null, k), el("dd", null, v));
@@ -236,7 +245,8 @@ async function drawSession(s) {
   fact("policy", policy || "-");
   fact("started", s.start);
   fact("ended", s.live ? "running" : (s.end || "-"));
-  fact("command", argvText(s.root));
+  const first = d.events.find(e => e.process && e.process.argv);
+  fact("command", argvText(s.root || (first && first.process)));
   fact("events", d.events.length + (denies.length ? ", " + denies.length + " denied" : ""));
   parts.push(facts);
   if (denies.length)
