@@ -397,7 +397,7 @@ int cmd_top(struct aw_cli *cli, int argc, char **argv)
 		top_draw(&f, 1, rows, cols);
 		top_frame_free(&f);
 		/* Wait for the next tick, a key, or a resize (which
-		 * interrupts poll: SA_RESTART is not set). */
+		 * interrupts poll, SA_RESTART or not). */
 		while (!top_stop && !top_resized) {
 			uint64_t now = aw_now_boottime_ns() / 1000000;
 			char key[16];
