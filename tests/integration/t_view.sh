@@ -90,7 +90,8 @@ check "top: q quits" wait_for sh -c "! tmux -L $TMUX_SOCK has-session -t view 2>
 
 aw top </dev/null >/dev/null 2>&1
 check "top: refuses a non-terminal without --once (exit 2)" test $? = 2
-aw top --once > "$T/once.txt"
+aw top --once > "$T/once.txt" 2>"$T/once.err"
+check "top --once: exit 0, nothing on stderr" test $? = 0 -a ! -s "$T/once.err"
 check "top --once: one plain frame with the session and its deny" \
 	sh -c "grep -q 'session $SID' '$T/once.txt' && grep -q 'DENIED' '$T/once.txt' && ! grep -q \$'\\033' '$T/once.txt'"
 check "top --once: the markup file name shown as text" grep -qF "$XSS" "$T/once.txt"
