@@ -831,6 +831,11 @@ static void ps_session(void *ud, struct aw_sessioninfo *s)
 	c->n = 0;
 	aw_procs_each(c->d->procs, collect_proc, c);
 	qsort(c->items, c->n, sizeof(*c->items), cmp_item);
+	/* A session `agentwall run` opened for a command it did not
+	 * classify (a shell, a wrapper) learns its agent when one execs
+	 * inside: name the first, as its events do. */
+	for (size_t i = 0; !sig && i < c->n; i++)
+		sig = aw_daemon_sig(c->d, c->items[i].pi->agent);
 	snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)s->session);
 	aw_format_time(s->started_ns, t, sizeof(t));
 

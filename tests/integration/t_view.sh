@@ -206,13 +206,13 @@ codex_case() {
 }
 cpane() { tmux -L "$TMUX_SOCK" capture-pane -p -t codex 2>/dev/null; }
 cpane_has() { cpane | grep -q -- "$1"; }
-codex_live_deny() { cpane_has "session .* policy openai.codex-cli " && cpane_has "open  *.*/.ssh/id_rsa  \\[deny: openai.codex-cli/secrets.ssh\\]"; }
+codex_live_deny() { cpane_has "session [0-9a-f]*  openai.codex-cli (OpenAI Codex CLI.*  policy openai.codex-cli " && cpane_has "open  *.*/.ssh/id_rsa  \\[deny: openai.codex-cli/secrets.ssh\\]"; }
 if [ ! -x "$CODEX" ]; then
 	skip "codex: top and web show its session" "codex not in the npm cache (t_agents installs it)"
 elif ! MOCK_OPENAI_COMMAND='cat ~/.ssh/id_rsa; sleep 20' codex_case; then
 	nok "codex: its API's mock starts"
 else
-	check "codex: top shows its live session, agent and the deny" wait_for codex_live_deny
+	check "codex: top shows its live session, agent (found inside the run session), policy and the deny" wait_for codex_live_deny
 	check "codex: ... and its tree (node, the native codex, the tool's shell)" \
 		sh -c "tmux -L $TMUX_SOCK capture-pane -p -t codex | grep -q '└─ [0-9]* .*codex' && tmux -L $TMUX_SOCK capture-pane -p -t codex | grep -q 'sleep 20'"
 	cpane > "$T/codex-top.txt"
