@@ -251,3 +251,32 @@ check "web: stops cleanly on SIGTERM" test $? = 0
 WEB_PID=""
 kill "$SHPID" 2>/dev/null
 stop_daemon
+
+# --- the daemon's group ------------------------------------------------------
+# A member of --group (not root) may serve the page: the store is the
+# group's to read, the diff of root's session is rendered by the daemon.
+if getent group daemon >/dev/null; then
+	start_daemon --policies "$T/policies" --group daemon || nok "daemon restarts with --group"
+	chmod 755 "$T" "$STATE"
+	: > "$T/gweb.out"
+	setpriv --reuid=65534 --regid="$(getent group daemon | cut -d: -f3)" --clear-groups \
+		"$AW" --state-dir "$STATE" web --listen 127.0.0.1:0 > "$T/gweb.out" 2>"$T/gweb.err" &
+	WEB_PID=$!
+	wait_for grep -q '^agentwall web: http://' "$T/gweb.out"
+	GURL=$(sed -n 's/^agentwall web: //p' "$T/gweb.out")
+	GBASE=${GURL%%/#*} GTOKEN=${GURL##*token=}
+	check "web: a member of the daemon's group serves it ($(head -c 200 "$T/gweb.err"))" test -n "$GTOKEN"
+	curl -s -H "X-Agentwall-Token: $GTOKEN" "$GBASE/api/sessions" > "$T/gsessions.json"
+	check "web (group): every user's sessions, from the store" \
+		sh -c "grep -q '\"session\":\"$SID\"' '$T/gsessions.json' && grep -q 'aw-view-nobody' '$T/gsessions.json'"
+	curl -s -H "X-Agentwall-Token: $GTOKEN" "$GBASE/api/diff?id=$ENDED" > "$T/gdiff.json"
+	check "web (group): root's session's diff, rendered by the daemon" \
+		grep -q '"path":"[^"]*/new.txt"' "$T/gdiff.json"
+	kill "$WEB_PID"
+	wait "$WEB_PID"
+	check "web (group): stops cleanly" test $? = 0
+	WEB_PID=""
+	stop_daemon
+else
+	skip "web: the daemon's group" "no group named daemon"
+fi
