@@ -4,10 +4,10 @@
  * emit.c: the stages call in, it calls nothing of theirs.
  *
  * Cost on the hot path: aw_emit adds one hash of the action and decision
- * (a few bytes each), one table probe and one relaxed atomic add per
- * event. The event counters have a single writer (the event loop); the
- * exposition thread reads them with atomic loads, and a new (action,
- * decision) pair is published by a release store of the pair count.
+ * (a few bytes each), one table probe and one increment per event (about
+ * 35 ns on the development VMs). The event counters have a single writer (the
+ * event loop); the exposition thread reads them with atomic loads, and a new
+ * (action, decision) pair is published by a release store of the pair count.
  * Everything else (sessions, forcing, the loop's samples) changes a few
  * times a second at most and is kept under one mutex, held by the
  * exposition only while it formats.
@@ -104,9 +104,14 @@ struct aw_metrics {
 	struct aw_metrics_sample sample;
 };
 
+/* Every counter bumped this way has one writer (the event loop's, or the
+ * endpoint thread's for its refusals): a plain increment, no locked
+ * instruction (which cost more than the rest of the count, 23 ns of
+ * 56), made of atomic accesses so the exposition's loads do not tear. */
 static void bump(uint64_t *c)
 {
-	__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELAXED);
 }
 
 static uint64_t load(const uint64_t *c)
