@@ -158,8 +158,10 @@ int main(int argc, char **argv)
 	if (d.opts.metrics_listen[0] &&
 	    aw_metrics_new(AW_VERSION, AW_REVISION,
 			   d.opts.mode == AW_MODE_ENFORCE ? "enforce" : "audit",
-			   d.probe.backend, &d.metrics) < 0)
+			   d.probe.backend, &d.metrics) < 0) {
+		fprintf(stderr, "agentwalld: metrics: out of memory\n");
 		goto out;
+	}
 
 	d.procs = aw_procs_new();
 	if (!d.procs)
