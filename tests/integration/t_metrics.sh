@@ -131,6 +131,7 @@ elif what == "huge":
 elif what == "slow":
     # One byte a second: the deadline, not an idle timer, closes it.
     t0 = time.time()
+    print("connected", flush=True)
     try:
         for c in b"GET /metrics HTTP/1.1\r\nHost: x\r\n":
             s.sendall(bytes([c]))
@@ -151,6 +152,7 @@ check "a 64 KiB header is refused (431 or reset), not buffered: $out" \
 	grep -qE "^HTTP/1.1 431|^reset|^$" <<<"$out"
 raw slow > "$T/slow.out" &
 SP=$!
+wait_for grep -q connected "$T/slow.out" # holds a slot before the flood
 # Eight more that send nothing fill the slots; the next is told 503.
 $PY - "$PORT" > "$T/flood.out" <<'PY' &
 import socket, sys, time
@@ -188,3 +190,22 @@ out=$($SCRAPE validate "$URL" 2>&1)
 check "after all that, a scrape is served and valid ($out)" test $? = 0
 stop_daemon
 check "the port is closed with the daemon" sh -c "! curl -s -m 2 $URL >/dev/null"
+
+# --- allowed beyond loopback, explicitly ---------------------------------------------
+# In a network namespace of the test's own (a veth pair with both ends
+# in it, nothing leaves): the address is not loopback, so it takes
+# metrics-allow-remote.
+NSM=$ID-m
+if net_ns "$NSM" && ip -n "$NSM" link add v0 type veth peer name v1 &&
+	ip -n "$NSM" addr add 10.203.0.1/24 dev v0 && ip -n "$NSM" link set v0 up &&
+	ip -n "$NSM" link set v1 up && ip -n "$NSM" link set lo up; then
+	AWD_WRAP=(nsenter --net=/run/netns/"$NSM")
+	start_daemon --quiet --metrics "10.203.0.1:$PORT" --metrics-allow-remote ||
+		nok "daemon starts with --metrics-allow-remote"
+	out=$(nsenter --net=/run/netns/"$NSM" curl -s -m 10 "http://10.203.0.1:$PORT/metrics" | tail -1)
+	check "with --metrics-allow-remote, a non-loopback address is served" test "$out" = "# EOF"
+	stop_daemon
+	AWD_WRAP=()
+else
+	skip "a non-loopback address with --metrics-allow-remote" "no test network namespace"
+fi
