@@ -34,9 +34,11 @@ trap cleanup EXIT
 start() {
 	# (AW_BENCH_MODE=enforce: section 1 with the forcing hooks. The
 	# pipeline section stops the daemon, which would leave its forced
-	# stand-in agent waiting; it and the RSS figure run in audit mode.)
+	# stand-in agent waiting; it and the RSS figure run in audit mode.
+	# AW_BENCH_DAEMON_ARGS: more options for every daemon started, e.g.
+	# "--metrics 127.0.0.1:9464" to measure with the endpoint on.)
 	"$B/agentwalld" --scope "cgroup:$CG" --state-dir "$T/state" --bpffs-dir "$PINS" --quiet \
-		${AW_BENCH_MODE:+--mode "$AW_BENCH_MODE"} "$@" \
+		${AW_BENCH_MODE:+--mode "$AW_BENCH_MODE"} ${AW_BENCH_DAEMON_ARGS:-} "$@" \
 		>"$T/d.out" 2>"$T/d.err" &
 	DPID=$!
 	for _ in $(seq 100); do [ -S "$T/state/agentwalld.sock" ] && return; sleep 0.05; done

@@ -149,9 +149,9 @@ _agentwalld()
 	--export | --launcher | --config)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--group) COMPREPLY=($(compgen -g -- "$cur")); return ;;
-	--max-events | --max-age-days | --ring-mib | --session-quota | --sessions-max | --dns-upstream)
+	--max-events | --max-age-days | --ring-mib | --session-quota | --sessions-max | --dns-upstream | --metrics)
 		return ;;
 	esac
-	COMPREPLY=($(compgen -W "--scope --mode --state-dir --bpffs-dir --signatures --export --group --max-events --max-age-days --ring-mib --policies --launcher --session-quota --sessions-max --dns-upstream --json --quiet --config --version --help" -- "$cur"))
+	COMPREPLY=($(compgen -W "--scope --mode --state-dir --bpffs-dir --signatures --export --group --max-events --max-age-days --ring-mib --policies --launcher --session-quota --sessions-max --dns-upstream --metrics --metrics-allow-remote --json --quiet --config --version --help" -- "$cur"))
 }
 complete -F _agentwalld agentwalld

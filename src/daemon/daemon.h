@@ -43,6 +43,8 @@ struct aw_opts {
 	uint32_t ring_mib; /* ring buffer size, power of two */
 	int json_stdout;
 	int quiet;
+	char metrics_listen[128]; /* "": no metrics endpoint */
+	int metrics_remote;	  /* a non-loopback address is allowed */
 	struct aw_store_limits limits;
 	char dns_upstream[128]; /* "": the first nameserver of resolv.conf */
 	uint64_t session_quota; /* bytes: each session store's size */
@@ -87,6 +89,10 @@ int aw_kernel_load_sigs(struct aw_kernel *k, const struct aw_compiled *c,
 			const uint32_t *rule_sig_numbers, char *err,
 			size_t errlen);
 void aw_kernel_stats(struct aw_kernel *k, uint64_t ret[AW_STAT_MAX]);
+/* The ring buffer's consumer and producer positions (bytes, read-only
+ * mapping valid until aw_kernel_release) and its size. */
+int aw_kernel_ring_positions(struct aw_kernel *k, const uint64_t **ret_cons,
+			     const uint64_t **ret_prod, uint64_t *ret_size);
 void aw_kernel_close(struct aw_kernel *k);
 void aw_kernel_release(struct aw_kernel *k, int remove_pins);
 unsigned aw_kernel_bank(struct aw_kernel *k);
@@ -254,6 +260,7 @@ struct aw_daemon {
 	size_t n_kept;
 	struct aw_net *net; /* network policy and resolvers, see egress.c */
 	struct aw_secrets *secrets; /* inode marks of masks, see secrets.c */
+	struct aw_metrics *metrics; /* NULL without --metrics (metrics.c) */
 };
 
 /* events.c */

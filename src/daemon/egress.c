@@ -45,6 +45,7 @@
 #include <bpf/bpf.h>
 
 #include "daemon/daemon.h"
+#include "daemon/metrics.h"
 #include "net/dns.h"
 #include "shared/json.h"
 #include "shared/util.h"
@@ -997,6 +998,7 @@ static void query(struct aw_net *n, struct net_sess *s, int fd, int tcp,
 	if (r < 0) {
 		/* A name we do not serve (bytes outside host names) is
 		 * refused; a broken message is a format error. */
+		aw_metrics_dns(n->d->metrics, AW_METRICS_DNS_MALFORMED);
 		reply_error(n, fd, tcp, peer, plen, msg, len,
 			    r == -EINVAL ? AW_DNS_REFUSED : AW_DNS_FORMERR);
 		return;
@@ -1005,6 +1007,11 @@ static void query(struct aw_net *n, struct net_sess *s, int fd, int tcp,
 		if (aw_dns_name_match(s->hosts[h].pattern, q.name))
 			break;
 	snprintf(rule, sizeof(rule), "%s/network", s->policy);
+	/* The policy's verdict, once per query (events are rate-limited,
+	 * and an audited query has two). */
+	aw_metrics_dns(n->d->metrics, h < s->n_hosts ? AW_METRICS_DNS_ALLOW
+				      : s->enforce   ? AW_METRICS_DNS_DENY
+						     : AW_METRICS_DNS_AUDIT);
 	if (h == s->n_hosts) {
 		n->dns_refused++;
 		dns_event(n, s, &q, s->enforce ? "deny" : "audit", rule,

@@ -16,6 +16,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/emit.h"
+#include "daemon/metrics.h"
 #include "daemon/writer.h"
 #include "shared/util.h"
 
@@ -352,6 +353,9 @@ void aw_emit(struct aw_daemon *d, const struct aw_emit_info *e)
 	if (d->writer) {
 		if (aw_writer_add(d->writer, &se) < 0)
 			d->user_drops++;
+		else
+			aw_metrics_event(d->metrics, e, se.decision,
+					 sess_agent ? sess_agent->id : NULL);
 	} else if (d->store && aw_store_add_event(d->store, &se) < 0) {
 		d->user_drops++;
 	}

@@ -22,6 +22,7 @@
 #include "daemon/daemon.h"
 #include "daemon/emit.h"
 #include "daemon/members.h"
+#include "daemon/metrics.h"
 #include "daemon/writer.h"
 #include "shared/util.h"
 
@@ -115,9 +116,12 @@ static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 	 * wait on the store. */
 	/* (Killed at adoption, and recorded: nothing to force.) */
 	adopt_killed = aw_daemon_was_killed_forcing(d, pi->pid, pi->start_time);
-	if (ev->flags & AW_EXEC_FORCE_STOP && d->force && !adopt_killed)
+	if (ev->flags & AW_EXEC_FORCE_STOP && d->force && !adopt_killed) {
 		aw_force_request(d->force, pi->pid, pi->start_time, pi->session,
 				 !!(ev->flags & AW_EXEC_CONTENT));
+		aw_metrics_force_stopped(d->metrics, pi->session,
+					 ev->hdr.ktime);
+	}
 	if (ev->flags & AW_EXEC_CONTENT) {
 		/* Held for a content check: no session until its digest
 		 * says it is an agent (aw_events_content_session). */

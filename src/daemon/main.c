@@ -24,7 +24,9 @@
 
 #include <bpf/bpf.h>
 
+#include "aw_revision.h"
 #include "daemon/daemon.h"
+#include "daemon/metrics.h"
 #include "daemon/notify.h"
 #include "daemon/options.h"
 #include "daemon/writer.h"
@@ -86,6 +88,22 @@ static void store_share_with_group(const struct aw_opts *o, int dir_created)
 	}
 }
 
+/* What only the event loop can read, for the metrics endpoint: once a
+ * second, with the drop check (the user-space drops wait for the store
+ * writer's lock as that check does). */
+static void metrics_sample(struct aw_daemon *d)
+{
+	struct aw_metrics_sample s = {};
+
+	if (!d->metrics)
+		return;
+	aw_kernel_stats(d->kernel, s.kernel);
+	s.user_drops = aw_daemon_user_drops(d);
+	aw_writer_queue(d->writer, &s.queue_events, &s.queue_bytes);
+	s.store_committed = aw_writer_committed(d->writer);
+	aw_metrics_publish(d->metrics, &s);
+}
+
 static int timer_arm(int fd, unsigned ms)
 {
 	struct itimerspec its = {
@@ -102,6 +120,7 @@ int main(int argc, char **argv)
 {
 	struct aw_daemon d = {.export_fd = -1};
 	struct aw_control *ctl = NULL;
+	struct aw_metrics_server *msrv = NULL;
 	char err[1024] = "";
 	int epfd = -1, sfd = -1, tfd = -1, r, ret = 1;
 	sigset_t mask;
@@ -135,6 +154,14 @@ int main(int argc, char **argv)
 	d.boot_realtime_offset = aw_now_realtime_ns() - aw_now_boottime_ns();
 	d.started_ns = aw_now_realtime_ns();
 	aw_probe_run(&d.probe);
+	/* Counting starts before the first event (the adoption's). */
+	if (d.opts.metrics_listen[0] &&
+	    aw_metrics_new(AW_VERSION, AW_REVISION,
+			   d.opts.mode == AW_MODE_ENFORCE ? "enforce" : "audit",
+			   d.probe.backend, &d.metrics) < 0) {
+		fprintf(stderr, "agentwalld: metrics: out of memory\n");
+		goto out;
+	}
 
 	d.procs = aw_procs_new();
 	if (!d.procs)
@@ -220,6 +247,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	aw_kernel_set_handler(d.kernel, aw_events_handle, &d);
+	if (d.metrics) {
+		const uint64_t *cons, *prod;
+		uint64_t size;
+
+		if (aw_kernel_ring_positions(d.kernel, &cons, &prod, &size) ==
+		    0)
+			aw_metrics_set_ring(d.metrics, cons, prod, size);
+	}
 	if (aw_kernel_adopted(d.kernel))
 		aw_sigdb_adopt_ids(&d);
 	r = aw_daemon_reload_policies(&d, err, sizeof(err));
@@ -274,6 +309,17 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		fprintf(stderr, "agentwalld: control socket: %s\n", err);
 		goto out;
+	}
+
+	if (d.metrics) {
+		metrics_sample(&d);
+		r = aw_metrics_serve(d.metrics, d.opts.metrics_listen,
+				     d.opts.metrics_remote, &msrv, err,
+				     sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "agentwalld: --metrics %s\n", err);
+			goto out;
+		}
 	}
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -396,8 +442,10 @@ int main(int argc, char **argv)
 				aw_kernel_heartbeat(d.kernel, 1);
 				/* (The writer thread commits every 200 ms.) */
 				aw_kernel_poll(d.kernel);
-				if (ticks % 5 == 0)
+				if (ticks % 5 == 0) {
 					aw_events_check_drops(&d);
+					metrics_sample(&d);
+				}
 				if (ticks % 10 == 0)
 					aw_events_reconcile(&d);
 				aw_events_end_sandboxes(&d);
@@ -430,6 +478,9 @@ int main(int argc, char **argv)
 	ret = 0;
 out:
 	aw_notify("STOPPING=1");
+	/* First: it reads the ring's positions, mapped until the kernel
+	 * side is released. */
+	aw_metrics_server_stop(msrv);
 	/* Going: an agent caught at exec from now on is killed, not left
 	 * stopped for a daemon that will not come. */
 	if (d.kernel)
@@ -493,5 +544,6 @@ out:
 	free(d.sigs);
 	aw_buf_free(&d.line);
 	aw_buf_free(&d.json);
+	aw_metrics_free(d.metrics);
 	return ret;
 }

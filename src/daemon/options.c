@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "aw_revision.h"
+#include "daemon/metrics.h"
 #include "daemon/options.h"
 #include "shared/util.h"
 
@@ -63,6 +64,13 @@ static void usage(FILE *f)
 	    "(default:\n"
 	    "                            the first nameserver of "
 	    "/etc/resolv.conf)\n"
+	    "  --metrics ADDR:PORT       serve OpenMetrics at "
+	    "http://ADDR:PORT/metrics\n"
+	    "                            (loopback only, e.g. 127.0.0.1:9464)\n"
+	    "  --metrics-allow-remote    let --metrics bind an address that is "
+	    "not\n"
+	    "                            loopback (no authentication: see "
+	    "agentwalld(8))\n"
 	    "  --json                    print events as JSON lines\n"
 	    "  --quiet                   print nothing per event\n"
 	    "  --config FILE             settings file (default: %s;\n"
@@ -129,6 +137,8 @@ enum {
 	OPT_QUOTA,
 	OPT_SESSIONS_MAX,
 	OPT_DNS_UPSTREAM,
+	OPT_METRICS,
+	OPT_METRICS_REMOTE,
 	OPT_CONFIG,
 };
 
@@ -151,6 +161,8 @@ static const struct option longopts[] = {
     {"session-quota", required_argument, NULL, OPT_QUOTA},
     {"sessions-max", required_argument, NULL, OPT_SESSIONS_MAX},
     {"dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM},
+    {"metrics", required_argument, NULL, OPT_METRICS},
+    {"metrics-allow-remote", no_argument, NULL, OPT_METRICS_REMOTE},
     /* Not settings: the command line only. */
     {"config", required_argument, NULL, OPT_CONFIG},
     {"help", no_argument, NULL, 'h'},
@@ -304,6 +316,19 @@ static int opt_apply(struct aw_opts *o, int c, const char *name,
 			return -EINVAL;
 		}
 		snprintf(o->dns_upstream, sizeof(o->dns_upstream), "%s", arg);
+		break;
+	case OPT_METRICS:
+		/* The address is checked (syntax, loopback) once every
+		 * setting is read: metrics-allow-remote may come after. */
+		if (strlen(arg) >= sizeof(o->metrics_listen)) {
+			snprintf(err, errlen, "%s: too long", name);
+			return -EINVAL;
+		}
+		snprintf(o->metrics_listen, sizeof(o->metrics_listen), "%s",
+			 arg);
+		break;
+	case OPT_METRICS_REMOTE:
+		o->metrics_remote = !arg || strcmp(arg, "false");
 		break;
 	case OPT_SESSIONS_MAX:
 		if (aw_parse_u64(arg, &v) < 0 || v > 100000) {
@@ -510,6 +535,17 @@ int aw_opts_parse(int argc, char **argv, struct aw_opts *o)
 		fprintf(stderr, "agentwalld: unexpected argument %s\n",
 			argv[optind]);
 		return -EINVAL;
+	}
+	if (o->metrics_listen[0]) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		if (aw_metrics_parse_listen(o->metrics_listen,
+					    o->metrics_remote, &ss, &sl, err,
+					    sizeof(err)) < 0) {
+			fprintf(stderr, "agentwalld: --metrics %s\n", err);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }

@@ -34,6 +34,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/members.h"
+#include "daemon/metrics.h"
 #include "policy/policy.h"
 #include "shared/util.h"
 #include "shared/embedded.h"
@@ -738,6 +739,10 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 			      strerror(-r));
 		goto out;
 	}
+	/* A forced agent is inside its session from here. */
+	if (forced)
+		aw_metrics_force_contained(d->metrics, session,
+					   aw_now_boottime_ns());
 
 	sig = aw_daemon_sig(d, agent);
 	aw_buf_printf(
