@@ -93,6 +93,11 @@ enum aw_task_flags {
 	AW_TASK_CANDIDATE = 1u << 7,
 	/* The signal hook killed it (reported once). */
 	AW_TASK_FORCE_KILLED = 1u << 8,
+	/* A tool the session's agent is configured to start (an MCP server
+	 * its config names), matched by the daemon at exec and marked
+	 * through a pidfd: it and everything it forks or execs stay that
+	 * tool, under the tool's policy (src/daemon/tools.c). */
+	AW_TASK_TOOL = 1u << 9,
 };
 
 /* struct aw_event_exec.flags */

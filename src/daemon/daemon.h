@@ -150,6 +150,8 @@ struct aw_procinfo {
 	uint64_t session;
 	uint32_t agent;
 	int subagent;
+	char *tool; /* configured name of the tool (MCP server) it is, or
+		       belongs to; NULL if none (src/daemon/tools.c) */
 	int live;
 	char comm[16];
 	char *exe;
@@ -254,7 +256,15 @@ struct aw_daemon {
 	size_t n_kept;
 	struct aw_net *net; /* network policy and resolvers, see egress.c */
 	struct aw_secrets *secrets; /* inode marks of masks, see secrets.c */
+	struct aw_tools *tools;	    /* configured tools per session, tools.c */
 };
+
+/* tools.c: an exec of a session member that is a tool the agent is
+ * configured to start becomes one (see there); a member already marked
+ * (task_flags) keeps its name. */
+void aw_tools_exec(struct aw_daemon *d, struct aw_procinfo *pi,
+		   uint32_t task_flags, uint64_t ktime);
+void aw_tools_free(struct aw_daemon *d);
 
 /* events.c */
 /* The event schema's "agent" object (null without a signature) and an
@@ -306,6 +316,9 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 void aw_session_report(struct aw_daemon *d, int fd, const char *args,
 		       struct aw_buf *out);
 void aw_sandbox_session_end(struct aw_daemon *d, uint64_t session);
+int aw_sandbox_tool_cgroup(struct aw_daemon *d, uint64_t session, uint32_t pid,
+			   int64_t pids_max, char *where, size_t wlen,
+			   char *err, size_t errlen);
 void aw_sandbox_tick(struct aw_daemon *d);
 struct aw_pending_open;
 void aw_sessions_flush_pending(struct aw_daemon *d);

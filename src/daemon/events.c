@@ -200,6 +200,9 @@ static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 		};
 		aw_emit(d, &e);
 	}
+	/* A tool the agent is configured to start (tools.c). */
+	if (!is_new_session)
+		aw_tools_exec(d, pi, ev->proc.task_flags, ev->hdr.ktime);
 	if (ev->flags & AW_EXEC_FORCE_KILL) {
 		int traced = !!(ev->flags & AW_EXEC_FORCE_TRACED);
 		struct aw_emit_info e = {
@@ -249,6 +252,7 @@ static int handle_fork(struct aw_daemon *d, const struct aw_event_fork *ev)
 	pi->comm[sizeof(pi->comm) - 1] = 0;
 	/* A forked child runs its parent's image until it execs. */
 	if (parent) {
+		aw_procinfo_set_str(&pi->tool, parent->tool);
 		aw_procinfo_set_str(&pi->exe, parent->exe);
 		aw_procinfo_set_str(&pi->cwd, parent->cwd);
 		if (parent->argv) {

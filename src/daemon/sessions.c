@@ -332,8 +332,29 @@ static int cg_setup(struct aw_daemon *d, struct aw_sandbox *sb, uint32_t pid,
 
 /* A cgroup is removed once it is empty; a session that still has
  * processes (the daemon is going while sessions run) keeps it. */
+/* The tools' cgroups below a session's (aw_sandbox_tool_cgroup): empty
+ * once their processes are gone, removed before their parent. */
+static void cg_remove_tools(const char *dir)
+{
+	DIR *dd = opendir(dir);
+	struct dirent *de;
+	char p[PATH_MAX];
+
+	while (dd && (de = readdir(dd))) {
+		if (strncmp(de->d_name, "t-", 2) || de->d_type != DT_DIR)
+			continue;
+		if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) <
+		    sizeof(p))
+			rmdir(p);
+	}
+	if (dd)
+		closedir(dd);
+}
+
 static void cg_remove(struct aw_sandbox *sb)
 {
+	if (sb->cgpids[0])
+		cg_remove_tools(sb->cgpids);
 	if (sb->cgpids[0] && rmdir(sb->cgpids) == 0)
 		sb->cgpids[0] = 0;
 	if (sb->cg2[0] && rmdir(sb->cg2) == 0)
@@ -360,6 +381,59 @@ static struct aw_sandbox *sandbox_add(struct aw_daemon *d, uint64_t session)
 	memset(n, 0, sizeof(*n));
 	n->session = session;
 	return n;
+}
+
+/*
+ * A tool the session's agent started (src/daemon/tools.c) is held to its
+ * own policy's process limit: a pids cgroup of its own below the
+ * session's, `t-PID`, that it and everything it forks stay in (the
+ * session's cgroup namespace and read-only /sys/fs/cgroup keep it there;
+ * its processes still count against the session's limit too). Only in
+ * the v1 pids hierarchy: in v2 a cgroup with processes cannot delegate
+ * the controller to a child. 0, or -errno with why in err.
+ */
+int aw_sandbox_tool_cgroup(struct aw_daemon *d, uint64_t session, uint32_t pid,
+			   int64_t pids_max, char *where, size_t wlen,
+			   char *err, size_t errlen)
+{
+	struct aw_sandbox *sb = sandbox_find(d, session);
+	char dir[PATH_MAX], p[PATH_MAX + 32], v[32];
+	int r;
+
+	if (!sb) {
+		snprintf(err, errlen,
+			 "the session has no cgroup of agentwall's");
+		return -ENOENT;
+	}
+	if (!sb->cgpids[0]) {
+		snprintf(err, errlen,
+			 "the session's cgroup is v2 (a cgroup with processes "
+			 "cannot hand the pids controller to a child)");
+		return -EOPNOTSUPP;
+	}
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/t-%u", sb->cgpids, pid) >=
+	    sizeof(dir))
+		return -ENAMETOOLONG;
+	r = mkdir_ok(dir, 0755);
+	if (r < 0) {
+		snprintf(err, errlen, "mkdir %s: %s", dir, strerror(-r));
+		return r;
+	}
+	snprintf(p, sizeof(p), "%s/pids.max", dir);
+	snprintf(v, sizeof(v), "%lld", (long long)pids_max);
+	r = aw_write_file(p, v);
+	if (r >= 0) {
+		snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
+		snprintf(v, sizeof(v), "%u", pid);
+		r = aw_write_file(p, v);
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", p, strerror(-r));
+		rmdir(dir);
+		return r;
+	}
+	snprintf(where, wlen, "%s", dir);
+	return 0;
 }
 
 static void sandbox_drop(struct aw_daemon *d, struct aw_sandbox *sb)

@@ -1,0 +1,134 @@
+#!/bin/bash
+# Tools per session and computer-use governance.
+#
+# Tools: an MCP server the session's agent is configured to start (Codex's
+# ~/.codex/config.toml [mcp_servers.NAME], Claude Code's and Gemini CLI's
+# mcpServers) is a sub-agent named as configured, under the mcp-server
+# policy (its process limit in a cgroup of its own), even when no
+# signature knows it; a process merely named like one, outside the
+# session, is not; a re-exec does not take a tool out of its policy.
+# The real Codex CLI is forced into a session with a test MCP server
+# (tests/helpers/mcp_stdio.py) configured: Codex starts its configured
+# MCP servers at session start (initialize, tools/list; seen in the
+# server's log), before its first model turn.
+. "$(dirname "$0")/../lib.sh"
+CACHE=${AW_NPM_CACHE:-/var/cache/agentwall-tests/npm}
+CODEX=$CACHE/node_modules/.bin/codex
+
+make_fake_agent
+start_daemon --mode enforce --signatures "$T/sigs" || { nok "daemon starts"; exit 1; }
+
+# ---- a stand-in agent with a configured tool ------------------------------
+H=$T/home
+mkdir -p "$H/.codex" "$T/ws"
+cat > "$H/.codex/config.toml" <<EOF
+model = "x"
+
+[mcp_servers.notes]
+command = "bash"
+args = ["-c", "echo \$\$ > $T/tool.pid; (exec -a tool-child sleep 30) & echo \$! > $T/child.pid; exec -a tool-reexec sleep 30"]
+
+[mcp_servers.notes.env]
+X = "1"
+EOF
+cp "$H/.codex/config.toml" "$T/config.toml"
+# The agent (in a session: what it writes stays in the session, so the
+# pids come from the events): starts the tool as configured, and a
+# look-alike with other arguments; waits.
+tool_cmd="echo \$\$ > $T/tool.pid; (exec -a tool-child sleep 30) & echo \$! > $T/child.pid; exec -a tool-reexec sleep 30"
+(cd "$T/ws" && HOME=$H in_scope "$(FAKE)" -c '
+	bash -c "$1" &
+	bash -c "exec -a other-look sleep 30" &
+	wait' "$T" "$tool_cmd" > "$T/agent.out" 2>&1 &)
+wait_for events action=exec process.argv.0=tool-reexec > /dev/null
+sess=$(events action=session-start agent.id=test.fake-agent --field session | head -1)
+apid=$(events action=session-start agent.id=test.fake-agent --field process.pid | head -1)
+check "stand-in agent forced into a session" test -n "$sess"
+tpid=$(events action=exec process.argv.0=tool-reexec --field process.pid | head -1)
+cpid=$(events action=exec process.argv.0=tool-child --field process.pid | head -1)
+opid=$(events action=exec process.argv.0=other-look --field process.pid | head -1)
+check "configured tool recorded: tool-start, its configured name, the mcp-server policy" \
+	wait_for events action=tool-start process.pid="$tpid" session="$sess" target=notes \
+	mcp.policy=mcp-server mcp.agent=codex subagent=true
+check "  ... with the file that configured it" \
+	wait_for events action=tool-start process.pid="$tpid" mcp.config="$H/.codex/config.toml"
+check "  ... held to the policy's process limit in a cgroup of its own" \
+	grep -q "/t-$tpid\$" "/proc/$tpid/cgroup"
+check "  ... pids.max of mcp-server (256)" \
+	grep -qx 256 "/sys/fs/cgroup/pids/agentwall-$ID/s-$sess/t-$tpid/pids.max"
+check "the look-alike with other arguments is not a tool" \
+	count_is 0 action=tool-start process.pid="$opid"
+check "  ... nor named one" count_is 0 process.pid="$opid" tool=notes
+check "what the tool forks is the tool too (events name it)" \
+	wait_for events action=exec process.pid="$cpid" tool=notes
+check "  ... and stays in its cgroup" grep -q "/t-$tpid\$" "/proc/$cpid/cgroup"
+check "re-exec: still the tool (exec event named)" \
+	wait_for events action=exec process.pid="$tpid" tool=notes process.argv.0=tool-reexec
+check "  ... still in the tool's cgroup" grep -q "/t-$tpid\$" "/proc/$tpid/cgroup"
+aw ps > "$T/ps.txt"
+aw ps --json > "$T/ps.json"
+check "ps shows the tool where it starts" grep -q "$tpid .*\[tool notes, mcp-server\]" "$T/ps.txt"
+check "ps --json names it" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+ss = d if isinstance(d, list) else d.get("sessions", [])
+ok = any(p.get("tool") == "notes" and p["pid"] == int(sys.argv[2]) for s in ss for p in s["processes"])
+sys.exit(0 if ok else 1)' "$T/ps.json" "$tpid"
+
+# The same command outside any session (in scope, not the agent's): no tool.
+(cd "$T/ws" && HOME=$H in_scope bash -c "$tool_cmd" > /dev/null 2>&1 &)
+wait_for test -s "$T/tool.pid"
+sleep 1
+check "the configured command started outside the session is not a tool" \
+	count_is 0 action=tool-start process.pid="$(cat "$T/tool.pid")"
+kill "$(cat "$T/tool.pid")" "$(cat "$T/child.pid")" "$apid" "$tpid" "$cpid" "$opid" 2>/dev/null
+
+# ---- the real Codex CLI with an MCP server no signature names -------------
+if [ ! -x "$CODEX" ]; then
+	skip "codex with a configured MCP server" "codex not in the npm cache"
+else
+	C=$T/codex-home
+	mkdir -p "$C/.codex" "$T/cws"
+	codex_config "$C/.codex/config.toml.in" "http://127.0.0.1:@PORT@/v1"
+	cat >> "$C/.codex/config.toml.in" <<EOF
+
+[mcp_servers.weather-desk]
+command = "python3"
+args = ["$AW_ROOT/tests/helpers/mcp_stdio.py", "$T/cws/mcp.log"]
+EOF
+	# The mock on loopback needs a network rule: a policy set with one.
+	mkdir -p "$T/policies"
+	cp "$AW_ROOT"/policies/*.yaml "$T/policies/"
+	printf '%s\n' '  - id: mock-api' '    loopback: true' '    protocols: [tcp]' >> "$T/policies/openai.codex-cli.yaml"
+	chmod 644 "$T"/policies/*.yaml
+	stop_daemon
+	start_daemon --mode enforce --policies "$T/policies" || { nok "daemon restarts"; exit 1; }
+	cat > "$T/codex.sh" <<'SH'
+python3 "$AW_ROOT/tests/helpers/mock_openai.py" "$1/port" "$1/mock.log" 2>"$1/mock.err" &
+m=$!
+for _ in $(seq 100); do [ -s "$1/port" ] && break; sleep 0.05; done
+sed "s/@PORT@/$(cat "$1/port")/" "$HOME/.codex/config.toml.in" > "$HOME/.codex/config.toml"
+cd "$1"
+timeout -k 5 60 env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$HOME" CODEX_HOME="$HOME/.codex" \
+	MOCK_OPENAI_API_KEY=x LANG=C.UTF-8 TERM=dumb "$CODEX" exec --strict-config --color never \
+	--skip-git-repo-check --dangerously-bypass-approvals-and-sandbox -C "$1" "say hi" \
+	</dev/null >"$1/codex.out" 2>"$1/codex.err"
+echo $? > "$1/codex.rc"
+kill $m
+SH
+	(HOME=$C AW_ROOT=$AW_ROOT CODEX=$CODEX in_scope bash "$T/codex.sh" "$T/cws")
+	check "codex ran in its forced session (exit $(cat "$T/cws/codex.rc"))" test "$(cat "$T/cws/codex.rc")" = 0
+	csess=$(events action=session-start agent.id=openai.codex-cli --field session | tail -1)
+	mpid=$(events action=exec session="$csess" --match 'process.argv.1=mcp_stdio.py$' --field process.pid | head -1)
+	aw diff "$csess" "$T/cws" > "$T/cws.diff" 2>&1
+	check "codex started its configured MCP server (initialize, tools/list in its log)" \
+		grep -q "tools/list" "$T/cws.diff"
+	check "the server is a sub-agent of codex's session under mcp-server" \
+		wait_for events action=tool-start session="$csess" target=weather-desk \
+		process.pid="$mpid" mcp.policy=mcp-server subagent=true
+	check "  ... named by no signature (no agent of its own)" \
+		count_is 0 action=exec process.pid="$mpid" agent.class=mcp-server
+	check "  ... its limit applied (cgroup of its own)" \
+		events action=tool-start process.pid="$mpid" --match mcp.cgroup="/t-$mpid\$"
+fi
+check "export valid JSON" events --valid
