@@ -150,8 +150,10 @@ struct aw_procinfo {
 	uint64_t session;
 	uint32_t agent;
 	int subagent;
-	char *tool; /* configured name of the tool (MCP server) it is, or
-		       belongs to; NULL if none (src/daemon/tools.c) */
+	char *tool;	   /* configured name of the tool (MCP server) it is, or
+			      belongs to; NULL if none (src/daemon/tools.c) */
+	uint32_t tool_pid; /* the pid that tool started as */
+	int64_t tool_pids_max; /* its policy's limit, -1 if none */
 	int live;
 	char comm[16];
 	char *exe;
@@ -264,6 +266,10 @@ struct aw_daemon {
  * (task_flags) keeps its name. */
 void aw_tools_exec(struct aw_daemon *d, struct aw_procinfo *pi,
 		   uint32_t task_flags, uint64_t ktime);
+/* A fork of a tool's process: the child is the tool too (marked and in
+ * the tool's cgroup, if the fork came before the tool was). */
+void aw_tools_fork(struct aw_daemon *d, const struct aw_procinfo *parent,
+		   struct aw_procinfo *child, uint32_t task_flags);
 void aw_tools_free(struct aw_daemon *d);
 
 /* events.c */
@@ -303,7 +309,7 @@ void aw_events_emit_decision(struct aw_daemon *d, const char *action,
 			     const char *detail_json);
 /* A session the daemon opened for a launcher (run or forced). */
 void aw_events_session_open(struct aw_daemon *d, uint32_t pid, uint32_t uid,
-			    uint64_t session, uint32_t agent,
+			    uint64_t session, uint32_t agent, const char *cu,
 			    const char *policy, const char *workspace,
 			    int forced, const char *note);
 
@@ -316,9 +322,9 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 void aw_session_report(struct aw_daemon *d, int fd, const char *args,
 		       struct aw_buf *out);
 void aw_sandbox_session_end(struct aw_daemon *d, uint64_t session);
-int aw_sandbox_tool_cgroup(struct aw_daemon *d, uint64_t session, uint32_t pid,
-			   int64_t pids_max, char *where, size_t wlen,
-			   char *err, size_t errlen);
+int aw_sandbox_tool_cgroup(struct aw_daemon *d, uint64_t session,
+			   uint32_t owner, uint32_t pid, int64_t pids_max,
+			   char *where, size_t wlen, char *err, size_t errlen);
 void aw_sandbox_tick(struct aw_daemon *d);
 struct aw_pending_open;
 void aw_sessions_flush_pending(struct aw_daemon *d);

@@ -252,7 +252,6 @@ static int handle_fork(struct aw_daemon *d, const struct aw_event_fork *ev)
 	pi->comm[sizeof(pi->comm) - 1] = 0;
 	/* A forked child runs its parent's image until it execs. */
 	if (parent) {
-		aw_procinfo_set_str(&pi->tool, parent->tool);
 		aw_procinfo_set_str(&pi->exe, parent->exe);
 		aw_procinfo_set_str(&pi->cwd, parent->cwd);
 		if (parent->argv) {
@@ -265,6 +264,7 @@ static int handle_fork(struct aw_daemon *d, const struct aw_event_fork *ev)
 			}
 		}
 	}
+	aw_tools_fork(d, parent, pi, ev->proc.task_flags);
 	si = aw_members_session_lazy(d, pi, ev->hdr.ktime);
 	if (si && !si->ended_ns && !known)
 		si->live++;

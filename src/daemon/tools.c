@@ -195,13 +195,18 @@ static void promote(struct aw_daemon *d, struct aw_procinfo *pi,
 
 	aw_procinfo_set_str(&pi->tool, c->name);
 	pi->subagent = 1;
-	marked = d->kernel ? mark_threads(d, pi->pid) : 0;
 	if (pol && aw_policy_flatten(&d->policies, pol, &flat, &diag) == 0)
 		pids = flat.pids_max;
+	pi->tool_pid = pi->pid;
+	pi->tool_pids_max = pids;
 	if (pids > 0)
-		aw_sandbox_tool_cgroup(d, pi->session, pi->pid, pids, cg,
-				       sizeof(cg), why, sizeof(why));
+		aw_sandbox_tool_cgroup(d, pi->session, pi->pid, pi->pid, pids,
+				       cg, sizeof(cg), why, sizeof(why));
 	aw_policy_flat_free(&flat);
+	/* Marked after the move: a child that has the mark was forked in
+	 * the tool's cgroup; one forked before has neither and is caught
+	 * up at its fork record (aw_tools_fork). */
+	marked = d->kernel ? mark_threads(d, pi->pid) : 0;
 
 	aw_json_key(&x, "mcp");
 	aw_buf_puts(&x, "{");
@@ -250,6 +255,28 @@ static void promote(struct aw_daemon *d, struct aw_procinfo *pi,
 		aw_emit(d, &e);
 	}
 	aw_buf_free(&x);
+}
+
+void aw_tools_fork(struct aw_daemon *d, const struct aw_procinfo *parent,
+		   struct aw_procinfo *child, uint32_t task_flags)
+{
+	char cg[PATH_MAX], why[256];
+
+	if (!parent || !parent->tool)
+		return;
+	aw_procinfo_set_str(&child->tool, parent->tool);
+	child->tool_pid = parent->tool_pid;
+	child->tool_pids_max = parent->tool_pids_max;
+	child->subagent = 1;
+	if (task_flags & AW_TASK_TOOL)
+		return; /* forked after the mark: inherited both */
+	/* Forked between the tool's exec and its mark: catch up. */
+	if (d->kernel)
+		mark_threads(d, child->pid);
+	if (child->tool_pids_max > 0 && child->tool_pid)
+		aw_sandbox_tool_cgroup(d, child->session, child->tool_pid,
+				       child->pid, child->tool_pids_max, cg,
+				       sizeof(cg), why, sizeof(why));
 }
 
 void aw_tools_exec(struct aw_daemon *d, struct aw_procinfo *pi,

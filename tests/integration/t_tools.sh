@@ -84,7 +84,7 @@ check "the configured command started outside the session is not a tool" \
 kill "$(cat "$T/tool.pid")" "$(cat "$T/child.pid")" "$apid" "$tpid" "$cpid" "$opid" 2>/dev/null
 
 # ---- the real Codex CLI with an MCP server no signature names -------------
-if [ ! -x "$CODEX" ]; then
+if [ ! -x "$CODEX" ] || [ -n "${SKIP_CODEX:-}" ]; then
 	skip "codex with a configured MCP server" "codex not in the npm cache"
 else
 	C=$T/codex-home
@@ -130,5 +130,78 @@ SH
 		count_is 0 action=exec process.pid="$mpid" agent.class=mcp-server
 	check "  ... its limit applied (cgroup of its own)" \
 		events action=tool-start process.pid="$mpid" --match mcp.cgroup="/t-$mpid\$"
+fi
+
+# ---- computer use: the display, input injection, CDP ports ----------------
+if ! command -v Xvfb > /dev/null || ! command -v xdotool > /dev/null; then
+	skip "computer use" "Xvfb or xdotool missing (tools/setup-deps)"
+else
+	stop_daemon
+	start_daemon --policies "$AW_ROOT/policies" || { nok "daemon restarts"; exit 1; }
+	dn=$((50 + $$ % 40))
+	Xvfb ":$dn" -screen 0 640x480x24 -nolisten tcp -noreset > "$T/xvfb.log" 2>&1 &
+	XPID=$!
+	wait_for test -S "/tmp/.X11-unix/X$dn"
+	check "Xvfb :$dn up (test display)" test -S "/tmp/.X11-unix/X$dn"
+	# A computer-use session moves the pointer on it and reads it back.
+	DISPLAY=":$dn" aw run --policy computer-use --workspace "$T/ws" -- \
+		xdotool mousemove 123 45 sleep 0.5 getmouselocation > "$T/cu.out" 2> "$T/cu.err"
+	check "computer-use session: xdotool drives the display" grep -q "x:123 y:45" "$T/cu.out"
+	grep -q "x:123 y:45" "$T/cu.out" || sed 's/^/# /' "$T/cu.err" "$T/cu.out"
+	check "  ... and its grants are recorded (sandbox event)" \
+		events action=sandbox policy=computer-use computer_use.display=true computer_use.input=true computer_use.cdp_ports.0=9222
+	# A coding-agent session: no DISPLAY, and given one it still cannot
+	# connect, neither the socket path nor the abstract socket.
+	DISPLAY=":$dn" aw run --policy coding-agent --workspace "$T/ws" -- \
+		sh -c 'echo "DISPLAY=[$DISPLAY]"; DISPLAY=:'"$dn"' xdotool mousemove 1 1 sleep 0.5 && echo CONNECTED' > "$T/ca.out" 2> "$T/ca.err"
+	check "coding-agent session: DISPLAY not passed" grep -qx "DISPLAY=\[\]" "$T/ca.out"
+	check "  ... xdotool cannot connect to the display" test -z "$(grep CONNECTED "$T/ca.out")"
+	check "  ... the pointer did not move" sh -c "DISPLAY=:$dn xdotool getmouselocation | grep -q 'x:123 y:45'"
+	DISPLAY=":$dn" aw run --policy coding-agent --workspace "$T/ws" -- \
+		python3 -c 'import socket,sys
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect("\0/tmp/.X11-unix/X'"$dn"'"); print("abstract: connected")
+except OSError as e:
+    print("abstract:", e.errno)
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect("/tmp/.X11-unix/X'"$dn"'"); print("path: connected")
+except OSError as e:
+    print("path:", e.errno)' > "$T/abs.out" 2>&1
+	check "  ... the abstract X11 socket is refused (Landlock scope)" grep -q "^abstract: [0-9]" "$T/abs.out"
+	check "  ... the X11 socket path is not there" grep -q "^path: [0-9]" "$T/abs.out"
+	check "  ... and its refusal is recorded (sandbox event: display false)" \
+		events action=sandbox policy=coding-agent computer_use.display=false computer_use.input=false
+	if [ -c /dev/uinput ]; then
+		aw run --policy coding-agent --workspace "$T/ws" -- \
+			sh -c 'test -e /dev/uinput && echo UINPUT' > "$T/ui.out" 2>&1
+		check "coding-agent session: no /dev/uinput" test -z "$(cat "$T/ui.out")"
+		aw run --policy computer-use --workspace "$T/ws" -- \
+			sh -c 'test -c /dev/uinput && echo UINPUT' > "$T/ui2.out" 2>&1
+		check "computer-use session: /dev/uinput granted" grep -qx UINPUT "$T/ui2.out"
+	else
+		skip "/dev/uinput refused unless granted" "this host has no /dev/uinput (uinput module not loaded)"
+	fi
+	kill "$XPID"; wait "$XPID" 2>/dev/null
+
+	# CDP: a listener on a loopback port (as a browser's remote debugging).
+	python3 -c 'import socket,time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 9222)); s.listen(8); time.sleep(20)' &
+	LPID=$!
+	sleep 0.5
+	cdp='import socket
+s = socket.socket()
+try:
+    s.settimeout(3); s.connect(("127.0.0.1", 9222)); print("cdp: connected")
+except OSError as e:
+    print("cdp: refused", e)'
+	aw run --policy coding-agent --workspace "$T/ws" -- python3 -c "$cdp" > "$T/cdp1.out" 2>&1
+	check "coding-agent session: a CDP port on loopback is refused" grep -q "cdp: refused" "$T/cdp1.out"
+	check "  ... and recorded" wait_for events session="$(events action=sandbox policy=coding-agent --field session | tail -1)" decision=deny --match 'target=127.0.0.1.*9222'
+	aw run --policy computer-use --workspace "$T/ws" -- python3 -c "$cdp" > "$T/cdp2.out" 2>&1
+	check "computer-use session: its granted CDP port connects" grep -q "cdp: connected" "$T/cdp2.out"
+	kill "$LPID" 2>/dev/null
 fi
 check "export valid JSON" events --valid
