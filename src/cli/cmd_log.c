@@ -36,6 +36,7 @@ static const char *const actions[] = {
     "hold",
     "policy-load",
     "signatures-reload",
+    "tool-start",
     NULL,
 };
 static const char *const decisions[] = {"allow",    "deny",  "sandbox",
