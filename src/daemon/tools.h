@@ -13,11 +13,12 @@
 
 #define AW_TOOL_CONF_MAX 128	    /* servers per session's configs */
 #define AW_TOOL_FILE_MAX (1u << 20) /* bytes per config file read */
-#define AW_TOOL_ARGS_MAX 32	    /* arguments compared per server */
+/* (Below the inventory's own cap: read at a session's execs.) */
+#define AW_TOOL_ARGS_MAX 32 /* arguments compared per server */
 
 struct aw_tool_conf {
 	char *name;    /* [mcp_servers.NAME], "mcpServers": {"NAME": ...} */
-	char *agent;   /* whose config: "codex", "claude", "gemini" */
+	char *agent;   /* whose config: a signature id (openai.codex-cli) */
 	char *source;  /* the file, as the session sees it */
 	char *command; /* as written: "npx", "/usr/bin/python3" */
 	char **args;

@@ -49,7 +49,7 @@ cpid=$(events action=exec process.argv.0=tool-child --field process.pid | head -
 opid=$(events action=exec process.argv.0=other-look --field process.pid | head -1)
 check "configured tool recorded: tool-start, its configured name, the mcp-server policy" \
 	wait_for events action=tool-start process.pid="$tpid" session="$sess" target=notes \
-	mcp.policy=mcp-server mcp.agent=codex subagent=true
+	mcp.policy=mcp-server mcp.agent=openai.codex-cli subagent=true
 check "  ... with the file that configured it" \
 	wait_for events action=tool-start process.pid="$tpid" mcp.config="$H/.codex/config.toml"
 check "  ... held to the policy's process limit in a cgroup of its own" \
