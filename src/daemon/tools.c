@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -100,6 +101,28 @@ static void environ_get(uint32_t pid, const char *key, char *out, size_t len)
 	free(buf);
 }
 
+/* A process's effective uid and gid (/proc/PID/status); nobody's if it
+ * cannot be read. */
+static void ids_of(uint32_t pid, uint32_t *uid, uint32_t *gid)
+{
+	char p[64], line[256];
+	unsigned r, e;
+	FILE *f;
+
+	*uid = *gid = 65534;
+	snprintf(p, sizeof(p), "/proc/%u/status", pid);
+	f = fopen(p, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Uid: %u %u", &r, &e) == 2)
+			*uid = e;
+		else if (sscanf(line, "Gid: %u %u", &r, &e) == 2)
+			*gid = e;
+	}
+	fclose(f);
+}
+
 /* The servers the session's agent is configured to start, read through
  * pid's view of the file system. */
 static const struct aw_tool_confs *confs_for(struct aw_daemon *d,
@@ -110,7 +133,7 @@ static const struct aw_tool_confs *confs_for(struct aw_daemon *d,
 	struct tools_entry *te = NULL;
 	uint64_t now = aw_now_boottime_ns();
 	char home[PATH_MAX], chome[PATH_MAX], p[64];
-	uint32_t envpid = pi->pid;
+	uint32_t envpid = pi->pid, fsuid, fsgid;
 	const char *ws = NULL;
 	int rfd;
 
@@ -142,8 +165,17 @@ static const struct aw_tool_confs *confs_for(struct aw_daemon *d,
 	rfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rfd < 0)
 		return &te->confs;
+	/* Read as the process's own user: root does not read for a
+	 * session what the session itself could not (a config symlinked
+	 * to a root-only file). setfsuid is per thread; this is the event
+	 * loop's, back to root at once. */
+	ids_of(pi->pid, &fsuid, &fsgid);
+	setfsgid(fsgid);
+	setfsuid(fsuid);
 	aw_tool_confs_load(rfd, home[0] ? home : NULL, chome[0] ? chome : NULL,
 			   ws, &te->confs);
+	setfsuid(0);
+	setfsgid(0);
 	close(rfd);
 	return &te->confs;
 }

@@ -31,7 +31,13 @@ args = ["-c", "echo \$\$ > $T/tool.pid; (exec -a tool-child sleep 30) & echo \$!
 [mcp_servers.notes.env]
 X = "1"
 EOF
-cp "$H/.codex/config.toml" "$T/config.toml"
+# A server of the workspace's .mcp.json (Claude Code's project file),
+# and hostile files where other agents' configurations would be: a FIFO
+# (reading it would hang) and a symlink to a root-only file.
+printf '{"mcpServers": {"lookup": {"command": "sleep", "args": ["31.5"]}, "remote": {"type": "http", "url": "http://127.0.0.1:1/"}}}\n' > "$T/ws/.mcp.json"
+mkdir -p "$H/.gemini"
+mkfifo "$H/.gemini/settings.json"
+ln -s /etc/shadow "$H/.claude.json"
 # The agent (in a session: what it writes stays in the session, so the
 # pids come from the events): starts the tool as configured, and a
 # look-alike with other arguments; waits.
@@ -39,6 +45,7 @@ tool_cmd="echo \$\$ > $T/tool.pid; (exec -a tool-child sleep 30) & echo \$! > $T
 (cd "$T/ws" && HOME=$H in_scope "$(FAKE)" -c '
 	bash -c "$1" &
 	bash -c "exec -a other-look sleep 30" &
+	sleep 31.5 &
 	wait' "$T" "$tool_cmd" > "$T/agent.out" 2>&1 &)
 wait_for events action=exec process.argv.0=tool-reexec > /dev/null
 sess=$(events action=session-start agent.id=test.fake-agent --field session | head -1)
@@ -65,6 +72,10 @@ check "  ... and stays in its cgroup" grep -q "/t-$tpid\$" "/proc/$cpid/cgroup"
 check "re-exec: still the tool (exec event named)" \
 	wait_for events action=exec process.pid="$tpid" tool=notes process.argv.0=tool-reexec
 check "  ... still in the tool's cgroup" grep -q "/t-$tpid\$" "/proc/$tpid/cgroup"
+check "a server of the workspace's .mcp.json is a tool too (Claude Code's config)" \
+	wait_for events action=tool-start session="$sess" target=lookup mcp.agent=anthropic.claude-code mcp.config="$T/ws/.mcp.json"
+check "  ... its remote server (nothing to exec) is nobody's name" count_is 0 action=tool-start target=remote
+check "a FIFO and a symlink to a root-only file as configs: the daemon answers" sh -c "\"$AW\" --state-dir \"$STATE\" status > /dev/null"
 aw ps > "$T/ps.txt"
 aw ps --json > "$T/ps.json"
 check "ps shows the tool where it starts" grep -q "$tpid .*\[tool notes, mcp-server\]" "$T/ps.txt"
