@@ -215,4 +215,54 @@ except OSError as e:
 	check "computer-use session: its granted CDP port connects" grep -q "cdp: connected" "$T/cdp2.out"
 	kill "$LPID" 2>/dev/null
 fi
+
+# ---- a real Playwright client over CDP -----------------------------------
+# A headless Chromium (Debian's) with its remote-debugging port on
+# loopback, started by the test outside any session; Playwright
+# (playwright-core from the npm cache) connects to it over CDP from a
+# session whose policy grants that port (a test policy extending
+# computer-use: the nearest cdp-ports wins), and from a coding-agent
+# session, which is refused.
+PW=${AW_NPM_MORE_CACHE:-/var/cache/agentwall-tests/npm-more}/node_modules/playwright-core
+if [ ! -d "$PW" ] || ! command -v chromium > /dev/null; then
+	skip "Playwright over CDP" "playwright-core (installed by t_agents_more.sh) or chromium missing"
+else
+	cport=$((30000 + $$ % 20000))
+	mkdir -p "$T/pol"
+	cp "$AW_ROOT"/policies/*.yaml "$T/pol/"
+	printf 'version: 1\nid: cu-test\nextends: computer-use\ncomputer-use:\n  cdp-ports: [%s]\n' "$cport" > "$T/pol/cu-test.yaml"
+	chmod 644 "$T"/pol/*.yaml
+	stop_daemon
+	start_daemon --policies "$T/pol" || { nok "daemon restarts"; exit 1; }
+	chromium --headless=new --no-sandbox --disable-gpu --no-first-run \
+		--remote-debugging-address=127.0.0.1 --remote-debugging-port="$cport" \
+		--user-data-dir="$T/chrome" about:blank > "$T/chrome.log" 2>&1 &
+	CPID=$!
+	wait_for curl -sf "http://127.0.0.1:$cport/json/version" > /dev/null
+	cat > "$T/ws/pw.js" <<JS
+const { chromium } = require("$PW");
+(async () => {
+  try {
+    const b = await chromium.connectOverCDP("http://127.0.0.1:$cport", { timeout: 8000 });
+    const ctx = b.contexts()[0];
+    const page = await ctx.newPage();
+    await page.setContent("<title>driven by playwright</title>");
+    console.log("title: " + await page.title());
+    await page.close();
+  } catch (e) {
+    console.log("refused: " + String(e.message).split("\\n")[0]);
+  }
+  process.exit(0);
+})();
+JS
+	(cd "$T/ws" && aw run --policy cu-test --workspace "$T/ws" -- node pw.js > "$T/pw1.out" 2>&1)
+	check "playwright over CDP in a session granted the port: drives the browser" \
+		grep -q "title: driven by playwright" "$T/pw1.out"
+	grep -q "title:" "$T/pw1.out" || sed 's/^/# /' "$T/pw1.out" | head -5
+	(cd "$T/ws" && aw run --policy coding-agent --workspace "$T/ws" -- node pw.js > "$T/pw2.out" 2>&1)
+	check "  ... from a coding-agent session: refused" grep -q "^refused:" "$T/pw2.out"
+	check "  ... and the refusal recorded" wait_for events decision=deny --match "target=127.0.0.1:$cport"
+	kill "$CPID" 2>/dev/null
+	wait "$CPID" 2>/dev/null
+fi
 check "export valid JSON" events --valid
