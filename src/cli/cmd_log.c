@@ -18,6 +18,7 @@ static const char *const actions[] = {
     "exec",
     "fork",
     "exit",
+    "tool-start",
     "session-start",
     "session-end",
     "notice",
@@ -36,7 +37,6 @@ static const char *const actions[] = {
     "hold",
     "policy-load",
     "signatures-reload",
-    "tool-start",
     NULL,
 };
 static const char *const decisions[] = {"allow",    "deny",  "sandbox",
