@@ -154,6 +154,7 @@ struct aw_procinfo {
 			      belongs to; NULL if none (src/daemon/tools.c) */
 	uint32_t tool_pid; /* the pid that tool started as */
 	int64_t tool_pids_max; /* its policy's limit, -1 if none */
+	uint32_t tool_net;     /* its network key's counter, 0 if none */
 	int live;
 	char comm[16];
 	char *exe;
@@ -270,6 +271,10 @@ void aw_tools_exec(struct aw_daemon *d, struct aw_procinfo *pi,
  * the tool's cgroup, if the fork came before the tool was). */
 void aw_tools_fork(struct aw_daemon *d, const struct aw_procinfo *parent,
 		   struct aw_procinfo *child, uint32_t task_flags);
+/* A session ended: its tools' own network policies go too. */
+void aw_tools_session_end(struct aw_daemon *d, uint64_t session);
+/* A session ended: its tools' own network policies go too. */
+void aw_tools_session_end(struct aw_daemon *d, uint64_t session);
 void aw_tools_free(struct aw_daemon *d);
 
 /* events.c */
@@ -389,6 +394,12 @@ void aw_net_close(struct aw_daemon *d);
 int aw_net_session_open(struct aw_daemon *d, uint64_t session, uint32_t uid,
 			int pidfd, const struct aw_policy_flat *f, char *err,
 			size_t errlen);
+/* The same for a tool's own network policy (tools.c): its sockets are
+ * decided under the key session, its records go to the session report. */
+int aw_net_session_open_as(struct aw_daemon *d, uint64_t session,
+			   uint64_t report, uint32_t uid, int pidfd,
+			   const struct aw_policy_flat *f, char *err,
+			   size_t errlen);
 void aw_net_session_end(struct aw_daemon *d, uint64_t session);
 /* 1 if fd was one of the resolvers' (and was handled). */
 int aw_net_handle(struct aw_daemon *d, int fd, uint32_t events);

@@ -400,8 +400,10 @@ void aw_events_end_sandboxes(struct aw_daemon *d)
 {
 	uint64_t session;
 
-	while (aw_members_take_ended(d, &session))
+	while (aw_members_take_ended(d, &session)) {
+		aw_tools_session_end(d, session);
 		aw_sandbox_session_end(d, session);
+	}
 }
 
 int aw_events_handle(void *ctx, const void *data, size_t size)

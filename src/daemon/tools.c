@@ -58,10 +58,86 @@ struct tools_entry {
 	struct aw_tool_confs confs;
 };
 
+#define TOOLS_NETS_MAX 1024
+
 struct aw_tools {
 	struct tools_entry e[TOOLS_CACHE_MAX];
 	size_t next; /* round robin replacement */
+	/* tools' own network policies: ended with their session */
+	struct {
+		uint64_t session, key;
+	} nets[TOOLS_NETS_MAX];
+	size_t n_nets;
 };
+
+static struct aw_tools *tools_get(struct aw_daemon *d)
+{
+	if (!d->tools)
+		d->tools = calloc(1, sizeof(*d->tools));
+	return d->tools;
+}
+
+void aw_tools_session_end(struct aw_daemon *d, uint64_t session)
+{
+	struct aw_tools *t = d->tools;
+
+	for (size_t i = 0; t && i < t->n_nets;) {
+		if (t->nets[i].session != session) {
+			i++;
+			continue;
+		}
+		aw_net_session_end(d, t->nets[i].key);
+		t->nets[i] = t->nets[--t->n_nets];
+	}
+}
+
+/*
+ * The tool's own network policy: the policy's rules under a key of its
+ * own (the session's upper half, a fresh counter), with a resolver of
+ * its own, its records going to the session. The counter for the mark,
+ * 0 if none (why in err).
+ */
+static uint32_t tool_net(struct aw_daemon *d, struct aw_procinfo *pi,
+			 const struct aw_policy_flat *f, char *err,
+			 size_t errlen)
+{
+	struct aw_tools *t = tools_get(d);
+	uint64_t key;
+	uint32_t counter;
+	int pidfd, r;
+
+	if (!f->has_network) {
+		snprintf(err, errlen,
+			 "its policy does not confine the network");
+		return 0;
+	}
+	if (!d->kernel || !d->net || aw_kernel_net_error(d->kernel)) {
+		snprintf(err, errlen, "no network hooks");
+		return 0;
+	}
+	if (!t || t->n_nets >= TOOLS_NETS_MAX) {
+		snprintf(err, errlen, "too many tools with a network policy");
+		return 0;
+	}
+	counter = (uint32_t)aw_kernel_new_session(d->kernel);
+	if (!counter)
+		counter = (uint32_t)aw_kernel_new_session(d->kernel);
+	key = (pi->session & 0xffffffff00000000ull) | counter;
+	pidfd = syscall(SYS_pidfd_open, (pid_t)pi->pid, 0);
+	if (pidfd < 0) {
+		snprintf(err, errlen, "gone");
+		return 0;
+	}
+	r = aw_net_session_open_as(d, key, pi->session, pi->uid, pidfd, f, err,
+				   errlen);
+	close(pidfd);
+	if (r < 0)
+		return 0;
+	t->nets[t->n_nets].session = pi->session;
+	t->nets[t->n_nets].key = key;
+	t->n_nets++;
+	return counter;
+}
 
 void aw_tools_free(struct aw_daemon *d)
 {
@@ -137,7 +213,7 @@ static const struct aw_tool_confs *confs_for(struct aw_daemon *d,
 	const char *ws = NULL;
 	int rfd;
 
-	if (!d->tools && !(d->tools = calloc(1, sizeof(*d->tools))))
+	if (!tools_get(d))
 		return NULL;
 	for (size_t i = 0; i < TOOLS_CACHE_MAX; i++)
 		if (d->tools->e[i].session == pi->session)
@@ -180,8 +256,9 @@ static const struct aw_tool_confs *confs_for(struct aw_daemon *d,
 	return &te->confs;
 }
 
-/* Mark every thread of pid a tool in the kernel; the number marked. */
-static int mark_threads(struct aw_daemon *d, uint32_t pid)
+/* Mark every thread of pid a tool in the kernel (with its own network
+ * key if net_counter); the number marked. */
+static int mark_threads(struct aw_daemon *d, uint32_t pid, uint32_t net_counter)
 {
 	char p[64];
 	DIR *dir;
@@ -204,6 +281,11 @@ static int mark_threads(struct aw_daemon *d, uint32_t pid)
 		if (aw_kernel_task_get(d->kernel, tfd, &st) == 0 &&
 		    st.session) {
 			st.flags |= AW_TASK_TOOL | AW_TASK_SUBAGENT;
+			if (net_counter) {
+				/* its sockets fail closed without its entry */
+				st.net_counter = net_counter;
+				st.flags |= AW_TASK_NET;
+			}
 			marked += aw_kernel_task_set(d->kernel, tfd, &st) == 0;
 		}
 		close(tfd);
@@ -222,7 +304,9 @@ static void promote(struct aw_daemon *d, struct aw_procinfo *pi,
 	struct aw_diag diag = {};
 	struct aw_buf x = {};
 	char rule[320], cg[PATH_MAX] = "", why[PATH_MAX] = "";
+	char nwhy[256] = "";
 	int64_t pids = -1;
+	uint32_t net = 0;
 	int marked;
 
 	aw_procinfo_set_str(&pi->tool, c->name);
@@ -234,11 +318,14 @@ static void promote(struct aw_daemon *d, struct aw_procinfo *pi,
 	if (pids > 0)
 		aw_sandbox_tool_cgroup(d, pi->session, pi->pid, pi->pid, pids,
 				       cg, sizeof(cg), why, sizeof(why));
+	if (pids > 0)
+		net = tool_net(d, pi, &flat, nwhy, sizeof(nwhy));
+	pi->tool_net = net;
 	aw_policy_flat_free(&flat);
 	/* Marked after the move: a child that has the mark was forked in
 	 * the tool's cgroup; one forked before has neither and is caught
 	 * up at its fork record (aw_tools_fork). */
-	marked = d->kernel ? mark_threads(d, pi->pid) : 0;
+	marked = d->kernel ? mark_threads(d, pi->pid, net) : 0;
 
 	aw_json_key(&x, "mcp");
 	aw_buf_puts(&x, "{");
@@ -261,6 +348,10 @@ static void promote(struct aw_daemon *d, struct aw_procinfo *pi,
 		aw_buf_puts(&x, "null");
 	aw_buf_printf(&x, ",\"pids_max\":%lld,\"marked\":%s", (long long)pids,
 		      marked ? "true" : "false");
+	/* Its sockets: the policy's network rules, or why the session's. */
+	aw_buf_puts(&x, ",");
+	aw_json_key(&x, "network");
+	aw_json_cstr(&x, net ? "own" : nwhy[0] ? nwhy : "the session's");
 	aw_buf_puts(&x, ",");
 	if (cg[0]) {
 		aw_json_key(&x, "cgroup");
@@ -299,12 +390,13 @@ void aw_tools_fork(struct aw_daemon *d, const struct aw_procinfo *parent,
 	aw_procinfo_set_str(&child->tool, parent->tool);
 	child->tool_pid = parent->tool_pid;
 	child->tool_pids_max = parent->tool_pids_max;
+	child->tool_net = parent->tool_net;
 	child->subagent = 1;
 	if (task_flags & AW_TASK_TOOL)
 		return; /* forked after the mark: inherited both */
 	/* Forked between the tool's exec and its mark: catch up. */
 	if (d->kernel)
-		mark_threads(d, child->pid);
+		mark_threads(d, child->pid, child->tool_net);
 	if (child->tool_pids_max > 0 && child->tool_pid)
 		aw_sandbox_tool_cgroup(d, child->session, child->tool_pid,
 				       child->pid, child->tool_pids_max, cg,

@@ -16,17 +16,31 @@ CACHE=${AW_NPM_CACHE:-/var/cache/agentwall-tests/npm}
 CODEX=$CACHE/node_modules/.bin/codex
 
 make_fake_agent
-start_daemon --mode enforce --signatures "$T/sigs" || { nok "daemon starts"; exit 1; }
+# The agent's policy (coding-agent) lets it reach a test listener on
+# loopback; the tool's (mcp-server) does not.
+LP=$((20000 + $$ % 10000))
+python3 -c 'import socket,sys,time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); time.sleep(120)' "$LP" &
+LPID=$!
+mkdir -p "$T/pol0"
+cp "$AW_ROOT"/policies/*.yaml "$T/pol0/"
+printf '%s\n' '  - id: test-listener' '    loopback: true' "    ports: [$LP]" '    protocols: [tcp]' >> "$T/pol0/coding-agent.yaml"
+chmod 644 "$T"/pol0/*.yaml
+start_daemon --mode enforce --signatures "$T/sigs" --policies "$T/pol0" || { nok "daemon starts"; exit 1; }
 
 # ---- a stand-in agent with a configured tool ------------------------------
 H=$T/home
 mkdir -p "$H/.codex" "$T/ws"
+# The tool: leaves its pid, forks, tries the listener (after its mark),
+# then re-executes itself.
+tool_cmd="echo \$\$ > $T/tool.pid; (exec -a tool-child sleep 30) & echo \$! > $T/child.pid; sleep 1.5; (exec -a tool-net bash -c 'exec 3<>/dev/tcp/127.0.0.1/$LP') 2>/dev/null; exec -a tool-reexec sleep 30"
 cat > "$H/.codex/config.toml" <<EOF
 model = "x"
 
 [mcp_servers.notes]
 command = "bash"
-args = ["-c", "echo \$\$ > $T/tool.pid; (exec -a tool-child sleep 30) & echo \$! > $T/child.pid; exec -a tool-reexec sleep 30"]
+args = ["-c", "$tool_cmd"]
 
 [mcp_servers.notes.env]
 X = "1"
@@ -41,12 +55,12 @@ ln -s /etc/shadow "$H/.claude.json"
 # The agent (in a session: what it writes stays in the session, so the
 # pids come from the events): starts the tool as configured, and a
 # look-alike with other arguments; waits.
-tool_cmd="echo \$\$ > $T/tool.pid; (exec -a tool-child sleep 30) & echo \$! > $T/child.pid; exec -a tool-reexec sleep 30"
 (cd "$T/ws" && HOME=$H in_scope "$(FAKE)" -c '
 	bash -c "$1" &
 	bash -c "exec -a other-look sleep 30" &
 	sleep 31.5 &
-	wait' "$T" "$tool_cmd" > "$T/agent.out" 2>&1 &)
+	sleep 1; (exec -a agent-net bash -c "exec 3<>/dev/tcp/127.0.0.1/$2") 2>/dev/null
+	wait' "$T" "$tool_cmd" "$LP" > "$T/agent.out" 2>&1 &)
 wait_for events action=exec process.argv.0=tool-reexec > /dev/null
 sess=$(events action=session-start agent.id=test.fake-agent --field session | head -1)
 apid=$(events action=session-start agent.id=test.fake-agent --field process.pid | head -1)
@@ -79,6 +93,11 @@ check "a FIFO and a symlink to a root-only file as configs: the daemon answers" 
 aw ps > "$T/ps.txt"
 aw ps --json > "$T/ps.json"
 check "ps shows the tool where it starts" grep -q "$tpid .*\[tool notes, mcp-server\]" "$T/ps.txt"
+check "the agent reaches the listener its policy allows" \
+	wait_for events action=connect session="$sess" decision=allow process.argv.0=agent-net target="127.0.0.1:$LP"
+check "the tool does not: its own network policy (mcp-server's), recorded in the session" \
+	wait_for events action=connect session="$sess" decision=deny process.argv.0=tool-net target="127.0.0.1:$LP" rule=mcp-server/network tool=notes
+check "  ... tool-start says so" events action=tool-start process.pid="$tpid" mcp.network=own
 check "ps --json names it" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -92,7 +111,7 @@ wait_for test -s "$T/tool.pid"
 sleep 1
 check "the configured command started outside the session is not a tool" \
 	count_is 0 action=tool-start process.pid="$(cat "$T/tool.pid")"
-kill "$(cat "$T/tool.pid")" "$(cat "$T/child.pid")" "$apid" "$tpid" "$cpid" "$opid" 2>/dev/null
+kill "$(cat "$T/tool.pid")" "$(cat "$T/child.pid")" "$apid" "$tpid" "$cpid" "$opid" "$LPID" 2>/dev/null
 
 # ---- the real Codex CLI with an MCP server no signature names -------------
 if [ ! -x "$CODEX" ] || [ -n "${SKIP_CODEX:-}" ]; then
