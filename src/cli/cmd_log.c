@@ -18,6 +18,7 @@ static const char *const actions[] = {
     "exec",
     "fork",
     "exit",
+    "tool-start",
     "session-start",
     "session-end",
     "notice",

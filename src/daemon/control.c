@@ -870,6 +870,8 @@ static void ps_session(void *ud, struct aw_sessioninfo *s)
 			aw_json_argv(b, pi->argv, pi->argv_len);
 			aw_buf_puts(b, ",\"subagent\":");
 			aw_json_cstr(b, ps ? ps->id : NULL);
+			aw_buf_puts(b, ",\"tool\":");
+			aw_json_cstr(b, pi->tool);
 			aw_buf_puts(b, "}");
 		}
 		aw_buf_puts(b, "]}");
@@ -899,8 +901,14 @@ static void ps_session(void *ud, struct aw_sessioninfo *s)
 				aw_buf_puts(b, "  (exited)");
 			/* Mark where a sub-agent starts, not every process
 			 * below it. */
-			if (pi->subagent &&
-			    (!up || up->agent != pi->agent || !up->subagent)) {
+			if (pi->tool &&
+			    (!up || !up->tool || strcmp(up->tool, pi->tool))) {
+				aw_buf_puts(b, "  [tool ");
+				aw_text_sanitize(b, pi->tool, strlen(pi->tool));
+				aw_buf_puts(b, ", mcp-server]");
+			} else if (!pi->tool && pi->subagent &&
+				   (!up || up->agent != pi->agent ||
+				    !up->subagent)) {
 				const struct aw_sigref *ps =
 				    aw_daemon_sig(c->d, pi->agent);
 

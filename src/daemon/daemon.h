@@ -156,6 +156,11 @@ struct aw_procinfo {
 	uint64_t session;
 	uint32_t agent;
 	int subagent;
+	char *tool;	   /* configured name of the tool (MCP server) it is, or
+			      belongs to; NULL if none (src/daemon/tools.c) */
+	uint32_t tool_pid; /* the pid that tool started as */
+	int64_t tool_pids_max; /* its policy's limit, -1 if none */
+	uint32_t tool_net;     /* its network key's counter, 0 if none */
 	int live;
 	char comm[16];
 	char *exe;
@@ -261,7 +266,21 @@ struct aw_daemon {
 	struct aw_net *net; /* network policy and resolvers, see egress.c */
 	struct aw_secrets *secrets; /* inode marks of masks, see secrets.c */
 	struct aw_metrics *metrics; /* NULL without --metrics (metrics.c) */
+	struct aw_tools *tools;	    /* configured tools per session, tools.c */
 };
+
+/* tools.c: an exec of a session member that is a tool the agent is
+ * configured to start becomes one (see there); a member already marked
+ * (task_flags) keeps its name. */
+void aw_tools_exec(struct aw_daemon *d, struct aw_procinfo *pi,
+		   uint32_t task_flags, uint64_t ktime);
+/* A fork of a tool's process: the child is the tool too (marked and in
+ * the tool's cgroup, if the fork came before the tool was). */
+void aw_tools_fork(struct aw_daemon *d, const struct aw_procinfo *parent,
+		   struct aw_procinfo *child, uint32_t task_flags);
+/* A session ended: its tools' own network policies go too. */
+void aw_tools_session_end(struct aw_daemon *d, uint64_t session);
+void aw_tools_free(struct aw_daemon *d);
 
 /* events.c */
 /* The event schema's "agent" object (null without a signature) and an
@@ -300,7 +319,7 @@ void aw_events_emit_decision(struct aw_daemon *d, const char *action,
 			     const char *detail_json);
 /* A session the daemon opened for a launcher (run or forced). */
 void aw_events_session_open(struct aw_daemon *d, uint32_t pid, uint32_t uid,
-			    uint64_t session, uint32_t agent,
+			    uint64_t session, uint32_t agent, const char *cu,
 			    const char *policy, const char *workspace,
 			    int forced, const char *note);
 
@@ -313,6 +332,9 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 void aw_session_report(struct aw_daemon *d, int fd, const char *args,
 		       struct aw_buf *out);
 void aw_sandbox_session_end(struct aw_daemon *d, uint64_t session);
+int aw_sandbox_tool_cgroup(struct aw_daemon *d, uint64_t session,
+			   uint32_t owner, uint32_t pid, int64_t pids_max,
+			   char *where, size_t wlen, char *err, size_t errlen);
 void aw_sandbox_tick(struct aw_daemon *d);
 struct aw_pending_open;
 void aw_sessions_flush_pending(struct aw_daemon *d);
@@ -377,6 +399,12 @@ void aw_net_close(struct aw_daemon *d);
 int aw_net_session_open(struct aw_daemon *d, uint64_t session, uint32_t uid,
 			int pidfd, const struct aw_policy_flat *f, char *err,
 			size_t errlen);
+/* The same for a tool's own network policy (tools.c): its sockets are
+ * decided under the key session, its records go to the session report. */
+int aw_net_session_open_as(struct aw_daemon *d, uint64_t session,
+			   uint64_t report, uint32_t uid, int pidfd,
+			   const struct aw_policy_flat *f, char *err,
+			   size_t errlen);
 void aw_net_session_end(struct aw_daemon *d, uint64_t session);
 /* 1 if fd was one of the resolvers' (and was handled). */
 int aw_net_handle(struct aw_daemon *d, int fd, uint32_t events);

@@ -263,6 +263,11 @@ void aw_emit(struct aw_daemon *d, const struct aw_emit_info *e)
 						       : ",\"mode\":\"audit\"");
 	if (e->subagent)
 		aw_buf_puts(j, ",\"subagent\":true");
+	if (e->pi && e->pi->tool) {
+		aw_buf_puts(j, ",");
+		aw_json_key(j, "tool");
+		aw_json_cstr(j, e->pi->tool);
+	}
 	if (e->has_exit) {
 		aw_buf_puts(j, ",\"exit_code\":");
 		put_i64(j, e->exit_code);
@@ -324,6 +329,8 @@ void aw_emit(struct aw_daemon *d, const struct aw_emit_info *e)
 			      e->rule ? e->rule : "?");
 	if (e->subagent)
 		aw_buf_puts(t, "  [sub-agent]");
+	if (e->pi && e->pi->tool)
+		aw_buf_printf(t, "  [tool %s]", e->pi->tool);
 	if (e->new_session)
 		aw_buf_printf(t, "  [new session: %s]", e->rule);
 

@@ -517,6 +517,7 @@ out:
 		close(tfd);
 	if (d.export_fd >= 0)
 		close(d.export_fd);
+	aw_tools_free(&d);
 	aw_procs_free(d.procs);
 	aw_sigdb_free(&d.db);
 	if (d.compiled) {

@@ -30,7 +30,7 @@ check "log --action with a typo: usage error (2)" test $? = 2
 # Every action the event schema documents is accepted.
 bad=""
 for a in $(sed -n 's/^| `\([a-z-]*\)` | .*/\1/p' "$AW_ROOT/docs/events.md" | sort -u); do
-	case "$a" in schema|time|host|session|agent|process|lineage|action|target|decision|rule|mode|subagent|truncated|drops|id|vendor|product|class|version|pid|ppid|uid|exe|argv|cwd|comm|*_*) continue ;; esac
+	case "$a" in schema|time|host|session|agent|process|lineage|action|target|decision|rule|mode|subagent|tool|truncated|drops|id|vendor|product|class|version|pid|ppid|uid|exe|argv|cwd|comm|*_*) continue ;; esac
 	aw log --action "$a" --limit 1 >/dev/null 2>&1 || bad="$bad $a"
 done
 check "log --action accepts each documented action${bad:+: not$bad}" test -z "$bad"
