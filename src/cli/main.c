@@ -25,7 +25,7 @@ static const struct {
     {"ps", cmd_ps, "[--json]", "live agent sessions as process trees"},
     {"log", cmd_log,
      "[--session ID] [--agent ID|VENDOR|CLASS] [--action A] "
-     "[--decision D] [--since T] [--until T] [--limit N] [--json]",
+     "[--decision D] [--since T] [--until T] [--limit N] [--json|--ocsf]",
      "what agents did (from the store)"},
     {"signatures", cmd_signatures,
      "check FILE... [--path PATH] | list [--json] [FILE|DIR...] | reload",
