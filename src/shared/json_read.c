@@ -120,8 +120,26 @@ static int string(struct rd *r)
 	int t;
 
 	while (pos < len) {
-		unsigned char c = s[pos];
+		unsigned char c;
 
+		/* Eight plain bytes at a time: none of '"', '\\', a control
+		 * character or a byte >= 0x80 among them. */
+		while (pos + 8 <= len) {
+			uint64_t x, ones = 0x0101010101010101ull;
+			uint64_t high = 0x8080808080808080ull;
+			uint64_t q, b;
+
+			memcpy(&x, s + pos, 8);
+			q = x ^ (ones * '"');
+			b = x ^ (ones * '\\');
+			if (((x - ones * 0x20) | (q - ones) | (b - ones) | x) &
+			    high)
+				break;
+			pos += 8;
+		}
+		if (pos >= len)
+			break;
+		c = s[pos];
 		/* The common case first: printable ASCII. */
 		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
 			pos++;

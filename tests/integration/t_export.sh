@@ -68,7 +68,7 @@ sys.exit(0 if o[\"export\"][\"format\"]==\"ocsf\" and o[\"webhook\"][\"format\"]
 # end), a sandboxed session whose ptrace is refused (syscall), which
 # resolves and reaches an allowed name and is refused another address
 # and another name.
-in_scope "$(FAKE)" -c 'echo $$ > '"$T"'/a.pid; /bin/true; /bin/echo hi > /dev/null'
+in_scope "$(FAKE)" -c 'echo $$ > '"$T"'/a.pid; /bin/true; /bin/echo hi > /dev/null; /bin/sh -c "/bin/sh -c \"/bin/sleep 0; true\"; true"'
 cd "$T/ws"
 run() { in_scope nsenter --net=/run/netns/"$NN" "$AW" --state-dir "$STATE" \
 	run --policy exporttest --workspace "$T/ws" -- "$@" 2>&1; }
@@ -113,9 +113,28 @@ check "exit: Process Activity Terminate, with the exit code" \
 check "session-start: the signature's rule as policy" \
 	has class_uid=1007 unmapped.action=session-start actor.session.uid="$sa" \
 	policy.name=signature/test.fake-agent:exe:**/opt/fakeagent/bin/fake-agent
-check "exec: the lineage as parent and ancestry" sh -c "$CHK find '$F' unmapped.action=exec unmapped.target=/bin/true |
+check "exec: the parent as parent_process and actor" sh -c "$CHK find '$F' unmapped.action=exec unmapped.target=/bin/true |
 	python3 -c 'import json,sys; e=json.loads(sys.stdin.readline()); p=e[\"process\"]
-sys.exit(0 if p[\"parent_process\"][\"pid\"]==$(cat "$T/a.pid") and p[\"ancestry\"][0][\"pid\"]==$(cat "$T/a.pid") and e[\"actor\"][\"process\"][\"pid\"]==$(cat "$T/a.pid") else 1)'"
+sys.exit(0 if p[\"parent_process\"][\"pid\"]==$(cat "$T/a.pid") and e[\"actor\"][\"process\"][\"pid\"]==$(cat "$T/a.pid") else 1)'"
+check "exec: the lineage as ancestry, newest first, beyond the parent" python3 -c "
+import json,sys
+lin={}
+for l in open('$T/log.json'):
+    e=json.loads(l)
+    if e['action']=='exec' and e['process']:
+        p=e['process']; lin['%d-%d'%(p['pid'],p['start_time'])]=[x['pid'] for x in e['lineage']]
+deep=0
+for l in open('$F'):
+    e=json.loads(l)
+    if e['unmapped'].get('action')!='exec': continue
+    p=e['process']; want=[x for x in reversed(lin.get(p['uid'],[])) if x!=p['pid']]
+    got=[x['pid'] for x in p.get('ancestry',[])]
+    if len(want)>1:
+        deep+=1
+        if got!=want or p['parent_process']['pid']!=want[0]: print('#',got,want); sys.exit(1)
+    elif got: sys.exit(1)
+print('# execs with a lineage beyond the parent:', deep)
+sys.exit(0 if deep else 1)"
 check "syscall denial: Kernel Activity Invoke, blocked, the rule" \
 	has class_uid=1003 activity_id=4 kernel.name=ptrace disposition_id=2 status_id=2 \
 	policy.name=exporttest/seccomp.ptrace
