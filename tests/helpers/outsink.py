@@ -9,6 +9,9 @@ only):
   outsink.py unix PATH LOGFILE              a unix datagram socket at PATH;
       each datagram is appended to LOGFILE as one line (bytes as they
       came, then a newline).
+  outsink.py udp PORTFILE LOGFILE           a UDP socket on 127.0.0.1
+      (any free port, written to PORTFILE); each datagram appended to
+      LOGFILE as one line.
   outsink.py freeport                       prints a TCP port free on
       127.0.0.1 (nothing listens on it when this exits).
 """
@@ -58,11 +61,19 @@ def main():
             f.write("%d\n" % srv.server_address[1])
         os.rename(portfile + ".tmp", portfile)
         srv.serve_forever()
-    if mode == "unix":
+    if mode in ("unix", "udp"):
         path, logfile = sys.argv[2], sys.argv[3]
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        s.bind(path)
+        if mode == "unix":
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+            s.bind(path)
+        else:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+            s.bind(("127.0.0.1", 0))
+            with open(path + ".tmp", "w") as f:
+                f.write("%d\n" % s.getsockname()[1])
+            os.rename(path + ".tmp", path)
         with open(logfile, "ab", buffering=0) as f:
             while True:
                 f.write(s.recv(1 << 17) + b"\n")

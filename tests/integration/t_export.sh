@@ -188,9 +188,14 @@ sys.exit(0 if want==got else 1)'"
 
 # A receiver that is down: the batch is retried with backoff, and the
 # events arrive once it is back.
+# (Syslog over UDP this time, native lines.)
 PORT=$(inn $SINK freeport)
+inn $SINK udp "$T/udp.port" "$T/udp.log" 2>"$T/udp.err" &
+SINKS+=($!)
+wait_for test -s "$T/udp.port" || nok "udp receiver starts"
 n0=$(aw log | wc -l)
-start_daemon --signatures "$T/sigs" --webhook "http://127.0.0.1:$PORT/late" || nok "daemon restarts"
+start_daemon --signatures "$T/sigs" --webhook "http://127.0.0.1:$PORT/late" \
+	--syslog "udp:127.0.0.1:$(cat "$T/udp.port")" --syslog-format native || nok "daemon restarts"
 in_scope "$(FAKE)" -c '/bin/true'
 st() { aw status --json | python3 -c "import json,sys; w=json.load(sys.stdin)['outputs']['webhook']; print(w['$1'])"; }
 check "receiver down: the daemon retries (status counts them)" wait_for sh -c "[ \$('$AW' --state-dir '$STATE' status --json | python3 -c \"import json,sys; print(json.load(sys.stdin)['outputs']['webhook']['retries'])\") -ge 2 ]"
@@ -202,6 +207,8 @@ check "receiver back: the events arrive after a retry" \
 check "  ... the OCSF ones (the default format)" $CHK validate "$SCHEMA" "$T/late.log"
 check "  ... nothing dropped" test "$(st dropped)" = 0
 stop_daemon
+check "syslog over UDP: RFC 5424 messages, one per event" $CHK syslog "$T/udp.log"
+check "  ... every event of this daemon, native lines" sh -c "[ \$(wc -l < '$T/udp.log') = \$(( \$('$AW' --state-dir '$STATE' log | wc -l) - $n0 )) ] && grep -q 'agentwall.event/1' '$T/udp.log'"
 
 # A full queue: the receiver stays down, a queue of 3 overflows; every
 # event is sent, queued, in flight or counted as dropped: never silent.
