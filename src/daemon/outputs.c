@@ -4,15 +4,17 @@
  * webhook and syslog. A sink: it is called by emit.c (each event), main.c
  * (start, stop) and control.c (status), and calls nothing of the daemon.
  *
- * Two threads. The formatter takes the events' native lines from a
- * double buffer (as the store's writer does), renders each as OCSF once
- * if any output wants it, appends the batch to the export file in one
- * write, sends syslog datagrams without waiting, and copies each line
- * into the webhook's queue. The webhook thread posts batches of lines
- * and retries a failed batch with exponential backoff; meanwhile its
- * queue (a bounded ring) fills, and what does not fit is counted as
- * dropped. Only the export file may hold up the event loop, and only as
- * the store does: a file is local and lossless, a receiver is neither.
+ * Up to three threads. The formatter takes the events' native lines
+ * from a double buffer (as the store's writer does), renders each as
+ * OCSF once if any output wants it, appends the batch to the export file
+ * in one write, and copies each line (as an RFC 5424 message for syslog)
+ * into the queue of each network output: a bounded ring, whose overflow
+ * is dropped and counted. The webhook's thread posts batches of lines
+ * and retries a failed batch with exponential backoff while its ring
+ * fills; syslog's sends one datagram per message, waiting at most a
+ * second for room. Only the export file may hold up the event loop, and
+ * only as the store does: a file is local and lossless, a receiver is
+ * neither.
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -3,8 +3,9 @@
  * The event outputs beside the store (src/daemon/outputs.c): the export
  * file in OCSF, a webhook (HTTP POST of JSON lines) and syslog (RFC
  * 5424). Events reach them through one bounded queue and a thread of
- * their own; the webhook has a second thread and queue, so a slow or
- * absent receiver never holds up the event loop nor the export file.
+ * their own; the webhook and syslog each have a further thread and
+ * queue, so a slow or absent receiver never holds up the event loop nor
+ * the export file.
  * Whatever a full queue or a failed send loses is counted (status).
  */
 #ifndef AW_DAEMON_OUTPUTS_H
@@ -26,7 +27,8 @@ struct aw_outputs_conf {
 	unsigned webhook_batch; /* events per POST at most */
 	const char *syslog_to;	/* NULL: none; unix:PATH or udp:HOST:PORT */
 	enum aw_out_format syslog_format;
-	unsigned queue_max; /* events queued for the webhook at most */
+	unsigned queue_max; /* events queued for the webhook (and for syslog)
+			       at most */
 	const char *hostname;
 };
 
