@@ -45,8 +45,10 @@
 #define HTTP_TIMEOUT_MS 5000
 /* A batch waits this long for more events before it is posted. */
 #define BATCH_LINGER_MS 200
-/* At the daemon's stop, each remaining batch gets one short try. */
-#define STOP_TIMEOUT_MS 1000
+/* At the daemon's stop, the remaining batches get one short try (the
+ * first that fails drops the rest), and syslog this long to send what
+ * is queued. */
+#define STOP_TIMEOUT_MS 3000
 
 /* A network output's queue and thread: the formatter pushes copies of
  * lines into a bounded ring, the output's thread takes them off. */
@@ -569,11 +571,13 @@ static void syslog_queue(struct aw_outputs *o, const struct aw_jdoc *doc,
 /* One datagram per message. The socket waits up to a second for room
  * (a unix datagram receiver queues few messages): this thread waits,
  * never the formatter. No listener, or still no room: dropped, counted.
- * At the stop, what is queued gets one try without waiting. */
+ * At the stop, what is queued gets STOP_TIMEOUT_MS in all, then one try
+ * each without waiting. */
 static void *syslog_main(void *arg)
 {
 	struct syslog_out *s = arg;
 	struct queue *q = &s->q;
+	uint64_t stop_by = 0;
 
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
@@ -588,7 +592,9 @@ static void *syslog_main(void *arg)
 			break;
 		m = queue_pop(q, &len);
 		q->in_flight = 1;
-		stopping = q->stop;
+		if (q->stop && !stop_by)
+			stop_by = now_ms() + STOP_TIMEOUT_MS;
+		stopping = q->stop && now_ms() >= stop_by;
 		pthread_mutex_unlock(&q->lock);
 		k = sendto(s->fd, m, len,
 			   MSG_NOSIGNAL | (stopping ? MSG_DONTWAIT : 0),
