@@ -99,8 +99,13 @@ static int is_null(const struct aw_jdoc *d, int i)
  * quotes). */
 static void put_raw(struct aw_buf *o, const struct aw_jdoc *d, int i)
 {
-	const struct aw_jtok *t = &d->tok[i];
+	const struct aw_jtok *t;
 
+	if (i < 0) { /* absent: callers check first; never a crash */
+		aw_buf_puts(o, "null");
+		return;
+	}
+	t = &d->tok[i];
 	if (t->type == AW_J_STR)
 		aw_buf_add(o, tok_s(d, i) - 1, t->len + 2);
 	else
@@ -268,7 +273,7 @@ static void process_obj(struct aw_buf *o, const struct ev *e, int top)
 		aw_buf_puts(o, ",\"type_id\":1}");
 	}
 	member(o, "working_directory", d, e->p[P_CWD]);
-	if (!is_null(d, uid)) {
+	if (uid >= 0 && d->tok[uid].type == AW_J_NUM) {
 		aw_buf_puts(o, ",\"user\":{\"uid\":\"");
 		put_raw(o, d, uid);
 		aw_buf_puts(o, "\"}");
@@ -312,7 +317,8 @@ static void actor(struct aw_buf *o, const struct ev *e, int parent_only)
 	aw_buf_puts(o, ",\"actor\":{");
 	if (!is_null(d, e->process)) {
 		aw_buf_puts(o, "\"process\":");
-		if (parent_only) {
+		/* (A launch's parent, when the record names one.) */
+		if (parent_only && e->p[P_PPID] >= 0) {
 			int ppid = e->p[P_PPID];
 			int64_t v = -1;
 
@@ -653,9 +659,10 @@ int aw_ocsf_render(struct aw_jdoc *doc, const char *line, size_t len,
 	    (!is_null(doc, e.rule) && doc->tok[e.rule].type != AW_J_STR) ||
 	    (!is_null(doc, e.host) && doc->tok[e.host].type != AW_J_STR))
 		return -EINVAL;
-	/* A class that names a file needs the path. */
+	/* A class that names a file, a call or a service needs it. */
 	c = class_of(&e);
-	if ((c.uid == C_FILE || c.uid == C_KERNEL) && is_null(doc, e.target))
+	if ((c.uid == C_FILE || c.uid == C_KERNEL || is(&e, "discover")) &&
+	    is_null(doc, e.target))
 		c = (struct cls){C_BASE, 99, NULL};
 	oc = outcome_of(&e);
 	cat = c.uid / 1000;
