@@ -597,5 +597,12 @@ int aw_opts_parse(int argc, char **argv, struct aw_opts *o)
 			argv[optind]);
 		return -EINVAL;
 	}
+	/* A format for no file would be a setting that does nothing. */
+	if (o->export_ocsf && !o->export_path[0]) {
+		fprintf(stderr,
+			"agentwalld: export-format ocsf: no export file "
+			"(--export FILE)\n");
+		return -EINVAL;
+	}
 	return 0;
 }

@@ -251,4 +251,6 @@ check "a https webhook is refused (no TLS here), saying why" grep -q "no TLS" "$
 check "a syslog target that is not a datagram socket is refused" grep -q "unix:/PATH or udp:HOST:PORT" "$T/bad.err"
 "$AWD" --scope "cgroup:$CG" --state-dir "$T/bad" --bpffs-dir "$PINS" --export-format xml 2> "$T/bad.err"
 check "an unknown export format is refused" grep -q "expected native or ocsf" "$T/bad.err"
+"$AWD" --scope "cgroup:$CG" --state-dir "$T/bad" --bpffs-dir "$PINS" --export-format ocsf 2> "$T/bad.err"
+check "an export format without an export file is refused" grep -q "no export file" "$T/bad.err"
 stop_sinks
