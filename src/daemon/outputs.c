@@ -14,7 +14,9 @@
  * fills; syslog's sends one datagram per message, waiting at most a
  * second for room. Only the export file may hold up the event loop, and
  * only as the store does: a file is local and lossless, a receiver is
- * neither.
+ * neither. (Over 900 lines, one job: the threads share the queues, the
+ * counters and the order of the stop; the small HTTP client is the
+ * webhook's alone.)
  */
 #include <arpa/inet.h>
 #include <errno.h>
