@@ -45,7 +45,12 @@ network:
     protocols: [tcp]
 EOF
 chmod 644 "$T"/policies/*.yaml
-make_fake_agent
+# The stand-in agent, and the shipped signatures: the real Codex CLI is
+# one of the agents.
+fake_agent_bin
+{ printf 'version: 1\nsignatures:\n'; fake_agent_sig; } > "$T/sigs/fake.yaml"
+cp "$AW_ROOT"/signatures/*.yaml "$T/sigs/"
+CODEX=/var/cache/agentwall-tests/npm/node_modules/.bin/codex
 cp "$AW_ROOT/tests/helpers/netprobe.py" "$AW_ROOT/tests/helpers/escape.py" "$T/ws/"
 
 # The receivers: a webhook (native lines) and syslog on a unix socket.
@@ -69,6 +74,8 @@ sys.exit(0 if o[\"export\"][\"format\"]==\"ocsf\" and o[\"webhook\"][\"format\"]
 # resolves and reaches an allowed name and is refused another address
 # and another name.
 in_scope "$(FAKE)" -c 'echo $$ > '"$T"'/a.pid; /bin/true; /bin/echo hi > /dev/null; /bin/sh -c "/bin/sh -c \"/bin/sleep 0; true\"; true"'
+# The real Codex CLI, as far as it goes offline: its version.
+[ -x "$CODEX" ] && (cd /var/cache/agentwall-tests/npm && in_scope "$CODEX" --version > "$T/codex.out" 2>&1)
 cd "$T/ws"
 run() { in_scope nsenter --net=/run/netns/"$NN" "$AW" --state-dir "$STATE" \
 	run --policy exporttest --workspace "$T/ws" -- "$@" 2>&1; }
@@ -148,6 +155,14 @@ check "dns: DNS Activity with the query and the answer" \
 	has class_uid=4003 query.hostname=allowed.test rcode_id=0 policy.name=exporttest/web
 check "dns denial: DNS Activity, refused" has class_uid=4003 query.hostname=other.test rcode_id=5 disposition_id=2
 check "sandbox and session-end: Base Event" has class_uid=0 unmapped.action=session-end
+if [ -x "$CODEX" ]; then
+	check "real Codex CLI: its session in OCSF, the agent as actor" \
+		has class_uid=1007 activity_id=1 unmapped.action=session-start actor.app_uid=openai.codex-cli \
+		actor.app_name="Codex CLI" unmapped.agent.vendor=OpenAI
+	check "  ... its native binary's exec, in the same session" sh -c "$CHK find '$F' unmapped.action=exec actor.app_uid=openai.codex-cli process.name=codex | grep -q ."
+else
+	skip "real Codex CLI in OCSF" "codex not in the npm cache (tools/setup-deps installs it)"
+fi
 
 # The webhook got every event, batched, as native lines, in order.
 check "webhook: every event reached the receiver" test "$(wc -l < "$T/wh.log")" = "$n_store"
