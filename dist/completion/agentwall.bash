@@ -83,7 +83,7 @@ _agentwall()
 	status | ps | sessions)
 		COMPREPLY=($(compgen -W "--json --help" -- "$cur")) ;;
 	log)
-		COMPREPLY=($(compgen -W "--session --agent --action --decision --since --until --limit --json --follow --help" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "--session --agent --action --decision --since --until --limit --json --ocsf --follow --help" -- "$cur")) ;;
 	run)
 		COMPREPLY=($(compgen -W "--policy --workspace --session --keep-fd -v --help --" -- "$cur")) ;;
 	gc)
@@ -143,6 +143,9 @@ _agentwalld()
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	case $prev in
 	--mode) COMPREPLY=($(compgen -W "audit enforce" -- "$cur")); return ;;
+	--export-format | --webhook-format | --syslog-format)
+		COMPREPLY=($(compgen -W "native ocsf" -- "$cur")); return ;;
+	--webhook | --syslog | --webhook-batch | --output-queue) return ;;
 	--scope) COMPREPLY=($(compgen -W "host cgroup:/" -- "$cur")); compopt -o nospace 2>/dev/null; return ;;
 	--state-dir | --bpffs-dir | --signatures | --policies)
 		COMPREPLY=($(compgen -d -- "$cur")); return ;;
@@ -152,6 +155,6 @@ _agentwalld()
 	--max-events | --max-age-days | --ring-mib | --session-quota | --sessions-max | --dns-upstream | --metrics)
 		return ;;
 	esac
-	COMPREPLY=($(compgen -W "--scope --mode --state-dir --bpffs-dir --signatures --export --group --max-events --max-age-days --ring-mib --policies --launcher --session-quota --sessions-max --dns-upstream --metrics --metrics-allow-remote --json --quiet --config --version --help" -- "$cur"))
+	COMPREPLY=($(compgen -W "--scope --mode --state-dir --bpffs-dir --signatures --export --export-format --webhook --webhook-format --webhook-batch --syslog --syslog-format --output-queue --group --max-events --max-age-days --ring-mib --policies --launcher --session-quota --sessions-max --dns-upstream --json --quiet --config --version --help --metrics --metrics-allow-remote" -- "$cur"))
 }
 complete -F _agentwalld agentwalld

@@ -29,7 +29,7 @@ static const struct {
      "sessions on a timeline in a browser (trees, events, diffs)"},
     {"log", cmd_log,
      "[--session ID] [--agent ID|VENDOR|CLASS] [--action A] "
-     "[--decision D] [--since T] [--until T] [--limit N] [--json]",
+     "[--decision D] [--since T] [--until T] [--limit N] [--json|--ocsf]",
      "what agents did (from the store)"},
     {"signatures", cmd_signatures,
      "check FILE... [--path PATH] | list [--json] [FILE|DIR...] | reload",

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "daemon/outputs.h"
 #include "daemon/writer.h"
 #include "shared/util.h"
 #include "store/store.h"
@@ -610,7 +611,11 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 	aw_buf_puts(b, ",");
 	aw_json_key(b, "export");
 	aw_json_cstr(b, d->opts.export_path[0] ? d->opts.export_path : NULL);
-	aw_buf_puts(b, "},\"kernel\":");
+	aw_buf_puts(b, d->opts.export_ocsf ? ",\"export_format\":\"ocsf\""
+					   : ",\"export_format\":\"native\"");
+	aw_buf_puts(b, "},\"outputs\":");
+	aw_outputs_status(d->outputs, b);
+	aw_buf_puts(b, ",\"kernel\":");
 	aw_probe_json(&d->probe, b);
 	aw_buf_printf(b,
 		      ",\"signatures\":{\"count\":%zu,\"generation\":%llu,"

@@ -38,6 +38,14 @@ struct aw_opts {
 	char launcher[PATH_MAX];   /* the agentwall binary forced agents are
 				      re-executed through */
 	char export_path[PATH_MAX];
+	int export_ocsf; /* --export-format ocsf: the file gets OCSF lines */
+	/* Outputs (outputs.c): "" when off. */
+	char webhook_url[1024];
+	int webhook_native; /* --webhook-format native (default: ocsf) */
+	unsigned webhook_batch;
+	char syslog_to[PATH_MAX];
+	int syslog_native;
+	unsigned output_queue; /* events waiting for the webhook at most */
 	char group[64];
 	gid_t ctl_gid;	   /* (gid_t)-1: root only */
 	uint32_t ring_mib; /* ring buffer size, power of two */
@@ -236,8 +244,9 @@ struct aw_daemon {
 	char **rule_text[2]; /* per bank: rule index -> description */
 	size_t n_rule_text[2];
 	uint64_t sig_generation;
-	char sig_error[512]; /* last reload failure, "" if none */
-	int export_fd;
+	char sig_error[512];	    /* last reload failure, "" if none */
+	int export_fd;		    /* the native export (emit.c writes it) */
+	struct aw_outputs *outputs; /* OCSF export, webhook, syslog */
 	char hostname[256];
 	uint64_t boot_realtime_offset; /* realtime - boottime, ns */
 	uint64_t user_drops;	       /* events lost in user space */

@@ -17,6 +17,7 @@
 #include "daemon/daemon.h"
 #include "daemon/emit.h"
 #include "daemon/metrics.h"
+#include "daemon/outputs.h"
 #include "daemon/writer.h"
 #include "shared/util.h"
 
@@ -92,7 +93,7 @@ void aw_store_unlock(struct aw_daemon *d)
 
 uint64_t aw_daemon_user_drops(struct aw_daemon *d)
 {
-	uint64_t n = d->user_drops;
+	uint64_t n = d->user_drops + aw_outputs_export_lost(d->outputs);
 
 	if (d->writer)
 		n += aw_writer_lost(d->writer);
@@ -371,7 +372,10 @@ void aw_emit(struct aw_daemon *d, const struct aw_emit_info *e)
 	if (si)
 		si->events++;
 
-	if (d->export_fd >= 0) {
+	if (d->outputs)
+		aw_outputs_add(d->outputs, j->data, j->len);
+	/* (With --export-format ocsf the outputs thread writes the file.) */
+	if (d->export_fd >= 0 && !d->opts.export_ocsf) {
 		aw_buf_add(j, "\n", 1);
 		if (write(d->export_fd, j->data, j->len) != (ssize_t)j->len)
 			d->user_drops++;

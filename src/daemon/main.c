@@ -29,6 +29,7 @@
 #include "daemon/metrics.h"
 #include "daemon/notify.h"
 #include "daemon/options.h"
+#include "daemon/outputs.h"
 #include "daemon/writer.h"
 #include "shared/util.h"
 #include "shared/embedded.h"
@@ -229,6 +230,28 @@ int main(int argc, char **argv)
 				"agentwalld: --export %s: must be a regular "
 				"file owned by root with a single link\n",
 				d.opts.export_path);
+			goto out;
+		}
+	}
+	if ((d.export_fd >= 0 && d.opts.export_ocsf) || d.opts.webhook_url[0] ||
+	    d.opts.syslog_to[0]) {
+		struct aw_outputs_conf oc = {
+		    .export_fd = d.opts.export_ocsf ? d.export_fd : -1,
+		    .webhook_url =
+			d.opts.webhook_url[0] ? d.opts.webhook_url : NULL,
+		    .webhook_format =
+			d.opts.webhook_native ? AW_OUT_NATIVE : AW_OUT_OCSF,
+		    .webhook_batch = d.opts.webhook_batch,
+		    .syslog_to = d.opts.syslog_to[0] ? d.opts.syslog_to : NULL,
+		    .syslog_format =
+			d.opts.syslog_native ? AW_OUT_NATIVE : AW_OUT_OCSF,
+		    .queue_max = d.opts.output_queue,
+		    .hostname = d.hostname,
+		};
+
+		r = aw_outputs_start(&oc, &d.outputs, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "agentwalld: outputs: %s\n", err);
 			goto out;
 		}
 	}
@@ -495,6 +518,8 @@ out:
 	aw_stores_close(&d);
 	aw_net_close(&d);
 	/* Everything queued is written and committed before we go. */
+	aw_outputs_stop(d.outputs);
+	d.outputs = NULL;
 	aw_writer_stop(d.writer);
 	d.writer = NULL;
 	if (d.store) {

@@ -20,6 +20,7 @@
 #include "aw_revision.h"
 #include "daemon/metrics.h"
 #include "daemon/options.h"
+#include "daemon/outputs.h"
 #include "shared/util.h"
 
 /* A configuration line longer than this is refused, not cut. */
@@ -41,6 +42,24 @@ static void usage(FILE *f)
 	    "  --signatures DIR          signature database (default: "
 	    "embedded + %s)\n"
 	    "  --export FILE             append JSON lines to FILE\n"
+	    "  --export-format native|ocsf  the export's lines: our schema "
+	    "(default)\n"
+	    "                            or OCSF 1.8 (written by the outputs "
+	    "thread)\n"
+	    "  --webhook URL             POST events as JSON lines to "
+	    "http://HOST[:PORT]/PATH\n"
+	    "                            (batched, retried with backoff; "
+	    "never waited for)\n"
+	    "  --webhook-format ocsf|native  (default: ocsf)\n"
+	    "  --webhook-batch N         events per POST at most (default: "
+	    "500)\n"
+	    "  --syslog unix:PATH|udp:HOST:PORT  send each event as an RFC "
+	    "5424 message\n"
+	    "  --syslog-format ocsf|native   (default: ocsf)\n"
+	    "  --output-queue N          events waiting for the webhook at "
+	    "most (default:\n"
+	    "                            10000; past it they are dropped and "
+	    "counted)\n"
 	    "  --group NAME              group allowed on the control "
 	    "socket (default: root only)\n"
 	    "  --max-events N            store retention by count "
@@ -126,6 +145,13 @@ enum {
 	OPT_BPFFS,
 	OPT_SIGS,
 	OPT_EXPORT,
+	OPT_EXPORT_FORMAT,
+	OPT_WEBHOOK,
+	OPT_WEBHOOK_FORMAT,
+	OPT_WEBHOOK_BATCH,
+	OPT_SYSLOG,
+	OPT_SYSLOG_FORMAT,
+	OPT_OUTPUT_QUEUE,
 	OPT_GROUP,
 	OPT_MAXEV,
 	OPT_MAXAGE,
@@ -150,6 +176,13 @@ static const struct option longopts[] = {
     {"bpffs-dir", required_argument, NULL, OPT_BPFFS},
     {"signatures", required_argument, NULL, OPT_SIGS},
     {"export", required_argument, NULL, OPT_EXPORT},
+    {"export-format", required_argument, NULL, OPT_EXPORT_FORMAT},
+    {"webhook", required_argument, NULL, OPT_WEBHOOK},
+    {"webhook-format", required_argument, NULL, OPT_WEBHOOK_FORMAT},
+    {"webhook-batch", required_argument, NULL, OPT_WEBHOOK_BATCH},
+    {"syslog", required_argument, NULL, OPT_SYSLOG},
+    {"syslog-format", required_argument, NULL, OPT_SYSLOG_FORMAT},
+    {"output-queue", required_argument, NULL, OPT_OUTPUT_QUEUE},
     {"group", required_argument, NULL, OPT_GROUP},
     {"max-events", required_argument, NULL, OPT_MAXEV},
     {"max-age-days", required_argument, NULL, OPT_MAXAGE},
@@ -253,6 +286,59 @@ static int opt_apply(struct aw_opts *o, int c, const char *name,
 		break;
 	case OPT_EXPORT:
 		snprintf(o->export_path, sizeof(o->export_path), "%s", arg);
+		break;
+	case OPT_EXPORT_FORMAT:
+	case OPT_WEBHOOK_FORMAT:
+	case OPT_SYSLOG_FORMAT: {
+		int native;
+
+		if (!strcmp(arg, "native"))
+			native = 1;
+		else if (!strcmp(arg, "ocsf"))
+			native = 0;
+		else {
+			snprintf(err, errlen, "%s %s: expected native or ocsf",
+				 name, arg);
+			return -EINVAL;
+		}
+		if (c == OPT_EXPORT_FORMAT)
+			o->export_ocsf = !native;
+		else if (c == OPT_WEBHOOK_FORMAT)
+			o->webhook_native = native;
+		else
+			o->syslog_native = native;
+		break;
+	}
+	case OPT_WEBHOOK:
+		if (strlen(arg) >= sizeof(o->webhook_url) ||
+		    aw_outputs_check_url(arg, err, errlen) < 0) {
+			if (strlen(arg) >= sizeof(o->webhook_url))
+				snprintf(err, errlen, "%s: too long", name);
+			return -EINVAL;
+		}
+		snprintf(o->webhook_url, sizeof(o->webhook_url), "%s", arg);
+		break;
+	case OPT_SYSLOG:
+		if (strlen(arg) >= sizeof(o->syslog_to) ||
+		    aw_outputs_check_syslog(arg, err, errlen) < 0) {
+			if (strlen(arg) >= sizeof(o->syslog_to))
+				snprintf(err, errlen, "%s: too long", name);
+			return -EINVAL;
+		}
+		snprintf(o->syslog_to, sizeof(o->syslog_to), "%s", arg);
+		break;
+	case OPT_WEBHOOK_BATCH:
+	case OPT_OUTPUT_QUEUE:
+		if (aw_parse_u64(arg, &v) < 0 || v == 0 || v > 1000000) {
+			snprintf(err, errlen,
+				 "%s %s: expected a number from 1 to 1000000",
+				 name, arg);
+			return -EINVAL;
+		}
+		if (c == OPT_WEBHOOK_BATCH)
+			o->webhook_batch = v;
+		else
+			o->output_queue = v;
 		break;
 	case OPT_GROUP: {
 		struct group *g = getgrnam(arg);
@@ -546,6 +632,13 @@ int aw_opts_parse(int argc, char **argv, struct aw_opts *o)
 			fprintf(stderr, "agentwalld: --metrics %s\n", err);
 			return -EINVAL;
 		}
+	}
+	/* A format for no file would be a setting that does nothing. */
+	if (o->export_ocsf && !o->export_path[0]) {
+		fprintf(stderr,
+			"agentwalld: export-format ocsf: no export file "
+			"(--export FILE)\n");
+		return -EINVAL;
 	}
 	return 0;
 }
