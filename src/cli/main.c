@@ -25,8 +25,9 @@ static const struct {
     {"ps", cmd_ps, "[--json]", "live agent sessions as process trees"},
     {"log", cmd_log,
      "[--session ID] [--agent ID|VENDOR|CLASS] [--action A] "
-     "[--decision D] [--since T] [--until T] [--limit N] [--json]",
-     "what agents did (from the store)"},
+     "[--decision D] [--since T] [--until T] [--limit N] [--json] "
+     "[--follow [--from-start]] | --verify [--anchor ID:HASH] [--json]",
+     "what agents did (from the store); --verify proves its hash chain"},
     {"signatures", cmd_signatures,
      "check FILE... [--path PATH] | list [--json] [FILE|DIR...] | reload",
      "validate signature files, list a database; reload the daemon's"},

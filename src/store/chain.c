@@ -452,7 +452,18 @@ static int walk_rows(struct walk *w, const struct aw_chain_anchor *anchors,
 			uint8_t stored[AW_CHAIN_HASH];
 
 			memcpy(stored, sb, AW_CHAIN_HASH);
-			if (find_origin(w, &row, stored, &q))
+			if (row.id == w->start->row_id + 1 &&
+			    w->start != w->genesis)
+				/* Nothing before this row to tell which
+				 * side changed. */
+				set_bad(rep, AW_CHAIN_CHECKPOINT, row.id,
+					row.time_ns, action,
+					"checkpoint mismatch: the first row "
+					"after the prune checkpoint (id "
+					"%" PRIu64 ") does not chain from it: "
+					"the checkpoint or this row was edited",
+					w->start->row_id);
+			else if (find_origin(w, &row, stored, &q))
 				set_bad(rep, AW_CHAIN_REORDERED, row.id,
 					row.time_ns, action,
 					"reordered: this row and its hash "
