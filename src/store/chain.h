@@ -36,18 +36,19 @@ struct chain_row {
 	size_t len[CHAIN_N_STR];
 };
 
-/* A reusable hashing context and encoding buffer (one per connection
- * that hashes: the writer, a verifier). */
-struct chain_hasher;
-
-int chain_hasher_new(struct chain_hasher **ret);
-void chain_hasher_free(struct chain_hasher *h);
-/* out = SHA-256(encoding of prev and row); 0 or -errno. */
-int chain_hash_row(struct chain_hasher *h, const uint8_t prev[AW_CHAIN_HASH],
+/* The row's content digest (every column but id and chain). */
+int chain_content_digest(struct aw_chain_hasher *h, const struct chain_row *row,
+			 uint8_t out[AW_CHAIN_HASH]);
+/* out = SHA-256(prev, id, content). */
+int chain_link(struct aw_chain_hasher *h, const uint8_t prev[AW_CHAIN_HASH],
+	       uint64_t id, const uint8_t content[AW_CHAIN_HASH],
+	       uint8_t out[AW_CHAIN_HASH]);
+/* Both: the row's chain hash from the previous one; 0 or -errno. */
+int chain_hash_row(struct aw_chain_hasher *h, const uint8_t prev[AW_CHAIN_HASH],
 		   const struct chain_row *row, uint8_t out[AW_CHAIN_HASH]);
 /* The hash the chain starts from: a function of the genesis
  * checkpoint's row id and time, so an edited genesis shows. */
-int chain_genesis_hash(struct chain_hasher *h, uint64_t row_id,
+int chain_genesis_hash(struct aw_chain_hasher *h, uint64_t row_id,
 		       uint64_t time_ns, uint8_t out[AW_CHAIN_HASH]);
 
 /* Walk the chain of db (a read transaction is opened here). */

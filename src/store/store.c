@@ -105,7 +105,7 @@ struct aw_store {
 	 * a batch is rolled back, and what status reports (under
 	 * head_lock: read from the event loop while the writer thread
 	 * commits). */
-	struct chain_hasher *hasher;
+	struct aw_chain_hasher *hasher;
 	sqlite3_stmt *upd_head;
 	sqlite3_stmt *ins_checkpoint;
 	uint64_t genesis_id;
@@ -395,7 +395,7 @@ static int insert_checkpoint(sqlite3 *db, const char *kind, uint64_t row_id,
  */
 static int migrate_chain(struct aw_store *s)
 {
-	struct chain_hasher *h = NULL;
+	struct aw_chain_hasher *h = NULL;
 	uint8_t g[AW_CHAIN_HASH];
 	int64_t last = 0, n = 0;
 	uint64_t now = now_realtime_ns();
@@ -418,11 +418,11 @@ static int migrate_chain(struct aw_store *s)
 		rc = select_i64(s->db, "SELECT count(*) FROM events", &n);
 	if (rc != SQLITE_OK)
 		return rc;
-	if (chain_hasher_new(&h) < 0)
+	if (aw_chain_hasher_new(&h) < 0)
 		return SQLITE_NOMEM;
 	if (chain_genesis_hash(h, (uint64_t)last, now, g) < 0)
 		rc = SQLITE_ERROR;
-	chain_hasher_free(h);
+	aw_chain_hasher_free(h);
 	if (rc == SQLITE_OK)
 		rc = insert_checkpoint(s->db, "genesis", (uint64_t)last, g, now,
 				       (uint64_t)n);
@@ -696,7 +696,7 @@ int aw_store_open(const char *path, const struct aw_store_limits *limits,
 		s->limits = *limits;
 	pthread_mutex_init(&s->head_lock, NULL);
 	s->head_lock_init = 1;
-	r = chain_hasher_new(&s->hasher);
+	r = aw_chain_hasher_new(&s->hasher);
 	if (r < 0) {
 		set_err(err, errlen, "SHA-256: out of memory");
 		goto fail;
@@ -916,7 +916,7 @@ void aw_store_close(struct aw_store *s)
 	sqlite3_finalize(s->commit);
 	sqlite3_finalize(s->upd_head);
 	sqlite3_finalize(s->ins_checkpoint);
-	chain_hasher_free(s->hasher);
+	aw_chain_hasher_free(s->hasher);
 	if (s->head_lock_init)
 		pthread_mutex_destroy(&s->head_lock);
 	/* close_v2 defers the close if a statement somehow survived, rather
@@ -975,24 +975,10 @@ static uint64_t clamp_i64(uint64_t v)
 	return v > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : v;
 }
 
-int aw_store_add_event(struct aw_store *s, const struct aw_store_event *e)
+/* The event as a chain_row: the integers as SQLite will hold them. */
+static void event_row(const struct aw_store_event *e, struct chain_row *row)
 {
-	/* Bound as text parameters 3, 4, 8..13. */
-	static const int col[CHAIN_N_STR] = {3, 4, 8, 9, 10, 11, 12, 13};
-	struct chain_row row;
-	uint8_t h[AW_CHAIN_HASH];
-	sqlite3_stmt *st;
-	int r;
-
-	if (!e || !e->action)
-		return -EINVAL;
-	r = ensure_tx(s);
-	if (r < 0)
-		return r;
-	/* Hashed exactly as stored: the integers as SQLite will hold them,
-	 * the id we are about to give the row. */
-	row = (struct chain_row){
-	    .id = s->next_id,
+	*row = (struct chain_row){
 	    .time_ns = clamp_i64(e->time_ns),
 	    .session = e->session,
 	    .pid = e->pid,
@@ -1002,8 +988,45 @@ int aw_store_add_event(struct aw_store *s, const struct aw_store_event *e)
 		    e->rule, e->text, e->json},
 	};
 	for (int i = 0; i < CHAIN_N_STR; i++)
-		row.len[i] = row.str[i] ? strlen(row.str[i]) : 0;
-	r = chain_hash_row(s->hasher, s->head_hash, &row, h);
+		row->len[i] = row->str[i] ? strlen(row->str[i]) : 0;
+}
+
+int aw_store_event_digest(struct aw_chain_hasher *h,
+			  const struct aw_store_event *e,
+			  uint8_t ret[AW_CHAIN_HASH])
+{
+	struct chain_row row;
+
+	if (!h || !e || !e->action)
+		return -EINVAL;
+	event_row(e, &row);
+	return chain_content_digest(h, &row, ret);
+}
+
+int aw_store_add_event(struct aw_store *s, const struct aw_store_event *e)
+{
+	/* Bound as text parameters 3, 4, 8..13. */
+	static const int col[CHAIN_N_STR] = {3, 4, 8, 9, 10, 11, 12, 13};
+	struct chain_row row;
+	uint8_t content[AW_CHAIN_HASH], h[AW_CHAIN_HASH];
+	sqlite3_stmt *st;
+	int r;
+
+	if (!e || !e->action)
+		return -EINVAL;
+	r = ensure_tx(s);
+	if (r < 0)
+		return r;
+	/* Hashed exactly as stored, under the id we are about to give the
+	 * row; the content digest from the caller when it made one. */
+	event_row(e, &row);
+	row.id = s->next_id;
+	if (e->digest)
+		memcpy(content, e->digest, AW_CHAIN_HASH);
+	else
+		r = chain_content_digest(s->hasher, &row, content);
+	if (r == 0)
+		r = chain_link(s->hasher, s->head_hash, row.id, content, h);
 	if (r < 0)
 		return r;
 	st = s->ins_event;

@@ -12,6 +12,8 @@
 
 struct aw_store;
 
+#define AW_CHAIN_HASH 32 /* SHA-256 */
+
 /* A fully enriched event as the daemon hands it to the store. Strings may
  * be NULL where unknown. `json` is the complete event in the schema of
  * docs/events.md and is what `agentwall log --json` prints verbatim. */
@@ -29,7 +31,21 @@ struct aw_store_event {
 	const char *rule;
 	const char *text; /* one-line human rendering */
 	const char *json;
+	/* Optional: aw_store_event_digest() of this event, computed by the
+	 * caller (on its own thread, off the insert path). NULL: the store
+	 * computes it. */
+	const uint8_t *digest;
 };
+
+/* A reusable SHA-256 context and buffer; one per thread that hashes. */
+struct aw_chain_hasher;
+int aw_chain_hasher_new(struct aw_chain_hasher **ret);
+void aw_chain_hasher_free(struct aw_chain_hasher *h);
+/* The content digest of an event as the store will hash it (docs/
+ * events.md, "The hash chain"); 0 or -errno. */
+int aw_store_event_digest(struct aw_chain_hasher *h,
+			  const struct aw_store_event *e,
+			  uint8_t ret[AW_CHAIN_HASH]);
 
 struct aw_store_session {
 	uint64_t session;
@@ -114,8 +130,6 @@ int aw_store_last_drops(struct aw_store *s, uint64_t *ret_kernel,
  * access can recompute a plain hash chain: compare the head with a copy
  * kept elsewhere (an anchor) to detect that.
  */
-#define AW_CHAIN_HASH 32
-
 /* What is wrong at the first break, in the order verification meets
  * them. */
 enum aw_chain_problem {

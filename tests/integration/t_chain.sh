@@ -172,9 +172,9 @@ prev = db.execute("SELECT chain FROM events WHERE id = ?", (start - 1,)).fetchon
 rows = db.execute("SELECT id, time_ns, session, agent_id, action, pid, ppid, uid, exe, target, "
                   "decision, rule, text, json FROM events WHERE id >= ? ORDER BY id", (start,)).fetchall()
 for r in rows:
-    enc = prev + u64(r[0]) + u64(r[1]) + u64(r[2]) + field(r[3]) + field(r[4]) \
-        + u64(r[5]) + u64(r[6]) + u64(r[7]) + b"".join(field(v) for v in r[8:14])
-    prev = hashlib.sha256(enc).digest()
+    content = hashlib.sha256(u64(r[1]) + u64(r[2]) + field(r[3]) + field(r[4])
+        + u64(r[5]) + u64(r[6]) + u64(r[7]) + b"".join(field(v) for v in r[8:14])).digest()
+    prev = hashlib.sha256(prev + u64(r[0]) + content).digest()
     db.execute("UPDATE events SET chain = ? WHERE id = ?", (prev, r[0]))
 db.execute("UPDATE chain_checkpoints SET hash = ? WHERE kind = 'head'", (prev,))
 db.commit()

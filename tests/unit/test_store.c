@@ -898,7 +898,7 @@ static void test_chain_tamper(void **state)
  * write access can do to a plain hash chain. */
 static void forge_from(const char *path, uint64_t from, int fix_head)
 {
-	struct chain_hasher *h;
+	struct aw_chain_hasher *h;
 	sqlite3 *db;
 	sqlite3_stmt *st, *up;
 	uint8_t prev[AW_CHAIN_HASH];
@@ -907,7 +907,7 @@ static void forge_from(const char *path, uint64_t from, int fix_head)
 
 	row_hash(path, from - 1, &a);
 	memcpy(prev, a.hash, AW_CHAIN_HASH);
-	assert_int_equal(chain_hasher_new(&h), 0);
+	assert_int_equal(aw_chain_hasher_new(&h), 0);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(
 	    sqlite3_exec(db,
@@ -973,7 +973,7 @@ static void forge_from(const char *path, uint64_t from, int fix_head)
 	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
-	chain_hasher_free(h);
+	aw_chain_hasher_free(h);
 }
 
 static void test_chain_forged(void **state)
@@ -1112,6 +1112,46 @@ static void test_chain_migrate(void **state)
 	assert_int_equal(rep.problem, AW_CHAIN_INSERTED);
 }
 
+/* The daemon digests events on its event loop and hands the digest in:
+ * the same chain as the store's own, and the verifier recomputes it
+ * independently (a wrong digest shows as an edit). */
+static void test_chain_caller_digest(void **state)
+{
+	struct fixture *f = *state;
+	struct aw_chain_hasher *h;
+	struct aw_chain_report rep;
+	struct aw_store *st = open_rw(f, 0, 0);
+	uint8_t d[AW_CHAIN_HASH];
+	char json[64];
+	struct aw_store_event e = {
+	    .agent_id = "test.agent",
+	    .action = "exec",
+	    .pid = 7,
+	    .session = BIG_SESSION,
+	    .exe = "/bin/sh",
+	    .decision = "allow",
+	    .json = json,
+	};
+
+	assert_int_equal(aw_chain_hasher_new(&h), 0);
+	for (int i = 0; i < 20; i++) {
+		e.time_ns = T0 + (uint64_t)i;
+		snprintf(json, sizeof(json), "{\"i\":%d}", i);
+		assert_int_equal(aw_store_event_digest(h, &e, d), 0);
+		if (i == 13)
+			d[0] ^= 1;
+		e.digest = i % 2 ? d : NULL;
+		assert_int_equal(aw_store_add_event(st, &e), 0);
+	}
+	aw_chain_hasher_free(h);
+	aw_store_close(st);
+	f->st = NULL;
+	verify_ro(f, NULL, 0, &rep);
+	assert_int_equal(rep.problem, AW_CHAIN_EDITED);
+	assert_int_equal(rep.bad_id, 14);
+	assert_int_equal(rep.verified, 13);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1139,6 +1179,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_chain_tamper, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_chain_forged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_chain_prune, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chain_caller_digest, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_chain_migrate, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_throughput, setup, teardown),
