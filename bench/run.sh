@@ -110,6 +110,12 @@ signatures:
 YAML
 AW_BENCH_MODE= start --signatures "$T/sigs" --ring-mib 32
 kill -STOP "$DPID"
+# CPU time per thread (utime+stime, clock ticks), before and after the
+# drain: per event it is a figure the shared machine's load does not
+# change much, unlike the wall-clock rate.
+cpu_snap() { for t in /proc/$DPID/task/*; do echo "$(basename "$t") $(cut -d' ' -f14,15 "$t/stat")"; done | sort; }
+cpu_snap > "$T/cpu0"
+PIPE_PID=$DPID
 in_cg "$T/opt/fakeagent/bin/fake-agent" -c "$TP spin 80000 > /dev/null"
 kill -CONT "$DPID"
 t0=$(date +%s.%N)
@@ -126,6 +132,7 @@ for _ in $(seq 2000); do
 	sleep 0.02
 done
 stop_at=$(date +%s.%N)
+cpu_snap > "$T/cpu1"
 kill -TERM "$DPID"; wait "$DPID"; DPID=""   # final commit
 rows=$(python3 -c "import sqlite3; print(sqlite3.connect('$T/state/events.db').execute('select count(*) from events').fetchone()[0])")
 python3 - "$T/st.json" "$t0" "$stop_at" "$rows" <<'PY'
@@ -137,6 +144,9 @@ print("  events drained and committed to SQLite: %d in %.2f s = %.0f events/s (t
 print("  rows in the store after shutdown: %s; drops counted: %d (ring full: %d)"
       % (sys.argv[4], d["drops"]["total"], d["drops"]["fork"] + d["drops"]["exit"]))
 PY
+join "$T/cpu0" "$T/cpu1" | awk -v pid="$PIPE_PID" -v n="$rows" -v hz="$(getconf CLK_TCK)" '
+	{ us = (($4 + $5) - ($2 + $3)) * 1e6 / hz / n
+	  if (us > 0.05) printf "  CPU per event, %s: %.2f us\n", ($1 == pid ? "event loop" : "thread " $1), us }' 
 rm -rf "$T/state"
 echo
 

@@ -27,7 +27,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+/*
+ * OpenSSL's low-level SHA-256, not EVP: EVP's first digest loads the
+ * default provider, +2.2 MiB RSS in a daemon whose idle target is 20 MiB
+ * (measured 15.7 -> 17.8), and costs ~10% more per row. The low-level
+ * calls are deprecated in OpenSSL 3 but present throughout 3.x; should
+ * they go, EVP_Digest* is the drop-in (digest() below is the one place).
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 #include "store/chain.h"
 
@@ -36,9 +44,7 @@
 #define CHAIN_REORDER_WINDOW 64
 
 struct aw_chain_hasher {
-	EVP_MD_CTX *ctx;
-	EVP_MD *md;
-	unsigned char *buf;
+	unsigned char *buf; /* one row's encoding */
 	size_t cap;
 };
 
@@ -48,14 +54,6 @@ int aw_chain_hasher_new(struct aw_chain_hasher **ret)
 
 	if (!h)
 		return -ENOMEM;
-	/* Fetched once: an implicit fetch on every digest init costs a
-	 * lookup per row in OpenSSL 3. */
-	h->md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	h->ctx = EVP_MD_CTX_new();
-	if (!h->md || !h->ctx) {
-		aw_chain_hasher_free(h);
-		return -ENOMEM;
-	}
 	*ret = h;
 	return 0;
 }
@@ -64,8 +62,6 @@ void aw_chain_hasher_free(struct aw_chain_hasher *h)
 {
 	if (!h)
 		return;
-	EVP_MD_CTX_free(h->ctx);
-	EVP_MD_free(h->md);
 	free(h->buf);
 	free(h);
 }
@@ -91,14 +87,12 @@ static unsigned char *put_field(unsigned char *p, const char *s, size_t n)
 	return p + n;
 }
 
-static int digest(struct aw_chain_hasher *h, const void *data, size_t n,
-		  uint8_t out[AW_CHAIN_HASH])
+static int digest(const void *data, size_t n, uint8_t out[AW_CHAIN_HASH])
 {
-	unsigned int len = 0;
+	SHA256_CTX c;
 
-	if (EVP_DigestInit_ex(h->ctx, h->md, NULL) != 1 ||
-	    EVP_DigestUpdate(h->ctx, data, n) != 1 ||
-	    EVP_DigestFinal_ex(h->ctx, out, &len) != 1 || len != AW_CHAIN_HASH)
+	if (SHA256_Init(&c) != 1 || SHA256_Update(&c, data, n) != 1 ||
+	    SHA256_Final(out, &c) != 1)
 		return -EIO;
 	return 0;
 }
@@ -130,7 +124,7 @@ int chain_content_digest(struct aw_chain_hasher *h, const struct chain_row *row,
 	p = put_u64(p, row->uid);
 	for (int i = CHAIN_EXE; i < CHAIN_N_STR; i++)
 		p = put_field(p, row->str[i], row->len[i]);
-	return digest(h, h->buf, (size_t)(p - h->buf), out);
+	return digest(h->buf, (size_t)(p - h->buf), out);
 }
 
 int chain_link(struct aw_chain_hasher *h, const uint8_t prev[AW_CHAIN_HASH],
@@ -142,7 +136,7 @@ int chain_link(struct aw_chain_hasher *h, const uint8_t prev[AW_CHAIN_HASH],
 	memcpy(b, prev, AW_CHAIN_HASH);
 	put_u64(b + AW_CHAIN_HASH, id);
 	memcpy(b + AW_CHAIN_HASH + 8, content, AW_CHAIN_HASH);
-	return digest(h, b, sizeof(b), out);
+	return digest(b, sizeof(b), out);
 }
 
 int chain_hash_row(struct aw_chain_hasher *h, const uint8_t prev[AW_CHAIN_HASH],
@@ -166,7 +160,7 @@ int chain_genesis_hash(struct aw_chain_hasher *h, uint64_t row_id,
 	memcpy(b, tag, sizeof(tag)); /* with its NUL */
 	p = put_u64(b + sizeof(tag), row_id);
 	put_u64(p, time_ns);
-	return digest(h, b, sizeof(b), out);
+	return digest(b, sizeof(b), out);
 }
 
 void aw_chain_hex(const uint8_t hash[AW_CHAIN_HASH], char *hex)
