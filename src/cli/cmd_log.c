@@ -81,7 +81,7 @@ static int log_via_daemon(struct aw_cli *cli, const struct aw_store_query *q,
 	int first = 1;
 	/* --follow from the end: the first answer only says where the end
 	 * is (the newest matching row; none: all later ones are new). */
-	int skip = follow && from_end && !q->limit;
+	int skip = follow && from_end && !q->limit && !q->since_ns;
 
 	for (;;) {
 		struct aw_buf req = {};
@@ -276,6 +276,12 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv)
 		fprintf(stderr, "agentwall log: --anchor goes with --verify\n");
 		return AW_EXIT_USAGE;
 	}
+	if (verify && (session_arg || q.agent || q.action || q.decision ||
+		       q.since_ns || q.until_ns || q.limit || from_start)) {
+		fprintf(stderr, "agentwall log: --verify proves the whole "
+				"store; it takes no filters\n");
+		return AW_EXIT_USAGE;
+	}
 	if (verify)
 		return aw_log_verify(cli, have_anchor ? &anchor : NULL, json);
 	if (session_arg) {
@@ -307,9 +313,9 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv)
 	}
 	q.last_id = &last;
 	/* --follow starts at the end (like tail -f): only what happens from
-	 * now on, or the newest --limit rows first; --from-start shows the
-	 * history first. */
-	if (follow && !from_start && !q.limit)
+	 * now on, or the newest --limit rows first, or those since --since;
+	 * --from-start shows the whole history first. */
+	if (follow && !from_start && !q.limit && !q.since_ns)
 		r = aw_store_last_id(st, &last);
 	else
 		r = aw_store_query_events(st, &q, print_cb, &json);

@@ -34,6 +34,8 @@ import json,sys; v = json.load(open('$T/v.json'))
 sys.exit(0 if v['ok'] and v['problem'] == 'ok' and v['verified'] > 30 else 1)"
 aw log --verify --anchor 1:zz > /dev/null 2>&1; rc=$?
 check "a malformed --anchor is a usage error" test $rc = 2
+aw log --verify --action exec > /dev/null 2>&1; rc=$?
+check "--verify with a filter is a usage error (it proves the whole store)" test $rc = 2
 
 # --follow: from the end by default, with the filters; --from-start and
 # --limit N give history first.
@@ -44,6 +46,8 @@ f1=$!
 f2=$!
 "$AW" --state-dir "$STATE" log --follow --limit 1 --action session-start > "$T/f_one.txt" &
 f3=$!
+"$AW" --state-dir "$STATE" log --follow --since 1h --action session-start > "$T/f_since.txt" &
+f5=$!
 sleep 1
 in_scope "$(FAKE)" -c 'echo $$ > '"$T"'/f.pid'
 check "log --follow shows a new session as it happens" \
@@ -56,7 +60,9 @@ check "log --follow --from-start: the history first, then the new one" \
 	wait_for test "$(grep -c '"action":"session-start"' "$T/f_all.json")" = $((before + 1))
 check "log --follow --limit 1: the newest one first, then the new one" \
 	wait_for test "$(wc -l < "$T/f_one.txt")" = 2
-kill "$f1" "$f2" "$f3"; wait "$f1" "$f2" "$f3" 2>/dev/null
+check "log --follow --since: the history since then, then the new one" \
+	wait_for test "$(wc -l < "$T/f_since.txt")" = $((before + 1))
+kill "$f1" "$f2" "$f3" "$f5"; wait "$f1" "$f2" "$f3" "$f5" 2>/dev/null
 # A user who cannot read the store follows through the daemon (its own
 # sessions only), from the end as well.
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
