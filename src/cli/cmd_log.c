@@ -272,6 +272,11 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv)
 			"together\n");
 		return AW_EXIT_USAGE;
 	}
+	if (from_start && !follow && !verify) {
+		fprintf(stderr,
+			"agentwall log: --from-start goes with --follow\n");
+		return AW_EXIT_USAGE;
+	}
 	if (have_anchor && !verify) {
 		fprintf(stderr, "agentwall log: --anchor goes with --verify\n");
 		return AW_EXIT_USAGE;
