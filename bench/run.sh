@@ -113,6 +113,10 @@ signatures:
     match:
       - exe: "**/opt/fakeagent/bin/fake-agent"
 YAML
+# CPU time per thread (utime+stime, clock ticks), before and after the
+# drain: per event it is a figure the shared machine's load does not
+# change much, unlike the wall-clock rate.
+cpu_snap() { for t in /proc/$DPID/task/*; do echo "$(basename "$t") $(cut -d' ' -f14,15 "$t/stat")"; done | sort; }
 # pipeline LABEL [agentwalld options]: one storm, drained; prints the rate.
 # With an OCSF export, done means committed to SQLite and written to the
 # export file (the outputs thread renders each event as OCSF).
@@ -122,6 +126,7 @@ pipeline() {
 	kill -STOP "$DPID"
 	in_cg "$T/opt/fakeagent/bin/fake-agent" -c "$TP spin 80000 > /dev/null"
 	cpu0=$(awk '{print $14 + $15}' "/proc/$DPID/stat")
+	cpu_snap > "$T/cpu0"; PIPE_PID=$DPID
 	kill -CONT "$DPID"
 	t0=$(date +%s.%N)
 	# Poll with the CLI and grep only: a python per poll would compete
@@ -139,6 +144,7 @@ pipeline() {
 	done
 	stop_at=$(date +%s.%N)
 	cpu1=$(awk '{print $14 + $15}' "/proc/$DPID/stat")
+	cpu_snap > "$T/cpu1"
 	kill -TERM "$DPID"; wait "$DPID"; DPID=""   # final commit
 	rows=$(python3 -c "import sqlite3; print(sqlite3.connect('$T/state/events.db').execute('select count(*) from events').fetchone()[0])")
 	lines=$([ -f "$T/export.ocsf" ] && wc -l < "$T/export.ocsf" || echo -)
@@ -154,6 +160,9 @@ print("  %s: %d events in %.2f s = %.0f events/s (target >= 200k); daemon CPU %.
 print("    rows in the store after shutdown: %s; OCSF lines: %s; export %.0f bytes/event; drops counted: %d (ring full: %d)"
       % (sys.argv[4], sys.argv[6], int(sys.argv[7]) / max(1, int(sys.argv[4])), d["drops"]["total"], d["drops"]["fork"] + d["drops"]["exit"]))
 PY
+	join "$T/cpu0" "$T/cpu1" | awk -v pid="$PIPE_PID" -v n="$rows" -v hz="$(getconf CLK_TCK)" '
+		{ us = (($4 + $5) - ($2 + $3)) * 1e6 / hz / n
+		  if (us > 0.05) printf "      CPU per event, %s: %.2f us\n", ($1 == pid ? "event loop" : "thread " $1), us }'
 	rm -rf "$T/state" "$T"/export.*
 }
 echo "event pipeline (ring buffer -> enrich -> SQLite), drained and committed"

@@ -83,7 +83,7 @@ _agentwall()
 	status | ps | sessions)
 		COMPREPLY=($(compgen -W "--json --help" -- "$cur")) ;;
 	log)
-		COMPREPLY=($(compgen -W "--session --agent --action --decision --since --until --limit --json --ocsf --follow --help" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "--session --agent --action --decision --since --until --limit --json --ocsf --follow --from-start --verify --anchor --help" -- "$cur")) ;;
 	run)
 		COMPREPLY=($(compgen -W "--policy --workspace --session --keep-fd -v --help --" -- "$cur")) ;;
 	gc)

@@ -14,6 +14,7 @@ enum aw_exit {
 	AW_EXIT_INVALID = 4,   /* input rejected (e.g. a signature file) */
 	AW_EXIT_PENDING = 5,   /* commit: some changes were not taken
 				  (conflicts, or held for approval) */
+	AW_EXIT_TAMPERED = 6,  /* log --verify: the hash chain is broken */
 };
 
 struct aw_cli {
@@ -60,6 +61,14 @@ int cmd_commit(struct aw_cli *cli, int argc, char **argv);
 int cmd_discard(struct aw_cli *cli, int argc, char **argv);
 int cmd_approve(struct aw_cli *cli, int argc, char **argv);
 int cmd_gc(struct aw_cli *cli, int argc, char **argv);
+
+/* log --verify (log_verify.c): prove the store's hash chain, check the
+ * running daemon's head and `anchor` (may be NULL) against it. */
+struct aw_chain_anchor;
+int aw_log_verify(struct aw_cli *cli, const struct aw_chain_anchor *anchor,
+		  int json);
+/* --anchor ID:HASH; 0 or -EINVAL. */
+int aw_log_parse_anchor(const char *arg, struct aw_chain_anchor *ret);
 
 /* RFC 3339 UTC, @UNIX-SECONDS, or an age ("90s", "10m", "2h", "7d") before
  * now, as realtime ns (cmd_log.c). */

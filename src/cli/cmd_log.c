@@ -97,10 +97,13 @@ static int print_cb(void *ud, const char *text, const char *json)
  * (control request log-query), "r ROW" lines then "end last=ID".
  */
 static int log_via_daemon(struct aw_cli *cli, const struct aw_store_query *q,
-			  int json, int follow)
+			  int json, int follow, int from_end)
 {
 	uint64_t last = q->after_id;
 	int first = 1;
+	/* --follow from the end: the first answer only says where the end
+	 * is (the newest matching row; none: all later ones are new). */
+	int skip = follow && from_end && !q->limit && !q->since_ns;
 
 	for (;;) {
 		struct aw_buf req = {};
@@ -127,9 +130,10 @@ static int log_via_daemon(struct aw_cli *cli, const struct aw_store_query *q,
 			      (unsigned long long)q->since_ns,
 			      (unsigned long long)q->until_ns,
 			      (unsigned long long)last, json ? 1 : 0);
-		if (first && q->limit)
+		if (first && (q->limit || skip))
 			aw_buf_printf(&req, " limit=%llu",
-				      (unsigned long long)q->limit);
+				      skip ? 1ull
+					   : (unsigned long long)q->limit);
 		aw_buf_add(&req, "", 1);
 		r = req.oom ? -ENOMEM
 			    : aw_cli_request(cli, req.data, &reply, err,
@@ -147,9 +151,9 @@ static int log_via_daemon(struct aw_cli *cli, const struct aw_store_query *q,
 			if (nl)
 				*nl = 0;
 			if (!strncmp(l, "r ", 2)) {
-				if (json == 2)
+				if (!skip && json == 2)
 					print_ocsf(l + 2);
-				else
+				else if (!skip)
 					puts(l + 2);
 			} else if (!strncmp(l, "end last=", 9)) {
 				aw_parse_u64(l + 9, &last);
@@ -161,6 +165,7 @@ static int log_via_daemon(struct aw_cli *cli, const struct aw_store_query *q,
 		}
 		free(reply);
 		first = 0;
+		skip = 0;
 		if (!follow)
 			return AW_EXIT_OK;
 		fflush(stdout);
@@ -181,13 +186,18 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv)
 	    {"json", no_argument, NULL, 'j'},
 	    {"ocsf", no_argument, NULL, 'O'},
 	    {"follow", no_argument, NULL, 'f'},
+	    {"from-start", no_argument, NULL, 'F'},
+	    {"verify", no_argument, NULL, 'V'},
+	    {"anchor", required_argument, NULL, 'H'},
 	    {"state-dir", required_argument, NULL, AW_OPT_STATE_DIR},
 	    {}};
 	struct aw_store_query q = {};
 	struct aw_store *st = NULL;
 	const char *session_arg = NULL;
 	char err[512];
-	int c, json = 0, follow = 0, r;
+	int c, json = 0, follow = 0, from_start = 0, verify = 0, r;
+	struct aw_chain_anchor anchor;
+	int have_anchor = 0;
 	uint64_t last = 0;
 
 	while ((c = getopt_long(argc, argv, "s:a:A:d:S:U:n:jf", longopts,
@@ -257,6 +267,24 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv)
 		case 'f':
 			follow = 1;
 			break;
+		case 'F':
+			from_start = 1;
+			break;
+		case 'V':
+			verify = 1;
+			break;
+		case 'H':
+			if (aw_log_parse_anchor(optarg, &anchor) < 0) {
+				fprintf(
+				    stderr,
+				    "agentwall log: --anchor %s: expected "
+				    "ID:HASH (a row id and its 64-hex-digit "
+				    "hash, as status prints the head)\n",
+				    optarg);
+				return AW_EXIT_USAGE;
+			}
+			have_anchor = 1;
+			break;
 		default:
 			return AW_EXIT_USAGE;
 		}
@@ -266,6 +294,29 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv)
 			argv[optind]);
 		return AW_EXIT_USAGE;
 	}
+	if (verify && follow) {
+		fprintf(stderr,
+			"agentwall log: --verify and --follow do not go "
+			"together\n");
+		return AW_EXIT_USAGE;
+	}
+	if (from_start && !follow && !verify) {
+		fprintf(stderr,
+			"agentwall log: --from-start goes with --follow\n");
+		return AW_EXIT_USAGE;
+	}
+	if (have_anchor && !verify) {
+		fprintf(stderr, "agentwall log: --anchor goes with --verify\n");
+		return AW_EXIT_USAGE;
+	}
+	if (verify && (session_arg || q.agent || q.action || q.decision ||
+		       q.since_ns || q.until_ns || q.limit || from_start)) {
+		fprintf(stderr, "agentwall log: --verify proves the whole "
+				"store; it takes no filters\n");
+		return AW_EXIT_USAGE;
+	}
+	if (verify)
+		return aw_log_verify(cli, have_anchor ? &anchor : NULL, json);
 	if (session_arg) {
 		/* A kept session by prefix or `last`; any other id (a
 		 * session with no store: no sandbox) taken as it is. */
@@ -287,14 +338,20 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv)
 	}
 	r = aw_store_open_ro(cli->store_path, &st, err, sizeof(err));
 	if (r == -EACCES || r == -EPERM)
-		return log_via_daemon(cli, &q, json, follow);
+		return log_via_daemon(cli, &q, json, follow, !from_start);
 	if (r < 0) {
 		fprintf(stderr, "agentwall log: store %s: %s\n",
 			cli->store_path, err);
 		return AW_EXIT_FAIL;
 	}
 	q.last_id = &last;
-	r = aw_store_query_events(st, &q, print_cb, &json);
+	/* --follow starts at the end (like tail -f): only what happens from
+	 * now on, or the newest --limit rows first, or those since --since;
+	 * --from-start shows the whole history first. */
+	if (follow && !from_start && !q.limit && !q.since_ns)
+		r = aw_store_last_id(st, &last);
+	else
+		r = aw_store_query_events(st, &q, print_cb, &json);
 	/* --follow: then every new matching row as the daemon commits it
 	 * (every 200 ms), until interrupted. Rows are read by id, so a
 	 * prune of old rows meanwhile loses nothing new. */

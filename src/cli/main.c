@@ -29,8 +29,9 @@ static const struct {
      "sessions on a timeline in a browser (trees, events, diffs)"},
     {"log", cmd_log,
      "[--session ID] [--agent ID|VENDOR|CLASS] [--action A] "
-     "[--decision D] [--since T] [--until T] [--limit N] [--json|--ocsf]",
-     "what agents did (from the store)"},
+     "[--decision D] [--since T] [--until T] [--limit N] [--json|--ocsf] "
+     "[--follow [--from-start]] | --verify [--anchor ID:HASH] [--json]",
+     "what agents did (from the store); --verify proves its hash chain"},
     {"signatures", cmd_signatures,
      "check FILE... [--path PATH] | list [--json] [FILE|DIR...] | reload",
      "validate signature files, list a database; reload the daemon's"},

@@ -698,6 +698,24 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 					       ? aw_writer_committed(d->writer)
 					       : 0),
 		      (unsigned long long)d->decode_errors);
+	{
+		/* The chain's committed head: pinned outside the store (a
+		 * monitoring system's copy, log --verify --anchor), it shows
+		 * a store rewritten or cut short later. */
+		uint8_t h[AW_CHAIN_HASH];
+		char hex[2 * AW_CHAIN_HASH + 1];
+		uint64_t id, rows;
+
+		if (d->store &&
+		    aw_store_chain_head(d->store, &id, h, &rows) == 0) {
+			aw_chain_hex(h, hex);
+			aw_buf_printf(b,
+				      "\"chain\":{\"head_id\":%llu,"
+				      "\"head_hash\":\"%s\",\"rows\":%llu},",
+				      (unsigned long long)id, hex,
+				      (unsigned long long)rows);
+		}
+	}
 	aw_buf_printf(b,
 		      "\"drops\":{\"exec\":%llu,\"fork\":%llu,\"exit\":%llu,"
 		      "\"force\":%llu,"

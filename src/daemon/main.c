@@ -60,6 +60,25 @@ static int mkdir_parents(const char *file, mode_t mode)
 /* Let members of the control group read the store (`agentwall log`):
  * the file and SQLite's -wal and -shm beside it, and a directory made
  * here. Directories that existed before are left as they are. */
+/* The chain's head into the journal (at start, every minute when it
+ * moved, at stop): a copy of it outside the store, for log --verify
+ * --anchor, that whoever can rewrite the store cannot rewrite. */
+static void log_chain_head(struct aw_daemon *d, uint64_t *logged)
+{
+	uint8_t h[AW_CHAIN_HASH];
+	char hex[2 * AW_CHAIN_HASH + 1];
+	uint64_t id, rows;
+
+	if (!d->store || aw_store_chain_head(d->store, &id, h, &rows) < 0 ||
+	    id == *logged)
+		return;
+	aw_chain_hex(h, hex);
+	fprintf(stderr,
+		"agentwalld: event chain head %llu:%s (%llu rows chained)\n",
+		(unsigned long long)id, hex, (unsigned long long)rows);
+	*logged = id;
+}
+
 static void store_share_with_group(const struct aw_opts *o, int dir_created)
 {
 	static const char *const suffix[] = {"", "-wal", "-shm"};
@@ -125,7 +144,7 @@ int main(int argc, char **argv)
 	char err[1024] = "";
 	int epfd = -1, sfd = -1, tfd = -1, r, ret = 1;
 	sigset_t mask;
-	uint64_t ticks = 0;
+	uint64_t ticks = 0, chain_logged = UINT64_MAX;
 
 	if (aw_opts_parse(argc, argv, &d.opts) < 0)
 		return 2;
@@ -208,6 +227,7 @@ int main(int argc, char **argv)
 	/* Retention applies at start too: a daemon restarted with a lower
 	 * limit must not wait a full interval to honour it. */
 	aw_store_prune(d.store, aw_now_realtime_ns());
+	log_chain_head(&d, &chain_logged);
 	if (d.opts.export_path[0]) {
 		struct stat st;
 
@@ -481,6 +501,7 @@ int main(int argc, char **argv)
 					aw_store_prune(d.store,
 						       aw_now_realtime_ns());
 					aw_store_unlock(&d);
+					log_chain_head(&d, &chain_logged);
 				}
 			} else if (d.force && fd == aw_force_fd(d.force)) {
 				aw_force_collect(&d);
@@ -525,6 +546,7 @@ out:
 	if (d.store) {
 		aw_store_flush(d.store);
 		aw_store_prune(d.store, aw_now_realtime_ns());
+		log_chain_head(&d, &chain_logged);
 	}
 	aw_control_close(ctl);
 	/* A clean stop removes the pins; a failed start keeps pins it

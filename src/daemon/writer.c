@@ -27,6 +27,7 @@ struct rec_hdr {
 	uint64_t time_ns, session;
 	uint32_t pid, ppid, uid;
 	uint32_t len[N_STR]; /* with NUL; 0 = NULL */
+	uint8_t digest[AW_CHAIN_HASH];
 };
 
 struct aw_writer {
@@ -37,6 +38,11 @@ struct aw_writer {
 	pthread_cond_t room;   /* event loop: fill has room again */
 	pthread_mutex_t store_lock;
 	struct aw_buf fill, drain;
+	/* The events' content digests for the store's hash chain are made
+	 * by aw_writer_add, on the caller's thread: the writer thread, the
+	 * slower half of a storm, then only links them (store.h). */
+	struct aw_chain_hasher *hasher;
+	pthread_mutex_t hash_lock;
 	size_t cap;
 	size_t fill_count;
 	int stop;
@@ -74,6 +80,7 @@ static size_t insert_all(struct aw_writer *w, const struct aw_buf *b)
 		    .rule = str[5],
 		    .text = str[6],
 		    .json = str[7],
+		    .digest = h.digest,
 		};
 		if (aw_store_add_event(w->store, &e) < 0)
 			w->failed_insert++;
@@ -140,6 +147,12 @@ int aw_writer_start(struct aw_store *store, size_t cap, struct aw_writer **ret)
 		return -ENOMEM;
 	w->store = store;
 	w->cap = cap;
+	r = aw_chain_hasher_new(&w->hasher);
+	if (r < 0) {
+		free(w);
+		return r;
+	}
+	pthread_mutex_init(&w->hash_lock, NULL);
 	pthread_mutex_init(&w->q_lock, NULL);
 	pthread_mutex_init(&w->store_lock, NULL);
 	pthread_cond_init(&w->q_cond, NULL);
@@ -150,6 +163,8 @@ int aw_writer_start(struct aw_store *store, size_t cap, struct aw_writer **ret)
 	r = pthread_create(&w->thread, NULL, writer_main, w);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r) {
+		aw_chain_hasher_free(w->hasher);
+		pthread_mutex_destroy(&w->hash_lock);
 		free(w);
 		return -r;
 	}
@@ -169,7 +184,17 @@ int aw_writer_add(struct aw_writer *w, const struct aw_store_event *e)
 	    .uid = e->uid,
 	};
 	size_t need = sizeof(h);
+	int r;
 
+	pthread_mutex_lock(&w->hash_lock);
+	r = aw_store_event_digest(w->hasher, e, h.digest);
+	pthread_mutex_unlock(&w->hash_lock);
+	if (r < 0) {
+		pthread_mutex_lock(&w->q_lock);
+		w->failed_queue++;
+		pthread_mutex_unlock(&w->q_lock);
+		return r;
+	}
 	for (int i = 0; i < N_STR; i++) {
 		h.len[i] = str[i] ? strlen(str[i]) + 1 : 0;
 		need += h.len[i];
@@ -251,5 +276,7 @@ void aw_writer_stop(struct aw_writer *w)
 	pthread_mutex_destroy(&w->store_lock);
 	pthread_cond_destroy(&w->q_cond);
 	pthread_cond_destroy(&w->room);
+	aw_chain_hasher_free(w->hasher);
+	pthread_mutex_destroy(&w->hash_lock);
 	free(w);
 }

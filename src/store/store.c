@@ -35,13 +35,21 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "store/chain.h"
 #include "store/store.h"
 
-#define STORE_SCHEMA_VERSION 1
+/* 1: events, sessions, drops. 2: the hash chain (events.chain and
+ * chain_checkpoints); a version 1 store is migrated on open, its rows
+ * kept before the chain's genesis, unchained. */
+#define STORE_SCHEMA_VERSION 2
+/* A periodic checkpoint at the first commit past every this many
+ * chained rows: fixed points of the chain between prunes. */
+#define CHAIN_PERIODIC_ROWS 65536
 /* Long enough to ride out a checkpoint or a reader's WAL recovery, short
  * enough that a wedged peer shows up as an error, not a hang. */
 #define STORE_BUSY_TIMEOUT_MS 5000
@@ -92,6 +100,23 @@ struct aw_store {
 	sqlite3_stmt *ins_drops;
 	sqlite3_stmt *begin;
 	sqlite3_stmt *commit;
+	/* The hash chain (writer only). head_* moves with each insert;
+	 * committed_* is what the last commit made durable, restored when
+	 * a batch is rolled back, and what status reports (under
+	 * head_lock: read from the event loop while the writer thread
+	 * commits). */
+	struct aw_chain_hasher *hasher;
+	sqlite3_stmt *upd_head;
+	sqlite3_stmt *ins_checkpoint;
+	uint64_t genesis_id;
+	uint64_t next_id;
+	uint64_t head_id;
+	uint8_t head_hash[AW_CHAIN_HASH];
+	uint64_t committed_next_id;
+	pthread_mutex_t head_lock;
+	int head_lock_init;
+	uint64_t committed_id;
+	uint8_t committed_hash[AW_CHAIN_HASH];
 };
 
 static const char schema_sql[] =
@@ -274,12 +299,24 @@ static int prepare_writer(struct aw_store *s)
 		rc = prepare(s, "COMMIT", &s->commit);
 	if (rc == SQLITE_OK)
 		rc = prepare(s,
-			     "INSERT INTO events (time_ns, session, agent_id, "
-			     "action, pid, ppid, uid, exe, target, decision, "
-			     "rule, text, json) VALUES "
-			     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-			     "?12, ?13)",
+			     "INSERT INTO events (id, time_ns, session, "
+			     "agent_id, action, pid, ppid, uid, exe, target, "
+			     "decision, rule, text, json, chain) VALUES "
+			     "(?14, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+			     "?11, ?12, ?13, ?15)",
 			     &s->ins_event);
+	if (rc == SQLITE_OK)
+		rc = prepare(s,
+			     "UPDATE chain_checkpoints SET row_id = ?1, "
+			     "hash = ?2, time_ns = ?3, count = ?4 "
+			     "WHERE kind = 'head'",
+			     &s->upd_head);
+	if (rc == SQLITE_OK)
+		rc = prepare(s,
+			     "INSERT INTO chain_checkpoints (kind, row_id, "
+			     "hash, time_ns, count) VALUES (?1, ?2, ?3, ?4, "
+			     "?5)",
+			     &s->ins_checkpoint);
 	if (rc == SQLITE_OK)
 		rc = prepare(s,
 			     "INSERT INTO sessions (session, agent_id, vendor, "
@@ -315,6 +352,83 @@ static int prepare_writer(struct aw_store *s)
 			     "INSERT INTO drops (time_ns, kernel_drops, "
 			     "user_drops) VALUES (?1, ?2, ?3)",
 			     &s->ins_drops);
+	return rc;
+}
+
+static uint64_t now_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int insert_checkpoint(sqlite3 *db, const char *kind, uint64_t row_id,
+			     const uint8_t hash[AW_CHAIN_HASH],
+			     uint64_t time_ns, uint64_t count)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db,
+				"INSERT INTO chain_checkpoints (kind, row_id, "
+				"hash, time_ns, count) VALUES (?1, ?2, ?3, "
+				"?4, ?5)",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)row_id);
+	sqlite3_bind_blob(st, 3, hash, AW_CHAIN_HASH, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)time_ns);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)count);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/*
+ * Schema 1 -> 2: the hash chain. Rows already there stay as they are,
+ * unchained: the genesis checkpoint records the last of them and how
+ * many there were; the chain starts after it. The head checkpoint is
+ * what each commit moves.
+ */
+static int migrate_chain(struct aw_store *s)
+{
+	struct aw_chain_hasher *h = NULL;
+	uint8_t g[AW_CHAIN_HASH];
+	int64_t last = 0, n = 0;
+	uint64_t now = now_realtime_ns();
+	int rc;
+
+	rc = exec_sql(s->db,
+		      "ALTER TABLE events ADD COLUMN chain BLOB;"
+		      "CREATE TABLE chain_checkpoints ("
+		      " seq INTEGER PRIMARY KEY,"
+		      " kind TEXT NOT NULL," /* genesis periodic prune head */
+		      " row_id INTEGER NOT NULL,"
+		      " hash BLOB NOT NULL,"
+		      " time_ns INTEGER NOT NULL,"
+		      " count INTEGER NOT NULL);"
+		      "INSERT INTO schema_version VALUES (2);");
+	if (rc == SQLITE_OK)
+		rc = select_i64(
+		    s->db, "SELECT coalesce(max(id), 0) FROM events", &last);
+	if (rc == SQLITE_OK)
+		rc = select_i64(s->db, "SELECT count(*) FROM events", &n);
+	if (rc != SQLITE_OK)
+		return rc;
+	if (aw_chain_hasher_new(&h) < 0)
+		return SQLITE_NOMEM;
+	if (chain_genesis_hash(h, (uint64_t)last, now, g) < 0)
+		rc = SQLITE_ERROR;
+	aw_chain_hasher_free(h);
+	if (rc == SQLITE_OK)
+		rc = insert_checkpoint(s->db, "genesis", (uint64_t)last, g, now,
+				       (uint64_t)n);
+	if (rc == SQLITE_OK)
+		rc =
+		    insert_checkpoint(s->db, "head", (uint64_t)last, g, now, 0);
 	return rc;
 }
 
@@ -357,10 +471,19 @@ static int init_schema(struct aw_store *s, const char *path, char *err,
 			r = store_fail(s, rc, err, errlen, "creating schema");
 			goto rollback;
 		}
+		v = 1;
 	} else {
 		r = check_version(v, path, err, errlen);
 		if (r < 0)
 			goto rollback;
+	}
+	if (v == 1) {
+		rc = migrate_chain(s);
+		if (rc != SQLITE_OK) {
+			r = store_fail(s, rc, err, errlen,
+				       "adding the hash chain (schema 2)");
+			goto rollback;
+		}
 	}
 	rc = exec_sql(s->db, "COMMIT");
 	if (rc != SQLITE_OK) {
@@ -502,6 +625,58 @@ static void ckpt_start(struct aw_store *s, const char *path)
 	sqlite3_wal_hook(s->db, ckpt_hook, c);
 }
 
+/*
+ * Where the writer continues the chain: from the head checkpoint (the
+ * last commit's), at the id after both it and the newest row. Rows
+ * deleted or appended behind the daemon's back are thus not papered
+ * over: the gap or the unchained rows stay for `log --verify` to name.
+ */
+static int load_head(struct aw_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t gid = 0, last = 0;
+	int rc, found = 0;
+
+	rc =
+	    select_i64(s->db,
+		       "SELECT coalesce(max(row_id), 0) FROM chain_checkpoints "
+		       "WHERE kind = 'genesis'",
+		       &gid);
+	if (rc == SQLITE_OK)
+		rc = select_i64(
+		    s->db, "SELECT coalesce(max(id), 0) FROM events", &last);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(s->db,
+					"SELECT row_id, hash FROM "
+					"chain_checkpoints WHERE kind = 'head' "
+					"ORDER BY seq DESC LIMIT 1",
+					-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_bytes(st, 1) == AW_CHAIN_HASH) {
+		s->head_id = (uint64_t)sqlite3_column_int64(st, 0);
+		memcpy(s->head_hash, sqlite3_column_blob(st, 1), AW_CHAIN_HASH);
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	if (!found) {
+		/* No head (edited away): continue from the genesis hash; the
+		 * verifier reports the missing checkpoint either way. */
+		s->head_id = (uint64_t)gid;
+		if (chain_genesis_hash(s->hasher, (uint64_t)gid, 0,
+				       s->head_hash) < 0)
+			return SQLITE_ERROR;
+	}
+	s->genesis_id = (uint64_t)gid;
+	s->next_id =
+	    ((uint64_t)last > s->head_id ? (uint64_t)last : s->head_id) + 1;
+	s->committed_next_id = s->next_id;
+	s->committed_id = s->head_id;
+	memcpy(s->committed_hash, s->head_hash, AW_CHAIN_HASH);
+	return SQLITE_OK;
+}
+
 int aw_store_open(const char *path, const struct aw_store_limits *limits,
 		  struct aw_store **ret, char *err, size_t errlen)
 {
@@ -519,6 +694,13 @@ int aw_store_open(const char *path, const struct aw_store_limits *limits,
 	}
 	if (limits)
 		s->limits = *limits;
+	pthread_mutex_init(&s->head_lock, NULL);
+	s->head_lock_init = 1;
+	r = aw_chain_hasher_new(&s->hasher);
+	if (r < 0) {
+		set_err(err, errlen, "SHA-256: out of memory");
+		goto fail;
+	}
 	rc = sqlite3_open_v2(path, &s->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				 SQLITE_OPEN_NOMUTEX,
@@ -581,6 +763,8 @@ int aw_store_open(const char *path, const struct aw_store_limits *limits,
 	if (r < 0)
 		goto fail;
 	rc = prepare_writer(s);
+	if (rc == SQLITE_OK)
+		rc = load_head(s);
 	if (rc != SQLITE_OK) {
 		r = store_fail(s, rc, err, errlen, "prepare");
 		goto fail;
@@ -730,6 +914,11 @@ void aw_store_close(struct aw_store *s)
 	sqlite3_finalize(s->ins_drops);
 	sqlite3_finalize(s->begin);
 	sqlite3_finalize(s->commit);
+	sqlite3_finalize(s->upd_head);
+	sqlite3_finalize(s->ins_checkpoint);
+	aw_chain_hasher_free(s->hasher);
+	if (s->head_lock_init)
+		pthread_mutex_destroy(&s->head_lock);
 	/* close_v2 defers the close if a statement somehow survived, rather
 	 * than leaking the connection. */
 	sqlite3_close_v2(s->db);
@@ -767,6 +956,14 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
+static void bind_text_n(sqlite3_stmt *st, int i, const char *v, size_t n)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, (int)n, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
 /* u64 on disk as signed 64: SQLite has no unsigned integers. */
 static sqlite3_int64 u64_to_db(uint64_t v)
 {
@@ -778,8 +975,40 @@ static uint64_t clamp_i64(uint64_t v)
 	return v > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : v;
 }
 
+/* The event as a chain_row: the integers as SQLite will hold them. */
+static void event_row(const struct aw_store_event *e, struct chain_row *row)
+{
+	*row = (struct chain_row){
+	    .time_ns = clamp_i64(e->time_ns),
+	    .session = e->session,
+	    .pid = e->pid,
+	    .ppid = e->ppid,
+	    .uid = e->uid,
+	    .str = {e->agent_id, e->action, e->exe, e->target, e->decision,
+		    e->rule, e->text, e->json},
+	};
+	for (int i = 0; i < CHAIN_N_STR; i++)
+		row->len[i] = row->str[i] ? strlen(row->str[i]) : 0;
+}
+
+int aw_store_event_digest(struct aw_chain_hasher *h,
+			  const struct aw_store_event *e,
+			  uint8_t ret[AW_CHAIN_HASH])
+{
+	struct chain_row row;
+
+	if (!h || !e || !e->action)
+		return -EINVAL;
+	event_row(e, &row);
+	return chain_content_digest(h, &row, ret);
+}
+
 int aw_store_add_event(struct aw_store *s, const struct aw_store_event *e)
 {
+	/* Bound as text parameters 3, 4, 8..13. */
+	static const int col[CHAIN_N_STR] = {3, 4, 8, 9, 10, 11, 12, 13};
+	struct chain_row row;
+	uint8_t content[AW_CHAIN_HASH], h[AW_CHAIN_HASH];
 	sqlite3_stmt *st;
 	int r;
 
@@ -788,22 +1017,35 @@ int aw_store_add_event(struct aw_store *s, const struct aw_store_event *e)
 	r = ensure_tx(s);
 	if (r < 0)
 		return r;
+	/* Hashed exactly as stored, under the id we are about to give the
+	 * row; the content digest from the caller when it made one. */
+	event_row(e, &row);
+	row.id = s->next_id;
+	if (e->digest)
+		memcpy(content, e->digest, AW_CHAIN_HASH);
+	else
+		r = chain_content_digest(s->hasher, &row, content);
+	if (r == 0)
+		r = chain_link(s->hasher, s->head_hash, row.id, content, h);
+	if (r < 0)
+		return r;
 	st = s->ins_event;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)clamp_i64(e->time_ns));
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)row.time_ns);
 	sqlite3_bind_int64(st, 2, u64_to_db(e->session));
-	bind_text(st, 3, e->agent_id);
-	bind_text(st, 4, e->action);
 	sqlite3_bind_int64(st, 5, e->pid);
 	sqlite3_bind_int64(st, 6, e->ppid);
 	sqlite3_bind_int64(st, 7, e->uid);
-	bind_text(st, 8, e->exe);
-	bind_text(st, 9, e->target);
-	bind_text(st, 10, e->decision);
-	bind_text(st, 11, e->rule);
-	bind_text(st, 12, e->text);
-	bind_text(st, 13, e->json);
+	for (int i = 0; i < CHAIN_N_STR; i++)
+		bind_text_n(st, col[i], row.str[i], row.len[i]);
+	sqlite3_bind_int64(st, 14, (sqlite3_int64)row.id);
+	sqlite3_bind_blob(st, 15, h, AW_CHAIN_HASH, SQLITE_STATIC);
 	r = sql_errno(step_done(st));
 	sqlite3_clear_bindings(st);
+	if (r == 0) {
+		s->head_id = row.id;
+		memcpy(s->head_hash, h, AW_CHAIN_HASH);
+		s->next_id++;
+	}
 	if (r == 0 && ++s->pending >= STORE_BATCH_MAX)
 		r = aw_store_flush(s);
 	return r;
@@ -872,6 +1114,35 @@ int aw_store_record_drops(struct aw_store *s, uint64_t time_ns,
 	return sql_errno(step_done(st));
 }
 
+/* The head checkpoint moves in the batch's own transaction, so that it
+ * always names the newest committed row; a periodic checkpoint is added
+ * at the first commit past each CHAIN_PERIODIC_ROWS rows. */
+static int chain_commit_head(struct aw_store *s)
+{
+	uint64_t now = now_realtime_ns(), count = s->head_id - s->genesis_id;
+	sqlite3_stmt *st = s->upd_head;
+	int rc;
+
+	if (s->head_id == s->committed_id)
+		return SQLITE_OK;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)s->head_id);
+	sqlite3_bind_blob(st, 2, s->head_hash, AW_CHAIN_HASH, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)count);
+	rc = step_done(st);
+	if (rc != SQLITE_OK ||
+	    (s->head_id - s->genesis_id) / CHAIN_PERIODIC_ROWS ==
+		(s->committed_id - s->genesis_id) / CHAIN_PERIODIC_ROWS)
+		return rc;
+	st = s->ins_checkpoint;
+	sqlite3_bind_text(st, 1, "periodic", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)s->head_id);
+	sqlite3_bind_blob(st, 3, s->head_hash, AW_CHAIN_HASH, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)count);
+	return step_done(st);
+}
+
 int aw_store_flush(struct aw_store *s)
 {
 	int rc;
@@ -880,9 +1151,16 @@ int aw_store_flush(struct aw_store *s)
 		return -EINVAL;
 	if (s->readonly || sqlite3_get_autocommit(s->db))
 		return 0;
-	rc = step_done(s->commit);
+	rc = chain_commit_head(s);
+	if (rc == SQLITE_OK)
+		rc = step_done(s->commit);
 	if (rc == SQLITE_OK) {
 		s->pending = 0;
+		pthread_mutex_lock(&s->head_lock);
+		s->committed_id = s->head_id;
+		memcpy(s->committed_hash, s->head_hash, AW_CHAIN_HASH);
+		pthread_mutex_unlock(&s->head_lock);
+		s->committed_next_id = s->next_id;
 		return 0;
 	}
 	/* COMMIT can fail with BUSY and leave the transaction open, to be
@@ -895,6 +1173,10 @@ int aw_store_flush(struct aw_store *s)
 		/* Counted, so the daemon reports the loss as a drop. */
 		s->lost += s->pending;
 		s->pending = 0;
+		/* The chain goes on from the last row that is stored. */
+		s->head_id = s->committed_id;
+		memcpy(s->head_hash, s->committed_hash, AW_CHAIN_HASH);
+		s->next_id = s->committed_next_id;
 	}
 	return sql_errno(rc) ?: -EIO;
 }
@@ -949,10 +1231,73 @@ static int count_cutoff(struct aw_store *s, uint64_t keep, sqlite3_int64 *ret)
 	return rc;
 }
 
+/* The newest event older than cutoff_ns (0: none). */
+static int age_cutoff(struct aw_store *s, uint64_t cutoff_ns,
+		      sqlite3_int64 *ret)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db,
+				"SELECT coalesce(max(id), 0) FROM events "
+				"WHERE time_ns < ?1",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)cutoff_ns);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ret = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
+ * Before retention removes chained rows up to `upto`, a prune checkpoint
+ * records the last of them and its hash: the rest of the chain is then
+ * proved from there. Older periodic and prune checkpoints name rows that
+ * are gone, and go too (genesis and head stay).
+ */
+static int chain_prune_checkpoint(struct aw_store *s, sqlite3_int64 upto,
+				  uint64_t now_ns)
+{
+	sqlite3_stmt *st = NULL;
+	uint8_t h[AW_CHAIN_HASH];
+	int rc, found = 0;
+
+	if ((uint64_t)upto <= s->genesis_id)
+		return SQLITE_OK; /* only rows from before the chain */
+	rc = sqlite3_prepare_v2(s->db, "SELECT chain FROM events WHERE id = ?1",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, upto);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_bytes(st, 0) == AW_CHAIN_HASH) {
+		memcpy(h, sqlite3_column_blob(st, 0), AW_CHAIN_HASH);
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	/* (A row that is missing or has no hash is already a break the
+	 * verifier names; nothing honest to record for it.) */
+	if (!found)
+		return SQLITE_OK;
+	rc = delete_rows(s,
+			 "DELETE FROM chain_checkpoints WHERE kind IN "
+			 "('periodic', 'prune') AND row_id < ?1",
+			 1, upto, 0, NULL);
+	if (rc == SQLITE_OK)
+		rc = insert_checkpoint(s->db, "prune", (uint64_t)upto, h,
+				       now_ns, (uint64_t)upto - s->genesis_id);
+	return rc;
+}
+
 int aw_store_prune(struct aw_store *s, uint64_t now_ns)
 {
 	uint64_t removed = 0, cutoff_ns = 0;
-	sqlite3_int64 keep_from = 0;
+	sqlite3_int64 keep_from = 0, upto = 0;
 	int rc = SQLITE_OK, r;
 
 	if (!s || !s->db)
@@ -975,9 +1320,11 @@ int aw_store_prune(struct aw_store *s, uint64_t now_ns)
 						       : age * 1000000000ull;
 		cutoff_ns = now_ns > age ? clamp_i64(now_ns - age) : 0;
 	}
+	/* Rows go as a prefix by id, so that what remains is one unbroken
+	 * stretch of the chain: by age, up to the newest row past the age
+	 * (rows are in drain order, within milliseconds of time order). */
 	if (cutoff_ns) {
-		rc = delete_rows(s, "DELETE FROM events WHERE time_ns < ?1", 1,
-				 (sqlite3_int64)cutoff_ns, 0, &removed);
+		rc = age_cutoff(s, cutoff_ns, &upto);
 		/* Drop counters and ended sessions age out the same way; the
 		 * newest drop row stays so status can still show totals. */
 		if (rc == SQLITE_OK)
@@ -994,14 +1341,16 @@ int aw_store_prune(struct aw_store *s, uint64_t now_ns)
 	}
 	if (rc == SQLITE_OK && s->limits.max_events)
 		rc = count_cutoff(s, s->limits.max_events, &keep_from);
-	if (rc == SQLITE_OK && keep_from) {
-		uint64_t before = removed;
-
-		rc = delete_rows(s, "DELETE FROM events WHERE id < ?1", 1,
-				 keep_from, 0, &removed);
+	if (keep_from > upto + 1)
+		upto = keep_from - 1;
+	if (rc == SQLITE_OK && upto > 0)
+		rc = chain_prune_checkpoint(s, upto, now_ns);
+	if (rc == SQLITE_OK && upto > 0) {
+		rc = delete_rows(s, "DELETE FROM events WHERE id <= ?1", 1,
+				 upto, 0, &removed);
 		/* An ended session none of whose events remain has nothing
 		 * left to explain. */
-		if (rc == SQLITE_OK && removed > before)
+		if (rc == SQLITE_OK && removed && keep_from)
 			rc = delete_rows(s,
 					 "DELETE FROM sessions WHERE "
 					 "ended_ns != 0 AND NOT EXISTS "
@@ -1191,4 +1540,43 @@ int aw_store_last_drops(struct aw_store *s, uint64_t *ret_kernel,
 uint64_t aw_store_lost(const struct aw_store *s)
 {
 	return s ? s->lost : 0;
+}
+
+int aw_store_verify(struct aw_store *s, const struct aw_chain_anchor *anchors,
+		    size_t n_anchors, struct aw_chain_report *ret)
+{
+	if (!s || !s->db || !ret || (n_anchors && !anchors))
+		return -EINVAL;
+	/* A writer's open batch is its own to commit first. */
+	if (!sqlite3_get_autocommit(s->db))
+		return -EBUSY;
+	return chain_verify(s->db, anchors, n_anchors, ret);
+}
+
+int aw_store_chain_head(struct aw_store *s, uint64_t *ret_id,
+			uint8_t ret_hash[AW_CHAIN_HASH], uint64_t *ret_count)
+{
+	if (!s || s->readonly || !s->head_lock_init)
+		return -EINVAL;
+	pthread_mutex_lock(&s->head_lock);
+	if (ret_id)
+		*ret_id = s->committed_id;
+	if (ret_hash)
+		memcpy(ret_hash, s->committed_hash, AW_CHAIN_HASH);
+	if (ret_count)
+		*ret_count = s->committed_id - s->genesis_id;
+	pthread_mutex_unlock(&s->head_lock);
+	return 0;
+}
+
+int aw_store_last_id(struct aw_store *s, uint64_t *ret)
+{
+	uint64_t v;
+	int r;
+
+	r = select_u64s(s, "SELECT coalesce(max(id), 0) FROM events", 1, &v);
+	if (r < 0)
+		return r;
+	*ret = v;
+	return 0;
 }

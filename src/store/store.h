@@ -12,6 +12,8 @@
 
 struct aw_store;
 
+#define AW_CHAIN_HASH 32 /* SHA-256 */
+
 /* A fully enriched event as the daemon hands it to the store. Strings may
  * be NULL where unknown. `json` is the complete event in the schema of
  * docs/events.md and is what `agentwall log --json` prints verbatim. */
@@ -29,7 +31,21 @@ struct aw_store_event {
 	const char *rule;
 	const char *text; /* one-line human rendering */
 	const char *json;
+	/* Optional: aw_store_event_digest() of this event, computed by the
+	 * caller (on its own thread, off the insert path). NULL: the store
+	 * computes it. */
+	const uint8_t *digest;
 };
+
+/* A reusable SHA-256 context and buffer; one per thread that hashes. */
+struct aw_chain_hasher;
+int aw_chain_hasher_new(struct aw_chain_hasher **ret);
+void aw_chain_hasher_free(struct aw_chain_hasher *h);
+/* The content digest of an event as the store will hash it (docs/
+ * events.md, "The hash chain"); 0 or -errno. */
+int aw_store_event_digest(struct aw_chain_hasher *h,
+			  const struct aw_store_event *e,
+			  uint8_t ret[AW_CHAIN_HASH]);
 
 struct aw_store_session {
 	uint64_t session;
@@ -105,5 +121,72 @@ int aw_store_query_events(struct aw_store *s, const struct aw_store_query *q,
 int aw_store_count_events(struct aw_store *s, uint64_t *ret);
 int aw_store_last_drops(struct aw_store *s, uint64_t *ret_kernel,
 			uint64_t *ret_user);
+
+/*
+ * Tamper evidence (docs/events.md, "The hash chain"). Every event row
+ * carries chain = SHA-256(previous row's chain, the row's canonical
+ * encoding); checkpoints (genesis, periodic, prune, and the head the
+ * daemon moves at each commit) pin rows of the chain. Anyone with write
+ * access can recompute a plain hash chain: compare the head with a copy
+ * kept elsewhere (an anchor) to detect that.
+ */
+/* What is wrong at the first break, in the order verification meets
+ * them. */
+enum aw_chain_problem {
+	AW_CHAIN_OK = 0,
+	AW_CHAIN_NONE,	     /* no chain here (schema 1: not migrated yet) */
+	AW_CHAIN_EDITED,     /* a row's fields do not match its hash */
+	AW_CHAIN_MISSING,    /* ids skip: rows deleted */
+	AW_CHAIN_REORDERED,  /* a genuine row under another row's id */
+	AW_CHAIN_UNCHAINED,  /* a row without a hash inside the chain */
+	AW_CHAIN_CHECKPOINT, /* a checkpoint disagrees with its row */
+	AW_CHAIN_TRUNCATED,  /* rows a checkpoint or anchor names are gone */
+	AW_CHAIN_APPENDED,   /* rows after the recorded head */
+	AW_CHAIN_ANCHOR,     /* an anchor's hash differs from the row's */
+	AW_CHAIN_INSERTED,   /* a row where the chain says none can be */
+};
+
+struct aw_chain_anchor {
+	uint64_t id;
+	uint8_t hash[AW_CHAIN_HASH];
+};
+
+struct aw_chain_report {
+	enum aw_chain_problem problem;
+	uint64_t verified;	     /* rows whose hash was recomputed */
+	uint64_t first_id, last_id;  /* the verified range (0: none) */
+	uint8_t head[AW_CHAIN_HASH]; /* the last verified row's hash */
+	char start_kind[16];	     /* genesis or prune */
+	uint64_t start_id;	     /* the chain is proved from here */
+	uint8_t start_hash[AW_CHAIN_HASH];
+	uint64_t pruned;	  /* chained rows pruned before start_id */
+	uint64_t legacy;	  /* unchained rows from before the chain */
+	uint64_t checkpoints;	  /* checkpoints compared with their rows */
+	uint64_t anchors_checked; /* anchors compared */
+	uint64_t anchors_pruned;  /* anchors before the verifiable range */
+	/* The first broken row (bad_id 0: none to name, e.g. truncation
+	 * past the end), and what is wrong with it. */
+	uint64_t bad_id, bad_time_ns;
+	char bad_action[32];
+	char detail[384];
+};
+
+/* Prove the chain from the oldest checkpoint still verifiable (genesis,
+ * or the newest prune checkpoint) to the newest row, in one read
+ * snapshot, and check the anchors (row id + hash kept elsewhere) against
+ * it. Returns 0 with ret->problem set (AW_CHAIN_OK when intact), or
+ * -errno when the store could not be read. */
+int aw_store_verify(struct aw_store *s, const struct aw_chain_anchor *anchors,
+		    size_t n_anchors, struct aw_chain_report *ret);
+/* The writer's committed head: the newest row's id and hash, and the
+ * number of rows chained since genesis. Thread-safe (status). */
+int aw_store_chain_head(struct aw_store *s, uint64_t *ret_id,
+			uint8_t ret_hash[AW_CHAIN_HASH], uint64_t *ret_count);
+/* hex: 2 * AW_CHAIN_HASH + 1 bytes. */
+void aw_chain_hex(const uint8_t hash[AW_CHAIN_HASH], char *hex);
+/* Parse 64 hex digits; 0 or -EINVAL. */
+int aw_chain_unhex(const char *hex, uint8_t ret[AW_CHAIN_HASH]);
+/* The newest event row id (0: none), for log --follow. */
+int aw_store_last_id(struct aw_store *s, uint64_t *ret);
 
 #endif

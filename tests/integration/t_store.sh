@@ -39,7 +39,7 @@ aw log --session xyz 2>/dev/null; rc=$?
 check "bad --session is a usage error" test $rc = 2
 
 # --follow prints new events as they are committed.
-"$AW" --state-dir "$STATE" log --follow --json --action session-start > "$T/follow.json" &
+"$AW" --state-dir "$STATE" log --follow --from-start --json --action session-start > "$T/follow.json" &
 fpid=$!
 sleep 0.5
 in_scope "$(FAKE)" -c 'echo $$ > '"$T"'/f.pid'
@@ -66,6 +66,6 @@ stop_daemon
 start_daemon --signatures "$T/sigs" --quiet --max-events 400 || nok "daemon restarts"
 stop_daemon
 check "retention bounds the event count" test "$(aw log | wc -l)" -le 400
-sqlite3 "$STATE/events.db" 'select version from schema_version' > "$T/ver" 2>/dev/null || python3 -c "
-import sqlite3; print(sqlite3.connect('$STATE/events.db').execute('select version from schema_version').fetchone()[0])" > "$T/ver"
-check "store has a schema version" test "$(cat "$T/ver")" = 1
+sqlite3 "$STATE/events.db" 'select max(version) from schema_version' > "$T/ver" 2>/dev/null || python3 -c "
+import sqlite3; print(sqlite3.connect('$STATE/events.db').execute('select max(version) from schema_version').fetchone()[0])" > "$T/ver"
+check "store has a schema version (2: hash-chained)" test "$(cat "$T/ver")" = 2

@@ -21,6 +21,7 @@
 
 #include <sqlite3.h>
 
+#include "store/chain.h"
 #include "store/store.h"
 
 #define SEC 1000000000ull
@@ -493,13 +494,13 @@ static void test_newer_schema_refused(void **state)
 
 	aw_store_close(st);
 	f->st = NULL;
-	raw_exec(f->path, "INSERT INTO schema_version VALUES (2)");
+	raw_exec(f->path, "INSERT INTO schema_version VALUES (3)");
 
 	assert_int_equal(aw_store_open(f->path, NULL, &other, err, sizeof(err)),
 			 -EPROTONOSUPPORT);
 	assert_null(other);
 	assert_non_null(strstr(err, "newer"));
-	assert_non_null(strstr(err, "version 2"));
+	assert_non_null(strstr(err, "version 3"));
 	err[0] = 0;
 	assert_int_equal(aw_store_open_ro(f->path, &other, err, sizeof(err)),
 			 -EPROTONOSUPPORT);
@@ -646,6 +647,9 @@ static void test_drops(void **state)
 }
 
 /* Sessions ids like the daemon's: random-looking u64 values. */
+static void verify_ro(struct fixture *f, const struct aw_chain_anchor *a,
+		      size_t na, struct aw_chain_report *rep);
+
 static void test_throughput(void **state)
 {
 	struct fixture *f = *state;
@@ -664,6 +668,7 @@ static void test_throughput(void **state)
 	    .text = text,
 	    .json = json,
 	};
+	struct aw_chain_report rep;
 	struct timespec a, b;
 	double secs;
 	uint64_t n = 0;
@@ -710,6 +715,481 @@ static void test_throughput(void **state)
 	printf("[   INFO   ] store insert throughput: %d events in %.3f s = "
 	       "%.0f events/s (batches of %d, ~%zu-byte json)\n",
 	       N, secs, N / secs, BATCH, strlen(json));
+
+	/* The whole chain proves, with its periodic checkpoints (one at the
+	 * first commit past each 65,536 rows). */
+	aw_store_close(st);
+	f->st = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	verify_ro(f, NULL, 0, &rep);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	assert_int_equal(rep.problem, AW_CHAIN_OK);
+	assert_int_equal(rep.verified, N);
+	assert_int_equal(rep.checkpoints, N / 65536);
+	secs = (double)(b.tv_sec - a.tv_sec) +
+	       (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	printf("[   INFO   ] log --verify: %d rows in %.3f s = %.0f rows/s\n",
+	       N, secs, N / secs);
+}
+
+/* ---- the hash chain ---- */
+
+/* n events with distinct content, flushed every `batch`. */
+static void add_n(struct aw_store *st, int from, int n, int batch)
+{
+	char text[96];
+
+	for (int i = from; i < from + n; i++) {
+		snprintf(text, sizeof(text),
+			 "{\"n\":%d,\"decision\":\"allow\",\"x\":\"abc\"}", i);
+		add(st, T0 + (uint64_t)i * SEC, 0x1000 + (uint64_t)(i / 10),
+		    "test.agent", i % 3 ? "exec" : "connect", "allow", text);
+		if (batch && (i + 1 - from) % batch == 0)
+			assert_int_equal(aw_store_flush(st), 0);
+	}
+	assert_int_equal(aw_store_flush(st), 0);
+}
+
+static void verify_ro(struct fixture *f, const struct aw_chain_anchor *a,
+		      size_t na, struct aw_chain_report *rep)
+{
+	struct aw_store *ro = NULL;
+	char err[256] = "";
+
+	assert_int_equal(aw_store_open_ro(f->path, &ro, err, sizeof(err)), 0);
+	assert_int_equal(aw_store_verify(ro, a, na, rep), 0);
+	aw_store_close(ro);
+}
+
+/* A fresh store of 50 chained rows, closed. */
+static void make_chain(struct fixture *f)
+{
+	struct aw_store *st = open_rw(f, 0, 0);
+
+	add_n(st, 0, 50, 7);
+	aw_store_close(st);
+	f->st = NULL;
+}
+
+static void row_hash(const char *path, uint64_t id, struct aw_chain_anchor *ret)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT chain FROM events "
+					    "WHERE id = ?1",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_bytes(st, 0), AW_CHAIN_HASH);
+	ret->id = id;
+	memcpy(ret->hash, sqlite3_column_blob(st, 0), AW_CHAIN_HASH);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static void test_chain_intact(void **state)
+{
+	struct fixture *f = *state;
+	struct aw_chain_report rep;
+	struct aw_chain_anchor a;
+	uint8_t head[AW_CHAIN_HASH];
+	uint64_t id = 0, n = 0;
+	struct aw_store *st = open_rw(f, 0, 0);
+
+	add_n(st, 0, 50, 7);
+	assert_int_equal(aw_store_chain_head(st, &id, head, &n), 0);
+	assert_int_equal(id, 50);
+	assert_int_equal(n, 50);
+	/* The writer can verify its own store between batches. */
+	assert_int_equal(aw_store_verify(st, NULL, 0, &rep), 0);
+	assert_int_equal(rep.problem, AW_CHAIN_OK);
+	aw_store_close(st);
+	f->st = NULL;
+
+	verify_ro(f, NULL, 0, &rep);
+	assert_int_equal(rep.problem, AW_CHAIN_OK);
+	assert_int_equal(rep.verified, 50);
+	assert_int_equal(rep.first_id, 1);
+	assert_int_equal(rep.last_id, 50);
+	assert_string_equal(rep.start_kind, "genesis");
+	assert_memory_equal(rep.head, head, AW_CHAIN_HASH);
+	/* An anchor taken from status checks out. */
+	a.id = id;
+	memcpy(a.hash, head, AW_CHAIN_HASH);
+	verify_ro(f, &a, 1, &rep);
+	assert_int_equal(rep.problem, AW_CHAIN_OK);
+	assert_int_equal(rep.anchors_checked, 1);
+
+	/* Reopened, the writer continues the same chain. */
+	st = open_rw(f, 0, 0);
+	add_n(st, 50, 10, 0);
+	aw_store_close(st);
+	f->st = NULL;
+	verify_ro(f, &a, 1, &rep);
+	assert_int_equal(rep.problem, AW_CHAIN_OK);
+	assert_int_equal(rep.verified, 60);
+}
+
+struct tamper {
+	const char *name;
+	const char *sql;
+	enum aw_chain_problem want;
+	uint64_t bad_id;
+};
+
+static void test_chain_tamper(void **state)
+{
+	static const struct tamper cases[] = {
+	    {"one byte of json",
+	     "UPDATE events SET json = replace(json, 'abc', 'abd') "
+	     "WHERE id = 20",
+	     AW_CHAIN_EDITED, 20},
+	    {"a decision", "UPDATE events SET decision = 'deny' WHERE id = 21",
+	     AW_CHAIN_EDITED, 21},
+	    {"the time", "UPDATE events SET time_ns = time_ns + 1 WHERE id = 3",
+	     AW_CHAIN_EDITED, 3},
+	    {"text to blob of other bytes",
+	     "UPDATE events SET text = CAST('x' AS BLOB) WHERE id = 4",
+	     AW_CHAIN_EDITED, 4},
+	    {"a row deleted in the middle", "DELETE FROM events WHERE id = 30",
+	     AW_CHAIN_MISSING, 31},
+	    {"the last rows deleted", "DELETE FROM events WHERE id >= 48",
+	     AW_CHAIN_TRUNCATED, 0},
+	    {"two rows swapped",
+	     "UPDATE events SET id = -1 WHERE id = 10;"
+	     "UPDATE events SET id = 10 WHERE id = 12;"
+	     "UPDATE events SET id = 12 WHERE id = -1;",
+	     AW_CHAIN_REORDERED, 10},
+	    {"a forged row appended",
+	     "INSERT INTO events (id, time_ns, session, action, pid, ppid, "
+	     "uid, json, chain) VALUES (51, 1, 1, 'exec', 1, 1, 0, '{}', "
+	     "zeroblob(32))",
+	     AW_CHAIN_APPENDED, 51},
+	    {"a row without hash inserted",
+	     "INSERT INTO events (id, time_ns, session, action, pid, ppid, "
+	     "uid) VALUES (51, 1, 1, 'exec', 1, 1, 0)",
+	     AW_CHAIN_APPENDED, 51},
+	    {"a hash removed", "UPDATE events SET chain = NULL WHERE id = 5",
+	     AW_CHAIN_UNCHAINED, 5},
+	    {"the head checkpoint",
+	     "UPDATE chain_checkpoints SET hash = zeroblob(32) "
+	     "WHERE kind = 'head'",
+	     AW_CHAIN_CHECKPOINT, 50},
+	    {"the genesis checkpoint",
+	     "UPDATE chain_checkpoints SET time_ns = 5 WHERE kind = 'genesis'",
+	     AW_CHAIN_CHECKPOINT, 0},
+	    {"a row before the chain",
+	     "INSERT INTO events (id, time_ns, session, action, pid, ppid, "
+	     "uid) VALUES (-5, 1, 1, 'exec', 1, 1, 0)",
+	     AW_CHAIN_INSERTED, 0},
+	};
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct aw_chain_report rep;
+
+		make_chain(f);
+		raw_exec(f->path, cases[i].sql);
+		verify_ro(f, NULL, 0, &rep);
+		if (rep.problem != cases[i].want ||
+		    rep.bad_id != cases[i].bad_id)
+			print_error("%s: problem %d at %llu (%s), want %d at "
+				    "%llu\n",
+				    cases[i].name, rep.problem,
+				    (unsigned long long)rep.bad_id, rep.detail,
+				    cases[i].want,
+				    (unsigned long long)cases[i].bad_id);
+		assert_int_equal(rep.problem, cases[i].want);
+		assert_int_equal(rep.bad_id, cases[i].bad_id);
+		assert_true(rep.detail[0]);
+		raw_exec(f->path, "DROP TABLE events; DROP TABLE sessions;"
+				  "DROP TABLE drops; DROP TABLE schema_version;"
+				  "DROP TABLE chain_checkpoints;");
+	}
+}
+
+/* Rewrite rows from `from` to the end with hashes recomputed as the
+ * documented encoding says, and the head with them: what anyone with
+ * write access can do to a plain hash chain. */
+static void forge_from(const char *path, uint64_t from, int fix_head)
+{
+	struct aw_chain_hasher *h;
+	sqlite3 *db;
+	sqlite3_stmt *st, *up;
+	uint8_t prev[AW_CHAIN_HASH];
+	struct aw_chain_anchor a;
+	uint64_t last = 0;
+
+	row_hash(path, from - 1, &a);
+	memcpy(prev, a.hash, AW_CHAIN_HASH);
+	assert_int_equal(aw_chain_hasher_new(&h), 0);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db,
+			 "BEGIN; UPDATE events SET json = replace(json, "
+			 "'allow', 'deny!') WHERE id = 25",
+			 NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT id, time_ns, session, "
+					    "agent_id, action, pid, ppid, uid, "
+					    "exe, target, decision, rule, "
+					    "text, json FROM events WHERE id "
+					    ">= ?1 ORDER BY id",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "UPDATE events SET chain = ?2 "
+					    "WHERE id = ?1",
+					    -1, &up, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		static const int col[CHAIN_N_STR] = {3,	 4,  8,	 9,
+						     10, 11, 12, 13};
+		struct chain_row r = {
+		    .id = (uint64_t)sqlite3_column_int64(st, 0),
+		    .time_ns = (uint64_t)sqlite3_column_int64(st, 1),
+		    .session = (uint64_t)sqlite3_column_int64(st, 2),
+		    .pid = (uint64_t)sqlite3_column_int64(st, 5),
+		    .ppid = (uint64_t)sqlite3_column_int64(st, 6),
+		    .uid = (uint64_t)sqlite3_column_int64(st, 7),
+		};
+
+		for (int i = 0; i < CHAIN_N_STR; i++) {
+			r.str[i] =
+			    (const char *)sqlite3_column_text(st, col[i]);
+			r.len[i] = (size_t)sqlite3_column_bytes(st, col[i]);
+		}
+		assert_int_equal(chain_hash_row(h, prev, &r, prev), 0);
+		sqlite3_bind_int64(up, 1, (sqlite3_int64)r.id);
+		sqlite3_bind_blob(up, 2, prev, AW_CHAIN_HASH, SQLITE_TRANSIENT);
+		assert_int_equal(sqlite3_step(up), SQLITE_DONE);
+		sqlite3_reset(up);
+		last = r.id;
+		if (!fix_head)
+			break; /* only the edited row */
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	if (fix_head) {
+		assert_int_equal(
+		    sqlite3_prepare_v2(db,
+				       "UPDATE chain_checkpoints "
+				       "SET hash = ?1 WHERE row_id "
+				       "= ?2",
+				       -1, &up, NULL),
+		    SQLITE_OK);
+		sqlite3_bind_blob(up, 1, prev, AW_CHAIN_HASH, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(up, 2, (sqlite3_int64)last);
+		assert_int_equal(sqlite3_step(up), SQLITE_DONE);
+		sqlite3_finalize(up);
+	}
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	aw_chain_hasher_free(h);
+}
+
+static void test_chain_forged(void **state)
+{
+	struct fixture *f = *state;
+	struct aw_chain_report rep;
+	struct aw_chain_anchor a;
+
+	/* One row edited and its own hash recomputed: the next row's link
+	 * breaks, and the report says the row before may be the one. */
+	make_chain(f);
+	forge_from(f->path, 25, 0);
+	verify_ro(f, NULL, 0, &rep);
+	assert_int_equal(rep.problem, AW_CHAIN_EDITED);
+	assert_int_equal(rep.bad_id, 26);
+	assert_non_null(strstr(rep.detail, "id 25"));
+	raw_exec(f->path, "DROP TABLE events; DROP TABLE sessions;"
+			  "DROP TABLE drops; DROP TABLE schema_version;"
+			  "DROP TABLE chain_checkpoints;");
+
+	/* The whole rest of the chain and the head recomputed: the store
+	 * alone cannot tell (the documented limit); a head kept elsewhere
+	 * (status, the journal) can. */
+	make_chain(f);
+	row_hash(f->path, 40, &a);
+	forge_from(f->path, 25, 1);
+	verify_ro(f, NULL, 0, &rep);
+	assert_int_equal(rep.problem, AW_CHAIN_OK);
+	verify_ro(f, &a, 1, &rep);
+	assert_int_equal(rep.problem, AW_CHAIN_ANCHOR);
+	assert_int_equal(rep.bad_id, 40);
+
+	/* Tail truncation with the head moved back: only an anchor past
+	 * the new end shows it. */
+	row_hash(f->path, 50, &a);
+	raw_exec(f->path, "DELETE FROM events WHERE id > 45;"
+			  "UPDATE chain_checkpoints SET row_id = 45, hash = "
+			  "(SELECT chain FROM events WHERE id = 45) WHERE "
+			  "kind = 'head'");
+	verify_ro(f, NULL, 0, &rep);
+	assert_int_equal(rep.problem, AW_CHAIN_OK);
+	verify_ro(f, &a, 1, &rep);
+	assert_int_equal(rep.problem, AW_CHAIN_TRUNCATED);
+}
+
+static void test_chain_prune(void **state)
+{
+	struct fixture *f = *state;
+	struct aw_chain_report rep;
+	struct aw_chain_anchor a;
+	struct aw_store *st = open_rw(f, 30, 0);
+
+	add_n(st, 0, 100, 9);
+	assert_int_equal(aw_store_prune(st, T0 + 1000 * SEC), 70);
+	aw_store_close(st);
+	f->st = NULL;
+	verify_ro(f, NULL, 0, &rep);
+	assert_int_equal(rep.problem, AW_CHAIN_OK);
+	assert_string_equal(rep.start_kind, "prune");
+	assert_int_equal(rep.start_id, 70);
+	assert_int_equal(rep.pruned, 70);
+	assert_int_equal(rep.verified, 30);
+	assert_int_equal(rep.first_id, 71);
+
+	/* Again, and by age: the chain stays provable from the newest
+	 * prune checkpoint; an anchor in the pruned part is not a break. */
+	row_hash(f->path, 75, &a);
+	st = open_rw(f, 30, 100);
+	add_n(st, 100, 40, 0);
+	assert_true(aw_store_prune(st, T0 + 200 * SEC) >= 40);
+	aw_store_close(st);
+	f->st = NULL;
+	verify_ro(f, &a, 1, &rep);
+	assert_int_equal(rep.problem, AW_CHAIN_OK);
+	assert_int_equal(rep.start_id, 110);
+	assert_int_equal(rep.anchors_pruned, 1);
+
+	/* A pruned row put back is not part of the chain. */
+	raw_exec(f->path,
+		 "INSERT INTO events (id, time_ns, session, action, pid, "
+		 "ppid, uid) VALUES (100, 1, 1, 'exec', 1, 1, 0)");
+	verify_ro(f, NULL, 0, &rep);
+	assert_int_equal(rep.problem, AW_CHAIN_INSERTED);
+	assert_int_equal(rep.bad_id, 100);
+	raw_exec(f->path, "DELETE FROM events WHERE id = 100;"
+			  "DELETE FROM events WHERE id = 111");
+	/* Deleting the first row after the prune point is a missing row. */
+	verify_ro(f, NULL, 0, &rep);
+	assert_int_equal(rep.problem, AW_CHAIN_MISSING);
+	assert_int_equal(rep.bad_id, 112);
+}
+
+static void test_chain_migrate(void **state)
+{
+	struct fixture *f = *state;
+	struct aw_chain_report rep;
+	struct aw_store *st = open_rw(f, 0, 0);
+	sqlite3 *db;
+	int64_t v = 0;
+	sqlite3_stmt *q;
+
+	add_n(st, 0, 10, 0);
+	aw_store_close(st);
+	f->st = NULL;
+	/* Back to schema 1, as an older agentwall left it. */
+	raw_exec(f->path, "DROP TABLE chain_checkpoints;"
+			  "ALTER TABLE events DROP COLUMN chain;"
+			  "DELETE FROM schema_version WHERE version = 2");
+	verify_ro(f, NULL, 0, &rep);
+	assert_int_equal(rep.problem, AW_CHAIN_NONE);
+
+	st = open_rw(f, 0, 0);
+	add_n(st, 10, 5, 0);
+	aw_store_close(st);
+	f->st = NULL;
+	verify_ro(f, NULL, 0, &rep);
+	assert_int_equal(rep.problem, AW_CHAIN_OK);
+	assert_int_equal(rep.legacy, 10);
+	assert_int_equal(rep.start_id, 10);
+	assert_int_equal(rep.verified, 5);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT max(version) FROM "
+					    "schema_version",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	assert_int_equal(v, 2);
+	/* An old row edited is out of the chain's reach; one more is not. */
+	raw_exec(f->path, "INSERT INTO events (id, time_ns, session, action, "
+			  "pid, ppid, uid) VALUES (0, 1, 1, 'exec', 1, 1, 0)");
+	verify_ro(f, NULL, 0, &rep);
+	assert_int_equal(rep.problem, AW_CHAIN_INSERTED);
+}
+
+/* The daemon digests events on its event loop and hands the digest in:
+ * the same chain as the store's own, and the verifier recomputes it
+ * independently (a wrong digest shows as an edit). */
+static void test_chain_caller_digest(void **state)
+{
+	struct fixture *f = *state;
+	struct aw_chain_hasher *h;
+	struct aw_chain_report rep;
+	struct aw_store *st = open_rw(f, 0, 0);
+	uint8_t d[AW_CHAIN_HASH];
+	char json[64];
+	struct aw_store_event e = {
+	    .agent_id = "test.agent",
+	    .action = "exec",
+	    .pid = 7,
+	    .session = BIG_SESSION,
+	    .exe = "/bin/sh",
+	    .decision = "allow",
+	    .json = json,
+	};
+
+	assert_int_equal(aw_chain_hasher_new(&h), 0);
+	for (int i = 0; i < 20; i++) {
+		e.time_ns = T0 + (uint64_t)i;
+		snprintf(json, sizeof(json), "{\"i\":%d}", i);
+		assert_int_equal(aw_store_event_digest(h, &e, d), 0);
+		if (i == 13)
+			d[0] ^= 1;
+		e.digest = i % 2 ? d : NULL;
+		assert_int_equal(aw_store_add_event(st, &e), 0);
+	}
+	aw_chain_hasher_free(h);
+	aw_store_close(st);
+	f->st = NULL;
+	verify_ro(f, NULL, 0, &rep);
+	assert_int_equal(rep.problem, AW_CHAIN_EDITED);
+	assert_int_equal(rep.bad_id, 14);
+	assert_int_equal(rep.verified, 13);
+}
+
+/* The daemon restarted on a store whose newest rows were deleted goes on
+ * from its recorded head, leaving the gap for --verify to name rather
+ * than chaining over it. */
+static void test_chain_restart_after_cut(void **state)
+{
+	struct fixture *f = *state;
+	struct aw_chain_report rep;
+	struct aw_store *st;
+
+	make_chain(f);
+	raw_exec(f->path, "DELETE FROM events WHERE id > 47");
+	st = open_rw(f, 0, 0);
+	add_n(st, 100, 5, 0);
+	aw_store_close(st);
+	f->st = NULL;
+	verify_ro(f, NULL, 0, &rep);
+	assert_int_equal(rep.problem, AW_CHAIN_MISSING);
+	assert_int_equal(rep.bad_id, 51);
+	assert_non_null(strstr(rep.detail, "48..50"));
 }
 
 int main(void)
@@ -735,6 +1215,16 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_hostile_strings, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_drops, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chain_intact, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chain_tamper, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chain_forged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chain_prune, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chain_restart_after_cut, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_chain_caller_digest, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_chain_migrate, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_throughput, setup, teardown),
 	};
 
