@@ -151,7 +151,7 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 	struct aw_plan plan = {};
 	struct aw_masks masks = {};
 	struct aw_buf req = {};
-	char *reply = NULL;
+	char *reply = NULL, *ready = NULL;
 	int c, forced = 0, verbose = 0, r, exe_fd = -1, ret;
 	int keep[AW_LAUNCH_KEEP_FDS_MAX];
 	char sid[17];
@@ -326,6 +326,28 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 	if (aw_masks_scan(&plan, &masks) < 0)
 		aw_masks_free(&masks);
 	send_masks(cli, &plan, verbose);
+	/* The daemon moved this process into the session's cgroups while
+	 * the plan was made; nothing of the session starts before that is
+	 * done. */
+	{
+		char rq[64];
+
+		snprintf(rq, sizeof(rq), "session-ready session=%s",
+			 plan.session);
+		r = aw_cli_request(cli, rq, &ready, err, sizeof(err));
+	}
+	if (r >= 0 && strncmp(ready, "ok", 2)) {
+		snprintf(err, sizeof(err), "%s", ready);
+		err[strcspn(err, "\n")] = 0;
+		r = -EIO;
+	}
+	free(ready);
+	if (r < 0) {
+		fprintf(stderr, "agentwall run: %s%s\n",
+			forced ? "forced session refused: " : "", err);
+		ret = AW_LAUNCH_EXIT_FAIL;
+		goto out;
+	}
 	if (verbose)
 		fprintf(stderr,
 			"agentwall: session %s, policy %s, agent %s, %zu "

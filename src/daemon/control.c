@@ -329,6 +329,10 @@ static void handle_request(struct aw_control *c, struct ctl_client *cl,
 		aw_session_report(d, cl->fd, req + 15, b);
 		return;
 	}
+	if (!strncmp(req, "session-ready ", 14)) {
+		aw_session_ready(d, cl->fd, req + 14, b);
+		return;
+	}
 	if (!strncmp(req, "session-secrets ", 16)) {
 		aw_secrets_request(d, cl->fd, req + 16, b);
 		return;
@@ -425,7 +429,8 @@ static void handle_request(struct aw_control *c, struct ctl_client *cl,
 		aw_buf_puts(b,
 			    "\" (expected status, ps, ps --json, reload, "
 			    "policy-load, policy-list, session-open, "
-			    "session-report, session-secrets, session-masks, "
+			    "session-report, session-ready, session-secrets, "
+			    "session-masks, "
 			    "session-list, "
 			    "session-review, log-query, ping)\n");
 	}
