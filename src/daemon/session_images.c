@@ -378,6 +378,16 @@ static int spare_make(void)
 		unlink(spare.img);
 		return -EIO;
 	}
+	{
+		/* The first directory made on a new ext4 reads its block
+		 * allocator's bitmaps through the loop device: done here,
+		 * not in the session's start (its overlays' directories). */
+		char warm[PATH_MAX + 48];
+
+		snprintf(warm, sizeof(warm), "%s/.warm", spare.fs);
+		if (mkdir(warm, 0700) == 0)
+			rmdir(warm);
+	}
 	return 0;
 }
 
@@ -976,7 +986,12 @@ void aw_stores_session_end(struct aw_daemon *d, uint64_t session)
 	quota_check(d, k);
 	k->state = AW_KEPT_EXITED;
 	k->ended_ns = aw_now_realtime_ns();
-	meta_write(d, k);
+	/* Not synced: a sync here (milliseconds on a VM's disk) held the
+	 * event loop, and so the next session's start, in every burst.
+	 * After a crash the record may say "running" still, which the next
+	 * start turns into "exited" (aw_stores_load): only the end time is
+	 * lost. */
+	meta_write_sync(d, k, 0);
 }
 
 void aw_stores_tick(struct aw_daemon *d)
