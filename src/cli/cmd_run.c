@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "shared/stage.h"
 #include "cli/cli.h"
 #include "sandbox/launch.h"
 #include "sandbox/masks.h"
@@ -291,7 +292,9 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 		ret = AW_LAUNCH_EXIT_FAIL;
 		goto out;
 	}
+	aw_stage("req");
 	r = aw_cli_request(cli, req.data, &reply, err, sizeof(err));
+	aw_stage("reply");
 	if (r < 0) {
 		/* No daemon, no session: the command does not run outside
 		 * one (a forced agent stays stopped in effect: it ends). */
@@ -310,6 +313,7 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 			 plan.workspace, plan.dir);
 		r = -EINVAL;
 	} else if (r >= 0) {
+		aw_stage("plan");
 		r = aw_plan_keep_program(&plan, real, argv + optind);
 		if (r < 0)
 			snprintf(err, sizeof(err),
@@ -323,9 +327,12 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 	}
 	/* What the masked trees hold, read before the daemon marks them
 	 * (the session's placeholders, src/sandbox/masks.c). */
+	aw_stage("keep-exe");
 	if (aw_masks_scan(&plan, &masks) < 0)
 		aw_masks_free(&masks);
+	aw_stage("scan");
 	send_masks(cli, &plan, verbose);
+	aw_stage("secrets");
 	/* The daemon moved this process into the session's cgroups while
 	 * the plan was made; nothing of the session starts before that is
 	 * done. */
@@ -348,6 +355,7 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 		ret = AW_LAUNCH_EXIT_FAIL;
 		goto out;
 	}
+	aw_stage("ready");
 	if (verbose)
 		fprintf(stderr,
 			"agentwall: session %s, policy %s, agent %s, %zu "

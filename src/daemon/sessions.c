@@ -37,6 +37,7 @@
 #include "daemon/members.h"
 #include "policy/policy.h"
 #include "shared/util.h"
+#include "shared/stage.h"
 #include "shared/embedded.h"
 
 #ifndef PIDFD_THREAD
@@ -612,6 +613,7 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 	struct aw_buf cmd = {};
 	int stored = 0;
 
+	aw_stage("d-open");
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
 	    getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &pl) < 0) {
 		aw_buf_printf(out, "error: peer credentials: %s\n",
@@ -739,6 +741,7 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 			goto out;
 		}
 	}
+	aw_stage("d-flat");
 	if (resume)
 		r = aw_stores_resume(d, session, cred.uid, sdir, sizeof(sdir),
 				     err, sizeof(err));
@@ -755,6 +758,7 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 			      err[0] ? err : strerror(-r));
 		goto out;
 	}
+	aw_stage("d-store");
 	stored = 1;
 	sb = sandbox_find(d, session);
 	if (!sb)
@@ -774,6 +778,7 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 		aw_buf_printf(out, "error: session cgroup: %s\n", err);
 		goto out;
 	}
+	aw_stage("d-cg");
 	/* Mark last: from here on every fork and exec of the launcher's is
 	 * attributed to the session and never classified anew. */
 	if (!forced) {
@@ -794,7 +799,9 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 		aw_buf_printf(out, "error: %s\n", err);
 		goto out;
 	}
+	aw_stage("d-net");
 	r = aw_kernel_task_set(d->kernel, pidfd, &st);
+	aw_stage("d-mark");
 	if (r < 0) {
 		aw_net_session_end(d, session);
 		cg_remove(sb);
