@@ -46,29 +46,6 @@ static void note(struct aw_plan *p, const char *fmt, ...)
 	va_end(ap);
 }
 
-/*
- * realpath() with the kernel's walk: one open and one readlink of the
- * descriptor, where the C library's reads every component's link (a
- * policy's ~100 paths were ~450 readlinks, a millisecond or more of a
- * session's start). The C library's where that cannot answer (no /proc).
- */
-static char *real_path(const char *path, char *real)
-{
-	char fdp[32];
-	int fd = open(path, O_PATH | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return NULL;
-	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
-	n = readlink(fdp, real, PATH_MAX - 1);
-	close(fd);
-	if (n <= 0 || real[0] != '/')
-		return realpath(path, real);
-	real[n] = 0;
-	return real;
-}
-
 /* The real path of the deepest existing ancestor of path, with the
  * missing components after it. */
 static int real_or_parent(const char *path, char *ret, size_t len)
@@ -79,7 +56,7 @@ static int real_or_parent(const char *path, char *ret, size_t len)
 	snprintf(buf, sizeof(buf), "%s", path);
 	while ((slash = strrchr(buf, '/')) && slash != buf) {
 		*slash = 0;
-		if (real_path(buf, real)) {
+		if (realpath(buf, real)) {
 			if ((size_t)snprintf(ret, len, "%s%s%s",
 					     strcmp(real, "/") ? real : "", "/",
 					     path + (slash - buf) + 1) >= len)
@@ -98,12 +75,12 @@ static int op_add(struct aw_plan *p, enum aw_fs_verb verb, const char *rule,
 	struct aw_plan_op *n;
 
 	if ((verb == AW_FS_ESCALATE || verb == AW_FS_STATE) &&
-	    !real_path(path, real)) {
+	    !realpath(path, real)) {
 		/* Not there yet: what matters is where it would be made
 		 * (~/.config/autostart/x.desktop in a copy-on-write home). */
 		if (real_or_parent(path, real, sizeof(real)) < 0)
 			return 0;
-	} else if (!real_path(path, real) || lstat(real, &st) < 0) {
+	} else if (!realpath(path, real) || lstat(real, &st) < 0) {
 		if (verb == AW_FS_COW || verb == AW_FS_WRITE ||
 		    verb == AW_FS_TMPFS)
 			note(p, "%s: %s: %s (grant skipped)", rule, path,
@@ -481,7 +458,7 @@ static int add_temp_dirs(struct aw_plan *p)
 		if (!v || v[0] != '/')
 			continue;
 		errno = 0;
-		if (!real_path(v, real) || stat(real, &st) < 0 ||
+		if (!realpath(v, real) || stat(real, &st) < 0 ||
 		    !S_ISDIR(st.st_mode)) {
 			note(p, "%s=%s: %s (no temporary directory made)",
 			     temp_vars[i], v,
@@ -531,7 +508,7 @@ static int keep_one(struct aw_plan *p, const char *path)
 	const char *rest;
 	size_t n;
 
-	if (!real_path(path, real))
+	if (!realpath(path, real))
 		return 0;
 	h = covering(p, real, HIDING | (1u << AW_FS_COW) | (1u << AW_FS_WRITE));
 	if (!h || h->verb == AW_FS_COW || h->verb == AW_FS_WRITE)
@@ -697,7 +674,7 @@ static int bind_store(struct aw_plan *plan, char *err, size_t errlen)
 		const char *env = getenv("HOME");
 		char real[PATH_MAX];
 
-		if (r >= 0 && env && env[0] == '/' && real_path(env, real) &&
+		if (r >= 0 && env && env[0] == '/' && realpath(env, real) &&
 		    strcmp(real, "/"))
 			r = aw_manifest_home(&m, real);
 	}
