@@ -4,30 +4,49 @@
 # timestamp at each stage; src/shared/stage.h), and the median time of
 # each stage, from the previous one (whichever process it was in).
 #
-# Usage: bench/stages.sh [ROUNDS]   (default 20)
+# With "forced", a stand-in agent (a copy of /bin/true its signature
+# names) exec'd in the daemon's scope in enforce mode instead: the
+# stages start at the daemon's forcing request (f-request: the exec
+# hook's stop reached the event loop), then its tracer (f-seize, f-exec:
+# the launcher image in place), then the launcher's as above.
+#
+# Usage: bench/stages.sh [ROUNDS [forced]]   (default 20)
 set -u
 ROUNDS=${1:-20}
+MODE=${2:-run}
 . "$(dirname "$0")/lib.sh"
 
-AW_STAGES=1 start
-cd "$T/ws"
-for _ in 1 2 3; do in_cg "$B/agentwall" --state-dir "$T/state" run -- true >/dev/null 2>&1; done
 : > "$T/stages"
+if [ "$MODE" = forced ]; then
+	mkdir -p "$T/opt/fakeagent/bin" "$T/sigs"
+	cp /bin/true "$T/opt/fakeagent/bin/fake-agent"
+	printf '%s\n' 'version: 1' 'signatures:' '  - id: test.fake-agent' \
+		'    vendor: Test' '    product: Fake Agent' '    class: coding-agent' \
+		'    match:' '      - exe: "**/opt/fakeagent/bin/fake-agent"' > "$T/sigs/t.yaml"
+	AW_STAGES=1 start --signatures "$T/sigs" --mode enforce
+	FIRST=f-request
+	cmd=("$T/opt/fakeagent/bin/fake-agent")
+else
+	AW_STAGES=1 start
+	FIRST=main
+	cmd=("$B/agentwall" --state-dir "$T/state" run -- true)
+fi
+cd "$T/ws"
+for _ in 1 2 3; do in_cg "${cmd[@]}" >/dev/null 2>&1; done
 for _ in $(seq "$ROUNDS"); do
-	AW_STAGES=1 in_cg "$B/agentwall" --state-dir "$T/state" run -- true 2>>"$T/stages" >/dev/null
+	AW_STAGES=1 in_cg "${cmd[@]}" 2>>"$T/stages" >/dev/null
 	sleep 0.1
 done
 cd "$ROOT"
-kill -TERM "$DPID"; wait "$DPID" 2>/dev/null; DPID=""
-grep '^STAGE' "$T/d.err" >> "$T/stages"
 stop
-echo "session start by stage, $(date -u +%F), kernel $(uname -r), $(nproc) CPUs, $ROUNDS starts (medians, ms since the stage before)"
-python3 - "$T/stages" <<'PY'
+grep '^STAGE' "$T/d.err" >> "$T/stages"
+echo "session start ($MODE) by stage, $(date -u +%F), kernel $(uname -r), $(nproc) CPUs, $ROUNDS starts (medians, ms since the stage before)"
+python3 - "$T/stages" "$FIRST" <<'PY'
 import statistics, sys
 rows = sorted((float(l.split()[2]), l.split()[3]) for l in open(sys.argv[1]) if l.startswith("STAGE "))
 runs, cur = [], None
 for t, name in rows:
-    if name == "main":
+    if name == sys.argv[2]:
         cur, prev = {}, t
         runs.append(cur)
     if cur is not None:
