@@ -879,7 +879,14 @@ void aw_session_ready(struct aw_daemon *d, int fd, const char *args,
 				    &st, out) < 0)
 		goto out;
 	sb = sandbox_find(d, st.session);
-	if (sb && cg_moved(sb, err, sizeof(err)) < 0) {
+	if (!sb) {
+		/* Not opened by this daemon (it restarted in between): its
+		 * move may never have happened. Fail closed. */
+		aw_buf_puts(out, "error: session cgroup: this daemon did not "
+				 "open the session\n");
+		goto out;
+	}
+	if (cg_moved(sb, err, sizeof(err)) < 0) {
 		aw_buf_printf(out, "error: session cgroup: %s\n", err);
 		goto out;
 	}
