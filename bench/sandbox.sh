@@ -71,7 +71,9 @@ FA=$T/opt/fakeagent/bin/fake-agent
 start --signatures "$T/sigs" --mode audit
 au=(); for _ in $(seq "$ROUNDS"); do au+=("$(ms_per 10 in_cg "$FA")"); done
 stop
-start --signatures "$T/sigs" --mode enforce
+# No cap on the sessions kept for review: past it (64 by default) every
+# further forcing is refused, and a refused run is a short one.
+start --signatures "$T/sigs" --mode enforce --sessions-max 100000
 en=(); for _ in $(seq "$ROUNDS"); do en+=("$(ms_per 10 in_cg "$FA")"); done
 lat=$(python3 - "$T/export.jsonl" <<'PY'
 import json, sys, statistics
@@ -80,12 +82,14 @@ v = [x for x in v if x is not None]
 print(statistics.median(v) / 1000 if v else "n/a")
 PY
 )
+refused=$(grep -c '"rule":"force/refused"' "$T/export.jsonl")
 stop
 a=$(printf '%s\n' "${au[@]}" | median); e=$(printf '%s\n' "${en[@]}" | median)
 echo "forced containment (stand-in agent = /bin/true):"
 echo "  unforced run (audit)       $a ms"
 echo "  forced run (enforce)       $e ms   (whole run: force + launcher + sandbox)"
 echo "  stop-to-launcher (daemon)  $lat ms median   (target <= 10)"
+echo "  forcings refused           $refused of $((ROUNDS * 10))   (a refused run is not a forced start)"
 echo
 
 # 3. A build inside a session vs unconfined: compile the project's sources.

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "shared/stage.h"
 #include "cli/cli.h"
 #include "sandbox/launch.h"
 #include "sandbox/masks.h"
@@ -42,14 +43,20 @@
  */
 #define MASKS_REQ_MAX 12000
 
-static void send_masks(const struct aw_cli *cli, const struct aw_plan *plan,
-		       int verbose)
+/* The masks' real paths, for the daemon's marks by inode; the last
+ * request also waits for the launcher's cgroup move (ready=1). Returns
+ * 1 if the daemon confirmed the move ("ready" first in its reply), else
+ * 0 (no masks, no reply, a refusal): then session-ready is asked alone
+ * and its answer is the last word. */
+static int send_masks(const struct aw_cli *cli, const struct aw_plan *plan,
+		      int verbose)
 {
 	size_t i = 0;
+	int ready = 0;
 
 	while (i < plan->n_ops) {
 		struct aw_buf req = {};
-		char *reply = NULL, err[256] = "";
+		char *reply = NULL, e[256] = "";
 		unsigned k = 0;
 
 		aw_buf_printf(&req, "session-secrets session=%s",
@@ -66,16 +73,22 @@ static void send_masks(const struct aw_cli *cli, const struct aw_plan *plan,
 			aw_pct_encode(&req, op->path, strlen(op->path));
 			k++;
 		}
+		if (i >= plan->n_ops && k)
+			aw_buf_puts(&req, " ready=1");
 		aw_buf_add(&req, "", 1);
 		if (k && !req.oom &&
-		    aw_cli_request(cli, req.data, &reply, err, sizeof(err)) < 0)
-			snprintf(err, sizeof(err), "%s", "no reply");
+		    aw_cli_request(cli, req.data, &reply, e, sizeof(e)) < 0)
+			snprintf(e, sizeof(e), "%s", "no reply");
+		if (reply && i >= plan->n_ops && !strncmp(reply, "ready\n", 6))
+			ready = 1;
 		if (verbose)
 			fprintf(stderr, "agentwall: masks by inode: %s%s",
-				reply ? reply : err, reply ? "" : "\n");
+				reply ? reply + (ready ? 6 : 0) : e,
+				reply ? "" : "\n");
 		free(reply);
 		aw_buf_free(&req);
 	}
+	return ready;
 }
 
 static void usage(FILE *f)
@@ -151,7 +164,7 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 	struct aw_plan plan = {};
 	struct aw_masks masks = {};
 	struct aw_buf req = {};
-	char *reply = NULL;
+	char *reply = NULL, *ready = NULL;
 	int c, forced = 0, verbose = 0, r, exe_fd = -1, ret;
 	int keep[AW_LAUNCH_KEEP_FDS_MAX];
 	char sid[17];
@@ -291,7 +304,9 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 		ret = AW_LAUNCH_EXIT_FAIL;
 		goto out;
 	}
+	aw_stage("req");
 	r = aw_cli_request(cli, req.data, &reply, err, sizeof(err));
+	aw_stage("reply");
 	if (r < 0) {
 		/* No daemon, no session: the command does not run outside
 		 * one (a forced agent stays stopped in effect: it ends). */
@@ -310,6 +325,7 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 			 plan.workspace, plan.dir);
 		r = -EINVAL;
 	} else if (r >= 0) {
+		aw_stage("plan");
 		r = aw_plan_keep_program(&plan, real, argv + optind);
 		if (r < 0)
 			snprintf(err, sizeof(err),
@@ -323,9 +339,35 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 	}
 	/* What the masked trees hold, read before the daemon marks them
 	 * (the session's placeholders, src/sandbox/masks.c). */
+	aw_stage("keep-exe");
 	if (aw_masks_scan(&plan, &masks) < 0)
 		aw_masks_free(&masks);
-	send_masks(cli, &plan, verbose);
+	aw_stage("scan");
+	/* The daemon moved this process into the session's cgroups while
+	 * the plan was made; nothing of the session starts before that is
+	 * done (confirmed with the masks, or asked alone). */
+	r = send_masks(cli, &plan, verbose);
+	aw_stage("secrets");
+	if (r == 0) {
+		char rq[64];
+
+		snprintf(rq, sizeof(rq), "session-ready session=%s",
+			 plan.session);
+		r = aw_cli_request(cli, rq, &ready, err, sizeof(err));
+	}
+	if (r >= 0 && ready && strncmp(ready, "ok", 2)) {
+		snprintf(err, sizeof(err), "%s", ready);
+		err[strcspn(err, "\n")] = 0;
+		r = -EIO;
+	}
+	free(ready);
+	if (r < 0) {
+		fprintf(stderr, "agentwall run: %s%s\n",
+			forced ? "forced session refused: " : "", err);
+		ret = AW_LAUNCH_EXIT_FAIL;
+		goto out;
+	}
+	aw_stage("ready");
 	if (verbose)
 		fprintf(stderr,
 			"agentwall: session %s, policy %s, agent %s, %zu "

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shared/stage.h"
 #include "cli/cli.h"
 #include "daemon/daemon.h"
 
@@ -128,6 +129,7 @@ int aw_cli_common_opt(struct aw_cli *cli, int c, const char *arg)
 
 int main(int argc, char **argv)
 {
+	aw_stage("main");
 	static const struct option longopts[] = {
 	    {"state-dir", required_argument, NULL, AW_OPT_STATE_DIR},
 	    {"help", no_argument, NULL, 'h'},

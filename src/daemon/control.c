@@ -330,7 +330,27 @@ static void handle_request(struct aw_control *c, struct ctl_client *cl,
 		aw_session_report(d, cl->fd, req + 15, b);
 		return;
 	}
+	if (!strncmp(req, "session-ready ", 14)) {
+		aw_session_ready(d, cl->fd, req + 14, b);
+		return;
+	}
 	if (!strncmp(req, "session-secrets ", 16)) {
+		char v[8];
+
+		/* ready=1: the launcher's last request before the session's
+		 * first process also waits for its cgroup move (one round
+		 * trip, not two): "ready" first, then the marks' reply; a
+		 * failed move is the only reply. */
+		if (aw_kv_get(req + 16, "ready", v, sizeof(v)) == 0 &&
+		    !strcmp(v, "1")) {
+			size_t at = b->len;
+
+			aw_session_ready(d, cl->fd, req + 16, b);
+			if (b->len - at < 2 || strncmp(b->data + at, "ok", 2))
+				return;
+			b->len = at;
+			aw_buf_puts(b, "ready\n");
+		}
 		aw_secrets_request(d, cl->fd, req + 16, b);
 		return;
 	}
@@ -431,7 +451,8 @@ static void handle_request(struct aw_control *c, struct ctl_client *cl,
 		aw_buf_puts(b,
 			    "\" (expected status, ps, ps --json, reload, "
 			    "policy-load, policy-list, session-open, "
-			    "session-report, session-secrets, session-masks, "
+			    "session-report, session-ready, session-secrets, "
+			    "session-masks, "
 			    "session-list, "
 			    "session-review, log-query, ping)\n");
 	}

@@ -338,6 +338,11 @@ int aw_daemon_reload_policies(struct aw_daemon *d, char *err, size_t len);
 void aw_policies_apply_modes(struct aw_daemon *d);
 void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 		     struct aw_buf *out);
+/* "session-ready": the launcher waits until it is in its session's
+ * cgroups (the move session-open started), before the session's first
+ * process. */
+void aw_session_ready(struct aw_daemon *d, int fd, const char *args,
+		      struct aw_buf *out);
 void aw_session_report(struct aw_daemon *d, int fd, const char *args,
 		       struct aw_buf *out);
 void aw_sandbox_session_end(struct aw_daemon *d, uint64_t session);

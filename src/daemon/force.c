@@ -51,6 +51,7 @@
 #include <openssl/evp.h>
 
 #include "daemon/daemon.h"
+#include "shared/stage.h"
 #include "shared/util.h"
 
 #ifndef P_PIDFD
@@ -415,6 +416,7 @@ static int force_one(struct aw_force *f, const struct force_req *q,
 	uint32_t tracer;
 	ssize_t n;
 
+	aw_stage("f-seize");
 	pidfd = syscall(SYS_pidfd_open, (pid_t)q->pid, 0);
 	if (pidfd >= 0 && aw_proc_still(q->pid, q->start_time) != 1) {
 		close(pidfd); /* its pid is someone else's now */
@@ -635,6 +637,7 @@ static int force_one(struct aw_force *f, const struct force_req *q,
 		if ((status >> 16) == PTRACE_EVENT_EXEC) {
 			/* The launcher image is in place: let it go. */
 			ptrace(PTRACE_DETACH, q->pid, 0, 0);
+			aw_stage("f-exec");
 			r = 0;
 			goto out;
 		}
@@ -766,6 +769,7 @@ void aw_force_request(struct aw_force *f, uint32_t pid, uint64_t start_time,
 			      .start_time = start_time,
 			      .session = session};
 
+	aw_stage("f-request");
 	/* A request that cannot be queued leaves the agent stopped, not
 	 * running: still closed. Say so. */
 	if (write(f->req[1], &q, sizeof(q)) != sizeof(q))

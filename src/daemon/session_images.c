@@ -240,11 +240,13 @@ static pid_t spawn_mkfs(const char *image, uid_t uid, gid_t gid, int *err)
 }
 
 /*
- * The next session's image is made ahead, off the event loop (mkfs,
- * attaching and mounting are most of a store's cost): a thread formats
- * <sessions>/.spare-image and mounts it on <sessions>/.spare-fs; a new
- * session takes it (a rename and a mount move), chowns its root to the
- * user, and the thread makes the next one.
+ * The next session's store is made ahead, off the event loop (mkfs,
+ * attaching and mounting are most of a store's cost): a thread copies the
+ * formatted template to <sessions>/.spare/image and mounts it on
+ * <sessions>/.spare/fs; a new session takes the whole directory with one
+ * rename to <sessions>/<id> (the mount goes with its directory: no mount
+ * call on the session's start), chowns its root to the user, and the
+ * thread makes the next one.
  */
 static struct {
 	pthread_t th;
@@ -252,8 +254,8 @@ static struct {
 	pthread_cond_t cv;
 	int started, stop, want, ready;
 	uint64_t quota;
-	char base[PATH_MAX], img[PATH_MAX + 32], tmp[PATH_MAX + 32],
-	    fs[PATH_MAX + 32], tmpl[PATH_MAX + 32];
+	char base[PATH_MAX], dir[PATH_MAX + 16], img[PATH_MAX + 32],
+	    tmp[PATH_MAX + 32], fs[PATH_MAX + 32], tmpl[PATH_MAX + 32];
 } spare = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 /* A copy of the formatted template: only its few allocated blocks are
@@ -338,15 +340,32 @@ static int template_make(void)
 	return 0;
 }
 
+/* The state dir and its sessions/ (base), traversable (0711) so a user's
+ * launcher and CLI reach their own session's fs/. */
+static int base_traversable(const char *base)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s", base);
+	if (strrchr(p, '/'))
+		*strrchr(p, '/') = 0;
+	chmod(p, 0711);
+	if ((mkdir(base, 0711) < 0 && errno != EEXIST) || chmod(base, 0711))
+		return -errno;
+	return 0;
+}
+
 static int spare_make(void)
 {
 	char err[256];
 
-	if ((mkdir(spare.base, 0711) < 0 && errno != EEXIST) ||
-	    chmod(spare.base, 0711) < 0)
+	if (base_traversable(spare.base) < 0)
 		return -errno;
 	if (template_make() < 0)
 		return -EIO;
+	if ((mkdir(spare.dir, 0711) < 0 && errno != EEXIST) ||
+	    chmod(spare.dir, 0711) < 0)
+		return -errno;
 	unlink(spare.tmp);
 	unlink(spare.img);
 	if (image_copy(spare.tmpl, spare.tmp, spare.quota) < 0 ||
@@ -358,6 +377,16 @@ static int spare_make(void)
 	    mount_image(spare.img, spare.fs, err, sizeof(err)) < 0) {
 		unlink(spare.img);
 		return -EIO;
+	}
+	{
+		/* The first directory made on a new ext4 reads its block
+		 * allocator's bitmaps through the loop device: done here,
+		 * not in the session's start (its overlays' directories). */
+		char warm[PATH_MAX + 48];
+
+		snprintf(warm, sizeof(warm), "%s/.warm", spare.fs);
+		if (mkdir(warm, 0700) == 0)
+			rmdir(warm);
 	}
 	return 0;
 }
@@ -387,10 +416,10 @@ static void *spare_main(void *arg)
 static void spare_start(struct aw_daemon *d)
 {
 	sessions_base(d, spare.base, sizeof(spare.base));
-	snprintf(spare.img, sizeof(spare.img), "%s/.spare-image", spare.base);
-	snprintf(spare.tmp, sizeof(spare.tmp), "%s/.spare-image.tmp",
-		 spare.base);
-	snprintf(spare.fs, sizeof(spare.fs), "%s/.spare-fs", spare.base);
+	snprintf(spare.dir, sizeof(spare.dir), "%s/.spare", spare.base);
+	snprintf(spare.img, sizeof(spare.img), "%s/image", spare.dir);
+	snprintf(spare.tmp, sizeof(spare.tmp), "%s/image.tmp", spare.dir);
+	snprintf(spare.fs, sizeof(spare.fs), "%s/fs", spare.dir);
 	snprintf(spare.tmpl, sizeof(spare.tmpl), "%s/.template-image",
 		 spare.base);
 	spare.quota = d->opts.session_quota;
@@ -417,26 +446,22 @@ static void spare_stop(void)
 	unlink(spare.img);
 	unlink(spare.tmp);
 	rmdir(spare.fs);
+	rmdir(spare.dir);
 }
 
-/* The spare, renamed to image and its mount moved onto fs, if one is
- * ready (0); the thread starts on the next. */
-static int spare_take(const char *image, const char *fs)
+/* The spare directory renamed to dir (a session's, not there yet), its
+ * store mounted on dir/fs, if one is ready (0); the thread starts on the
+ * next. */
+static int spare_take(const char *dir)
 {
 	int r = -ENOENT;
 
 	if (!spare.started)
 		return r;
 	pthread_mutex_lock(&spare.mu);
-	if (spare.ready && rename(spare.img, image) == 0) {
-		if (mount(spare.fs, fs, NULL, MS_MOVE, NULL) == 0)
-			r = 0;
-		else
-			unlink(image); /* unusable: a new one is made */
-		while (is_mounted(spare.fs) &&
-		       umount2(spare.fs, MNT_DETACH) == 0)
-			;
-	}
+	if (spare.ready && renameat2(AT_FDCWD, spare.dir, AT_FDCWD, dir,
+				     RENAME_NOREPLACE) == 0)
+		r = 0;
 	spare.ready = 0;
 	spare.want = 1;
 	pthread_cond_signal(&spare.cv);
@@ -788,31 +813,39 @@ int aw_stores_create(struct aw_daemon *d, uint64_t session, uid_t uid,
 	}
 	d->kept = n;
 
-	/* The state dir and sessions/ are traversable (0711) so the user's
-	 * launcher and CLI reach their own session's fs/. */
+	kept_path(d, session, NULL, p, sizeof(p));
+	kept_path(d, session, "fs", fs, fslen);
+	/* The spare's thread made the state dir and sessions/ traversable
+	 * (0711) so the user's launcher and CLI reach their own session's
+	 * fs/; without a spare that is done here. */
+	if (spare_take(p) == 0) {
+		/* The spare's mount came with its directory. */
+		if (chown(fs, uid, gid) < 0 || chmod(fs, 0700) < 0) {
+			r = -errno;
+			snprintf(err, errlen, "session store %s: %s", fs,
+				 strerror(-r));
+			store_remove(d, session, 0);
+			return r;
+		}
+		goto made;
+	}
 	sessions_base(d, base, sizeof(base));
-	snprintf(p, sizeof(p), "%s", base);
-	*strrchr(p, '/') = 0;
-	chmod(p, 0711);
-	if ((mkdir(base, 0711) < 0 && errno != EEXIST) || chmod(base, 0711)) {
+	if (base_traversable(base) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "mkdir %s: %s", base, strerror(-r));
 		return r;
 	}
-	kept_path(d, session, NULL, p, sizeof(p));
 	if (mkdir(p, 0711) < 0 || chmod(p, 0711) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "mkdir %s: %s", p, strerror(-r));
 		return r;
 	}
-	kept_path(d, session, "fs", fs, fslen);
 	kept_path(d, session, "image", p, sizeof(p));
-	/* Formatted ahead, for root: the spare (its mount moved onto fs),
-	 * or with none ready (sessions opened in a burst) a copy of the
-	 * template; the store's root becomes the user's once mounted. */
-	if ((mkdir(fs, 0700) == 0 && spare_take(p, fs) == 0) ||
-	    (spare.started &&
-	     image_copy(spare.tmpl, p, d->opts.session_quota) == 0)) {
+	/* With no spare ready (sessions opened in a burst) a copy of the
+	 * formatted template; the store's root becomes the user's once
+	 * mounted. */
+	if (mkdir(fs, 0700) == 0 && spare.started &&
+	    image_copy(spare.tmpl, p, d->opts.session_quota) == 0) {
 		if ((r = store_mount(d, session, err, errlen)) < 0 ||
 		    (r = chown(fs, uid, gid) < 0 ? -errno : 0) < 0 ||
 		    (r = chmod(fs, 0700) < 0 ? -errno : 0) < 0) {
@@ -953,7 +986,12 @@ void aw_stores_session_end(struct aw_daemon *d, uint64_t session)
 	quota_check(d, k);
 	k->state = AW_KEPT_EXITED;
 	k->ended_ns = aw_now_realtime_ns();
-	meta_write(d, k);
+	/* Not synced: a sync here (milliseconds on a VM's disk) held the
+	 * event loop, and so the next session's start, in every burst.
+	 * After a crash the record may say "running" still, which the next
+	 * start turns into "exited" (aw_stores_load): only the end time is
+	 * lost. */
+	meta_write_sync(d, k, 0);
 }
 
 void aw_stores_tick(struct aw_daemon *d)

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@
 #include "daemon/metrics.h"
 #include "policy/policy.h"
 #include "shared/util.h"
+#include "shared/stage.h"
 #include "shared/embedded.h"
 
 #ifndef PIDFD_THREAD
@@ -47,6 +49,17 @@
  * forks launchers in a loop runs out of these, not of the host's. */
 #define SANDBOXES_PER_UID 256
 
+/* The launcher's move into its session's cgroups, on a thread of its own
+ * (see cg_setup): each write to cgroup.procs may wait for an RCU grace
+ * period, which the launcher spends on its plan. */
+struct cg_move {
+	pthread_t th;
+	uint32_t pid;
+	int r;
+	char procs[2][PATH_MAX + 16]; /* the second may be empty */
+	char err[256];
+};
+
 struct aw_sandbox {
 	uint64_t session;
 	uid_t uid;
@@ -55,6 +68,7 @@ struct aw_sandbox {
 	char cgpids[PATH_MAX];
 	char policy[65];
 	uint64_t forks_refused; /* pids.events "max", as last reported */
+	struct cg_move *move;	/* under way until joined (cg_moved) */
 };
 
 /* Sessions opened but not yet recorded: the launcher gets its reply
@@ -274,18 +288,45 @@ static int cg_has_pids_v2(const char *dir)
  *    not be under the socket hooks at all. (The v2 move was once an RCU
  *    grace period, 10-15 ms; measured 0.04 ms on 6.18.)
  *  - neither: a v2 cgroup without a limit, and a note saying so.
- * On failure err says which step failed.
+ * The cgroups are made here; the move itself (a write to cgroup.procs,
+ * which takes the kernel's cgroup_threadgroup_rwsem for write: an RCU
+ * grace period when no other move happened just before, ~10 ms on these
+ * VMs) runs on a thread while the launcher computes its plan, and the
+ * launcher asks for its outcome before it clones the session's first
+ * process (aw_session_ready). On failure err says which step failed.
  */
+static int cg_moved(struct aw_sandbox *sb, char *err, size_t errlen);
+
+static void *cg_move_main(void *arg)
+{
+	struct cg_move *mv = arg;
+	char num[32];
+
+	snprintf(num, sizeof(num), "%u", mv->pid);
+	for (int i = 0; i < 2 && mv->procs[i][0]; i++) {
+		mv->r = aw_write_file(mv->procs[i], num);
+		if (mv->r < 0) {
+			snprintf(mv->err, sizeof(mv->err),
+				 "move pid %u into %s: %s", mv->pid,
+				 mv->procs[i], strerror(-mv->r));
+			break;
+		}
+	}
+	return NULL;
+}
+
 static int cg_setup(struct aw_daemon *d, struct aw_sandbox *sb, uint32_t pid,
 		    int64_t pids_max, int need_hooks, char *note,
 		    size_t notelen, char *err, size_t errlen)
 {
-	char v2p[PATH_MAX], v1p[PATH_MAX], p[PATH_MAX + 64], num[32], lim[32];
+	char v2p[PATH_MAX], v1p[PATH_MAX], p[PATH_MAX + 64], lim[32];
 	int r, v2_pids;
 	char *dir;
+	struct cg_move *mv;
 
+	cg_moved(sb, err, errlen); /* an earlier launcher's, on resume */
+	err[0] = 0;
 	aw_session_cgroup_parents(d, v2p, sizeof(v2p), v1p, sizeof(v1p));
-	snprintf(num, sizeof(num), "%u", pid);
 	snprintf(lim, sizeof(lim), "%lld", (long long)pids_max);
 	v2_pids = d->probe.cgroup2_path[0] && mkdir_ok(v2p, 0755) == 0 &&
 		  cg_has_pids_v2(v2p);
@@ -320,13 +361,13 @@ static int cg_setup(struct aw_daemon *d, struct aw_sandbox *sb, uint32_t pid,
 		snprintf(note, notelen,
 			 "no pids controller: the session's process count is "
 			 "not limited");
-	snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
-	r = aw_write_file(p, num);
-	if (r < 0) {
-		snprintf(err, errlen, "move pid %u into %s: %s", pid, dir,
-			 strerror(-r));
-		return r;
+	mv = calloc(1, sizeof(*mv));
+	if (!mv) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
+	mv->pid = pid;
+	snprintf(mv->procs[0], sizeof(mv->procs[0]), "%s/cgroup.procs", dir);
 	if (need_hooks && !sb->cg2[0]) {
 		/*
 		 * The socket hooks are attached to the scope (v2) cgroup, the
@@ -342,19 +383,42 @@ static int cg_setup(struct aw_daemon *d, struct aw_sandbox *sb, uint32_t pid,
 		r = mkdir_ok(v2p, 0755);
 		if (r == 0)
 			r = mkdir_ok(sb->cg2, 0755);
-		if (r == 0) {
-			snprintf(p, sizeof(p), "%s/cgroup.procs", sb->cg2);
-			r = aw_write_file(p, num);
-		}
 		if (r < 0) {
-			snprintf(err, errlen,
-				 "move pid %u under the scope cgroup that "
-				 "carries the socket hooks (%s): %s",
-				 pid, sb->cg2, strerror(-r));
+			snprintf(err, errlen, "mkdir %s: %s", sb->cg2,
+				 strerror(-r));
+			free(mv);
 			return r;
 		}
+		snprintf(mv->procs[1], sizeof(mv->procs[1]), "%s/cgroup.procs",
+			 sb->cg2);
+	}
+	sb->move = mv;
+	if (pthread_create(&mv->th, NULL, cg_move_main, mv) != 0) {
+		/* No thread: moved now. */
+		cg_move_main(mv);
+		mv->th = 0;
 	}
 	return 0;
+}
+
+/* The move's outcome, once it is done (0 or -errno, err says which
+ * step). Each session's launcher waits for it before it clones the
+ * session's first process ("session-ready"). */
+static int cg_moved(struct aw_sandbox *sb, char *err, size_t errlen)
+{
+	struct cg_move *mv = sb->move;
+	int r;
+
+	if (!mv)
+		return 0;
+	if (mv->th)
+		pthread_join(mv->th, NULL);
+	r = mv->r;
+	if (r < 0)
+		snprintf(err, errlen, "%s", mv->err);
+	free(mv);
+	sb->move = NULL;
+	return r;
 }
 
 /* A cgroup is removed once it is empty; a session that still has
@@ -380,6 +444,9 @@ static void cg_remove_tools(const char *dir)
 
 static void cg_remove(struct aw_sandbox *sb)
 {
+	char err[256];
+
+	cg_moved(sb, err, sizeof(err));
 	if (sb->cgpids[0])
 		cg_remove_tools(sb->cgpids);
 	if (sb->cgpids[0] && rmdir(sb->cgpids) == 0)
@@ -649,6 +716,7 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 	struct aw_buf cmd = {};
 	int stored = 0;
 
+	aw_stage("d-open");
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
 	    getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &pl) < 0) {
 		aw_buf_printf(out, "error: peer credentials: %s\n",
@@ -776,6 +844,7 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 			goto out;
 		}
 	}
+	aw_stage("d-flat");
 	if (resume)
 		r = aw_stores_resume(d, session, cred.uid, sdir, sizeof(sdir),
 				     err, sizeof(err));
@@ -792,6 +861,7 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 			      err[0] ? err : strerror(-r));
 		goto out;
 	}
+	aw_stage("d-store");
 	stored = 1;
 	sb = sandbox_find(d, session);
 	if (!sb)
@@ -811,6 +881,7 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 		aw_buf_printf(out, "error: session cgroup: %s\n", err);
 		goto out;
 	}
+	aw_stage("d-cg");
 	/* Mark last: from here on every fork and exec of the launcher's is
 	 * attributed to the session and never classified anew. */
 	if (!forced) {
@@ -831,7 +902,9 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 		aw_buf_printf(out, "error: %s\n", err);
 		goto out;
 	}
+	aw_stage("d-net");
 	r = aw_kernel_task_set(d->kernel, pidfd, &st);
+	aw_stage("d-mark");
 	if (r < 0) {
 		aw_net_session_end(d, session);
 		cg_remove(sb);
@@ -892,6 +965,41 @@ out:
 		aw_buf_free(&x);
 	}
 	aw_policy_flat_free(&flat);
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
+/*
+ * "session-ready session=ID": the launcher, before it clones the
+ * session's first process, waits here until it is in the session's
+ * cgroups (the move started by session-open). An error ends the session
+ * before anything of it runs: the launcher exits.
+ */
+void aw_session_ready(struct aw_daemon *d, int fd, const char *args,
+		      struct aw_buf *out)
+{
+	int pidfd = -1;
+	struct aw_task_state st;
+	struct aw_sandbox *sb;
+	char err[256] = "";
+
+	if (aw_members_peer_session(d, fd, args, "waits for it", NULL, &pidfd,
+				    &st, out) < 0)
+		goto out;
+	sb = sandbox_find(d, st.session);
+	if (!sb) {
+		/* Not opened by this daemon (it restarted in between): its
+		 * move may never have happened. Fail closed. */
+		aw_buf_puts(out, "error: session cgroup: this daemon did not "
+				 "open the session\n");
+		goto out;
+	}
+	if (cg_moved(sb, err, sizeof(err)) < 0) {
+		aw_buf_printf(out, "error: session cgroup: %s\n", err);
+		goto out;
+	}
+	aw_buf_puts(out, "ok\n");
+out:
 	if (pidfd >= 0)
 		close(pidfd);
 }

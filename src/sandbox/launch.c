@@ -48,6 +48,7 @@
 #include <linux/capability.h>
 #include <unistd.h>
 
+#include "shared/stage.h"
 #include "review/review.h"
 #include "sandbox/landlock.h"
 #include "sandbox/launch.h"
@@ -520,8 +521,11 @@ static void build_view(const struct aw_plan *plan)
 		die("bind the root: %s", strerror(errno));
 	if (mount_setattr(AT_FDCWD, NEWROOT, AT_RECURSIVE, &ro, sizeof(ro)))
 		die("make the view read-only: %s", strerror(errno));
+	aw_stage("v-root");
 	build_dev(plan->input);
+	aw_stage("v-dev");
 	masks_prepare();
+	aw_stage("v-masks");
 
 	ops = calloc(plan->n_ops ? plan->n_ops : 1, sizeof(*ops));
 	if (!ops)
@@ -532,6 +536,7 @@ static void build_view(const struct aw_plan *plan)
 	for (size_t i = 0; i < plan->n_ops; i++)
 		apply_op(plan, ops[i]);
 	free(ops);
+	aw_stage("v-ops");
 	/* /dev is made: nothing more is created in it. */
 	if (mount_setattr(AT_FDCWD, NEWROOT "/dev", 0, &dev_ro, sizeof(dev_ro)))
 		die("/dev read-only: %s", strerror(errno));
@@ -541,6 +546,7 @@ static void build_view(const struct aw_plan *plan)
 	if (mount("proc", NEWROOT "/proc", "proc",
 		  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 		die("mount proc: %s", strerror(errno));
+	aw_stage("v-proc");
 
 	if (chdir(NEWROOT) || syscall(SYS_pivot_root, ".", ".") ||
 	    umount2(".", MNT_DETACH) || chdir("/"))
@@ -818,13 +824,16 @@ init_main(const struct aw_launch *l, int sync_fd, int notify_sock,
 
 		fds_seal(also, AW_ARRAY_SIZE(also));
 	}
+	aw_stage("init");
 	view_masks = l->masks;
 	masks_sock = notify_sock;
 	build_view(l->plan);
 	masks_settle();
 	if (chdir(l->cwd) < 0 && chdir("/") < 0)
 		die("chdir: %s", strerror(errno));
+	aw_stage("view");
 	narrow(l->plan, notify_sock);
+	aw_stage("narrow");
 	close(notify_sock);
 	handle_forwarding(init_forward);
 
@@ -1161,14 +1170,11 @@ int aw_launch_run(const struct aw_launch *l)
 	unsigned in_window = 0;
 	unsigned long suppressed = 0;
 	pid_t pid;
+	char fd_notes[768] = "";
 
-	{
-		char fd_notes[768] = "";
-
-		fds_check(l, fd_notes, sizeof(fd_notes));
-		report_notes(l, fd_notes);
-	}
+	fds_check(l, fd_notes, sizeof(fd_notes));
 	tell_start(l);
+	aw_stage("launch");
 	if (pipe2(sync, O_CLOEXEC) ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, nsock) ||
 	    pipe2(stat_pipe, O_CLOEXEC)) {
@@ -1221,6 +1227,10 @@ int aw_launch_run(const struct aw_launch *l)
 		return AW_LAUNCH_EXIT_FAIL;
 	}
 	close(sync[1]);
+	aw_stage("maps");
+	/* The notes' record costs a round trip to the daemon: made while
+	 * init builds the view, not before it starts. */
+	report_notes(l, fd_notes);
 
 	masks_relay(l, nsock[0]);
 	/* Supervise: seccomp notifications until init is gone. */
@@ -1272,7 +1282,9 @@ int aw_launch_run(const struct aw_launch *l)
 	} else {
 		waitpid(pid, NULL, WNOHANG);
 	}
+	aw_stage("status");
 	tell_end(l);
+	aw_stage("end");
 	/* Exit as the command did: a signal death is reproduced. */
 	if (WIFSIGNALED(st)) {
 		struct sigaction dfl = {.sa_handler = SIG_DFL};

@@ -202,6 +202,10 @@ for how, req in (("attach", 16), ("seize", 0x4206)):
                     break
             except OSError:
                 pass
+            # Forced and ended before its image was seen: the daemon won
+            # (without this the loop never ends once the child is a zombie).
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
+                break
         ok = False
         for _ in range(2000):
             if libc.ptrace(req, pid, 0, 0) == 0:
