@@ -26,7 +26,7 @@
 
 struct aw_kernel {
 	struct agentwall *skel;
-	struct bpf_link *links[4];
+	struct bpf_link *links[5];
 	struct bpf_link *net_links[AW_NET_LINKS];
 	int net_attached; /* the socket hooks are on the scope cgroup */
 	char net_error[256];
@@ -43,8 +43,8 @@ struct aw_kernel {
 	enum aw_mode mode;
 };
 
-static const char *const link_names[4] = {"link_fork", "link_exit",
-					  "link_signal", "link_exec"};
+static const char *const link_names[5] = {
+    "link_fork", "link_exit", "link_signal", "link_exec", "link_refused"};
 static const char *const net_link_names[AW_NET_LINKS] = {
     "link_connect4",	 "link_connect6",     "link_sendmsg4",
     "link_sendmsg6",	 "link_recvmsg4",     "link_recvmsg6",
@@ -343,7 +343,7 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret, char *err,
 		   size_t errlen)
 {
 	struct aw_kernel *k;
-	struct bpf_program *progs[4];
+	struct bpf_program *progs[5];
 	uint32_t salt = 0;
 	int r;
 
@@ -454,11 +454,17 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret, char *err,
 	progs[1] = k->skel->progs.aw_exit;
 	progs[2] = k->skel->progs.aw_signal;
 	progs[3] = k->skel->progs.aw_exec;
+	/* Sessions' refusals (records.bpf.c): every syscall's exit on the
+	 * machine takes the tracing path while it is attached; a daemon
+	 * that records no refusals leaves it off. */
+	progs[4] = k->skel->progs.aw_sys_exit;
 	for (size_t i = 0; i < AW_ARRAY_SIZE(link_names); i++) {
 		char p[PATH_MAX + 64];
 
-		if (progs[i] == k->skel->progs.aw_signal &&
-		    o->mode != AW_MODE_ENFORCE) {
+		if ((progs[i] == k->skel->progs.aw_signal &&
+		     o->mode != AW_MODE_ENFORCE) ||
+		    (progs[i] == k->skel->progs.aw_sys_exit &&
+		     o->no_refusals)) {
 			/* Only forcing needs it (nothing is stopped in audit
 			 * mode): every signal on the machine would pay for
 			 * it. A previous enforcing daemon's link goes. */

@@ -381,6 +381,7 @@ void aw_sandbox_session_end(struct aw_daemon *d, uint64_t session)
 	aw_stores_session_end(d, session);
 	aw_net_session_end(d, session);
 	aw_secrets_session_end(d, session);
+	aw_refusals_session_end(d, session);
 }
 
 /*
