@@ -57,7 +57,7 @@ echo
 STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
 hook_ns() { # total run_time_ns of the programs behind our exec, fork, exit and signal links
 	local total=0 id t
-	for l in link_fork link_exit link_signal link_exec link_refused; do
+	for l in link_fork link_exit link_signal link_exec; do
 		[ -e "$PINS/$l" ] || continue # (the signal hook: enforce mode only)
 		id=$(bpftool link show pinned "$PINS/$l" -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["prog_id"])')
 		t=$(bpftool prog show id "$id" -j | python3 -c 'import json,sys; print(json.load(sys.stdin).get("run_time_ns", 0))')

@@ -29,6 +29,7 @@
 #define O_CREAT 0100
 #define O_TRUNC 01000
 
+#define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
 #define AF_PACKET 17
@@ -165,6 +166,22 @@ int BPF_PROG(aw_sys_exit, struct pt_regs *regs, long ret)
 		s.open = 0;
 	} else if (ret == -ESRCH) {
 		return 0;
+	} else if (nr == 42) {
+		/* connect: an abstract Unix socket outside the session,
+		 * refused by Landlock's scope (the cgroup hooks record the
+		 * IP connections they refuse). */
+		__u16 fam = 0;
+
+		if (ret != -EPERM)
+			return 0;
+		bpf_probe_read_user(&fam, sizeof(fam), (void *)regs->si);
+		if (fam != AF_UNIX)
+			return 0;
+		s.path = -1;
+		s.path2 = -1;
+		s.dfd = -1;
+		s.dfd2 = -1;
+		s.open = 0;
 	} else if (nr == 41) { /* socket: a raw or packet socket refused by a
 			   capability check (the cgroup hooks record the
 			   other sockets they refuse) */
@@ -231,6 +248,8 @@ int BPF_PROG(aw_sys_exit, struct pt_regs *regs, long ret)
 	if (s.path2 >= 0)
 		bpf_probe_read_user_str(e->path2, sizeof(e->path2),
 					(void *)arg_of(regs, s.path2));
+	if (nr == 42) /* sun_path, bytes (an abstract name starts with 0) */
+		bpf_probe_read_user(e->path, 108, (void *)(regs->si + 2));
 	bpf_ringbuf_submit(e, 0);
 	stat_inc(AW_STAT_EVENTS);
 	return 0;

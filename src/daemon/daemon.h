@@ -87,6 +87,7 @@ int aw_kernel_poll(struct aw_kernel *k); /* consume available records */
 int aw_kernel_load_sigs(struct aw_kernel *k, const struct aw_compiled *c,
 			const uint32_t *rule_sig_numbers, char *err,
 			size_t errlen);
+int aw_kernel_refusals(struct aw_kernel *k, int on);
 void aw_kernel_stats(struct aw_kernel *k, uint64_t ret[AW_STAT_MAX]);
 void aw_kernel_close(struct aw_kernel *k);
 void aw_kernel_release(struct aw_kernel *k, int remove_pins);

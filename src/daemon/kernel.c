@@ -26,7 +26,8 @@
 
 struct aw_kernel {
 	struct agentwall *skel;
-	struct bpf_link *links[5];
+	struct bpf_link *links[4];
+	struct bpf_link *refused_link; /* while a sandboxed session lives */
 	struct bpf_link *net_links[AW_NET_LINKS];
 	int net_attached; /* the socket hooks are on the scope cgroup */
 	char net_error[256];
@@ -43,8 +44,8 @@ struct aw_kernel {
 	enum aw_mode mode;
 };
 
-static const char *const link_names[5] = {
-    "link_fork", "link_exit", "link_signal", "link_exec", "link_refused"};
+static const char *const link_names[4] = {"link_fork", "link_exit",
+					  "link_signal", "link_exec"};
 static const char *const net_link_names[AW_NET_LINKS] = {
     "link_connect4",	 "link_connect6",     "link_sendmsg4",
     "link_sendmsg6",	 "link_recvmsg4",     "link_recvmsg6",
@@ -343,7 +344,7 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret, char *err,
 		   size_t errlen)
 {
 	struct aw_kernel *k;
-	struct bpf_program *progs[5];
+	struct bpf_program *progs[4];
 	uint32_t salt = 0;
 	int r;
 
@@ -454,17 +455,11 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret, char *err,
 	progs[1] = k->skel->progs.aw_exit;
 	progs[2] = k->skel->progs.aw_signal;
 	progs[3] = k->skel->progs.aw_exec;
-	/* Sessions' refusals (records.bpf.c): every syscall's exit on the
-	 * machine takes the tracing path while it is attached; a daemon
-	 * that records no refusals leaves it off. */
-	progs[4] = k->skel->progs.aw_sys_exit;
 	for (size_t i = 0; i < AW_ARRAY_SIZE(link_names); i++) {
 		char p[PATH_MAX + 64];
 
-		if ((progs[i] == k->skel->progs.aw_signal &&
-		     o->mode != AW_MODE_ENFORCE) ||
-		    (progs[i] == k->skel->progs.aw_sys_exit &&
-		     o->no_refusals)) {
+		if (progs[i] == k->skel->progs.aw_signal &&
+		    o->mode != AW_MODE_ENFORCE) {
 			/* Only forcing needs it (nothing is stopped in audit
 			 * mode): every signal on the machine would pay for
 			 * it. A previous enforcing daemon's link goes. */
@@ -553,6 +548,29 @@ int aw_kernel_ring_fd(struct aw_kernel *k)
 int aw_kernel_poll(struct aw_kernel *k)
 {
 	return ring_buffer__consume(k->rb);
+}
+
+/*
+ * The sessions' refusal program (records.bpf.c) on or off. While it is
+ * attached every syscall's exit on the machine takes the kernel's
+ * tracing path, so it is attached only while a sandboxed session lives
+ * (src/daemon/refusals.c counts them), and never pinned: a daemon that
+ * dies takes it with it.
+ */
+int aw_kernel_refusals(struct aw_kernel *k, int on)
+{
+	if (!k || !k->skel)
+		return -ENODEV;
+	if (on && !k->refused_link) {
+		k->refused_link =
+		    bpf_program__attach(k->skel->progs.aw_sys_exit);
+		if (!k->refused_link)
+			return -errno;
+	} else if (!on && k->refused_link) {
+		bpf_link__destroy(k->refused_link);
+		k->refused_link = NULL;
+	}
+	return 0;
 }
 
 void aw_kernel_stats(struct aw_kernel *k, uint64_t ret[AW_STAT_MAX])
@@ -716,6 +734,7 @@ void aw_kernel_release(struct aw_kernel *k, int remove_pins)
 		pins_remove(k);
 	for (size_t i = 0; i < AW_ARRAY_SIZE(k->links); i++)
 		bpf_link__destroy(k->links[i]);
+	bpf_link__destroy(k->refused_link);
 	for (size_t i = 0; i < AW_NET_LINKS; i++)
 		bpf_link__destroy(k->net_links[i]);
 	if (k->skel)

@@ -16,6 +16,10 @@
  * writable tree (a file's mode, a sticky directory) is not the
  * sandbox's: it is counted, not recorded.
  *
+ * The kernel side is attached only while a session with a view lives:
+ * every syscall on the machine pays for it while it is (bench/
+ * records.sh).
+ *
  * At most REFUSALS_PER_SEC records a second per session; the rest are
  * counted into the next one's suppressed_before (and the kernel counts
  * what it did not send: aw_stats). Nothing here blocks the agent: the
@@ -126,6 +130,11 @@ void aw_refusals_view(struct aw_daemon *d, int fd, const char *args,
 		aw_buf_puts(out, "error: out of memory\n");
 		goto out;
 	}
+	/* The first session with a view attaches the kernel side; the
+	 * last one's end detaches it (aw_refusals_session_end). */
+	if (!d->opts.no_refusals && aw_kernel_refusals(d->kernel, 1) < 0)
+		aw_buf_puts(out, "# refusal records unavailable: the syscall "
+				 "exit hook could not be attached\n");
 	if (!s->policy[0] &&
 	    aw_kv_get(args, "policy", s->policy, sizeof(s->policy)) < 0)
 		snprintf(s->policy, sizeof(s->policy), "sandbox");
@@ -186,6 +195,8 @@ void aw_refusals_session_end(struct aw_daemon *d, uint64_t session)
 	}
 	ops_free(s);
 	*s = r->v[--r->n];
+	if (!r->n)
+		aw_kernel_refusals(d->kernel, 0);
 }
 
 void aw_refusals_close(struct aw_daemon *d)
@@ -229,7 +240,8 @@ static const char *syscall_name(int nr)
 	    {437, "openat2"},	  {82, "rename"},	 {86, "link"},
 	    {88, "symlink"},	  {264, "renameat"},	 {316, "renameat2"},
 	    {265, "linkat"},	  {266, "symlinkat"},	 {41, "socket"},
-	    {62, "kill"},	  {200, "tkill"},	 {234, "tgkill"},
+	    {42, "connect"},	  {62, "kill"},		 {200, "tkill"},
+	    {234, "tgkill"},
 	};
 
 	for (size_t i = 0; i < AW_ARRAY_SIZE(t); i++)
@@ -421,6 +433,46 @@ static void socket_record(struct aw_daemon *d, struct aw_refusals *r,
 	aw_buf_free(&x);
 }
 
+/* A connection to an abstract Unix socket outside the session, refused
+ * by Landlock's scope. */
+static void unix_record(struct aw_daemon *d, struct aw_refusals *r,
+			struct ref_session *s, const struct aw_event_refused *e)
+{
+	char rule[96], target[112];
+	struct aw_buf x = {};
+	uint64_t sup;
+	size_t n =
+	    e->arg3 > 3 ? e->arg3 - 3 : 0; /* addrlen: family, leading 0 */
+
+	if (e->path[0] || !n) /* a named socket: not a scope refusal */
+		return;
+	if (n > 107)
+		n = 107;
+	if (!rate_ok(r, s, &sup))
+		return;
+	target[0] = '@';
+	memcpy(target + 1, e->path + 1, n);
+	target[n + 1] = 0;
+	for (size_t i = 1; i <= n; i++)
+		if (!target[i])
+			target[i] = '@'; /* as ss(8) shows NULs */
+	snprintf(rule, sizeof(rule), "%s/network.abstract-unix",
+		 s && s->policy[0] ? s->policy : "sandbox");
+	aw_buf_printf(&x,
+		      "\"hook\":\"connect\",\"syscall\":\"connect\","
+		      "\"error\":\"%s\",\"detail\":\"an abstract Unix "
+		      "socket outside the session: refused by Landlock's "
+		      "scope\"",
+		      errno_name(e->error));
+	if (sup)
+		aw_buf_printf(&x, ",\"suppressed_before\":%llu",
+			      (unsigned long long)sup);
+	r->recorded++;
+	aw_events_emit_decision(d, "connect", e->proc.session, e->proc.pid,
+				target, rule, "deny", x.oom ? NULL : x.data);
+	aw_buf_free(&x);
+}
+
 /* A signal to a pid the session cannot name or may not signal. */
 static void signal_record(struct aw_daemon *d, struct aw_refusals *r,
 			  struct ref_session *s,
@@ -493,6 +545,10 @@ int aw_refusals_record(struct aw_daemon *d, const struct aw_event_refused *e)
 	}
 	if (e->nr == 62 || e->nr == 200 || e->nr == 234) {
 		signal_record(d, r, s, e);
+		return 0;
+	}
+	if (e->nr == 42) {
+		unix_record(d, r, s, e);
 		return 0;
 	}
 	/* The new name of a rename, link or symlink is where the write

@@ -41,11 +41,17 @@ start_daemon --signatures "$T/sigs" --policies "$T/policies" --mode enforce ||
 # A process outside any session, for the signal and ptrace attempts.
 sleep 300 &
 OUTSIDE=$!
-trap 'kill $OUTSIDE 2>/dev/null; rm -rf "$EL"; cleanup' EXIT
+# An abstract Unix socket outside any session (Landlock's scope refuses
+# a session's connection to it).
+python3 -c "
+import socket, time
+s = socket.socket(socket.AF_UNIX); s.bind(b'\0aw-rec-$ID'); s.listen(8); time.sleep(300)" &
+ABSTRACT=$!
+trap 'kill $OUTSIDE $ABSTRACT 2>/dev/null; rm -rf "$EL"; cleanup' EXIT
 
 # The attempts, one script for both kinds of session ($1: a tag).
 cat > "$T/ws/attempts.sh" <<'SH'
-tag=$1 outside=$2 elsewhere=$3
+tag=$1 outside=$2 elsewhere=$3 abstract=$4
 cat ~/.ssh/id_rsa
 cat keylink
 cat keyhard
@@ -67,6 +73,11 @@ for fam, typ, pr in ((socket.AF_PACKET, socket.SOCK_RAW, 0), (socket.AF_INET, so
         socket.socket(fam, typ, pr)
     except OSError as e:
         print('socket', fam, typ, e.errno)
+u = socket.socket(socket.AF_UNIX)
+try:
+    u.connect(b'\0' + b'$abstract')
+except OSError as e:
+    print('abstract', e.errno)
 s = socket.socket()
 try:
     s.connect(('127.0.0.1', 9))
@@ -91,11 +102,11 @@ SH
 
 # `run` session.
 in_scope "$AW" --state-dir "$STATE" run --policy records -- \
-	bash attempts.sh run "$OUTSIDE" "$EL" <"$H/.ssh" >"$T/run.out" 2>&1
+	bash attempts.sh run "$OUTSIDE" "$EL" "aw-rec-$ID" <"$H/.ssh" >"$T/run.out" 2>&1
 RS=$(events action=sandbox rule=run/records --field session | tail -1)
 # Forced: the stand-in agent (bash at a path its signature names) runs
 # the same script from a plain shell.
-in_scope "$(FAKE)" attempts.sh forced "$OUTSIDE" "$EL" <"$H/.ssh" >"$T/forced.out" 2>&1
+in_scope "$(FAKE)" attempts.sh forced "$OUTSIDE" "$EL" "aw-rec-$ID" <"$H/.ssh" >"$T/forced.out" 2>&1
 FS=$(events action=sandbox rule=force/records --field session | tail -1)
 sed 's/^/# run: /' "$T/run.out"
 sed 's/^/# forced: /' "$T/forced.out"
@@ -141,6 +152,8 @@ for kind in run forced; do
 		ev action=connect decision=deny 'target=packet socket' rule=records/network.socket hook=socket
 	check "$kind: raw IP socket refused by the capability check: recorded" \
 		ev action=connect decision=deny 'target=raw socket' rule=records/network.socket hook=socket
+	check "$kind: abstract Unix socket outside the session: the name and rule" \
+		ev action=connect decision=deny "target=@aw-rec-$ID" rule=records/network.abstract-unix
 	check "$kind: fork bomb: the refused forks, the pids rule" \
 		ev action=fork decision=deny target=pids-max rule=records/process.pids-max
 	check "$kind: refused connect: the address and rule" \
