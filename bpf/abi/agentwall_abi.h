@@ -56,8 +56,6 @@ enum aw_event_type {
 				 LLM API (struct aw_event_net) */
 	AW_EV_FORCE_KILL = 6, /* a held agent was killed by the signal hook
 				 (struct aw_event_force_kill) */
-	AW_EV_REFUSED = 7,    /* a session's syscall the sandbox refused,
-				 seen at its exit (struct aw_event_refused) */
 };
 
 enum aw_rule_kind {
@@ -139,11 +137,7 @@ enum aw_stat {
 	AW_STAT_CONTENT_HELD = 13,    /* execs held for a content check */
 	AW_STAT_DROP_FORCE = 14,      /* ring buffer full: force-kill record
 					 lost (the kill itself was sent) */
-	AW_STAT_DROP_REFUSED = 15,    /* ring buffer full: refusal record
-					 lost */
-	AW_STAT_REFUSED_UNREPORTED = 16, /* refusals past the per-CPU rate:
-					    counted here, not sent */
-	AW_STAT_MAX = 17,
+	AW_STAT_MAX = 15,
 };
 
 /* Scope: which processes may be classified as new session roots. */
@@ -401,34 +395,8 @@ struct aw_event_net {
 	__u32 _pad2;
 };
 
-/*
- * A session member's syscall that failed the way the sandbox refuses
- * (EROFS from the read-only view or a mask's placeholder, EACCES from
- * Landlock, EPERM from a capability the session lacks), seen at the
- * syscall's exit (records.bpf.c). The paths are the syscall's arguments
- * as the agent passed them (relative to dfd when not absolute); the
- * daemon makes them absolute and names the rule.
- */
-#define AW_REFUSED_PATH 256
-#define AW_REFUSED_PER_SEC 200 /* per CPU; the rest counted */
-
-struct aw_event_refused {
-	struct aw_event_hdr hdr;
-	struct aw_proc proc;
-	__s32 nr;    /* x86-64 syscall number */
-	__s32 error; /* positive errno */
-	__s32 dfd;   /* path relative to it (AT_FDCWD: the cwd) */
-	__s32 dfd2;  /* path2 relative to it */
-	__u64 arg;   /* open flags; socket family; mode */
-	__u64 arg2;  /* socket type */
-	__u64 arg3;  /* socket protocol */
-	char path[AW_REFUSED_PATH];
-	char path2[AW_REFUSED_PATH]; /* rename, link, symlink: the new name */
-};
-
 #ifndef __bpf__
 _Static_assert(sizeof(struct aw_event_hdr) == 16, "hdr");
-_Static_assert(sizeof(struct aw_event_refused) == 624, "refused event");
 _Static_assert(sizeof(struct aw_proc) == 56, "proc");
 _Static_assert(sizeof(struct aw_task_state) == 24, "task state");
 _Static_assert(sizeof(struct aw_config) == 16, "config");

@@ -78,46 +78,6 @@ static void send_masks(const struct aw_cli *cli, const struct aw_plan *plan,
 	}
 }
 
-/*
- * Every operation of the plan (verb, rule, real path), to the daemon,
- * which names the rule of a write the view refuses (src/daemon/
- * refusals.c). Not fatal: without it the records say POLICY/read-only.
- */
-static void send_view(const struct aw_cli *cli, const struct aw_plan *plan,
-		      int verbose)
-{
-	size_t i = 0;
-
-	while (i < plan->n_ops) {
-		struct aw_buf req = {};
-		char *reply = NULL, err[256] = "";
-		unsigned k = 0;
-
-		aw_buf_printf(&req,
-			      "session-view session=%s policy=", plan->session);
-		aw_pct_encode(&req, plan->policy, strlen(plan->policy));
-		for (; i < plan->n_ops && req.len < MASKS_REQ_MAX && k < 1024;
-		     i++, k++) {
-			const struct aw_plan_op *op = &plan->ops[i];
-
-			aw_buf_printf(&req, " v%u=%d r%u=", k, (int)op->verb,
-				      k);
-			aw_pct_encode(&req, op->rule, strlen(op->rule));
-			aw_buf_printf(&req, " p%u=", k);
-			aw_pct_encode(&req, op->path, strlen(op->path));
-		}
-		aw_buf_add(&req, "", 1);
-		if (k && !req.oom &&
-		    aw_cli_request(cli, req.data, &reply, err, sizeof(err)) < 0)
-			snprintf(err, sizeof(err), "%s", "no reply");
-		if (verbose)
-			fprintf(stderr, "agentwall: view: %s%s",
-				reply ? reply : err, reply ? "" : "\n");
-		free(reply);
-		aw_buf_free(&req);
-	}
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -366,7 +326,6 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 	if (aw_masks_scan(&plan, &masks) < 0)
 		aw_masks_free(&masks);
 	send_masks(cli, &plan, verbose);
-	send_view(cli, &plan, verbose);
 	if (verbose)
 		fprintf(stderr,
 			"agentwall: session %s, policy %s, agent %s, %zu "

@@ -333,10 +333,6 @@ static void handle_request(struct aw_control *c, struct ctl_client *cl,
 		aw_secrets_request(d, cl->fd, req + 16, b);
 		return;
 	}
-	if (!strncmp(req, "session-view ", 13)) {
-		aw_refusals_view(d, cl->fd, req + 13, b);
-		return;
-	}
 	if (!strncmp(req, "session-masks ", 14)) {
 		aw_secrets_masks(d, cl->fd, req + 14, cl->passed_fd, b);
 		return;
@@ -430,7 +426,6 @@ static void handle_request(struct aw_control *c, struct ctl_client *cl,
 			    "\" (expected status, ps, ps --json, reload, "
 			    "policy-load, policy-list, session-open, "
 			    "session-report, session-secrets, session-masks, "
-			    "session-view, "
 			    "session-list, "
 			    "session-review, log-query, ping)\n");
 	}
@@ -679,7 +674,6 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 	}
 	aw_buf_puts(b, "],\"secrets\":");
 	aw_secrets_status(d, b);
-	aw_refusals_status(d, b);
 	aw_buf_puts(b, ",\"network\":");
 	aw_net_status(d, b);
 	aw_buf_puts(b, ",");

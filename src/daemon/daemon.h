@@ -43,7 +43,6 @@ struct aw_opts {
 	uint32_t ring_mib; /* ring buffer size, power of two */
 	int json_stdout;
 	int quiet;
-	int no_refusals; /* --refusal-records off: no sys_exit hook */
 	struct aw_store_limits limits;
 	char dns_upstream[128]; /* "": the first nameserver of resolv.conf */
 	uint64_t session_quota; /* bytes: each session store's size */
@@ -87,7 +86,6 @@ int aw_kernel_poll(struct aw_kernel *k); /* consume available records */
 int aw_kernel_load_sigs(struct aw_kernel *k, const struct aw_compiled *c,
 			const uint32_t *rule_sig_numbers, char *err,
 			size_t errlen);
-int aw_kernel_refusals(struct aw_kernel *k, int on);
 void aw_kernel_stats(struct aw_kernel *k, uint64_t ret[AW_STAT_MAX]);
 void aw_kernel_close(struct aw_kernel *k);
 void aw_kernel_release(struct aw_kernel *k, int remove_pins);
@@ -255,18 +253,8 @@ struct aw_daemon {
 	struct aw_kept *kept; /* session stores, see session_images.c */
 	size_t n_kept;
 	struct aw_net *net; /* network policy and resolvers, see egress.c */
-	struct aw_secrets *secrets;   /* inode marks of masks, see secrets.c */
-	struct aw_refusals *refusals; /* sessions' views, see refusals.c */
+	struct aw_secrets *secrets; /* inode marks of masks, see secrets.c */
 };
-
-/* refusals.c: records of what a session's sandbox refused, seen at the
- * syscall's exit (records.bpf.c) */
-int aw_refusals_record(struct aw_daemon *d, const struct aw_event_refused *e);
-void aw_refusals_view(struct aw_daemon *d, int fd, const char *args,
-		      struct aw_buf *out);
-void aw_refusals_session_end(struct aw_daemon *d, uint64_t session);
-void aw_refusals_status(struct aw_daemon *d, struct aw_buf *b);
-void aw_refusals_close(struct aw_daemon *d);
 
 /* events.c */
 /* The event schema's "agent" object (null without a signature) and an

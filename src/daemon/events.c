@@ -437,10 +437,6 @@ int aw_events_handle(void *ctx, const void *data, size_t size)
 		if (h->size >= sizeof(struct aw_event_force_kill))
 			r = handle_force_kill(d, data);
 		break;
-	case AW_EV_REFUSED:
-		if (h->size >= sizeof(struct aw_event_refused))
-			r = aw_refusals_record(d, data);
-		break;
 	}
 	if (r < 0)
 		d->decode_errors++;

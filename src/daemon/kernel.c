@@ -27,7 +27,6 @@
 struct aw_kernel {
 	struct agentwall *skel;
 	struct bpf_link *links[4];
-	struct bpf_link *refused_link; /* while a sandboxed session lives */
 	struct bpf_link *net_links[AW_NET_LINKS];
 	int net_attached; /* the socket hooks are on the scope cgroup */
 	char net_error[256];
@@ -550,29 +549,6 @@ int aw_kernel_poll(struct aw_kernel *k)
 	return ring_buffer__consume(k->rb);
 }
 
-/*
- * The sessions' refusal program (records.bpf.c) on or off. While it is
- * attached every syscall's exit on the machine takes the kernel's
- * tracing path, so it is attached only while a sandboxed session lives
- * (src/daemon/refusals.c counts them), and never pinned: a daemon that
- * dies takes it with it.
- */
-int aw_kernel_refusals(struct aw_kernel *k, int on)
-{
-	if (!k || !k->skel)
-		return -ENODEV;
-	if (on && !k->refused_link) {
-		k->refused_link =
-		    bpf_program__attach(k->skel->progs.aw_sys_exit);
-		if (!k->refused_link)
-			return -errno;
-	} else if (!on && k->refused_link) {
-		bpf_link__destroy(k->refused_link);
-		k->refused_link = NULL;
-	}
-	return 0;
-}
-
 void aw_kernel_stats(struct aw_kernel *k, uint64_t ret[AW_STAT_MAX])
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -734,7 +710,6 @@ void aw_kernel_release(struct aw_kernel *k, int remove_pins)
 		pins_remove(k);
 	for (size_t i = 0; i < AW_ARRAY_SIZE(k->links); i++)
 		bpf_link__destroy(k->links[i]);
-	bpf_link__destroy(k->refused_link);
 	for (size_t i = 0; i < AW_NET_LINKS; i++)
 		bpf_link__destroy(k->net_links[i]);
 	if (k->skel)

@@ -438,7 +438,6 @@ out:
 	d.force = NULL;
 	aw_secrets_collect(&d);
 	aw_secrets_close(&d);
-	aw_refusals_close(&d);
 	if (d.n_pending)
 		aw_sessions_flush_pending(&d);
 	aw_sandbox_cleanup(&d);

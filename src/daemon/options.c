@@ -63,10 +63,6 @@ static void usage(FILE *f)
 	    "(default:\n"
 	    "                            the first nameserver of "
 	    "/etc/resolv.conf)\n"
-	    "  --refusal-records on|off  record sessions' writes refused by "
-	    "the read-only\n"
-	    "                            view or a mask, raw sockets "
-	    "(default: on)\n"
 	    "  --json                    print events as JSON lines\n"
 	    "  --quiet                   print nothing per event\n"
 	    "  --config FILE             settings file (default: %s;\n"
@@ -133,7 +129,6 @@ enum {
 	OPT_QUOTA,
 	OPT_SESSIONS_MAX,
 	OPT_DNS_UPSTREAM,
-	OPT_REFUSALS,
 	OPT_CONFIG,
 };
 
@@ -156,7 +151,6 @@ static const struct option longopts[] = {
     {"session-quota", required_argument, NULL, OPT_QUOTA},
     {"sessions-max", required_argument, NULL, OPT_SESSIONS_MAX},
     {"dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM},
-    {"refusal-records", required_argument, NULL, OPT_REFUSALS},
     /* Not settings: the command line only. */
     {"config", required_argument, NULL, OPT_CONFIG},
     {"help", no_argument, NULL, 'h'},
@@ -325,14 +319,6 @@ static int opt_apply(struct aw_opts *o, int c, const char *name,
 		break;
 	case OPT_QUIET:
 		o->quiet = !arg || strcmp(arg, "false");
-		break;
-	case OPT_REFUSALS:
-		if (strcmp(arg, "on") && strcmp(arg, "off")) {
-			snprintf(err, errlen, "%s %s: expected on or off", name,
-				 arg);
-			return -EINVAL;
-		}
-		o->no_refusals = !strcmp(arg, "off");
 		break;
 	default:
 		snprintf(err, errlen, "%s: not a setting", name);

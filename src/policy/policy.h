@@ -140,7 +140,8 @@ struct aw_policy {
 	int64_t pids_max;	 /* -1 unset */
 	uint32_t allow_syscalls; /* bit (1u << group index) */
 	int allow_syscalls_set;	 /* the key was there (even if empty) */
-	int notify; /* -1 unset; tell the user on the terminal (0/1) */
+	int notify;	     /* -1 unset; tell the user on the terminal (0/1) */
+	int refusal_records; /* -1 unset; record the sandbox's own refusals */
 	char *file;
 	unsigned line, column; /* the top-level mapping */
 	/* places, for diagnostics */
@@ -173,7 +174,8 @@ struct aw_policy_flat {
 	int mode;	  /* resolved: 0 audit / 1 enforce (default enforce) */
 	int64_t pids_max; /* resolved, default AW_POL_PIDS_DEFAULT */
 	uint32_t allow_syscalls;
-	int notify; /* resolved, default 1: session lines on stderr */
+	int notify;	     /* resolved, default 1: session lines on stderr */
+	int refusal_records; /* resolved, default 1 (sandbox/refusals.c) */
 	const struct aw_fs_rule **rules; /* point into the set */
 	size_t n_rules;
 	const struct aw_net_rule **net_rules; /* point into the set */

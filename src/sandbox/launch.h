@@ -37,6 +37,7 @@ struct aw_plan {
 	char home[4096]; /* the account's home directory, "" if none */
 	uint32_t allow_syscalls;
 	int notify;	   /* session lines on the terminal (stderr) */
+	int refusals;	   /* record what the sandbox refuses by itself */
 	char product[128]; /* the agent's name, for those lines */
 	struct aw_plan_op *ops;
 	size_t n_ops;

@@ -12,6 +12,8 @@
  *   openclose N PATH         open and close PATH N times, print rate
  *   openfail N PATH          open PATH for writing N times (each refused:
  *                            a read-only tree in a session), print rate
+ *   openwrite N PATH         open PATH for writing (made if absent) and
+ *                            close it, N times, print rate
  *   connect N ADDR PORT      connect a UDP socket to ADDR:PORT (IPv4)
  *                            and close it, N times, print rate (the
  *                            socket hooks' cost; no packet is sent)
@@ -149,12 +151,15 @@ int main(int argc, char **argv)
 		printf("%.0f\n", n / (now() - t0));
 		return 0;
 	}
-	if (argc == 4 && !strcmp(argv[1], "openfail")) {
+	if (argc == 4 &&
+	    (!strcmp(argv[1], "openfail") || !strcmp(argv[1], "openwrite"))) {
 		long n = atol(argv[2]);
+		int flags = O_WRONLY | O_CLOEXEC |
+			    (!strcmp(argv[1], "openwrite") ? O_CREAT : 0);
 		double t0 = now();
 
 		for (long i = 0; i < n; i++) {
-			int fd = open(argv[3], O_WRONLY | O_CLOEXEC);
+			int fd = open(argv[3], flags, 0644);
 
 			if (fd >= 0)
 				close(fd);

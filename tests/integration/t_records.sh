@@ -129,11 +129,12 @@ for kind in run forced; do
 	check "$kind: inherited directory descriptor: replaced, named in the notice" \
 		ev action=notice rule=records/sandbox --match 'detail=descriptor 0 is a directory: replaced by /dev/null'
 	check "$kind: write to a read-only tree (/etc): target and rule" \
-		ev action=write decision=deny "target=/etc/aw-rec-$kind" rule=records/read-only error=EROFS by=view
+		ev action=write decision=deny "target=/etc/aw-rec-$kind" rule=records/read-only \
+		--match 'detail=^openat refused \(EROFS\): by the read-only view'
 	check "$kind: mkdir in a read-only tree (/usr): target and rule" \
-		ev action=write decision=deny "target=/usr/aw-rec-$kind" rule=records/read-only syscall=mkdir
+		ev action=write decision=deny "target=/usr/aw-rec-$kind" rule=records/read-only --match 'detail=^mkdir '
 	check "$kind: write through a masked path: the real path, the mask's rule" \
-		ev action=write decision=deny "target=$K" rule=records/secrets.ssh by=mask
+		ev action=write decision=deny "target=$K" rule=records/secrets.ssh --match 'detail=by the mask'
 	check "$kind: a file created under a mask: recorded" \
 		ev action=write decision=deny "target=$H/.ssh/new-$kind" rule=records/secrets.ssh
 	check "$kind: persistence write outside a copy-on-write tree (/etc/cron.d): its escalate rule" \
@@ -141,7 +142,8 @@ for kind in run forced; do
 	check "$kind: persistence write in the copy-on-write home: held, recorded" \
 		ev action=hold decision=escalate "target=$H/.bashrc"
 	check "$kind: signal to an outside process: the pid, the host's command, the rule" \
-		ev action=signal decision=deny "target=pid $OUTSIDE" rule=records/process.signal-scope signal=15 host_comm=sleep
+		ev action=signal decision=deny "target=pid $OUTSIDE" rule=records/process.signal-scope \
+		--match "detail=^kill\\($OUTSIDE, signal 15\\).*the host's pid $OUTSIDE is sleep"
 	check "$kind: ptrace of an outside process: refused and recorded" \
 		ev action=syscall decision=deny target=ptrace rule=records/seccomp.ptrace
 	check "$kind: i386 syscall: recorded with its ABI" \
@@ -149,11 +151,9 @@ for kind in run forced; do
 	check "$kind: x32 syscall: recorded with its ABI" \
 		ev action=syscall decision=deny 'target=getpid (x32)' rule=records/seccomp.abi
 	check "$kind: packet socket refused by the capability check: recorded" \
-		ev action=connect decision=deny 'target=packet socket' rule=records/network.socket hook=socket
+		ev action=connect decision=deny 'target=packet socket' rule=records/network.socket --match 'detail=CAP_NET_RAW'
 	check "$kind: raw IP socket refused by the capability check: recorded" \
-		ev action=connect decision=deny 'target=raw socket' rule=records/network.socket hook=socket
-	check "$kind: abstract Unix socket outside the session: the name and rule" \
-		ev action=connect decision=deny "target=@aw-rec-$ID" rule=records/network.abstract-unix
+		ev action=connect decision=deny 'target=raw socket' rule=records/network.socket --match 'detail=^socket\(family 2, type 3, protocol 1\)'
 	check "$kind: fork bomb: the refused forks, the pids rule" \
 		ev action=fork decision=deny target=pids-max rule=records/process.pids-max
 	check "$kind: refused connect: the address and rule" \
@@ -174,7 +174,7 @@ in_scope "$AW" --state-dir "$STATE" run --policy records -- sh -c 'echo ok > fin
 sleep 0.5
 check "no record for a process in no session" count_is 0 action=write target=/proc/aw-rec-outside
 check "no record for a session's write that succeeded" count_is 0 action=write "target=$T/ws/fine.txt"
-check "status counts the records" sh -c "'$AW' --state-dir '$STATE' status --json | grep -q '\"refusals\":{\"recorded\":[1-9]'"
+check "no record for writes to devices on the read-only /dev" count_is 0 action=write target=/dev/null
 python3 -c "
 import json,sys
 for l in open('$T/export.jsonl'):
