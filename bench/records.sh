@@ -12,7 +12,10 @@
 #  2. an agent's open/close storm (read-only opens) in a session;
 #  3. an agent's write opens in its workspace (each one is sent to the
 #     supervisor: the price of the records);
-#  4. an agent's refused writes (open O_WRONLY of a file in /etc).
+#  4. an agent's refused writes (open O_WRONLY of a file in /etc);
+#  5. a build in a session (compiling src/shared: cc writes its
+#     temporary and object files), wall time.
+# Rounds alternate which setting goes first.
 #
 # Usage: bench/records.sh [ROUNDS]   (default 5)
 ROUNDS=${1:-5}
@@ -30,8 +33,12 @@ YAML
 chmod 644 "$T/policies"/*.yaml
 run_in() { local pol=$1; shift; in_cg "$B/agentwall" --state-dir "$T/state" run --policy "$pol" --workspace "$T/ws" -- "$@"; }
 start --policies "$T/policies"
+rm -rf "$T/ws/src" && cp -r "$ROOT/src" "$ROOT/bpf" "$T/ws/"
+build_cmd="cd $T/ws && for f in src/shared/*.c; do cc -O1 -Isrc -Ibpf/abi -c \$f -o /tmp/o.\$\$.o; done"
 for r in $(seq "$ROUNDS"); do
-	for rec in off on; do
+	order="off on"
+	[ $((r % 2)) = 0 ] && order="on off"
+	for rec in $order; do
 		pol=default
 		[ $rec = off ] && pol=norec
 		run_in $pol sleep 600 >/dev/null 2>&1 &
@@ -42,6 +49,7 @@ for r in $(seq "$ROUNDS"); do
 		run_in $pol "$TP" openclose "$N" /etc/hostname 2>/dev/null >> "$T/agent.$rec"
 		run_in $pol "$TP" openwrite "$((N / 10))" "$T/ws/out.txt" 2>/dev/null >> "$T/write.$rec"
 		run_in $pol "$TP" openfail "$((N / 10))" /etc/hostname 2>/dev/null >> "$T/fail.$rec"
+		ms_per 1 run_in $pol sh -c "$build_cmd" >> "$T/build.$rec"
 	done
 done
 stop
@@ -53,4 +61,6 @@ line "non-agent open+close while a session runs" "$(m host.off)" "$(m host.on)"
 line "agent open+close (read) in a session" "$(m agent.off)" "$(m agent.on)"
 line "agent open for writing+close in its workspace" "$(m write.off)" "$(m write.on)"
 line "agent refused writes (O_WRONLY of /etc/...)" "$(m fail.off)" "$(m fail.on)"
+printf "%-46s %12.1fms %12.1fms   %6.3f\n" "build in a session (wall, compile src/shared)" \
+	"$(m build.off)" "$(m build.on)" "$(ratio "$(m build.on)" "$(m build.off)")"
 echo "(targets: non-agent <= 1.02; agent open/close <= 1.05)"

@@ -1247,7 +1247,7 @@ int aw_launch_run(const struct aw_launch *l)
 			break;
 		}
 		if (n == 2 && p[1].revents & POLLIN) {
-			struct aw_seccomp_denial dn = {};
+			struct aw_seccomp_denial dn = {.capture.root_fd = -1};
 			int r = aw_seccomp_answer(nfd, &dn);
 
 			if (dn.watched)

@@ -101,10 +101,25 @@ static const struct watched watched[] = {
     {"tgkill", K_KILL, -1, -1, -1, -1, 0, 0},
 };
 
+/* The native numbers, resolved once (libseccomp's lookup walks its
+ * whole table by name: not per notification). */
+static int watched_nr(size_t i)
+{
+	static int nrs[AW_ARRAY_SIZE(watched)];
+	static int resolved;
+
+	if (!resolved) {
+		for (size_t k = 0; k < AW_ARRAY_SIZE(watched); k++)
+			nrs[k] = seccomp_syscall_resolve_name(watched[k].name);
+		resolved = 1;
+	}
+	return nrs[i];
+}
+
 static const struct watched *watched_of(int nr)
 {
 	for (size_t i = 0; i < AW_ARRAY_SIZE(watched); i++)
-		if (seccomp_syscall_resolve_name(watched[i].name) == nr)
+		if (watched_nr(i) == nr)
 			return &watched[i];
 	return NULL;
 }
@@ -137,7 +152,7 @@ int aw_refusal_add_rules(void *scmp_ctx, uint32_t act)
 
 	for (size_t i = 0; i < AW_ARRAY_SIZE(watched); i++) {
 		const struct watched *w = &watched[i];
-		int nr = seccomp_syscall_resolve_name(w->name), r = 0;
+		int nr = watched_nr(i), r = 0;
 
 		if (nr < 0)
 			continue;
@@ -447,8 +462,7 @@ int aw_refusal_judge(const struct aw_plan *plan, uint32_t pid, int nr,
 	}
 	if (w->kind == K_KILL) {
 		int target = (int)args[0], n;
-		int sig = (int)
-		    args[nr == seccomp_syscall_resolve_name("tgkill") ? 2 : 1];
+		int sig = (int)args[strcmp(w->name, "tgkill") ? 1 : 2];
 		char p[64], comm[32] = "";
 		struct stat st;
 		FILE *f;

@@ -606,8 +606,9 @@ int aw_seccomp_answer(int notify_fd, struct aw_seccomp_denial *ret)
 	id = req.id;
 	if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0) {
 		r = errno == ENOENT ? -ENOENT : -errno;
+		/* (a watched call stays watched: judged without what
+		 * it named, it is recorded only if that is not needed) */
 		aw_refusal_release(&d.capture);
-		d.watched = 0;
 		*ret = d;
 		return r;
 	}
