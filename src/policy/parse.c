@@ -16,7 +16,8 @@
  *     - {id: secrets.ssh, deny: ["~/.ssh"]}
  *   network:                       # allow rules; absent: not confined
  *     - {id: api, hosts: ["api.example.com"], ports: [443]}
- *   process: {pids-max: 1024, allow-syscalls: [ptrace], notify: true}
+ *   process: {pids-max: 1024, allow-syscalls: [ptrace], notify: true,
+ *             refusal-records: true}
  *
  * Every value is a plain string (scalars; tags are ignored). Unknown keys,
  * duplicate keys, wrong node kinds, empty values and NUL bytes are errors:
