@@ -925,10 +925,10 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 	aw_pct_encode(out, pol->id, strlen(pol->id));
 	aw_buf_printf(out,
 		      " agent=%s mode=%s pids-max=%lld syscalls=%u notify=%d "
-		      "product=",
+		      "refusals=%d product=",
 		      sig ? sig->id : "-", flat.mode ? "enforce" : "audit",
 		      (long long)flat.pids_max, flat.allow_syscalls,
-		      flat.notify);
+		      flat.notify, flat.refusal_records);
 	if (sig && sig->product)
 		aw_pct_encode(out, sig->product, strlen(sig->product));
 	aw_buf_puts(out, " dir=");

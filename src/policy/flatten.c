@@ -797,6 +797,7 @@ static int pol_flatten(const struct aw_policyset *set,
 	    .mode = 1,
 	    .pids_max = AW_POL_PIDS_DEFAULT,
 	    .notify = 1,
+	    .refusal_records = 1,
 	    .rules = fr.fs,
 	    .n_rules = fr.n_fs,
 	    .net_rules = fr.net,
@@ -821,6 +822,11 @@ static int pol_flatten(const struct aw_policyset *set,
 	for (i = 0; i < n; i++)
 		if (chain[i]->notify >= 0) {
 			ret->notify = chain[i]->notify;
+			break;
+		}
+	for (i = 0; i < n; i++)
+		if (chain[i]->refusal_records >= 0) {
+			ret->refusal_records = chain[i]->refusal_records;
 			break;
 		}
 	for (i = 0; i < n; i++)

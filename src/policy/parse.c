@@ -16,7 +16,8 @@
  *     - {id: secrets.ssh, deny: ["~/.ssh"]}
  *   network:                       # allow rules; absent: not confined
  *     - {id: api, hosts: ["api.example.com"], ports: [443]}
- *   process: {pids-max: 1024, allow-syscalls: [ptrace], notify: true}
+ *   process: {pids-max: 1024, allow-syscalls: [ptrace], notify: true,
+ *             refusal-records: true}
  *
  * Every value is a plain string (scalars; tags are ignored). Unknown keys,
  * duplicate keys, wrong node kinds, empty values and NUL bytes are errors:
@@ -386,11 +387,12 @@ static int pol_parse_rules(struct pol_parser *p, const yaml_node_t *seq,
 static int pol_parse_process(struct pol_parser *p, const yaml_node_t *map,
 			     struct aw_policy *pol)
 {
-	enum { P_PIDS, P_SYSCALLS, P_NOTIFY, P_N };
+	enum { P_PIDS, P_SYSCALLS, P_NOTIFY, P_REFUSALS, P_N };
 	static const struct aw_yaml_key keys[] = {
 	    [P_PIDS] = {"pids-max", false},
 	    [P_SYSCALLS] = {"allow-syscalls", false},
 	    [P_NOTIFY] = {"notify", false},
+	    [P_REFUSALS] = {"refusal-records", false},
 	};
 	yaml_node_t *v[P_N], *k[P_N];
 	char safe[72];
@@ -442,6 +444,21 @@ static int pol_parse_process(struct pol_parser *p, const yaml_node_t *map,
 			    "'notify' must be true or false, found "
 			    "'%s'",
 			    aw_yaml_safe(s, safe, 32));
+		if (aw_yaml_carry(&p->y, r, &bad))
+			return r;
+	}
+	if (v[P_REFUSALS]) {
+		const char *s;
+
+		r = aw_yaml_scalar(&p->y, v[P_REFUSALS], "'refusal-records'",
+				   &s);
+		if (r >= 0 && (!strcmp(s, "true") || !strcmp(s, "false")))
+			pol->refusal_records = !strcmp(s, "true");
+		else if (r >= 0)
+			r = aw_yaml_fail(&p->y, v[P_REFUSALS], -EINVAL,
+					 "'refusal-records' must be true or "
+					 "false, found '%s'",
+					 aw_yaml_safe(s, safe, 32));
 		if (aw_yaml_carry(&p->y, r, &bad))
 			return r;
 	}
@@ -828,6 +845,7 @@ int pol_parse(const char *name, const char *data, size_t len,
 	pol->notify = -1;
 	pol->cu_display = -1;
 	pol->cu_input = -1;
+	pol->refusal_records = -1;
 	pol->file = strdup(name);
 	if (!pol->file)
 		return -ENOMEM;

@@ -149,6 +149,7 @@ struct aw_policy {
 	size_t n_cu_cdp;
 	struct aw_net_ports cu_cdp_ranges[AW_POL_NET_PORTS_MAX];
 	struct aw_net_rule cu_cdp_rule; /* loopback TCP to cu_cdp */
+	int refusal_records; /* -1 unset; record the sandbox's own refusals */
 	char *file;
 	unsigned line, column; /* the top-level mapping */
 	/* places, for diagnostics */
@@ -188,6 +189,7 @@ struct aw_policy_flat {
 	int display, input;
 	const uint16_t *cdp;
 	size_t n_cdp;
+	int refusal_records; /* resolved, default 1 (sandbox/refusals.c) */
 	const struct aw_fs_rule **rules; /* point into the set */
 	size_t n_rules;
 	const struct aw_net_rule **net_rules; /* point into the set */

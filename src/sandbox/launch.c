@@ -594,7 +594,9 @@ static void narrow(const struct aw_plan *plan, int notify_sock)
 	free(write);
 	if (r < 0 && r != -EOPNOTSUPP)
 		die("Landlock: %s (%s)", strerror(-r), notes);
-	r = aw_seccomp_install(plan->allow_syscalls, 1, &nfd, why, sizeof(why));
+	r = aw_seccomp_install(plan->allow_syscalls,
+			       1 | (plan->refusals ? AW_SECCOMP_WATCH : 0),
+			       &nfd, why, sizeof(why));
 	if (r < 0)
 		die("seccomp: %s (%s)", strerror(-r), why);
 	/* The listener goes to the launcher, outside the sandbox. */
@@ -1040,6 +1042,39 @@ static void report_denial(const struct aw_launch *l,
 	report_event(l, dn->pid, "syscall", "deny", rule, target, d);
 }
 
+/* A watched call (sandbox/refusals.c), already gone on: recorded if the
+ * sandbox refuses it, under the same rate as the denials. */
+static void report_refusal(const struct aw_launch *l,
+			   const struct aw_seccomp_denial *dn, uint64_t *window,
+			   unsigned *in_window, unsigned long *suppressed)
+{
+	struct aw_refusal o;
+	uint64_t now;
+
+	if (!aw_refusal_judge(l->plan, dn->pid, dn->nr, dn->args, &dn->capture,
+			      &o))
+		return;
+	now = aw_now_boottime_ns() / 1000000000ull;
+	if (now != *window) {
+		*window = now;
+		*in_window = 0;
+	}
+	if (++*in_window > REPORTS_PER_SEC) {
+		++*suppressed;
+		return;
+	}
+	if (*suppressed) {
+		size_t n = strlen(o.detail);
+
+		snprintf(o.detail + n, sizeof(o.detail) - n,
+			 "; %lu earlier denials not reported one by one "
+			 "(rate limit)",
+			 *suppressed);
+	}
+	*suppressed = 0;
+	report_event(l, dn->pid, o.action, "deny", o.rule, o.target, o.detail);
+}
+
 /*
  * What this session does not get, said once as a `notice` event: grants
  * skipped (their path does not exist), and what the kernel's Landlock
@@ -1247,12 +1282,16 @@ int aw_launch_run(const struct aw_launch *l)
 			break;
 		}
 		if (n == 2 && p[1].revents & POLLIN) {
-			struct aw_seccomp_denial dn = {};
+			struct aw_seccomp_denial dn = {.capture.root_fd = -1};
 			int r = aw_seccomp_answer(nfd, &dn);
 
-			if (r == 0 || r == -ENOENT)
+			if (dn.watched)
+				report_refusal(l, &dn, &window, &in_window,
+					       &suppressed);
+			else if (r == 0 || r == -ENOENT)
 				report_denial(l, &dn, &window, &in_window,
 					      &suppressed);
+			aw_refusal_release(&dn.capture);
 			continue;
 		}
 		if (n == 2 && p[1].revents & (POLLHUP | POLLERR | POLLNVAL)) {

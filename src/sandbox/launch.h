@@ -38,6 +38,7 @@ struct aw_plan {
 	uint32_t allow_syscalls;
 	int notify;	    /* session lines on the terminal (stderr) */
 	int display, input; /* computer-use grants (policy) */
+	int refusals;	    /* record what the sandbox refuses by itself */
 	char product[128];  /* the agent's name, for those lines */
 	struct aw_plan_op *ops;
 	size_t n_ops;

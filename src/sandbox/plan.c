@@ -742,6 +742,9 @@ int aw_plan_from_reply(struct aw_plan *plan, const char *reply,
 		plan->input =
 		    aw_kv_get(first, "input", val, sizeof(val)) == 0 &&
 		    !strcmp(val, "1");
+		plan->refusals =
+		    !(aw_kv_get(first, "refusals", val, sizeof(val)) == 0 &&
+		      !strcmp(val, "0"));
 		aw_kv_get(first, "product", plan->product,
 			  sizeof(plan->product));
 		if (aw_kv_get(first, "syscalls", val, sizeof(val)) == 0 &&

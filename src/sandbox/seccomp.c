@@ -346,9 +346,18 @@ static int build_program(uint32_t allow_mask, int want_notify,
 	 * call and its ABI (a kill by SIGSYS left no record but the
 	 * session's end). Without a supervisor they fail with ENOSYS. */
 	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, act);
+	/* A binary tree over the syscall numbers, not libseccomp's default
+	 * chain of compares: every call of the session runs the filter, and
+	 * the watched calls (sandbox/refusals.c) made the chain longer. */
+	if (r == 0)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	for (size_t i = 0; r == 0 && i < AW_ARRAY_SIZE(rules); i++)
 		if (!(allow_mask & (1u << rules[i].group)))
 			r = add_rule(ctx, &rules[i], act);
+	/* The calls the supervisor watches for refusals (let go on, never
+	 * refused by it: without a supervisor they are left out). */
+	if (r == 0 && want_notify && (want_notify & AW_SECCOMP_WATCH))
+		r = aw_refusal_add_rules(ctx, act);
 	if (r < 0) {
 		set_why(why, why_len, "libseccomp: adding the rules: %s",
 			strerror(-r));
@@ -499,6 +508,8 @@ static void fill_denial(struct aw_seccomp_denial *d,
 	for (int i = 0; i < 6; i++)
 		args[i] = req->data.args[i];
 	d->group = aw_seccomp_group_of(d->arch, d->nr, args);
+	memcpy(d->args, args, sizeof(d->args));
+	d->capture.root_fd = -1;
 	/* x32 shares x86-64's audit arch; its numbers carry a bit. */
 	if (d->arch == SCMP_ARCH_X86_64 && (d->nr & 0x40000000)) {
 		d->abi = "x32";
@@ -581,6 +592,10 @@ int aw_seccomp_answer(int notify_fd, struct aw_seccomp_denial *ret)
 		 * nothing is known about it. Wait for the next one. */
 	}
 	fill_denial(&d, &req);
+	d.watched =
+	    d.group < 0 && !d.abi[0] && aw_refusal_watched(d.nr, d.args);
+	if (d.watched)
+		aw_refusal_capture(d.pid, d.nr, d.args, &d.capture);
 
 	/* The id check is what makes anything read about the caller by its
 	 * pid trustworthy: if the notification is still pending after the
@@ -591,14 +606,20 @@ int aw_seccomp_answer(int notify_fd, struct aw_seccomp_denial *ret)
 	id = req.id;
 	if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0) {
 		r = errno == ENOENT ? -ENOENT : -errno;
+		/* (a watched call stays watched: judged without what
+		 * it named, it is recorded only if that is not needed) */
+		aw_refusal_release(&d.capture);
 		*ret = d;
 		return r;
 	}
 	memset(&resp, 0, sizeof(resp));
 	resp.id = req.id;
-	resp.error = -EPERM;
+	resp.error = d.watched ? 0 : -EPERM;
 	resp.val = 0;
-	resp.flags = 0; /* never SECCOMP_USER_NOTIF_FLAG_CONTINUE */
+	/* A denied group's call is answered here, never let go on; a
+	 * watched call goes on to the kernel, which decides as it would
+	 * without us. */
+	resp.flags = d.watched ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
 	r = 0;
 	if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0)
 		/* ENOENT: the caller died or a signal ended its wait in

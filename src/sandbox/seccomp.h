@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sandbox/refusals.h"
+
 /*
  * Group indexes are an ABI: a policy's allow_syscalls has bit 1u << idx
  * set for each group it allows. Numbered explicitly, never renumbered.
@@ -72,6 +74,9 @@ int aw_seccomp_group_of(uint32_t arch, int nr, const uint64_t args[6]);
  * lacked. Hand the listener to a process outside the filter and close it
  * here: a task that traps a call must never be the one to answer it.
  */
+/* want_notify: 0, or 1 (a listener for the denied groups), | this to
+ * have the listener see the calls sandbox/refusals.c watches too. */
+#define AW_SECCOMP_WATCH 2
 int aw_seccomp_install(uint32_t allow_mask, int want_notify, int *ret_notify_fd,
 		       char *why, size_t why_len);
 
@@ -82,6 +87,12 @@ struct aw_seccomp_denial {
 	uint32_t arch;	  /* AUDIT_ARCH_* */
 	char syscall[32]; /* name, or "syscall-NR" if unknown */
 	const char *abi;  /* "" native, "i386", "x32", "foreign" */
+	/* Not a denial: a watched call (sandbox/refusals.c), let go on
+	 * (SECCOMP_USER_NOTIF_FLAG_CONTINUE) after what it names was taken;
+	 * the caller judges it and releases the capture. */
+	int watched;
+	uint64_t args[6];
+	struct aw_refusal_capture capture;
 };
 
 /*

@@ -10,6 +10,10 @@
  *                            (per CPU second, see now())
  *   spin N                   fork N children that exit at once
  *   openclose N PATH         open and close PATH N times, print rate
+ *   openfail N PATH          open PATH for writing N times (each refused:
+ *                            a read-only tree in a session), print rate
+ *   openwrite N PATH         open PATH for writing (made if absent) and
+ *                            close it, N times, print rate
  *   connect N ADDR PORT      connect a UDP socket to ADDR:PORT (IPv4)
  *                            and close it, N times, print rate (the
  *                            socket hooks' cost; no packet is sent)
@@ -143,6 +147,22 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			close(fd);
+		}
+		printf("%.0f\n", n / (now() - t0));
+		return 0;
+	}
+	if (argc == 4 &&
+	    (!strcmp(argv[1], "openfail") || !strcmp(argv[1], "openwrite"))) {
+		long n = atol(argv[2]);
+		int flags = O_WRONLY | O_CLOEXEC |
+			    (!strcmp(argv[1], "openwrite") ? O_CREAT : 0);
+		double t0 = now();
+
+		for (long i = 0; i < n; i++) {
+			int fd = open(argv[3], flags, 0644);
+
+			if (fd >= 0)
+				close(fd);
 		}
 		printf("%.0f\n", n / (now() - t0));
 		return 0;

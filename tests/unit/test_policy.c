@@ -370,7 +370,7 @@ static void test_flatten_order(void **state)
 		"filesystem:\n"
 		"  - {id: a, cow: [\"/a2\", \"/a3\"]}\n"
 		"  - {id: d, write: [\"/d\"]}\n"
-		"process: {allow-syscalls: []}\n");
+		"process: {allow-syscalls: [], refusal-records: false}\n");
 	load_ok(&set, "leaf.yaml",
 		"version: 1\nid: leaf\nextends: mid\nmode: enforce\n"
 		"remove: [c]\n"
@@ -386,6 +386,7 @@ static void test_flatten_order(void **state)
 	assert_int_equal(f.mode, 0);
 	assert_int_equal(f.pids_max, 100);
 	assert_int_equal(f.allow_syscalls, 1u << 0);
+	assert_int_equal(f.refusal_records, 1); /* the default */
 	assert_int_equal(f.n_rules, 3);
 	aw_policy_flat_free(&f);
 
@@ -395,6 +396,7 @@ static void test_flatten_order(void **state)
 	assert_int_equal(f.mode, 0);
 	assert_int_equal(f.pids_max, 100);
 	assert_int_equal(f.allow_syscalls, 0);
+	assert_int_equal(f.refusal_records, 0);
 	/* b removed, a replaced in its place, d appended */
 	assert_int_equal(f.n_rules, 3);
 	assert_string_equal(f.rules[0]->id, "a");
@@ -565,7 +567,7 @@ static const struct err_case err_cases[] = {
      "write, escalate, state)"},
     {"unknown key in process", HEAD "process:\n  max-pids: 10\n", -EINVAL, 4, 3,
      "unknown key 'max-pids' in 'process' (expected pids-max, "
-     "allow-syscalls, notify)"},
+     "allow-syscalls, notify, refusal-records)"},
     {"unknown key in applies-to", HEAD "applies-to: {agent: [a.b]}\n", -EINVAL,
      3, 14, "unknown key 'agent' in 'applies-to' (expected agents, classes)"},
     {"two verbs",
@@ -702,6 +704,8 @@ static const struct err_case err_cases[] = {
      "unknown syscall group 'teleport' (expected ptrace, process-vm, "
      "io-uring, keyring, bpf, perf, mount, namespaces, modules, kexec, "
      "handles, tiocsti, userfaultfd, fanotify, system or sock-diag)"},
+    {"refusal-records not a bool", HEAD "process:\n  refusal-records: off\n",
+     -EINVAL, 4, 20, "'refusal-records' must be true or false, found 'off'"},
     {"pids-max low", HEAD "process:\n  pids-max: 8\n", -EINVAL, 4, 13,
      "'pids-max' must be between 16 and 1048576, found 8"},
     {"pids-max high", HEAD "process:\n  pids-max: 1048577\n", -EINVAL, 4, 13,
