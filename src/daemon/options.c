@@ -59,6 +59,11 @@ static void usage(FILE *f)
 	    "                            K, M, G suffixes; at least 16M)\n"
 	    "  --sessions-max N          session stores kept at once "
 	    "(default: 64; 0: no cap)\n"
+	    "  --inventory-interval S    rescan installed agents and their "
+	    "MCP servers\n"
+	    "                            every S seconds, and on changes "
+	    "(default: 300;\n"
+	    "                            0: no inventory)\n"
 	    "  --dns-upstream ADDR[:PORT] where sessions' resolvers forward "
 	    "(default:\n"
 	    "                            the first nameserver of "
@@ -128,6 +133,7 @@ enum {
 	OPT_LAUNCHER,
 	OPT_QUOTA,
 	OPT_SESSIONS_MAX,
+	OPT_INVENTORY,
 	OPT_DNS_UPSTREAM,
 	OPT_CONFIG,
 };
@@ -150,6 +156,7 @@ static const struct option longopts[] = {
     {"launcher", required_argument, NULL, OPT_LAUNCHER},
     {"session-quota", required_argument, NULL, OPT_QUOTA},
     {"sessions-max", required_argument, NULL, OPT_SESSIONS_MAX},
+    {"inventory-interval", required_argument, NULL, OPT_INVENTORY},
     {"dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM},
     /* Not settings: the command line only. */
     {"config", required_argument, NULL, OPT_CONFIG},
@@ -165,6 +172,7 @@ static void opts_defaults(struct aw_opts *o)
 	o->ring_mib = 4;
 	o->session_quota = AW_DEFAULT_SESSION_QUOTA;
 	o->sessions_max = AW_DEFAULT_SESSIONS_MAX;
+	o->inventory_interval = AW_DEFAULT_INVENTORY_INTERVAL;
 	o->limits.max_events = 5000000;
 	o->limits.max_age_s = 90ull * 86400;
 	snprintf(o->store_path, sizeof(o->store_path), "%s/%s",
@@ -313,6 +321,15 @@ static int opt_apply(struct aw_opts *o, int c, const char *name,
 			return -EINVAL;
 		}
 		o->sessions_max = (unsigned)v;
+		break;
+	case OPT_INVENTORY:
+		if (aw_parse_u64(arg, &v) < 0 || v > 86400) {
+			snprintf(err, errlen,
+				 "%s %s: expected seconds up to 86400 (0: off)",
+				 name, arg);
+			return -EINVAL;
+		}
+		o->inventory_interval = (unsigned)v;
 		break;
 	case OPT_JSON:
 		o->json_stdout = !arg || strcmp(arg, "false");
