@@ -196,6 +196,10 @@ struct aw_inv_scan_opts {
 	int as_owner;		    /* read as each account (root) */
 };
 
+/* With as_owner, each account's files are opened with its uid, gid and
+ * supplementary groups: the calling thread's file-system identity and
+ * groups change during the scan (raw system calls: that thread only) and
+ * are restored after. */
 int aw_inventory_scan(const struct aw_inv_scan_opts *o,
 		      const struct aw_inv_account *accts, size_t n_accts,
 		      struct aw_inventory *ret);

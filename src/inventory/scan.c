@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -881,6 +883,27 @@ int aw_inv_classify_command(const struct aw_sigdb *db,
 	return sig ? (int)(sig - db->sigs) : -1;
 }
 
+/*
+ * The account's supplementary groups for the time of its scan, so that a
+ * file readable by one of root's groups is not read for an account that
+ * is not in it. The raw system call changes the calling thread only
+ * (glibc's setgroups() would change every thread of the daemon). Returns
+ * how many groups were saved (to restore), or -1 (nothing changed).
+ */
+static int groups_enter(const struct aw_inv_account *a, gid_t *saved, int max)
+{
+	gid_t groups[256];
+	int n = 256, n_saved = getgroups(max, saved);
+
+	if (n_saved < 0)
+		return -1;
+	if (getgrouplist(a->name, a->gid, groups, &n) < 0)
+		n = 0; /* more than 256: none rather than root's */
+	if (syscall(SYS_setgroups, (size_t)n, groups) < 0)
+		return -1;
+	return n_saved;
+}
+
 int aw_inventory_scan(const struct aw_inv_scan_opts *o,
 		      const struct aw_inv_account *accts, size_t n_accts,
 		      struct aw_inventory *ret)
@@ -891,10 +914,17 @@ int aw_inventory_scan(const struct aw_inv_scan_opts *o,
 	if (o->system)
 		scan_system(&s);
 	for (size_t i = 0; i < n_accts && !s.err; i++) {
+		gid_t saved[256];
+		int n_saved = -1;
+
 		s.acct = &accts[i];
 		s.as_uid = o->as_owner ? accts[i].uid : (uid_t)-1;
 		s.as_gid = accts[i].gid;
+		if (o->as_owner)
+			n_saved = groups_enter(&accts[i], saved, 256);
 		scan_account(&s, &accts[i]);
+		if (n_saved >= 0)
+			syscall(SYS_setgroups, (size_t)n_saved, saved);
 	}
 	for (size_t i = 0; i < ret->servers.n && !s.err; i++) {
 		struct aw_inv_server *v = &ret->servers.v[i];

@@ -130,10 +130,12 @@ command = "a"
 [mcp_servers.a]
 command = "b"
 EOF2
-# A hard link to a file only root may read, as root could make one (the
-# account could not, protected_hardlinks): read as the account, refused.
+# A hard link to a file only root (and root's group) may read, as root
+# could make one (the account could not, protected_hardlinks): read as
+# the account, with its groups and not root's, it is refused.
 echo '{"mcpServers": {"root-only": {"command": "root-secret-cmd"}}}' > "$T/rootonly"
-chmod 600 "$T/rootonly"
+chown root:root "$T/rootonly"
+chmod 640 "$T/rootonly"
 ln "$T/rootonly" "$H/.codeium/windsurf/mcp_config.json"
 chown "$U:$U" "$H/.augment/settings.json" "$H/.qwen/settings.json" \
 	"$H/.local/share/crush/crush.json" "$H/proj2/.codex/config.toml"
