@@ -230,16 +230,20 @@ static int size_named(const struct aw_sigdb *db, uint64_t size)
 static int sha256_fd(int fd, uint8_t out[32])
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	static char buf[1 << 16];
+	const size_t size = 1 << 16;
+	char *buf = malloc(size);
 	unsigned len = 32;
 	int r = -EIO;
 
-	if (!c)
+	if (!c || !buf) {
+		EVP_MD_CTX_free(c);
+		free(buf);
 		return -ENOMEM;
+	}
 	if (!EVP_DigestInit_ex(c, EVP_sha256(), NULL))
 		goto out;
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		ssize_t n = read(fd, buf, size);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -254,6 +258,7 @@ static int sha256_fd(int fd, uint8_t out[32])
 		r = 0;
 out:
 	EVP_MD_CTX_free(c);
+	free(buf);
 	return r;
 }
 
