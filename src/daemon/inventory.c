@@ -34,6 +34,9 @@
  * npm writing a package), and never scan more often than the minimum. */
 #define INV_SETTLE_MS 150
 #define INV_MIN_GAP_MS 500
+/* ... and never spend more than a tenth of the time scanning, whatever a
+ * user changes in what is watched. */
+#define INV_DUTY 10
 
 struct inv_watch {
 	int wd;
@@ -129,7 +132,9 @@ static void watches_update(struct aw_inventory_stage *s,
 	}
 }
 
-static void scan(struct aw_inventory_stage *s)
+/* Returns whether the scan hashed a file (its time says nothing about
+ * the next scans', which find the digest cached). */
+static int scan(struct aw_inventory_stage *s)
 {
 	struct aw_inv_scan_opts o = {.db = s->db,
 				     .comp = &s->comp,
@@ -139,18 +144,20 @@ static void scan(struct aw_inventory_stage *s)
 	struct aw_inv_account *accts = NULL;
 	struct aw_inventory *inv;
 	size_t n = 0;
+	int hashed;
 
 	if (!s->db)
-		return;
+		return 0;
 	inv = calloc(1, sizeof(*inv));
 	if (!inv)
-		return;
+		return 0;
 	if (aw_inv_accounts(NULL, (uid_t)-1, &accts, &n) < 0 ||
 	    aw_inventory_scan(&o, accts, n, inv) < 0) {
 		aw_inv_accounts_free(accts, n);
 		free(inv);
-		return;
+		return 0;
 	}
+	hashed = inv->hashed > 0;
 	aw_inv_accounts_free(accts, n);
 	watches_update(s, inv);
 	s->scans++;
@@ -162,6 +169,7 @@ static void scan(struct aw_inventory_stage *s)
 	s->ready = inv;
 	pthread_mutex_unlock(&s->lock);
 	eventfd_write(s->ready_fd, 1);
+	return hashed;
 }
 
 /* A database handed over by the main thread: compile it here. */
@@ -210,7 +218,7 @@ static void drain_inotify(struct aw_inventory_stage *s)
 static void *inventory_thread(void *arg)
 {
 	struct aw_inventory_stage *s = arg;
-	uint64_t last = 0, dirty_at = 0;
+	uint64_t last = 0, dirty_at = 0, gap = INV_MIN_GAP_MS;
 	int dirty = 1; /* the first scan at once */
 
 	for (;;) {
@@ -222,8 +230,8 @@ static void *inventory_thread(void *arg)
 		if (dirty) {
 			uint64_t at = dirty_at + INV_SETTLE_MS;
 
-			if (last && at < last + INV_MIN_GAP_MS)
-				at = last + INV_MIN_GAP_MS;
+			if (last && at < last + gap)
+				at = last + gap;
 			if (at < due)
 				due = at;
 		}
@@ -260,11 +268,18 @@ static void *inventory_thread(void *arg)
 		}
 		t = now_ms();
 		if ((dirty && t >= dirty_at + INV_SETTLE_MS &&
-		     (!last || t >= last + INV_MIN_GAP_MS)) ||
+		     (!last || t >= last + gap)) ||
 		    t >= last + s->interval_s * 1000ull) {
+			int hashed;
+
 			dirty = 0;
-			scan(s);
+			hashed = scan(s);
 			last = now_ms();
+			if (!hashed) {
+				gap = (last - t) * INV_DUTY;
+				if (gap < INV_MIN_GAP_MS)
+					gap = INV_MIN_GAP_MS;
+			}
 		}
 	}
 	return NULL;

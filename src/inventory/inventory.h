@@ -178,6 +178,8 @@ struct aw_inventory {
 	/* Directories looked at, for the daemon's inotify watches. */
 	char **dirs;
 	size_t n_dirs;
+	/* Files hashed by this scan (not found in the cache). */
+	size_t hashed;
 };
 
 void aw_inventory_free(struct aw_inventory *inv);

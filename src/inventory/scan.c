@@ -138,6 +138,13 @@ static void watch_dir(struct sc *s, const char *dir)
 		add_str(s, &s->inv->dirs, &s->inv->n_dirs, dir);
 }
 
+static int owned_by(const char *dir, uid_t uid)
+{
+	struct stat st;
+
+	return lstat(dir, &st) == 0 && st.st_uid == uid;
+}
+
 /* Begin and end acting as the account (file-system identity only). */
 static void as_acct(struct sc *s, uid_t *save_uid, gid_t *save_gid)
 {
@@ -301,6 +308,7 @@ static const struct aw_signature *sig_by_content(struct sc *s, const char *path,
 			return NULL;
 		}
 		close(fd);
+		s->inv->hashed++;
 		e.dev = st->st_dev;
 		e.ino = st->st_ino;
 		e.size = st->st_size;
@@ -726,7 +734,11 @@ static void scan_account(struct sc *s, const struct aw_inv_account *a)
 				    NULL);
 			slash = strrchr(p, '/');
 			*slash = 0;
-			watch_dir(s, p);
+			/* A project directory is any path the account's
+			 * files name: watched only if the account owns it
+			 * (not /tmp, not someone else's busy tree). */
+			if (owned_by(p, a->uid))
+				watch_dir(s, p);
 		}
 	}
 	for (size_t i = 0; i < n_projects; i++)
