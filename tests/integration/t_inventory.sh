@@ -48,7 +48,8 @@ mk .claude.json <<EOF
  "mcpServers": {"playwright": {"type": "stdio", "command": "npx",
    "args": ["@playwright/mcp@latest"], "env": {"PW_SECRET": "secret-pw"}}},
  "projects": {"$H/proj": {"allowedTools": [],
-   "mcpServers": {"local": {"command": "node", "args": ["$H/proj/server.js"]}}}}}
+   "mcpServers": {"local": {"command": "node", "args": ["$H/proj/server.js"]}}},
+   "$T/rootproj": {"allowedTools": []}}}
 EOF
 mk proj/.mcp.json <<'EOF'
 {"mcpServers": {"shared": {"command": "uvx", "args": ["mcp-server-git"]}}}
@@ -137,6 +138,14 @@ echo '{"mcpServers": {"root-only": {"command": "root-secret-cmd"}}}' > "$T/rooto
 chown root:root "$T/rootonly"
 chmod 640 "$T/rootonly"
 ln "$T/rootonly" "$H/.codeium/windsurf/mcp_config.json"
+# A project the account names but may not enter: not read for it.
+mkdir -p "$T/rootproj"
+echo '{"mcpServers": {"root-proj": {"command": "root-proj-cmd"}}}' > "$T/rootproj/.mcp.json"
+chmod 700 "$T/rootproj"
+# A directory of the home that is a symlink to root's files.
+mkdir -p "$T/rootvs/data/User"
+echo '{"servers": {"root-vs": {"command": "root-vs-cmd"}}}' > "$T/rootvs/data/User/mcp.json"
+ln -s "$T/rootvs" "$H/.vscode-server"
 chown "$U:$U" "$H/.augment/settings.json" "$H/.qwen/settings.json" \
 	"$H/.local/share/crush/crush.json" "$H/proj2/.codex/config.toml"
 
@@ -209,9 +218,9 @@ check "  ... never an environment value nor a header value" \
 
 problem() { # PATH-SUFFIX REGEX: the file is reported with that reason
 	python3 - "$T/inv.json" "$H/$1" "$2" <<'EOF'
-import json, re, sys
+import json, os, re, sys
 inv = json.load(open(sys.argv[1]))
-hits = [p for p in inv["problems"] if p["path"] == sys.argv[2]]
+hits = [p for p in inv["problems"] if p["path"] == os.path.normpath(sys.argv[2])]
 if not hits or not re.search(sys.argv[3], hits[0]["reason"]):
     print("# problems:", [p for p in inv["problems"]])
     sys.exit(1)
@@ -223,7 +232,9 @@ check "hostile: a symlink to /etc/shadow is refused" problem .config/kilo/kilo.j
 check "hostile: a hard link to a root-only file is not read for the account" problem .codeium/windsurf/mcp_config.json 'Permission denied'
 check "hostile: malformed JSON, with the place" problem .local/share/crush/crush.json "line 1, column 36: expected ',' or '}'"
 check "hostile: malformed TOML (a table twice), with the place" problem proj2/.codex/config.toml 'line 3, column 14: table "a" defined twice'
-check "  ... and nothing of those files in the output" bash -c '! grep -q -e "root:" -e root-secret-cmd "$0"' "$T/inv.json"
+check "hostile: a project the account may not enter is not read for it" problem ../../rootproj/.mcp.json 'Permission denied'
+check "hostile: a symlinked directory in the home is not followed" problem .vscode-server/data/User/mcp.json 'symbolic link'
+check "  ... and nothing of those files in the output" bash -c '! grep -q -e "root:" -e root-secret-cmd -e root-proj-cmd -e root-vs-cmd "$0"' "$T/inv.json"
 
 # Deep nesting: refused quickly, not a stack overflow.
 python3 -c 'print("{\"mcpServers\": " + "[" * 100000 + "]" * 100000 + "}")' > "$H/.gemini/settings.json"
