@@ -53,6 +53,7 @@ struct aw_opts {
 #define AW_DEFAULT_SESSION_QUOTA (4ull << 30)
 #define AW_DEFAULT_SESSIONS_MAX 64
 #define AW_DEFAULT_INVENTORY_INTERVAL 300
+#define AW_INVENTORY_UNSET 0xffffffffu /* by scope: host 300, cgroup 0 */
 
 /* Kernel feature probe, done once at start and reported by status. */
 struct aw_probe {

@@ -62,8 +62,9 @@ static void usage(FILE *f)
 	    "  --inventory-interval S    rescan installed agents and their "
 	    "MCP servers\n"
 	    "                            every S seconds, and on changes "
-	    "(default: 300;\n"
-	    "                            0: no inventory)\n"
+	    "(default: 300\n"
+	    "                            with --scope host, else 0: no "
+	    "inventory)\n"
 	    "  --dns-upstream ADDR[:PORT] where sessions' resolvers forward "
 	    "(default:\n"
 	    "                            the first nameserver of "
@@ -172,7 +173,7 @@ static void opts_defaults(struct aw_opts *o)
 	o->ring_mib = 4;
 	o->session_quota = AW_DEFAULT_SESSION_QUOTA;
 	o->sessions_max = AW_DEFAULT_SESSIONS_MAX;
-	o->inventory_interval = AW_DEFAULT_INVENTORY_INTERVAL;
+	o->inventory_interval = AW_INVENTORY_UNSET;
 	o->limits.max_events = 5000000;
 	o->limits.max_age_s = 90ull * 86400;
 	snprintf(o->store_path, sizeof(o->store_path), "%s/%s",
@@ -528,5 +529,12 @@ int aw_opts_parse(int argc, char **argv, struct aw_opts *o)
 			argv[optind]);
 		return -EINVAL;
 	}
+	/* The inventory is of the whole host: on by default for a host
+	 * daemon, off for one scoped to a cgroup (a test's, a trial's)
+	 * unless asked for. */
+	if (o->inventory_interval == AW_INVENTORY_UNSET)
+		o->inventory_interval = o->scope_kind == AW_SCOPE_HOST
+					    ? AW_DEFAULT_INVENTORY_INTERVAL
+					    : 0;
 	return 0;
 }
