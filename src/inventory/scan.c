@@ -22,8 +22,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "inventory/inventory.h"
 #include "shared/jsonr.h"
 #include "signatures/signatures.h"
@@ -225,50 +223,6 @@ static const struct aw_signature *sig_by_path(const struct aw_inv_scan_opts *o,
 	return &o->db->sigs[c->rules[r - 1].sig_index];
 }
 
-static int size_named(const struct aw_sigdb *db, uint64_t size)
-{
-	for (size_t i = 0; i < db->n_sigs; i++)
-		for (size_t j = 0; j < db->sigs[i].n_contents; j++)
-			if (db->sigs[i].contents[j].size == size)
-				return 1;
-	return 0;
-}
-
-static int sha256_fd(int fd, uint8_t out[32])
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	const size_t size = 1 << 16;
-	char *buf = malloc(size);
-	unsigned len = 32;
-	int r = -EIO;
-
-	if (!c || !buf) {
-		EVP_MD_CTX_free(c);
-		free(buf);
-		return -ENOMEM;
-	}
-	if (!EVP_DigestInit_ex(c, EVP_sha256(), NULL))
-		goto out;
-	for (;;) {
-		ssize_t n = read(fd, buf, size);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto out;
-		if (n == 0)
-			break;
-		if (!EVP_DigestUpdate(c, buf, (size_t)n))
-			goto out;
-	}
-	if (EVP_DigestFinal_ex(c, out, &len) && len == 32)
-		r = 0;
-out:
-	EVP_MD_CTX_free(c);
-	free(buf);
-	return r;
-}
-
 /* Content identity of a regular file whose size a signature names. */
 static const struct aw_signature *sig_by_content(struct sc *s, const char *path,
 						 const struct stat *st)
@@ -281,7 +235,8 @@ static const struct aw_signature *sig_by_content(struct sc *s, const char *path,
 	gid_t g = 0;
 	int fd;
 
-	if (!S_ISREG(st->st_mode) || !size_named(db, (uint64_t)st->st_size))
+	if (!S_ISREG(st->st_mode) ||
+	    !aw_sigdb_content_size_named(db, (uint64_t)st->st_size))
 		return NULL;
 	for (size_t i = 0; cache && i < cache->n; i++) {
 		struct inv_digest *c = &cache->v[i];
@@ -303,7 +258,7 @@ static const struct aw_signature *sig_by_content(struct sc *s, const char *path,
 			return NULL;
 		if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode) ||
 		    fst.st_ino != st->st_ino || fst.st_dev != st->st_dev ||
-		    sha256_fd(fd, e.sha) < 0) {
+		    aw_content_sha256_fd(fd, e.sha) < 0) {
 			close(fd);
 			return NULL;
 		}
@@ -329,14 +284,7 @@ static const struct aw_signature *sig_by_content(struct sc *s, const char *path,
 			}
 		}
 	}
-	for (size_t i = 0; i < db->n_sigs; i++)
-		for (size_t j = 0; j < db->sigs[i].n_contents; j++)
-			if (db->sigs[i].contents[j].size ==
-				(uint64_t)st->st_size &&
-			    !memcmp(db->sigs[i].contents[j].sha256, hit->sha,
-				    32))
-				return &db->sigs[i];
-	return NULL;
+	return aw_sigdb_content_find(db, (uint64_t)st->st_size, hit->sha);
 }
 
 static void add_agent(struct sc *s, const struct aw_signature *sig,
