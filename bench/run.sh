@@ -6,6 +6,7 @@
 # is classified), without touching anything else on the machine.
 #
 # Usage: bench/run.sh [ROUNDS]   (default 5; medians of the rounds)
+#        AW_BENCH_ONLY=pipeline bench/run.sh   (section 2 only)
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -34,9 +35,11 @@ trap cleanup EXIT
 start() {
 	# (AW_BENCH_MODE=enforce: section 1 with the forcing hooks. The
 	# pipeline section stops the daemon, which would leave its forced
-	# stand-in agent waiting; it and the RSS figure run in audit mode.)
+	# stand-in agent waiting; it and the RSS figure run in audit mode.
+	# AW_BENCH_DAEMON_ARGS: more options for every daemon started, e.g.
+	# "--metrics 127.0.0.1:9464" to measure with the endpoint on.)
 	"$B/agentwalld" --scope "cgroup:$CG" --state-dir "$T/state" --bpffs-dir "$PINS" --quiet \
-		${AW_BENCH_MODE:+--mode "$AW_BENCH_MODE"} "$@" \
+		${AW_BENCH_MODE:+--mode "$AW_BENCH_MODE"} ${AW_BENCH_DAEMON_ARGS:-} "$@" \
 		>"$T/d.out" 2>"$T/d.err" &
 	DPID=$!
 	for _ in $(seq 100); do [ -S "$T/state/agentwalld.sock" ] && return; sleep 0.05; done
@@ -54,6 +57,7 @@ echo
 #    the time the kernel spends in agentwall's programs is also measured
 #    directly (kernel.bpf_stats_enabled, restored afterwards) and turned
 #    into a ratio against the workload's own cost per operation.
+if [ "${AW_BENCH_ONLY:-}" != pipeline ]; then
 STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
 hook_ns() { # total run_time_ns of the programs behind our exec, fork, exit and signal links
 	local total=0 id t
@@ -93,6 +97,7 @@ ratio exec "fork+exec+wait /bin/true"
 ratio open "open+close"
 ratio fork "fork+exit"
 echo
+fi
 
 # 2. Event pipeline: an agent's fork/exit storm is written into the ring
 #    buffer while the daemon is stopped, then drained into SQLite.
@@ -108,38 +113,56 @@ signatures:
     match:
       - exe: "**/opt/fakeagent/bin/fake-agent"
 YAML
-AW_BENCH_MODE= start --signatures "$T/sigs" --ring-mib 32
-kill -STOP "$DPID"
-in_cg "$T/opt/fakeagent/bin/fake-agent" -c "$TP spin 80000 > /dev/null"
-kill -CONT "$DPID"
-t0=$(date +%s.%N)
-st() { "$B/agentwall" --state-dir "$T/state" status --json; }
-# Poll with the CLI and grep only: a python per poll would compete with
-# the daemon for the two CPUs.
-for _ in $(seq 2000); do
-	st > "$T/st.json" 2>/dev/null || continue
-	# Done when every submitted record is committed in SQLite (events
-	# derived by the daemon, session-start and the like, count too).
-	rx=$(grep -o '"stored":[0-9]*' "$T/st.json" | cut -d: -f2)
-	tx=$(grep -o '"kernel_submitted":[0-9]*' "$T/st.json" | cut -d: -f2)
-	[ -n "$rx" ] && [ "$rx" -ge "$tx" ] && break
-	sleep 0.02
-done
-stop_at=$(date +%s.%N)
-kill -TERM "$DPID"; wait "$DPID"; DPID=""   # final commit
-rows=$(python3 -c "import sqlite3; print(sqlite3.connect('$T/state/events.db').execute('select count(*) from events').fetchone()[0])")
-python3 - "$T/st.json" "$t0" "$stop_at" "$rows" <<'PY'
+# pipeline LABEL [agentwalld options]: one storm, drained; prints the rate.
+# With an OCSF export, done means committed to SQLite and written to the
+# export file (the outputs thread renders each event as OCSF).
+pipeline() {
+	local label=$1; shift
+	AW_BENCH_MODE= start --signatures "$T/sigs" --ring-mib 32 "$@"
+	kill -STOP "$DPID"
+	in_cg "$T/opt/fakeagent/bin/fake-agent" -c "$TP spin 80000 > /dev/null"
+	cpu0=$(awk '{print $14 + $15}' "/proc/$DPID/stat")
+	kill -CONT "$DPID"
+	t0=$(date +%s.%N)
+	# Poll with the CLI and grep only: a python per poll would compete
+	# with the daemon for the two CPUs.
+	for _ in $(seq 2000); do
+		"$B/agentwall" --state-dir "$T/state" status --json > "$T/st.json" 2>/dev/null || continue
+		# Done when every submitted record is committed in SQLite
+		# (events derived by the daemon, session-start and the like,
+		# count too), and written to the export file if there is one.
+		rx=$(grep -o '"stored":[0-9]*' "$T/st.json" | cut -d: -f2)
+		tx=$(grep -o '"kernel_submitted":[0-9]*' "$T/st.json" | cut -d: -f2)
+		wr=$(grep -o '"written":[0-9]*' "$T/st.json" | cut -d: -f2)
+		[ -n "$rx" ] && [ "$rx" -ge "$tx" ] && { [ -z "$wr" ] || [ "$wr" -ge "$rx" ]; } && break
+		sleep 0.02
+	done
+	stop_at=$(date +%s.%N)
+	cpu1=$(awk '{print $14 + $15}' "/proc/$DPID/stat")
+	kill -TERM "$DPID"; wait "$DPID"; DPID=""   # final commit
+	rows=$(python3 -c "import sqlite3; print(sqlite3.connect('$T/state/events.db').execute('select count(*) from events').fetchone()[0])")
+	lines=$([ -f "$T/export.ocsf" ] && wc -l < "$T/export.ocsf" || echo -)
+	bytes=$(cat "$T"/export.* 2>/dev/null | wc -c)
+	python3 - "$T/st.json" "$t0" "$stop_at" "$rows" "$label" "$lines" "$bytes" "$((cpu1 - cpu0))" "$(getconf CLK_TCK)" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1])); t = float(sys.argv[3]) - float(sys.argv[2])
-print("event pipeline (ring buffer -> enrich -> SQLite)")
-print("  events drained and committed to SQLite: %d in %.2f s = %.0f events/s (target >= 200k)"
-      % (d["events"]["stored"], t, d["events"]["stored"] / t))
-print("  rows in the store after shutdown: %s; drops counted: %d (ring full: %d)"
-      % (sys.argv[4], d["drops"]["total"], d["drops"]["fork"] + d["drops"]["exit"]))
+cpu = int(sys.argv[8]) / int(sys.argv[9])
+# CPU time of all the daemon's threads per event: steadier than the
+# wall-clock rate on a shared machine.
+print("  %s: %d events in %.2f s = %.0f events/s (target >= 200k); daemon CPU %.2f us/event"
+      % (sys.argv[5], d["events"]["stored"], t, d["events"]["stored"] / t, cpu * 1e6 / d["events"]["stored"]))
+print("    rows in the store after shutdown: %s; OCSF lines: %s; export %.0f bytes/event; drops counted: %d (ring full: %d)"
+      % (sys.argv[4], sys.argv[6], int(sys.argv[7]) / max(1, int(sys.argv[4])), d["drops"]["total"], d["drops"]["fork"] + d["drops"]["exit"]))
 PY
-rm -rf "$T/state"
+	rm -rf "$T/state" "$T"/export.*
+}
+echo "event pipeline (ring buffer -> enrich -> SQLite), drained and committed"
+pipeline "no export        "
+pipeline "native export   " --export "$T/export.native"
+pipeline "OCSF file export " --export "$T/export.ocsf" --export-format ocsf
 echo
 
+[ "${AW_BENCH_ONLY:-}" = pipeline ] && exit 0
 # 3. Daemon memory: idle after start on the embedded database, and after
 #    the pipeline run above (process cache and store caches warmed).
 AW_BENCH_MODE= start

@@ -111,6 +111,17 @@ static __always_inline struct aw_task_state *cur_state(void)
 	return st;
 }
 
+/* The key its sockets are decided under: its session's, or a tool's own
+ * (aw_task_state.net_counter). */
+static __always_inline __u64 net_key(const struct aw_task_state *st)
+{
+	if (!st || !st->session)
+		return 0;
+	if (st->net_counter)
+		return (st->session & 0xffffffff00000000ull) | st->net_counter;
+	return st->session;
+}
+
 /* At most 1000 denial records a second per session reach the ring; the
  * rest are counted (AW_STAT_NET_UNREPORTED, reported as drops). */
 struct aw_net_rate {
@@ -261,7 +272,7 @@ static __always_inline void net_event(__u16 type, struct aw_task_state *st,
 	ev->verdict = verdict;
 	ev->_pad = 0;
 	ev->api = api;
-	ev->_pad2 = 0;
+	ev->net_counter = st ? st->net_counter : 0;
 	bpf_ringbuf_submit(ev, 0);
 	stat_inc(AW_STAT_EVENTS);
 }
@@ -318,7 +329,7 @@ static __always_inline int sock_addr(struct bpf_sock_addr *ctx, int v6,
 	__u8 a[16], pbit, proto = ctx->protocol;
 	__u8 family = v6 ? AW_AF_INET6 : AW_AF_INET;
 	__u16 port = bpf_ntohs(ctx->user_port);
-	__u64 session = st ? st->session : 0;
+	__u64 session = net_key(st);
 
 	sa_addr(ctx, v6, a);
 	if (!session) {
@@ -399,7 +410,7 @@ static __always_inline int restore_peer(struct bpf_sock_addr *ctx, int v6)
 	struct aw_net_orig *o;
 	struct aw_net_sess *ns;
 	__u8 a[16];
-	__u64 session = st ? st->session : 0;
+	__u64 session = net_key(st);
 
 	if (!session || !ctx->sk)
 		return 1;
@@ -485,7 +496,7 @@ int aw_sock_create(struct bpf_sock *sk)
 {
 	struct aw_task_state *st = cur_state();
 	struct aw_net_sess *ns;
-	__u64 session = st ? st->session : 0;
+	__u64 session = net_key(st);
 	__u8 none[16] = {};
 	__u64 *flag;
 	int enforce;
@@ -530,6 +541,7 @@ SEC("cgroup/setsockopt")
 int aw_setsockopt(struct bpf_sockopt *ctx)
 {
 	struct aw_task_state *st;
+	__u64 key;
 	int level = ctx->level, opt = ctx->optname;
 
 	if (!((level == AW_SOL_IP && opt == AW_IP_OPTIONS) ||
@@ -541,7 +553,8 @@ int aw_setsockopt(struct bpf_sockopt *ctx)
 	st = cur_state();
 	if (!st || !st->session)
 		return 1;
-	if (!bpf_map_lookup_elem(&aw_net_sessions, &st->session) &&
+	key = net_key(st);
+	if (!bpf_map_lookup_elem(&aw_net_sessions, &key) &&
 	    !(st->flags & AW_TASK_NET))
 		return 1;
 	stat_inc(AW_STAT_NET_DENIED);
@@ -592,7 +605,7 @@ static __always_inline int bind_addr(struct bpf_sock_addr *ctx, int v6)
 	__u8 a[16], pbit, proto = ctx->protocol;
 	__u8 family = v6 ? AW_AF_INET6 : AW_AF_INET;
 	__u16 port = bpf_ntohs(ctx->user_port);
-	__u64 session = st ? st->session : 0;
+	__u64 session = net_key(st);
 	int enforce;
 
 	if (!session || !port)

@@ -93,6 +93,11 @@ enum aw_task_flags {
 	AW_TASK_CANDIDATE = 1u << 7,
 	/* The signal hook killed it (reported once). */
 	AW_TASK_FORCE_KILLED = 1u << 8,
+	/* A tool the session's agent is configured to start (an MCP server
+	 * its config names), matched by the daemon at exec and marked
+	 * through a pidfd: it and everything it forks or execs stay that
+	 * tool, under the tool's policy (src/daemon/tools.c). */
+	AW_TASK_TOOL = 1u << 9,
 };
 
 /* struct aw_event_exec.flags */
@@ -157,7 +162,11 @@ struct aw_task_state {
 	__u32 agent; /* signature number of this process's agent */
 	__u32 flags; /* enum aw_task_flags */
 	__u32 depth; /* generations below the session root */
-	__u32 _pad;
+	/* A tool's own network policy (src/daemon/tools.c): its sockets
+	 * are decided by the per-session maps under the key (session's
+	 * upper 32 bits | net_counter) instead of the session's; 0: the
+	 * session's. Inherited at fork, kept at exec. */
+	__u32 net_counter;
 };
 
 /* aw_config[0]: swapped as one value on reload. */
@@ -391,8 +400,8 @@ struct aw_event_net {
 	__u8 hook;    /* enum aw_net_hook */
 	__u8 verdict; /* enum aw_net_verdict */
 	__u16 _pad;
-	__u32 api; /* AW_EV_DISCOVER: the aw_llm_addrs value */
-	__u32 _pad2;
+	__u32 api;	   /* AW_EV_DISCOVER: the aw_llm_addrs value */
+	__u32 net_counter; /* the acting task's (aw_task_state) */
 };
 
 #ifndef __bpf__

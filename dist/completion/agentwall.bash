@@ -31,7 +31,7 @@ _agentwall()
 	local cur prev cmd ci i
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local commands="status ps log signatures run sessions diff commit discard approve gc policy inventory help version"
+	local commands="status ps top web log signatures run sessions diff commit discard approve gc policy inventory help version"
 
 	# The command: the first word that is not a global option.
 	cmd=""
@@ -60,7 +60,7 @@ _agentwall()
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--user)
 		COMPREPLY=($(compgen -u -- "$cur")); return ;;
-	--agent | --since | --until | --limit | --older-than | --keep-fd)
+	--agent | --since | --until | --limit | --older-than | --keep-fd | --interval | --listen)
 		return ;;
 	esac
 
@@ -85,13 +85,17 @@ _agentwall()
 	status | ps | sessions)
 		COMPREPLY=($(compgen -W "--json --help" -- "$cur")) ;;
 	log)
-		COMPREPLY=($(compgen -W "--session --agent --action --decision --since --until --limit --json --follow --help" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "--session --agent --action --decision --since --until --limit --json --ocsf --follow --help" -- "$cur")) ;;
 	run)
 		COMPREPLY=($(compgen -W "--policy --workspace --session --keep-fd -v --help --" -- "$cur")) ;;
 	gc)
 		COMPREPLY=($(compgen -W "--older-than --help" -- "$cur")) ;;
 	inventory)
 		COMPREPLY=($(compgen -W "--json --user --help" -- "$cur")) ;;
+	top)
+		COMPREPLY=($(compgen -W "--once --interval --help" -- "$cur")) ;;
+	web)
+		COMPREPLY=($(compgen -W "--listen --allow-remote --help" -- "$cur")) ;;
 	help)
 		COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
 	signatures | policy)
@@ -143,15 +147,18 @@ _agentwalld()
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	case $prev in
 	--mode) COMPREPLY=($(compgen -W "audit enforce" -- "$cur")); return ;;
+	--export-format | --webhook-format | --syslog-format)
+		COMPREPLY=($(compgen -W "native ocsf" -- "$cur")); return ;;
+	--webhook | --syslog | --webhook-batch | --output-queue) return ;;
 	--scope) COMPREPLY=($(compgen -W "host cgroup:/" -- "$cur")); compopt -o nospace 2>/dev/null; return ;;
 	--state-dir | --bpffs-dir | --signatures | --policies)
 		COMPREPLY=($(compgen -d -- "$cur")); return ;;
 	--export | --launcher | --config)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--group) COMPREPLY=($(compgen -g -- "$cur")); return ;;
-	--max-events | --max-age-days | --ring-mib | --session-quota | --sessions-max | --inventory-interval | --dns-upstream)
+	--max-events | --max-age-days | --ring-mib | --session-quota | --sessions-max | --inventory-interval | --dns-upstream | --metrics)
 		return ;;
 	esac
-	COMPREPLY=($(compgen -W "--scope --mode --state-dir --bpffs-dir --signatures --export --group --max-events --max-age-days --ring-mib --policies --launcher --session-quota --sessions-max --inventory-interval --dns-upstream --json --quiet --config --version --help" -- "$cur"))
+	COMPREPLY=($(compgen -W "--scope --mode --state-dir --bpffs-dir --signatures --export --export-format --webhook --webhook-format --webhook-batch --syslog --syslog-format --output-queue --group --max-events --max-age-days --ring-mib --policies --launcher --session-quota --sessions-max --inventory-interval --dns-upstream --json --quiet --config --version --help --metrics --metrics-allow-remote" -- "$cur"))
 }
 complete -F _agentwalld agentwalld

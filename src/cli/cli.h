@@ -39,9 +39,18 @@ int aw_cli_request(const struct aw_cli *cli, const char *req, char **ret,
 int aw_cli_session_resolve(struct aw_cli *cli, const char *arg, char ret[17],
 			   const char *what);
 
+struct aw_buf;
+/* A kept session's changes as `agentwall diff [--json]` gives them
+ * (cmd_review.c), into out: read here if this user may, else rendered by
+ * the daemon. Returns an AW_EXIT_* code, having said why on stderr. */
+int aw_cli_diff(struct aw_cli *cli, const char *sid, int json,
+		struct aw_buf *out);
+
 int cmd_status(struct aw_cli *cli, int argc, char **argv);
 int cmd_ps(struct aw_cli *cli, int argc, char **argv);
 int cmd_log(struct aw_cli *cli, int argc, char **argv);
+int cmd_top(struct aw_cli *cli, int argc, char **argv);
+int cmd_web(struct aw_cli *cli, int argc, char **argv);
 int cmd_signatures(struct aw_cli *cli, int argc, char **argv);
 int cmd_run(struct aw_cli *cli, int argc, char **argv);
 int cmd_policy(struct aw_cli *cli, int argc, char **argv);

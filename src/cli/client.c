@@ -64,7 +64,12 @@ int aw_cli_request(const struct aw_cli *cli, const char *req, char **ret,
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		ssize_t n;
 
-		if (poll(&p, 1, TIMEOUT_MS) <= 0) {
+		int pr = poll(&p, 1, TIMEOUT_MS);
+
+		/* A signal (agentwall top's SIGWINCH) is not an answer. */
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0) {
 			snprintf(err, errlen, "agentwalld did not answer");
 			close(fd);
 			aw_buf_free(&b);

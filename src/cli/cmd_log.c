@@ -9,23 +9,36 @@
 
 #include "cli/cli.h"
 #include "shared/json.h"
+#include "shared/ocsf.h"
 #include "shared/util.h"
 #include "store/store.h"
 
 /* What `--action` and `--decision` may name (docs/events.md): a typo
  * is an error, not an empty answer. */
 static const char *const actions[] = {
-    "exec",	   "fork",
-    "exit",	   "session-start",
-    "session-end", "notice",
-    "sandbox",	   "force",
-    "syscall",	   "commit",
-    "discard",	   "approve",
-    "quota",	   "inventory",
-    "connect",	   "dns",
-    "discover",	   "drop",
-    "open",	   "hold",
-    "policy-load", "signatures-reload",
+    "exec",
+    "fork",
+    "exit",
+    "tool-start",
+    "session-start",
+    "session-end",
+    "notice",
+    "sandbox",
+    "force",
+    "syscall",
+    "commit",
+    "discard",
+    "approve",
+    "quota",
+    "inventory",
+    "connect",
+    "dns",
+    "discover",
+    "drop",
+    "open",
+    "hold",
+    "policy-load",
+    "signatures-reload",
     NULL,
 };
 static const char *const decisions[] = {"allow",    "deny",  "sandbox",
@@ -51,11 +64,31 @@ static const char *list_of(const char *const *list)
 	return buf;
 }
 
+/* --ocsf: each event's JSON line rendered as an OCSF event (ocsf.h). */
+static struct aw_jdoc ocsf_doc;
+static struct aw_buf ocsf_out;
+
+static void print_ocsf(const char *json)
+{
+	aw_buf_reset(&ocsf_out);
+	if (aw_ocsf_render(&ocsf_doc, json, strlen(json), &ocsf_out) < 0) {
+		fprintf(stderr,
+			"agentwall log: an event could not be "
+			"rendered as OCSF: %.80s\n",
+			json);
+		return;
+	}
+	puts(ocsf_out.data);
+}
+
 static int print_cb(void *ud, const char *text, const char *json)
 {
-	int as_json = *(int *)ud;
+	int how = *(int *)ud;
 
-	puts(as_json ? json : text);
+	if (how == 2)
+		print_ocsf(json);
+	else
+		puts(how ? json : text);
 	return 0;
 }
 
@@ -94,7 +127,7 @@ static int log_via_daemon(struct aw_cli *cli, const struct aw_store_query *q,
 		aw_buf_printf(&req, " since=%llu until=%llu after=%llu json=%d",
 			      (unsigned long long)q->since_ns,
 			      (unsigned long long)q->until_ns,
-			      (unsigned long long)last, json);
+			      (unsigned long long)last, json ? 1 : 0);
 		if (first && q->limit)
 			aw_buf_printf(&req, " limit=%llu",
 				      (unsigned long long)q->limit);
@@ -115,7 +148,10 @@ static int log_via_daemon(struct aw_cli *cli, const struct aw_store_query *q,
 			if (nl)
 				*nl = 0;
 			if (!strncmp(l, "r ", 2)) {
-				puts(l + 2);
+				if (json == 2)
+					print_ocsf(l + 2);
+				else
+					puts(l + 2);
 			} else if (!strncmp(l, "end last=", 9)) {
 				aw_parse_u64(l + 9, &last);
 			} else if (!strncmp(l, "error", 5)) {
@@ -144,6 +180,7 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv)
 	    {"until", required_argument, NULL, 'U'},
 	    {"limit", required_argument, NULL, 'n'},
 	    {"json", no_argument, NULL, 'j'},
+	    {"ocsf", no_argument, NULL, 'O'},
 	    {"follow", no_argument, NULL, 'f'},
 	    {"state-dir", required_argument, NULL, AW_OPT_STATE_DIR},
 	    {}};
@@ -213,7 +250,10 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv)
 			break;
 		}
 		case 'j':
-			json = 1;
+			json = json ? json : 1;
+			break;
+		case 'O':
+			json = 2;
 			break;
 		case 'f':
 			follow = 1;
@@ -267,6 +307,8 @@ int cmd_log(struct aw_cli *cli, int argc, char **argv)
 		r = aw_store_query_events(st, &q, print_cb, &json);
 	}
 	aw_store_close(st);
+	aw_jdoc_free(&ocsf_doc);
+	aw_buf_free(&ocsf_out);
 	if (r < 0) {
 		fprintf(stderr, "agentwall log: query failed: %s\n",
 			strerror(-r));

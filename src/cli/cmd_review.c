@@ -376,7 +376,7 @@ int cmd_sessions(struct aw_cli *cli, int argc, char **argv)
 /* A reviewer of the security group cannot read the owner's store: the
  * daemon renders the diff (one PATH at most). */
 static int render(struct aw_cli *cli, const char *session, const char *path,
-		  int json)
+		  int json, struct aw_buf *out)
 {
 	struct aw_buf req = {};
 	char *reply = NULL, abs[PATH_MAX * 2], cwd[PATH_MAX];
@@ -395,10 +395,41 @@ static int render(struct aw_cli *cli, const char *session, const char *path,
 	}
 	r = req.oom ? AW_EXIT_FAIL : ask(cli, req.data, &reply, "diff");
 	if (r == AW_EXIT_OK)
-		fputs(reply + 3, stdout);
+		aw_buf_puts(out, reply + 3);
 	free(reply);
 	aw_buf_free(&req);
 	return r;
+}
+
+/* The diff of a resolved session (some of its paths) into out; an
+ * AW_EXIT_* code, having said why on stderr. */
+static int diff_into(struct aw_cli *cli, const char *sid, char *const *paths,
+		     size_t n, int json, struct aw_buf *out)
+{
+	struct aw_review rv;
+	struct where w = {};
+	int r;
+
+	r = locate(cli, "diff", sid, &w, "diff");
+	if (r)
+		return r;
+	if (geteuid() != 0 && geteuid() != w.uid && access(w.dir, R_OK) < 0)
+		return render(cli, sid, n == 1 ? paths[0] : NULL, json, out);
+	r = scan(&rv, &w, paths, n, "diff");
+	if (r)
+		return r;
+	if (json)
+		aw_review_json(&rv, sid, out);
+	else
+		aw_review_diff(&rv, out);
+	aw_review_free(&rv);
+	return out->oom ? AW_EXIT_FAIL : AW_EXIT_OK;
+}
+
+int aw_cli_diff(struct aw_cli *cli, const char *sid, int json,
+		struct aw_buf *out)
+{
+	return diff_into(cli, sid, NULL, 0, json, out);
 }
 
 int cmd_diff(struct aw_cli *cli, int argc, char **argv)
@@ -408,8 +439,6 @@ int cmd_diff(struct aw_cli *cli, int argc, char **argv)
 	    {"state-dir", required_argument, NULL, AW_OPT_STATE_DIR},
 	    {"help", no_argument, NULL, 'h'},
 	    {}};
-	struct aw_review rv;
-	struct where w = {};
 	struct aw_buf out = {};
 	char sid[17];
 	int c, json = 0, r, s;
@@ -429,23 +458,11 @@ int cmd_diff(struct aw_cli *cli, int argc, char **argv)
 			sid);
 	if (s < 0)
 		return -s;
-	r = locate(cli, "diff", argv[s], &w, "diff");
-	if (r)
-		return r;
-	if (geteuid() != 0 && geteuid() != w.uid && access(w.dir, R_OK) < 0)
-		return render(cli, argv[s],
-			      argc - optind == 1 ? argv[optind] : NULL, json);
-	r = scan(&rv, &w, argv + optind, (size_t)(argc - optind), "diff");
-	if (r)
-		return r;
-	if (json)
-		aw_review_json(&rv, argv[s], &out);
-	else
-		aw_review_diff(&rv, &out);
-	fwrite(out.data ? out.data : "", 1, out.len, stdout);
-	r = out.oom ? AW_EXIT_FAIL : AW_EXIT_OK;
+	r = diff_into(cli, argv[s], argv + optind, (size_t)(argc - optind),
+		      json, &out);
+	if (r == AW_EXIT_OK)
+		fwrite(out.data ? out.data : "", 1, out.len, stdout);
 	aw_buf_free(&out);
-	aw_review_free(&rv);
 	return r;
 }
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "daemon/outputs.h"
 #include "daemon/writer.h"
 #include "shared/util.h"
 #include "store/store.h"
@@ -356,6 +357,16 @@ static void handle_request(struct aw_control *c, struct ctl_client *cl,
 		log_query(c, cl, req + 9);
 		return;
 	}
+	/* Live sessions: `agentwall top` of an ordinary user shows the
+	 * sessions its uid started, as log-query does; root and the group
+	 * see all. */
+	if (!strcmp(req, "ps") || !strcmp(req, "ps --json")) {
+		aw_ps_render(d, b, req[2] != 0,
+			     cl->privileged ? -1 : (int64_t)cl->uid);
+		if (req[2])
+			aw_buf_puts(b, "\n");
+		return;
+	}
 	if (!cl->privileged) {
 		c->rejected++;
 		aw_buf_puts(b, "error: permission denied (root or the "
@@ -364,11 +375,6 @@ static void handle_request(struct aw_control *c, struct ctl_client *cl,
 	}
 	if (!strcmp(req, "status")) {
 		aw_status_json(d, b);
-		aw_buf_puts(b, "\n");
-	} else if (!strcmp(req, "ps")) {
-		aw_ps_render(d, b, 0);
-	} else if (!strcmp(req, "ps --json")) {
-		aw_ps_render(d, b, 1);
 		aw_buf_puts(b, "\n");
 	} else if (!strcmp(req, "reload")) {
 		char err[1024];
@@ -605,7 +611,11 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 	aw_buf_puts(b, ",");
 	aw_json_key(b, "export");
 	aw_json_cstr(b, d->opts.export_path[0] ? d->opts.export_path : NULL);
-	aw_buf_puts(b, "},\"kernel\":");
+	aw_buf_puts(b, d->opts.export_ocsf ? ",\"export_format\":\"ocsf\""
+					   : ",\"export_format\":\"native\"");
+	aw_buf_puts(b, "},\"outputs\":");
+	aw_outputs_status(d->outputs, b);
+	aw_buf_puts(b, ",\"kernel\":");
 	aw_probe_json(&d->probe, b);
 	aw_buf_printf(b,
 		      ",\"signatures\":{\"count\":%zu,\"generation\":%llu,"
@@ -722,6 +732,7 @@ struct ps_ctx {
 	struct aw_buf *b;
 	int json;
 	int first;
+	int64_t only_uid; /* -1: every session */
 	struct aw_sessioninfo *sess;
 	struct ps_item *items;
 	size_t n, cap;
@@ -817,14 +828,21 @@ static void ps_session(void *ud, struct aw_sessioninfo *s)
 	struct ps_ctx *c = ud;
 	const struct aw_sigref *sig = aw_daemon_sig(c->d, s->agent);
 	struct aw_buf *b = c->b;
+	const struct aw_kept *kept;
 	char sid[32], t[64];
 
-	if (s->ended_ns)
+	if (s->ended_ns || (c->only_uid >= 0 && (int64_t)s->uid != c->only_uid))
 		return;
+	kept = aw_stores_find(c->d, s->session);
 	c->sess = s;
 	c->n = 0;
 	aw_procs_each(c->d->procs, collect_proc, c);
 	qsort(c->items, c->n, sizeof(*c->items), cmp_item);
+	/* A session `agentwall run` opened for a command it did not
+	 * classify (a shell, a wrapper) learns its agent when one execs
+	 * inside: name the first, as its events do. */
+	for (size_t i = 0; !sig && i < c->n; i++)
+		sig = aw_daemon_sig(c->d, c->items[i].pi->agent);
 	snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)s->session);
 	aw_format_time(s->started_ns, t, sizeof(t));
 
@@ -837,6 +855,8 @@ static void ps_session(void *ud, struct aw_sessioninfo *s)
 		aw_json_cstr(b, t);
 		aw_buf_puts(b, ",\"matched\":");
 		aw_json_cstr(b, s->matched);
+		aw_buf_puts(b, ",\"policy\":");
+		aw_json_cstr(b, kept && kept->policy[0] ? kept->policy : NULL);
 		aw_buf_printf(b, ",\"events\":%llu,\"processes\":[",
 			      (unsigned long long)s->events);
 		for (size_t i = 0; i < c->n; i++) {
@@ -857,6 +877,8 @@ static void ps_session(void *ud, struct aw_sessioninfo *s)
 			aw_json_argv(b, pi->argv, pi->argv_len);
 			aw_buf_puts(b, ",\"subagent\":");
 			aw_json_cstr(b, ps ? ps->id : NULL);
+			aw_buf_puts(b, ",\"tool\":");
+			aw_json_cstr(b, pi->tool);
 			aw_buf_puts(b, "}");
 		}
 		aw_buf_puts(b, "]}");
@@ -866,6 +888,8 @@ static void ps_session(void *ud, struct aw_sessioninfo *s)
 			aw_buf_printf(b, " (%s %s%s%s, %s)", sig->vendor,
 				      sig->product, s->version ? " " : "",
 				      s->version ? s->version : "", sig->class);
+		if (kept && kept->policy[0])
+			aw_buf_printf(b, "  policy %s", kept->policy);
 		aw_buf_printf(b, "  uid %u  since %.19s  %llu events\n", s->uid,
 			      t, (unsigned long long)s->events);
 		for (size_t i = 0; i < c->n; i++) {
@@ -884,8 +908,14 @@ static void ps_session(void *ud, struct aw_sessioninfo *s)
 				aw_buf_puts(b, "  (exited)");
 			/* Mark where a sub-agent starts, not every process
 			 * below it. */
-			if (pi->subagent &&
-			    (!up || up->agent != pi->agent || !up->subagent)) {
+			if (pi->tool &&
+			    (!up || !up->tool || strcmp(up->tool, pi->tool))) {
+				aw_buf_puts(b, "  [tool ");
+				aw_text_sanitize(b, pi->tool, strlen(pi->tool));
+				aw_buf_puts(b, ", mcp-server]");
+			} else if (!pi->tool && pi->subagent &&
+				   (!up || up->agent != pi->agent ||
+				    !up->subagent)) {
 				const struct aw_sigref *ps =
 				    aw_daemon_sig(c->d, pi->agent);
 
@@ -902,9 +932,11 @@ static void ps_session(void *ud, struct aw_sessioninfo *s)
 	c->first = 0;
 }
 
-void aw_ps_render(struct aw_daemon *d, struct aw_buf *b, int json)
+void aw_ps_render(struct aw_daemon *d, struct aw_buf *b, int json,
+		  int64_t only_uid)
 {
-	struct ps_ctx c = {.d = d, .b = b, .json = json, .first = 1};
+	struct ps_ctx c = {
+	    .d = d, .b = b, .json = json, .first = 1, .only_uid = only_uid};
 
 	if (json)
 		aw_buf_puts(b, "[");

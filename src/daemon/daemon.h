@@ -38,11 +38,21 @@ struct aw_opts {
 	char launcher[PATH_MAX];   /* the agentwall binary forced agents are
 				      re-executed through */
 	char export_path[PATH_MAX];
+	int export_ocsf; /* --export-format ocsf: the file gets OCSF lines */
+	/* Outputs (outputs.c): "" when off. */
+	char webhook_url[1024];
+	int webhook_native; /* --webhook-format native (default: ocsf) */
+	unsigned webhook_batch;
+	char syslog_to[PATH_MAX];
+	int syslog_native;
+	unsigned output_queue; /* events waiting for the webhook at most */
 	char group[64];
 	gid_t ctl_gid;	   /* (gid_t)-1: root only */
 	uint32_t ring_mib; /* ring buffer size, power of two */
 	int json_stdout;
 	int quiet;
+	char metrics_listen[128]; /* "": no metrics endpoint */
+	int metrics_remote;	  /* a non-loopback address is allowed */
 	struct aw_store_limits limits;
 	char dns_upstream[128]; /* "": the first nameserver of resolv.conf */
 	uint64_t session_quota; /* bytes: each session store's size */
@@ -90,6 +100,10 @@ int aw_kernel_load_sigs(struct aw_kernel *k, const struct aw_compiled *c,
 			const uint32_t *rule_sig_numbers, char *err,
 			size_t errlen);
 void aw_kernel_stats(struct aw_kernel *k, uint64_t ret[AW_STAT_MAX]);
+/* The ring buffer's consumer and producer positions (bytes, read-only
+ * mapping valid until aw_kernel_release) and its size. */
+int aw_kernel_ring_positions(struct aw_kernel *k, const uint64_t **ret_cons,
+			     const uint64_t **ret_prod, uint64_t *ret_size);
 void aw_kernel_close(struct aw_kernel *k);
 void aw_kernel_release(struct aw_kernel *k, int remove_pins);
 unsigned aw_kernel_bank(struct aw_kernel *k);
@@ -153,6 +167,11 @@ struct aw_procinfo {
 	uint64_t session;
 	uint32_t agent;
 	int subagent;
+	char *tool;	   /* configured name of the tool (MCP server) it is, or
+			      belongs to; NULL if none (src/daemon/tools.c) */
+	uint32_t tool_pid; /* the pid that tool started as */
+	int64_t tool_pids_max; /* its policy's limit, -1 if none */
+	uint32_t tool_net;     /* its network key's counter, 0 if none */
 	int live;
 	char comm[16];
 	char *exe;
@@ -228,8 +247,9 @@ struct aw_daemon {
 	char **rule_text[2]; /* per bank: rule index -> description */
 	size_t n_rule_text[2];
 	uint64_t sig_generation;
-	char sig_error[512]; /* last reload failure, "" if none */
-	int export_fd;
+	char sig_error[512];	    /* last reload failure, "" if none */
+	int export_fd;		    /* the native export (emit.c writes it) */
+	struct aw_outputs *outputs; /* OCSF export, webhook, syslog */
 	char hostname[256];
 	uint64_t boot_realtime_offset; /* realtime - boottime, ns */
 	uint64_t user_drops;	       /* events lost in user space */
@@ -257,8 +277,23 @@ struct aw_daemon {
 	size_t n_kept;
 	struct aw_net *net; /* network policy and resolvers, see egress.c */
 	struct aw_secrets *secrets; /* inode marks of masks, see secrets.c */
+	struct aw_metrics *metrics; /* NULL without --metrics (metrics.c) */
+	struct aw_tools *tools;	    /* configured tools per session, tools.c */
 	struct aw_inventory_stage *inventory; /* see inventory.c */
 };
+
+/* tools.c: an exec of a session member that is a tool the agent is
+ * configured to start becomes one (see there); a member already marked
+ * (task_flags) keeps its name. */
+void aw_tools_exec(struct aw_daemon *d, struct aw_procinfo *pi,
+		   uint32_t task_flags, uint64_t ktime);
+/* A fork of a tool's process: the child is the tool too (marked and in
+ * the tool's cgroup, if the fork came before the tool was). */
+void aw_tools_fork(struct aw_daemon *d, const struct aw_procinfo *parent,
+		   struct aw_procinfo *child, uint32_t task_flags);
+/* A session ended: its tools' own network policies go too. */
+void aw_tools_session_end(struct aw_daemon *d, uint64_t session);
+void aw_tools_free(struct aw_daemon *d);
 
 /* events.c */
 /* The event schema's "agent" object (null without a signature) and an
@@ -297,7 +332,7 @@ void aw_events_emit_decision(struct aw_daemon *d, const char *action,
 			     const char *detail_json);
 /* A session the daemon opened for a launcher (run or forced). */
 void aw_events_session_open(struct aw_daemon *d, uint32_t pid, uint32_t uid,
-			    uint64_t session, uint32_t agent,
+			    uint64_t session, uint32_t agent, const char *cu,
 			    const char *policy, const char *workspace,
 			    int forced, const char *note);
 
@@ -310,6 +345,9 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 void aw_session_report(struct aw_daemon *d, int fd, const char *args,
 		       struct aw_buf *out);
 void aw_sandbox_session_end(struct aw_daemon *d, uint64_t session);
+int aw_sandbox_tool_cgroup(struct aw_daemon *d, uint64_t session,
+			   uint32_t owner, uint32_t pid, int64_t pids_max,
+			   char *where, size_t wlen, char *err, size_t errlen);
 void aw_sandbox_tick(struct aw_daemon *d);
 struct aw_pending_open;
 void aw_sessions_flush_pending(struct aw_daemon *d);
@@ -374,6 +412,12 @@ void aw_net_close(struct aw_daemon *d);
 int aw_net_session_open(struct aw_daemon *d, uint64_t session, uint32_t uid,
 			int pidfd, const struct aw_policy_flat *f, char *err,
 			size_t errlen);
+/* The same for a tool's own network policy (tools.c): its sockets are
+ * decided under the key session, its records go to the session report. */
+int aw_net_session_open_as(struct aw_daemon *d, uint64_t session,
+			   uint64_t report, uint32_t uid, int pidfd,
+			   const struct aw_policy_flat *f, char *err,
+			   size_t errlen);
 void aw_net_session_end(struct aw_daemon *d, uint64_t session);
 /* 1 if fd was one of the resolvers' (and was handled). */
 int aw_net_handle(struct aw_daemon *d, int fd, uint32_t events);
@@ -482,6 +526,9 @@ int aw_control_fd(struct aw_control *c);
 void aw_control_handle(struct aw_control *c, int epfd, int fd, uint32_t events);
 void aw_control_close(struct aw_control *c);
 void aw_status_json(struct aw_daemon *d, struct aw_buf *b);
-void aw_ps_render(struct aw_daemon *d, struct aw_buf *b, int json);
+/* Live sessions as trees; only_uid >= 0: only the sessions that uid
+ * started. */
+void aw_ps_render(struct aw_daemon *d, struct aw_buf *b, int json,
+		  int64_t only_uid);
 
 #endif

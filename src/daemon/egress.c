@@ -45,6 +45,7 @@
 #include <bpf/bpf.h>
 
 #include "daemon/daemon.h"
+#include "daemon/metrics.h"
 #include "net/dns.h"
 #include "shared/json.h"
 #include "shared/util.h"
@@ -84,7 +85,9 @@ struct net_addr {
 };
 
 struct net_sess {
-	uint64_t session;
+	uint64_t session; /* its key in the kernel's maps */
+	uint64_t report;  /* the session its records belong to: the same,
+			     or a tool's session (aw_net_session_open_as) */
 	uint32_t uid;
 	int enforce;
 	char policy[AW_POL_ID_MAX + 1];
@@ -531,8 +534,18 @@ int aw_net_session_open(struct aw_daemon *d, uint64_t session, uint32_t uid,
 			int pidfd, const struct aw_policy_flat *f, char *err,
 			size_t errlen)
 {
+	return aw_net_session_open_as(d, session, session, uid, pidfd, f, err,
+				      errlen);
+}
+
+int aw_net_session_open_as(struct aw_daemon *d, uint64_t session,
+			   uint64_t report, uint32_t uid, int pidfd,
+			   const struct aw_policy_flat *f, char *err,
+			   size_t errlen)
+{
 	struct aw_net *n = d->net;
-	struct net_sess s = {.session = session, .uid = uid}, *ns;
+	struct net_sess s = {.session = session, .report = report, .uid = uid},
+			*ns;
 	struct aw_net_sess ks = {};
 	int truncated = 0, lo_raised = 0, r;
 
@@ -641,12 +654,12 @@ int aw_net_session_open(struct aw_daemon *d, uint64_t session, uint32_t uid,
 	n->sess[n->n_sess++] = s;
 	if (lo_raised)
 		aw_events_emit_decision(
-		    d, "notice", session, 0, NULL, "network/dns", NULL,
+		    d, "notice", report, 0, NULL, "network/dns", NULL,
 		    "\"detail\":\"the session's network namespace had its "
 		    "loopback down: brought up for the session's resolver\"");
 	if (truncated)
 		aw_events_emit_decision(
-		    d, "notice", session, 0, NULL, "network/ports", NULL,
+		    d, "notice", report, 0, NULL, "network/ports", NULL,
 		    "\"detail\":\"a destination has more than 8 port ranges: "
 		    "the first 8 apply\"");
 	return 0;
@@ -683,7 +696,7 @@ void aw_net_session_end(struct aw_daemon *d, uint64_t session)
 
 		aw_buf_printf(&x, "\"suppressed_before\":%llu",
 			      (unsigned long long)s->suppressed);
-		aw_events_emit_decision(d, "notice", session, 0, NULL,
+		aw_events_emit_decision(d, "notice", s->report, 0, NULL,
 					"network/events", NULL, x.data);
 		aw_buf_free(&x);
 	}
@@ -865,7 +878,7 @@ static void dns_event(struct aw_net *n, struct net_sess *s,
 		return;
 	}
 	aw_buf_add(&x, "", 1);
-	aw_events_emit_decision(n->d, "dns", s->session, 0, q->name, rule,
+	aw_events_emit_decision(n->d, "dns", s->report, 0, q->name, rule,
 				decision, x.oom ? NULL : x.data);
 	aw_buf_free(&x);
 }
@@ -997,6 +1010,7 @@ static void query(struct aw_net *n, struct net_sess *s, int fd, int tcp,
 	if (r < 0) {
 		/* A name we do not serve (bytes outside host names) is
 		 * refused; a broken message is a format error. */
+		aw_metrics_dns(n->d->metrics, AW_METRICS_DNS_MALFORMED);
 		reply_error(n, fd, tcp, peer, plen, msg, len,
 			    r == -EINVAL ? AW_DNS_REFUSED : AW_DNS_FORMERR);
 		return;
@@ -1005,6 +1019,11 @@ static void query(struct aw_net *n, struct net_sess *s, int fd, int tcp,
 		if (aw_dns_name_match(s->hosts[h].pattern, q.name))
 			break;
 	snprintf(rule, sizeof(rule), "%s/network", s->policy);
+	/* The policy's verdict, once per query (events are rate-limited,
+	 * and an audited query has two). */
+	aw_metrics_dns(n->d->metrics, h < s->n_hosts ? AW_METRICS_DNS_ALLOW
+				      : s->enforce   ? AW_METRICS_DNS_DENY
+						     : AW_METRICS_DNS_AUDIT);
 	if (h == s->n_hosts) {
 		n->dns_refused++;
 		dns_event(n, s, &q, s->enforce ? "deny" : "audit", rule,
@@ -1515,7 +1534,12 @@ int aw_net_record(struct aw_daemon *d, const struct aw_event_net *ev)
 	char target[80], rule[200];
 	const char *name = NULL, *decision, *proto;
 
-	s = n ? sess_find(n, ev->proc.session) : NULL;
+	/* A tool's sockets are decided under a key of their own. */
+	s = n ? sess_find(n, ev->net_counter
+				 ? (ev->proc.session & 0xffffffff00000000ull) |
+				       ev->net_counter
+				 : ev->proc.session)
+	      : NULL;
 	proto = ev->proto == IPPROTO_TCP      ? "tcp"
 		: ev->proto == IPPROTO_UDP    ? "udp"
 		: ev->proto == IPPROTO_ICMP   ? "icmp"

@@ -16,6 +16,8 @@
 
 #include "daemon/daemon.h"
 #include "daemon/emit.h"
+#include "daemon/metrics.h"
+#include "daemon/outputs.h"
 #include "daemon/writer.h"
 #include "shared/util.h"
 
@@ -91,7 +93,7 @@ void aw_store_unlock(struct aw_daemon *d)
 
 uint64_t aw_daemon_user_drops(struct aw_daemon *d)
 {
-	uint64_t n = d->user_drops;
+	uint64_t n = d->user_drops + aw_outputs_export_lost(d->outputs);
 
 	if (d->writer)
 		n += aw_writer_lost(d->writer);
@@ -262,6 +264,11 @@ void aw_emit(struct aw_daemon *d, const struct aw_emit_info *e)
 						       : ",\"mode\":\"audit\"");
 	if (e->subagent)
 		aw_buf_puts(j, ",\"subagent\":true");
+	if (e->pi && e->pi->tool) {
+		aw_buf_puts(j, ",");
+		aw_json_key(j, "tool");
+		aw_json_cstr(j, e->pi->tool);
+	}
 	if (e->has_exit) {
 		aw_buf_puts(j, ",\"exit_code\":");
 		put_i64(j, e->exit_code);
@@ -323,6 +330,8 @@ void aw_emit(struct aw_daemon *d, const struct aw_emit_info *e)
 			      e->rule ? e->rule : "?");
 	if (e->subagent)
 		aw_buf_puts(t, "  [sub-agent]");
+	if (e->pi && e->pi->tool)
+		aw_buf_printf(t, "  [tool %s]", e->pi->tool);
 	if (e->new_session)
 		aw_buf_printf(t, "  [new session: %s]", e->rule);
 
@@ -352,6 +361,9 @@ void aw_emit(struct aw_daemon *d, const struct aw_emit_info *e)
 	if (d->writer) {
 		if (aw_writer_add(d->writer, &se) < 0)
 			d->user_drops++;
+		else
+			aw_metrics_event(d->metrics, e, se.decision,
+					 sess_agent ? sess_agent->id : NULL);
 	} else if (d->store && aw_store_add_event(d->store, &se) < 0) {
 		d->user_drops++;
 	}
@@ -360,7 +372,10 @@ void aw_emit(struct aw_daemon *d, const struct aw_emit_info *e)
 	if (si)
 		si->events++;
 
-	if (d->export_fd >= 0) {
+	if (d->outputs)
+		aw_outputs_add(d->outputs, j->data, j->len);
+	/* (With --export-format ocsf the outputs thread writes the file.) */
+	if (d->export_fd >= 0 && !d->opts.export_ocsf) {
 		aw_buf_add(j, "\n", 1);
 		if (write(d->export_fd, j->data, j->len) != (ssize_t)j->len)
 			d->user_drops++;

@@ -22,6 +22,7 @@
 #include "daemon/daemon.h"
 #include "daemon/emit.h"
 #include "daemon/members.h"
+#include "daemon/metrics.h"
 #include "daemon/writer.h"
 #include "shared/util.h"
 
@@ -115,9 +116,12 @@ static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 	 * wait on the store. */
 	/* (Killed at adoption, and recorded: nothing to force.) */
 	adopt_killed = aw_daemon_was_killed_forcing(d, pi->pid, pi->start_time);
-	if (ev->flags & AW_EXEC_FORCE_STOP && d->force && !adopt_killed)
+	if (ev->flags & AW_EXEC_FORCE_STOP && d->force && !adopt_killed) {
 		aw_force_request(d->force, pi->pid, pi->start_time, pi->session,
 				 !!(ev->flags & AW_EXEC_CONTENT));
+		aw_metrics_force_stopped(d->metrics, pi->session,
+					 ev->hdr.ktime);
+	}
 	if (ev->flags & AW_EXEC_CONTENT) {
 		/* Held for a content check: no session until its digest
 		 * says it is an agent (aw_events_content_session). */
@@ -200,6 +204,9 @@ static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 		};
 		aw_emit(d, &e);
 	}
+	/* A tool the agent is configured to start (tools.c). */
+	if (!is_new_session)
+		aw_tools_exec(d, pi, ev->proc.task_flags, ev->hdr.ktime);
 	if (ev->flags & AW_EXEC_FORCE_KILL) {
 		int traced = !!(ev->flags & AW_EXEC_FORCE_TRACED);
 		struct aw_emit_info e = {
@@ -261,6 +268,7 @@ static int handle_fork(struct aw_daemon *d, const struct aw_event_fork *ev)
 			}
 		}
 	}
+	aw_tools_fork(d, parent, pi, ev->proc.task_flags);
 	si = aw_members_session_lazy(d, pi, ev->hdr.ktime);
 	if (si && !si->ended_ns && !known)
 		si->live++;
@@ -396,8 +404,10 @@ void aw_events_end_sandboxes(struct aw_daemon *d)
 {
 	uint64_t session;
 
-	while (aw_members_take_ended(d, &session))
+	while (aw_members_take_ended(d, &session)) {
+		aw_tools_session_end(d, session);
 		aw_sandbox_session_end(d, session);
+	}
 }
 
 int aw_events_handle(void *ctx, const void *data, size_t size)

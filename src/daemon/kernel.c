@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/random.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -31,6 +32,8 @@ struct aw_kernel {
 	int net_attached; /* the socket hooks are on the scope cgroup */
 	char net_error[256];
 	struct ring_buffer *rb;
+	void *ring_pos; /* read-only: the consumer and producer pages */
+	size_t ring_pos_len;
 	int (*handler)(void *ctx, const void *data, size_t size);
 	void *handler_ctx;
 	int scope_fd;
@@ -531,6 +534,18 @@ int aw_kernel_open(const struct aw_opts *o, struct aw_kernel **ret, char *err,
 		snprintf(err, errlen, "ring buffer: %s", strerror(-r));
 		goto fail;
 	}
+	/* The positions, for the fill gauge (metrics): libbpf 1.1 does not
+	 * give them; a read-only mapping of the first two pages does. */
+	{
+		long pg = sysconf(_SC_PAGESIZE);
+		void *p = mmap(NULL, 2 * (size_t)pg, PROT_READ, MAP_SHARED,
+			       bpf_map__fd(k->skel->maps.aw_events), 0);
+
+		if (p != MAP_FAILED) {
+			k->ring_pos = p;
+			k->ring_pos_len = 2 * (size_t)pg;
+		}
+	}
 	k->pinned = 1;
 	*ret = k;
 	return 0;
@@ -547,6 +562,18 @@ int aw_kernel_ring_fd(struct aw_kernel *k)
 int aw_kernel_poll(struct aw_kernel *k)
 {
 	return ring_buffer__consume(k->rb);
+}
+
+int aw_kernel_ring_positions(struct aw_kernel *k, const uint64_t **ret_cons,
+			     const uint64_t **ret_prod, uint64_t *ret_size)
+{
+	if (!k->ring_pos)
+		return -ENODATA;
+	*ret_cons = k->ring_pos;
+	*ret_prod =
+	    (const uint64_t *)((const char *)k->ring_pos + k->ring_pos_len / 2);
+	*ret_size = bpf_map__max_entries(k->skel->maps.aw_events);
+	return 0;
 }
 
 void aw_kernel_stats(struct aw_kernel *k, uint64_t ret[AW_STAT_MAX])
@@ -705,6 +732,8 @@ void aw_kernel_release(struct aw_kernel *k, int remove_pins)
 		k->pinned = 0;
 	if (k->rb)
 		ring_buffer__free(k->rb);
+	if (k->ring_pos)
+		munmap(k->ring_pos, k->ring_pos_len);
 	/* Unpin first so that destroying the links really detaches. */
 	if (k->skel)
 		pins_remove(k);

@@ -24,9 +24,12 @@
 
 #include <bpf/bpf.h>
 
+#include "aw_revision.h"
 #include "daemon/daemon.h"
+#include "daemon/metrics.h"
 #include "daemon/notify.h"
 #include "daemon/options.h"
+#include "daemon/outputs.h"
 #include "daemon/writer.h"
 #include "shared/util.h"
 #include "shared/embedded.h"
@@ -86,6 +89,22 @@ static void store_share_with_group(const struct aw_opts *o, int dir_created)
 	}
 }
 
+/* What only the event loop can read, for the metrics endpoint: once a
+ * second, with the drop check (the user-space drops wait for the store
+ * writer's lock as that check does). */
+static void metrics_sample(struct aw_daemon *d)
+{
+	struct aw_metrics_sample s = {};
+
+	if (!d->metrics)
+		return;
+	aw_kernel_stats(d->kernel, s.kernel);
+	s.user_drops = aw_daemon_user_drops(d);
+	aw_writer_queue(d->writer, &s.queue_events, &s.queue_bytes);
+	s.store_committed = aw_writer_committed(d->writer);
+	aw_metrics_publish(d->metrics, &s);
+}
+
 static int timer_arm(int fd, unsigned ms)
 {
 	struct itimerspec its = {
@@ -102,6 +121,7 @@ int main(int argc, char **argv)
 {
 	struct aw_daemon d = {.export_fd = -1};
 	struct aw_control *ctl = NULL;
+	struct aw_metrics_server *msrv = NULL;
 	char err[1024] = "";
 	int epfd = -1, sfd = -1, tfd = -1, r, ret = 1;
 	sigset_t mask;
@@ -135,6 +155,14 @@ int main(int argc, char **argv)
 	d.boot_realtime_offset = aw_now_realtime_ns() - aw_now_boottime_ns();
 	d.started_ns = aw_now_realtime_ns();
 	aw_probe_run(&d.probe);
+	/* Counting starts before the first event (the adoption's). */
+	if (d.opts.metrics_listen[0] &&
+	    aw_metrics_new(AW_VERSION, AW_REVISION,
+			   d.opts.mode == AW_MODE_ENFORCE ? "enforce" : "audit",
+			   d.probe.backend, &d.metrics) < 0) {
+		fprintf(stderr, "agentwalld: metrics: out of memory\n");
+		goto out;
+	}
 
 	d.procs = aw_procs_new();
 	if (!d.procs)
@@ -205,6 +233,28 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if ((d.export_fd >= 0 && d.opts.export_ocsf) || d.opts.webhook_url[0] ||
+	    d.opts.syslog_to[0]) {
+		struct aw_outputs_conf oc = {
+		    .export_fd = d.opts.export_ocsf ? d.export_fd : -1,
+		    .webhook_url =
+			d.opts.webhook_url[0] ? d.opts.webhook_url : NULL,
+		    .webhook_format =
+			d.opts.webhook_native ? AW_OUT_NATIVE : AW_OUT_OCSF,
+		    .webhook_batch = d.opts.webhook_batch,
+		    .syslog_to = d.opts.syslog_to[0] ? d.opts.syslog_to : NULL,
+		    .syslog_format =
+			d.opts.syslog_native ? AW_OUT_NATIVE : AW_OUT_OCSF,
+		    .queue_max = d.opts.output_queue,
+		    .hostname = d.hostname,
+		};
+
+		r = aw_outputs_start(&oc, &d.outputs, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "agentwalld: outputs: %s\n", err);
+			goto out;
+		}
+	}
 
 	/* Signals first, so that a TERM during load still unwinds. */
 	sigemptyset(&mask);
@@ -220,6 +270,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	aw_kernel_set_handler(d.kernel, aw_events_handle, &d);
+	if (d.metrics) {
+		const uint64_t *cons, *prod;
+		uint64_t size;
+
+		if (aw_kernel_ring_positions(d.kernel, &cons, &prod, &size) ==
+		    0)
+			aw_metrics_set_ring(d.metrics, cons, prod, size);
+	}
 	if (aw_kernel_adopted(d.kernel))
 		aw_sigdb_adopt_ids(&d);
 	r = aw_daemon_reload_policies(&d, err, sizeof(err));
@@ -274,6 +332,17 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		fprintf(stderr, "agentwalld: control socket: %s\n", err);
 		goto out;
+	}
+
+	if (d.metrics) {
+		metrics_sample(&d);
+		r = aw_metrics_serve(d.metrics, d.opts.metrics_listen,
+				     d.opts.metrics_remote, &msrv, err,
+				     sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "agentwalld: --metrics %s\n", err);
+			goto out;
+		}
 	}
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -401,8 +470,10 @@ int main(int argc, char **argv)
 				aw_kernel_heartbeat(d.kernel, 1);
 				/* (The writer thread commits every 200 ms.) */
 				aw_kernel_poll(d.kernel);
-				if (ticks % 5 == 0)
+				if (ticks % 5 == 0) {
 					aw_events_check_drops(&d);
+					metrics_sample(&d);
+				}
 				if (ticks % 10 == 0)
 					aw_events_reconcile(&d);
 				aw_events_end_sandboxes(&d);
@@ -437,6 +508,9 @@ int main(int argc, char **argv)
 	ret = 0;
 out:
 	aw_notify("STOPPING=1");
+	/* First: it reads the ring's positions, mapped until the kernel
+	 * side is released. */
+	aw_metrics_server_stop(msrv);
 	/* Going: an agent caught at exec from now on is killed, not left
 	 * stopped for a daemon that will not come. */
 	if (d.kernel)
@@ -452,6 +526,8 @@ out:
 	aw_stores_close(&d);
 	aw_net_close(&d);
 	/* Everything queued is written and committed before we go. */
+	aw_outputs_stop(d.outputs);
+	d.outputs = NULL;
 	aw_writer_stop(d.writer);
 	d.writer = NULL;
 	if (d.store) {
@@ -474,6 +550,7 @@ out:
 		close(tfd);
 	if (d.export_fd >= 0)
 		close(d.export_fd);
+	aw_tools_free(&d);
 	aw_procs_free(d.procs);
 	aw_sigdb_free(&d.db);
 	if (d.compiled) {
@@ -501,5 +578,6 @@ out:
 	free(d.sigs);
 	aw_buf_free(&d.line);
 	aw_buf_free(&d.json);
+	aw_metrics_free(d.metrics);
 	return ret;
 }

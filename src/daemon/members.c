@@ -356,7 +356,7 @@ struct aw_procinfo *aw_members_proc_from_proc(struct aw_daemon *d, uint32_t pid)
 }
 
 void aw_events_session_open(struct aw_daemon *d, uint32_t pid, uint32_t uid,
-			    uint64_t session, uint32_t agent,
+			    uint64_t session, uint32_t agent, const char *cu,
 			    const char *policy, const char *workspace,
 			    int forced, const char *note)
 {
@@ -397,6 +397,10 @@ void aw_events_session_open(struct aw_daemon *d, uint32_t pid, uint32_t uid,
 	aw_buf_puts(&x, ",");
 	aw_json_key(&x, "workspace");
 	aw_json_cstr(&x, workspace && workspace[0] ? workspace : NULL);
+	if (cu && cu[0] == '{') {
+		aw_buf_puts(&x, ",\"computer_use\":");
+		aw_buf_puts(&x, cu);
+	}
 	if (note && note[0]) {
 		aw_buf_puts(&x, ",");
 		aw_json_key(&x, "note");

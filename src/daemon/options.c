@@ -18,7 +18,9 @@
 #include <bpf/libbpf.h>
 
 #include "aw_revision.h"
+#include "daemon/metrics.h"
 #include "daemon/options.h"
+#include "daemon/outputs.h"
 #include "shared/util.h"
 
 /* A configuration line longer than this is refused, not cut. */
@@ -40,6 +42,24 @@ static void usage(FILE *f)
 	    "  --signatures DIR          signature database (default: "
 	    "embedded + %s)\n"
 	    "  --export FILE             append JSON lines to FILE\n"
+	    "  --export-format native|ocsf  the export's lines: our schema "
+	    "(default)\n"
+	    "                            or OCSF 1.8 (written by the outputs "
+	    "thread)\n"
+	    "  --webhook URL             POST events as JSON lines to "
+	    "http://HOST[:PORT]/PATH\n"
+	    "                            (batched, retried with backoff; "
+	    "never waited for)\n"
+	    "  --webhook-format ocsf|native  (default: ocsf)\n"
+	    "  --webhook-batch N         events per POST at most (default: "
+	    "500)\n"
+	    "  --syslog unix:PATH|udp:HOST:PORT  send each event as an RFC "
+	    "5424 message\n"
+	    "  --syslog-format ocsf|native   (default: ocsf)\n"
+	    "  --output-queue N          events waiting for the webhook at "
+	    "most (default:\n"
+	    "                            10000; past it they are dropped and "
+	    "counted)\n"
 	    "  --group NAME              group allowed on the control "
 	    "socket (default: root only)\n"
 	    "  --max-events N            store retention by count "
@@ -69,6 +89,13 @@ static void usage(FILE *f)
 	    "(default:\n"
 	    "                            the first nameserver of "
 	    "/etc/resolv.conf)\n"
+	    "  --metrics ADDR:PORT       serve OpenMetrics at "
+	    "http://ADDR:PORT/metrics\n"
+	    "                            (loopback only, e.g. 127.0.0.1:9464)\n"
+	    "  --metrics-allow-remote    let --metrics bind an address that is "
+	    "not\n"
+	    "                            loopback (no authentication: see "
+	    "agentwalld(8))\n"
 	    "  --json                    print events as JSON lines\n"
 	    "  --quiet                   print nothing per event\n"
 	    "  --config FILE             settings file (default: %s;\n"
@@ -124,6 +151,13 @@ enum {
 	OPT_BPFFS,
 	OPT_SIGS,
 	OPT_EXPORT,
+	OPT_EXPORT_FORMAT,
+	OPT_WEBHOOK,
+	OPT_WEBHOOK_FORMAT,
+	OPT_WEBHOOK_BATCH,
+	OPT_SYSLOG,
+	OPT_SYSLOG_FORMAT,
+	OPT_OUTPUT_QUEUE,
 	OPT_GROUP,
 	OPT_MAXEV,
 	OPT_MAXAGE,
@@ -136,6 +170,8 @@ enum {
 	OPT_SESSIONS_MAX,
 	OPT_INVENTORY,
 	OPT_DNS_UPSTREAM,
+	OPT_METRICS,
+	OPT_METRICS_REMOTE,
 	OPT_CONFIG,
 };
 
@@ -147,6 +183,13 @@ static const struct option longopts[] = {
     {"bpffs-dir", required_argument, NULL, OPT_BPFFS},
     {"signatures", required_argument, NULL, OPT_SIGS},
     {"export", required_argument, NULL, OPT_EXPORT},
+    {"export-format", required_argument, NULL, OPT_EXPORT_FORMAT},
+    {"webhook", required_argument, NULL, OPT_WEBHOOK},
+    {"webhook-format", required_argument, NULL, OPT_WEBHOOK_FORMAT},
+    {"webhook-batch", required_argument, NULL, OPT_WEBHOOK_BATCH},
+    {"syslog", required_argument, NULL, OPT_SYSLOG},
+    {"syslog-format", required_argument, NULL, OPT_SYSLOG_FORMAT},
+    {"output-queue", required_argument, NULL, OPT_OUTPUT_QUEUE},
     {"group", required_argument, NULL, OPT_GROUP},
     {"max-events", required_argument, NULL, OPT_MAXEV},
     {"max-age-days", required_argument, NULL, OPT_MAXAGE},
@@ -159,6 +202,8 @@ static const struct option longopts[] = {
     {"sessions-max", required_argument, NULL, OPT_SESSIONS_MAX},
     {"inventory-interval", required_argument, NULL, OPT_INVENTORY},
     {"dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM},
+    {"metrics", required_argument, NULL, OPT_METRICS},
+    {"metrics-allow-remote", no_argument, NULL, OPT_METRICS_REMOTE},
     /* Not settings: the command line only. */
     {"config", required_argument, NULL, OPT_CONFIG},
     {"help", no_argument, NULL, 'h'},
@@ -251,6 +296,59 @@ static int opt_apply(struct aw_opts *o, int c, const char *name,
 	case OPT_EXPORT:
 		snprintf(o->export_path, sizeof(o->export_path), "%s", arg);
 		break;
+	case OPT_EXPORT_FORMAT:
+	case OPT_WEBHOOK_FORMAT:
+	case OPT_SYSLOG_FORMAT: {
+		int native;
+
+		if (!strcmp(arg, "native"))
+			native = 1;
+		else if (!strcmp(arg, "ocsf"))
+			native = 0;
+		else {
+			snprintf(err, errlen, "%s %s: expected native or ocsf",
+				 name, arg);
+			return -EINVAL;
+		}
+		if (c == OPT_EXPORT_FORMAT)
+			o->export_ocsf = !native;
+		else if (c == OPT_WEBHOOK_FORMAT)
+			o->webhook_native = native;
+		else
+			o->syslog_native = native;
+		break;
+	}
+	case OPT_WEBHOOK:
+		if (strlen(arg) >= sizeof(o->webhook_url) ||
+		    aw_outputs_check_url(arg, err, errlen) < 0) {
+			if (strlen(arg) >= sizeof(o->webhook_url))
+				snprintf(err, errlen, "%s: too long", name);
+			return -EINVAL;
+		}
+		snprintf(o->webhook_url, sizeof(o->webhook_url), "%s", arg);
+		break;
+	case OPT_SYSLOG:
+		if (strlen(arg) >= sizeof(o->syslog_to) ||
+		    aw_outputs_check_syslog(arg, err, errlen) < 0) {
+			if (strlen(arg) >= sizeof(o->syslog_to))
+				snprintf(err, errlen, "%s: too long", name);
+			return -EINVAL;
+		}
+		snprintf(o->syslog_to, sizeof(o->syslog_to), "%s", arg);
+		break;
+	case OPT_WEBHOOK_BATCH:
+	case OPT_OUTPUT_QUEUE:
+		if (aw_parse_u64(arg, &v) < 0 || v == 0 || v > 1000000) {
+			snprintf(err, errlen,
+				 "%s %s: expected a number from 1 to 1000000",
+				 name, arg);
+			return -EINVAL;
+		}
+		if (c == OPT_WEBHOOK_BATCH)
+			o->webhook_batch = v;
+		else
+			o->output_queue = v;
+		break;
 	case OPT_GROUP: {
 		struct group *g = getgrnam(arg);
 
@@ -313,6 +411,19 @@ static int opt_apply(struct aw_opts *o, int c, const char *name,
 			return -EINVAL;
 		}
 		snprintf(o->dns_upstream, sizeof(o->dns_upstream), "%s", arg);
+		break;
+	case OPT_METRICS:
+		/* The address is checked (syntax, loopback) once every
+		 * setting is read: metrics-allow-remote may come after. */
+		if (strlen(arg) >= sizeof(o->metrics_listen)) {
+			snprintf(err, errlen, "%s: too long", name);
+			return -EINVAL;
+		}
+		snprintf(o->metrics_listen, sizeof(o->metrics_listen), "%s",
+			 arg);
+		break;
+	case OPT_METRICS_REMOTE:
+		o->metrics_remote = !arg || strcmp(arg, "false");
 		break;
 	case OPT_SESSIONS_MAX:
 		if (aw_parse_u64(arg, &v) < 0 || v > 100000) {
@@ -536,5 +647,23 @@ int aw_opts_parse(int argc, char **argv, struct aw_opts *o)
 		o->inventory_interval = o->scope_kind == AW_SCOPE_HOST
 					    ? AW_DEFAULT_INVENTORY_INTERVAL
 					    : 0;
+	if (o->metrics_listen[0]) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		if (aw_metrics_parse_listen(o->metrics_listen,
+					    o->metrics_remote, &ss, &sl, err,
+					    sizeof(err)) < 0) {
+			fprintf(stderr, "agentwalld: --metrics %s\n", err);
+			return -EINVAL;
+		}
+	}
+	/* A format for no file would be a setting that does nothing. */
+	if (o->export_ocsf && !o->export_path[0]) {
+		fprintf(stderr,
+			"agentwalld: export-format ocsf: no export file "
+			"(--export FILE)\n");
+		return -EINVAL;
+	}
 	return 0;
 }

@@ -50,6 +50,7 @@ static void proc_free(struct proc_node *n)
 	free(n->pi.exe);
 	free(n->pi.argv);
 	free(n->pi.cwd);
+	free(n->pi.tool);
 	free(n);
 }
 

@@ -34,6 +34,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/members.h"
+#include "daemon/metrics.h"
 #include "policy/policy.h"
 #include "shared/util.h"
 #include "shared/embedded.h"
@@ -65,6 +66,7 @@ struct aw_pending_open {
 	char policy[65];
 	char workspace[PATH_MAX];
 	char note[256];
+	char cu[256]; /* the computer-use grants, a JSON object */
 };
 
 void aw_sessions_flush_pending(struct aw_daemon *d)
@@ -73,8 +75,8 @@ void aw_sessions_flush_pending(struct aw_daemon *d)
 		struct aw_pending_open *p = &d->pending[i];
 
 		aw_events_session_open(d, p->pid, p->uid, p->session, p->agent,
-				       p->policy, p->workspace, p->forced,
-				       p->note);
+				       p->cu, p->policy, p->workspace,
+				       p->forced, p->note);
 	}
 	free(d->pending);
 	d->pending = NULL;
@@ -82,15 +84,16 @@ void aw_sessions_flush_pending(struct aw_daemon *d)
 }
 
 static void pending_add(struct aw_daemon *d, uint32_t pid, uint32_t uid,
-			uint64_t session, uint32_t agent, const char *policy,
-			const char *workspace, int forced, const char *note)
+			uint64_t session, uint32_t agent, const char *cu,
+			const char *policy, const char *workspace, int forced,
+			const char *note)
 {
 	struct aw_pending_open *n =
 	    realloc(d->pending, (d->n_pending + 1) * sizeof(*n));
 
 	if (!n) {
 		/* Recorded now, then: slower, not lost. */
-		aw_events_session_open(d, pid, uid, session, agent, policy,
+		aw_events_session_open(d, pid, uid, session, agent, cu, policy,
 				       workspace, forced, note);
 		return;
 	}
@@ -105,6 +108,30 @@ static void pending_add(struct aw_daemon *d, uint32_t pid, uint32_t uid,
 	snprintf(n->policy, sizeof(n->policy), "%s", policy);
 	snprintf(n->workspace, sizeof(n->workspace), "%s", workspace);
 	snprintf(n->note, sizeof(n->note), "%s", note);
+	snprintf(n->cu, sizeof(n->cu), "%s", cu);
+}
+
+/* What a session is granted of the display, input injection and CDP
+ * ports: for its launcher (the reply's first line) and its record. */
+static void cu_grants(const struct aw_policy_flat *f, struct aw_buf *reply,
+		      char *json, size_t jlen)
+{
+	int o;
+
+	aw_buf_printf(reply, " display=%d input=%d cdp=", f->display, f->input);
+	o = snprintf(json, jlen, "{\"display\":%s,\"input\":%s,\"cdp_ports\":[",
+		     f->display ? "true" : "false",
+		     f->input ? "true" : "false");
+	for (size_t i = 0; i < f->n_cdp; i++) {
+		aw_buf_printf(reply, "%s%u", i ? "," : "", f->cdp[i]);
+		if (o > 0 && (size_t)o < jlen)
+			o += snprintf(json + o, jlen - o, "%s%u", i ? "," : "",
+				      f->cdp[i]);
+	}
+	if (!f->n_cdp)
+		aw_buf_puts(reply, "-");
+	if (o > 0 && (size_t)o < jlen)
+		snprintf(json + o, jlen - o, "]}");
 }
 
 /* ---- policies ---------------------------------------------------------- */
@@ -332,8 +359,29 @@ static int cg_setup(struct aw_daemon *d, struct aw_sandbox *sb, uint32_t pid,
 
 /* A cgroup is removed once it is empty; a session that still has
  * processes (the daemon is going while sessions run) keeps it. */
+/* The tools' cgroups below a session's (aw_sandbox_tool_cgroup): empty
+ * once their processes are gone, removed before their parent. */
+static void cg_remove_tools(const char *dir)
+{
+	DIR *dd = opendir(dir);
+	struct dirent *de;
+	char p[PATH_MAX];
+
+	while (dd && (de = readdir(dd))) {
+		if (strncmp(de->d_name, "t-", 2) || de->d_type != DT_DIR)
+			continue;
+		if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) <
+		    sizeof(p))
+			rmdir(p);
+	}
+	if (dd)
+		closedir(dd);
+}
+
 static void cg_remove(struct aw_sandbox *sb)
 {
+	if (sb->cgpids[0])
+		cg_remove_tools(sb->cgpids);
 	if (sb->cgpids[0] && rmdir(sb->cgpids) == 0)
 		sb->cgpids[0] = 0;
 	if (sb->cg2[0] && rmdir(sb->cg2) == 0)
@@ -360,6 +408,61 @@ static struct aw_sandbox *sandbox_add(struct aw_daemon *d, uint64_t session)
 	memset(n, 0, sizeof(*n));
 	n->session = session;
 	return n;
+}
+
+/*
+ * A tool the session's agent started (src/daemon/tools.c) is held to its
+ * own policy's process limit: a pids cgroup of its own below the
+ * session's, `t-OWNER` (the pid the tool started as), that pid and
+ * everything it forks are moved to and stay in (the
+ * session's cgroup namespace and read-only /sys/fs/cgroup keep it there;
+ * its processes still count against the session's limit too). Only in
+ * the v1 pids hierarchy: in v2 a cgroup with processes cannot delegate
+ * the controller to a child. 0, or -errno with why in err.
+ */
+int aw_sandbox_tool_cgroup(struct aw_daemon *d, uint64_t session,
+			   uint32_t owner, uint32_t pid, int64_t pids_max,
+			   char *where, size_t wlen, char *err, size_t errlen)
+{
+	struct aw_sandbox *sb = sandbox_find(d, session);
+	char dir[PATH_MAX], p[PATH_MAX + 32], v[32];
+	int r;
+
+	if (!sb) {
+		snprintf(err, errlen,
+			 "the session has no cgroup of agentwall's");
+		return -ENOENT;
+	}
+	if (!sb->cgpids[0]) {
+		snprintf(err, errlen,
+			 "the session's cgroup is v2 (a cgroup with processes "
+			 "cannot hand the pids controller to a child)");
+		return -EOPNOTSUPP;
+	}
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/t-%u", sb->cgpids, owner) >=
+	    sizeof(dir))
+		return -ENAMETOOLONG;
+	r = mkdir_ok(dir, 0755);
+	if (r < 0) {
+		snprintf(err, errlen, "mkdir %s: %s", dir, strerror(-r));
+		return r;
+	}
+	snprintf(p, sizeof(p), "%s/pids.max", dir);
+	snprintf(v, sizeof(v), "%lld", (long long)pids_max);
+	r = aw_write_file(p, v);
+	if (r >= 0) {
+		snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
+		snprintf(v, sizeof(v), "%u", pid);
+		r = aw_write_file(p, v);
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", p, strerror(-r));
+		if (owner == pid)
+			rmdir(dir);
+		return r;
+	}
+	snprintf(where, wlen, "%s", dir);
+	return 0;
 }
 
 static void sandbox_drop(struct aw_daemon *d, struct aw_sandbox *sb)
@@ -534,7 +637,7 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 	struct aw_task_state st = {};
 	int forced, have_st, r;
 	char val[PATH_MAX], err[512] = "", note[256] = "";
-	char sdir[PATH_MAX], wsp[PATH_MAX] = "";
+	char sdir[PATH_MAX], wsp[PATH_MAX] = "", cu[256] = "";
 	const struct aw_policy *pol;
 	struct aw_policy_flat flat = {};
 	struct aw_diag diag = {};
@@ -738,6 +841,10 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 			      strerror(-r));
 		goto out;
 	}
+	/* A forced agent is inside its session from here. */
+	if (forced)
+		aw_metrics_force_contained(d->metrics, session,
+					   aw_now_boottime_ns());
 
 	sig = aw_daemon_sig(d, agent);
 	aw_buf_printf(
@@ -758,12 +865,13 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 		      strlen(sb->cg2[0] ? sb->cg2 : sb->cgpids));
 	aw_buf_puts(out, " workspace=");
 	aw_pct_encode(out, wsp, strlen(wsp));
+	cu_grants(&flat, out, cu, sizeof(cu));
 	aw_buf_puts(out, "\n");
 	reply_rules(out, &flat);
 	reply_self(d, out);
 	aw_buf_puts(out, "end\n");
-	pending_add(d, cred.pid, cred.uid, session, agent, pol->id, wsp, forced,
-		    note);
+	pending_add(d, cred.pid, cred.uid, session, agent, cu, pol->id, wsp,
+		    forced, note);
 	stored = 0; /* the session has it now */
 out:
 	if (stored)

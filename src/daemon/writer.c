@@ -41,7 +41,7 @@ struct aw_writer {
 	size_t fill_count;
 	int stop;
 	uint64_t failed_insert; /* under store_lock: inserts that failed */
-	uint64_t committed;	/* under store_lock: events committed */
+	uint64_t committed;	/* written under store_lock: events committed */
 	uint64_t failed_queue;	/* under q_lock: events not queued (no mem) */
 };
 
@@ -115,8 +115,11 @@ static void *writer_main(void *arg)
 		{
 			size_t n = insert_all(w, &w->drain);
 
+			/* (Read without the lock: aw_writer_committed.) */
 			if (aw_store_flush(w->store) == 0)
-				w->committed += n;
+				__atomic_store_n(&w->committed,
+						 w->committed + n,
+						 __ATOMIC_RELAXED);
 		}
 		pthread_mutex_unlock(&w->store_lock);
 		aw_buf_reset(&w->drain);
@@ -216,14 +219,20 @@ uint64_t aw_writer_lost(struct aw_writer *w)
 	return n;
 }
 
+void aw_writer_queue(struct aw_writer *w, uint64_t *ret_events,
+		     uint64_t *ret_bytes)
+{
+	pthread_mutex_lock(&w->q_lock);
+	*ret_events = w->fill_count;
+	*ret_bytes = w->fill.len;
+	pthread_mutex_unlock(&w->q_lock);
+}
+
 uint64_t aw_writer_committed(struct aw_writer *w)
 {
-	uint64_t n;
-
-	pthread_mutex_lock(&w->store_lock);
-	n = w->committed;
-	pthread_mutex_unlock(&w->store_lock);
-	return n;
+	/* Not under store_lock, which the writer holds for a whole batch:
+	 * the metrics' sample must not wait for a commit. */
+	return __atomic_load_n(&w->committed, __ATOMIC_RELAXED);
 }
 
 void aw_writer_stop(struct aw_writer *w)

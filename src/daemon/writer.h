@@ -18,6 +18,10 @@ void aw_writer_store_lock(struct aw_writer *w);
 void aw_writer_store_unlock(struct aw_writer *w);
 /* Events accepted and then lost (insert or commit failed, no memory). */
 uint64_t aw_writer_lost(struct aw_writer *w);
+/* What waits for the writer: events and bytes queued (the batch being
+ * inserted is not counted). */
+void aw_writer_queue(struct aw_writer *w, uint64_t *ret_events,
+		     uint64_t *ret_bytes);
 /* Events inserted and committed so far. */
 uint64_t aw_writer_committed(struct aw_writer *w);
 /* Write out what is queued, commit, and stop the thread. */

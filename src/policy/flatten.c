@@ -828,6 +828,34 @@ static int pol_flatten(const struct aw_policyset *set,
 			ret->allow_syscalls = chain[i]->allow_syscalls;
 			break;
 		}
+	for (i = 0; i < n; i++)
+		if (chain[i]->cu_display >= 0) {
+			ret->display = chain[i]->cu_display;
+			break;
+		}
+	for (i = 0; i < n; i++)
+		if (chain[i]->cu_input >= 0) {
+			ret->input = chain[i]->cu_input;
+			break;
+		}
+	for (i = 0; i < n; i++)
+		if (chain[i]->cu_cdp_set) {
+			ret->cdp = chain[i]->cu_cdp;
+			ret->n_cdp = chain[i]->n_cu_cdp;
+			if (chain[i]->n_cu_cdp) {
+				const struct aw_net_rule **nr = realloc(
+				    ret->net_rules,
+				    (ret->n_net_rules + 1) * sizeof(*nr));
+
+				if (!nr) {
+					aw_policy_flat_free(ret);
+					return -ENOMEM;
+				}
+				nr[ret->n_net_rules++] = &chain[i]->cu_cdp_rule;
+				ret->net_rules = nr;
+			}
+			break;
+		}
 	return 0;
 }
 

@@ -483,6 +483,113 @@ static int pol_parse_process(struct pol_parser *p, const yaml_node_t *map,
 	return bad;
 }
 
+/* A true/false scalar into *ret. */
+static int pol_bool(struct pol_parser *p, const yaml_node_t *n,
+		    const char *what, int *ret)
+{
+	const char *s;
+	char safe[72];
+	int r = aw_yaml_scalar(&p->y, n, what, &s);
+
+	if (r >= 0 && (!strcmp(s, "true") || !strcmp(s, "false")))
+		*ret = !strcmp(s, "true");
+	else if (r >= 0)
+		r = aw_yaml_fail(&p->y, n, -EINVAL,
+				 "%s must be true or false, found '%s'", what,
+				 aw_yaml_safe(s, safe, 32));
+	return r;
+}
+
+/*
+ * computer-use: {display: BOOL, input: BOOL, cdp-ports: [PORT...]}: what
+ * a UI-driving agent may touch, refused unless granted (docs/sandbox.md,
+ * "Computer use").
+ */
+static int pol_parse_cu(struct pol_parser *p, const yaml_node_t *map,
+			struct aw_policy *pol)
+{
+	enum { C_DISPLAY, C_INPUT, C_CDP, C_N };
+	static const struct aw_yaml_key keys[] = {
+	    [C_DISPLAY] = {"display", false},
+	    [C_INPUT] = {"input", false},
+	    [C_CDP] = {"cdp-ports", false},
+	};
+	yaml_node_t *v[C_N], *k[C_N];
+	char safe[72];
+	size_t i, n;
+	int r, bad = 0;
+
+	r = aw_yaml_map(&p->y, map, "'computer-use'", keys, C_N, v, k);
+	if (r < 0 &&
+	    (aw_yaml_carry(&p->y, r, &bad) || map->type != YAML_MAPPING_NODE))
+		return r;
+	if (v[C_DISPLAY]) {
+		r = pol_bool(p, v[C_DISPLAY], "'display'", &pol->cu_display);
+		if (aw_yaml_carry(&p->y, r, &bad))
+			return r;
+	}
+	if (v[C_INPUT]) {
+		r = pol_bool(p, v[C_INPUT], "'input'", &pol->cu_input);
+		if (aw_yaml_carry(&p->y, r, &bad))
+			return r;
+	}
+	if (!v[C_CDP])
+		return bad;
+	r = aw_yaml_seq(&p->y, v[C_CDP], "'cdp-ports'", AW_POL_NET_PORTS_MAX,
+			&n);
+	if (aw_yaml_carry(&p->y, r, &bad))
+		return r;
+	if (r < 0)
+		return bad;
+	pol->cu_cdp_set = 1;
+	for (i = 0; i < n; i++) {
+		yaml_node_t *e =
+		    aw_yaml_node(&p->y, v[C_CDP]->data.sequence.items.start[i]);
+		const char *s;
+		uint64_t port = 0;
+
+		if (!e) {
+			p->y.fatal = true;
+			return aw_yaml_fail(&p->y, v[C_CDP], -EINVAL,
+					    "malformed list");
+		}
+		r = aw_yaml_scalar(&p->y, e, "a port", &s);
+		if (r >= 0 &&
+		    (aw_parse_u64(s, &port) < 0 || !port || port > 65535))
+			r = aw_yaml_fail(&p->y, e, -EINVAL,
+					 "'cdp-ports' takes ports 1-65535, "
+					 "found '%s'",
+					 aw_yaml_safe(s, safe, 32));
+		if (aw_yaml_carry(&p->y, r, &bad))
+			return r;
+		if (r >= 0) {
+			pol->cu_cdp[pol->n_cu_cdp] = (uint16_t)port;
+			pol->cu_cdp_ranges[pol->n_cu_cdp].lo = (uint16_t)port;
+			pol->cu_cdp_ranges[pol->n_cu_cdp].hi = (uint16_t)port;
+			pol->n_cu_cdp++;
+		}
+	}
+	/* The ports as a network rule of the policy's own: the egress
+	 * hooks decide a CDP connect like any other. */
+	if (!pol->n_cu_cdp)
+		return bad;
+	pol->cu_cdp_rule = (struct aw_net_rule){
+	    .id = (char *)"computer-use.cdp",
+	    .loopback = 1,
+	    .ports = malloc(pol->n_cu_cdp * sizeof(struct aw_net_ports)),
+	    .n_ports = pol->n_cu_cdp,
+	    .protocols = AW_NET_TCP,
+	    .file = pol->file,
+	    .line = v[C_CDP]->start_mark.line + 1,
+	    .column = v[C_CDP]->start_mark.column + 1,
+	};
+	if (!pol->cu_cdp_rule.ports)
+		return -ENOMEM;
+	memcpy(pol->cu_cdp_rule.ports, pol->cu_cdp_ranges,
+	       pol->n_cu_cdp * sizeof(struct aw_net_ports));
+	return bad;
+}
+
 static int pol_parse_applies(struct pol_parser *p, const yaml_node_t *map,
 			     struct aw_policy *pol)
 {
@@ -526,6 +633,7 @@ static int pol_parse_root(struct pol_parser *p, struct aw_policy *pol)
 		K_FS,
 		K_NET,
 		K_PROCESS,
+		K_CU,
 		K_N
 	};
 	static const struct aw_yaml_key keys[] = {
@@ -539,6 +647,7 @@ static int pol_parse_root(struct pol_parser *p, struct aw_policy *pol)
 	    [K_FS] = {"filesystem", false},
 	    [K_NET] = {"network", false},
 	    [K_PROCESS] = {"process", false},
+	    [K_CU] = {"computer-use", false},
 	};
 	yaml_node_t *v[K_N], *k[K_N];
 	yaml_node_t *root = yaml_document_get_root_node(p->y.doc);
@@ -668,6 +777,11 @@ static int pol_parse_root(struct pol_parser *p, struct aw_policy *pol)
 		if (aw_yaml_carry(&p->y, r, &bad))
 			return r;
 	}
+	if (v[K_CU]) {
+		r = pol_parse_cu(p, v[K_CU], pol);
+		if (aw_yaml_carry(&p->y, r, &bad))
+			return r;
+	}
 	/* A rule that replaces an inherited one needs no remove: saying
 	 * both is a mistake about what the file does. */
 	for (i = 0; i < pol->n_remove; i++) {
@@ -712,6 +826,8 @@ int pol_parse(const char *name, const char *data, size_t len,
 	pol->mode = -1;
 	pol->pids_max = -1;
 	pol->notify = -1;
+	pol->cu_display = -1;
+	pol->cu_input = -1;
 	pol->file = strdup(name);
 	if (!pol->file)
 		return -ENOMEM;

@@ -141,6 +141,14 @@ struct aw_policy {
 	uint32_t allow_syscalls; /* bit (1u << group index) */
 	int allow_syscalls_set;	 /* the key was there (even if empty) */
 	int notify; /* -1 unset; tell the user on the terminal (0/1) */
+	/* computer-use: display (X11, Wayland), input (/dev/uinput), CDP
+	 * ports on loopback; -1 unset, 0 refused, 1 granted. */
+	int cu_display, cu_input;
+	int cu_cdp_set;
+	uint16_t cu_cdp[AW_POL_NET_PORTS_MAX];
+	size_t n_cu_cdp;
+	struct aw_net_ports cu_cdp_ranges[AW_POL_NET_PORTS_MAX];
+	struct aw_net_rule cu_cdp_rule; /* loopback TCP to cu_cdp */
 	char *file;
 	unsigned line, column; /* the top-level mapping */
 	/* places, for diagnostics */
@@ -174,6 +182,12 @@ struct aw_policy_flat {
 	int64_t pids_max; /* resolved, default AW_POL_PIDS_DEFAULT */
 	uint32_t allow_syscalls;
 	int notify; /* resolved, default 1: session lines on stderr */
+	/* computer-use, resolved (nearest in the chain; default refused):
+	 * the display and input granted; the CDP ports granted on loopback
+	 * (then also a network rule `computer-use.cdp` in net_rules). */
+	int display, input;
+	const uint16_t *cdp;
+	size_t n_cdp;
 	const struct aw_fs_rule **rules; /* point into the set */
 	size_t n_rules;
 	const struct aw_net_rule **net_rules; /* point into the set */

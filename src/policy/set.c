@@ -70,6 +70,7 @@ static void pol_policy_free(struct aw_policy *pol)
 	for (i = 0; i < pol->n_net_rules; i++)
 		pol_net_rule_free(&pol->net_rules[i]);
 	free(pol->net_rules);
+	free(pol->cu_cdp_rule.ports);
 	free(pol->file);
 	memset(pol, 0, sizeof(*pol));
 }

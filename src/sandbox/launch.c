@@ -443,7 +443,7 @@ made:
 static const char *const dev_nodes[] = {"null",	  "zero",    "full",
 					"random", "urandom", "tty"};
 
-static void build_dev(void)
+static void build_dev(int input)
 {
 	static const char *const links[][2] = {
 	    {"/proc/self/fd", NEWROOT "/dev/fd"},
@@ -468,6 +468,17 @@ static void build_dev(void)
 		close(fd);
 		if (mount(src, dst, NULL, MS_BIND, NULL))
 			die("/dev/%s: %s", dev_nodes[i], strerror(errno));
+	}
+	/* Input injection (a virtual keyboard or mouse): only if the policy
+	 * grants `computer-use.input`; absent otherwise. */
+	if (input && access(OLDROOT "/dev/uinput", F_OK) == 0) {
+		int fd = open(NEWROOT "/dev/uinput",
+			      O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd < 0 || close(fd) ||
+		    mount(OLDROOT "/dev/uinput", NEWROOT "/dev/uinput", NULL,
+			  MS_BIND, NULL))
+			die("/dev/uinput: %s", strerror(errno));
 	}
 	for (size_t i = 0; i < AW_ARRAY_SIZE(links); i++)
 		if (symlink(links[i][0], links[i][1]))
@@ -509,7 +520,7 @@ static void build_view(const struct aw_plan *plan)
 		die("bind the root: %s", strerror(errno));
 	if (mount_setattr(AT_FDCWD, NEWROOT, AT_RECURSIVE, &ro, sizeof(ro)))
 		die("make the view read-only: %s", strerror(errno));
-	build_dev();
+	build_dev(plan->input);
 	masks_prepare();
 
 	ops = calloc(plan->n_ops ? plan->n_ops : 1, sizeof(*ops));
@@ -547,7 +558,12 @@ static void narrow(const struct aw_plan *plan, int notify_sock)
 	    .dev_paths = dev_paths,
 	    .n_dev = AW_ARRAY_SIZE(dev_paths),
 	    .scope_signals = 1,
-	    .scope_abstract_unix = 1,
+	    /* X11 clients connect to the server's abstract socket first
+	     * and give up on any error but "not there": a display grant
+	     * lifts the scope (Landlock cannot scope by name), so the
+	     * session reaches the abstract sockets of its network
+	     * namespace. */
+	    .scope_abstract_unix = !plan->display,
 	    .log_new_exec = 1,
 	};
 	char notes[512] = "", why[256] = "";
@@ -816,6 +832,15 @@ init_main(const struct aw_launch *l, int sync_fd, int notify_sock,
 	 * waking another vCPU for a forked child costs milliseconds), and
 	 * nothing is copied. Until it execs, the child only makes syscalls
 	 * and writes to its own stack: no stdio, no allocation. */
+	/* The display is the policy's to grant (computer-use.display): a
+	 * session without it is not told where one is. (Its sockets are
+	 * masked by the filesystem rules, the abstract X11 socket is out of
+	 * the Landlock scope.) */
+	if (!l->plan->display) {
+		unsetenv("DISPLAY");
+		unsetenv("WAYLAND_DISPLAY");
+		unsetenv("XAUTHORITY");
+	}
 	cmd = vfork();
 	if (cmd < 0)
 		die("fork: %s", strerror(errno));

@@ -36,8 +36,9 @@ struct aw_plan {
 	char workspace[4096];
 	char home[4096]; /* the account's home directory, "" if none */
 	uint32_t allow_syscalls;
-	int notify;	   /* session lines on the terminal (stderr) */
-	char product[128]; /* the agent's name, for those lines */
+	int notify;	    /* session lines on the terminal (stderr) */
+	int display, input; /* computer-use grants (policy) */
+	char product[128];  /* the agent's name, for those lines */
 	struct aw_plan_op *ops;
 	size_t n_ops;
 	/* Masked paths that did not exist at start (real paths), and the

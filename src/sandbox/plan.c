@@ -736,6 +736,12 @@ int aw_plan_from_reply(struct aw_plan *plan, const char *reply,
 		plan->notify =
 		    !(aw_kv_get(first, "notify", val, sizeof(val)) == 0 &&
 		      !strcmp(val, "0"));
+		plan->display =
+		    aw_kv_get(first, "display", val, sizeof(val)) == 0 &&
+		    !strcmp(val, "1");
+		plan->input =
+		    aw_kv_get(first, "input", val, sizeof(val)) == 0 &&
+		    !strcmp(val, "1");
 		aw_kv_get(first, "product", plan->product,
 			  sizeof(plan->product));
 		if (aw_kv_get(first, "syscalls", val, sizeof(val)) == 0 &&

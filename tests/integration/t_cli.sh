@@ -14,7 +14,7 @@ out=$("$AW" --version)
 check "--version" grep -qE '^agentwall [0-9]+\.[0-9]+' <<<"$out"
 check "version (as a command)" test "$("$AW" version)" = "$out"
 bad=""
-for c in status ps log signatures run sessions diff commit discard approve gc policy; do
+for c in status ps top web log signatures run sessions diff commit discard approve gc policy; do
 	o=$("$AW" "$c" --help 2>&1) && grep -q "^Usage: agentwall $c" <<<"$o" || bad="$bad $c"
 done
 check "every command takes --help (exit 0, its usage)${bad:+: not$bad}" test -z "$bad"
@@ -30,7 +30,7 @@ check "log --action with a typo: usage error (2)" test $? = 2
 # Every action the event schema documents is accepted.
 bad=""
 for a in $(sed -n 's/^| `\([a-z-]*\)` | .*/\1/p' "$AW_ROOT/docs/events.md" | sort -u); do
-	case "$a" in schema|time|host|session|agent|process|lineage|action|target|decision|rule|mode|subagent|truncated|drops|id|vendor|product|class|version|pid|ppid|uid|exe|argv|cwd|comm|*_*) continue ;; esac
+	case "$a" in schema|time|host|session|agent|process|lineage|action|target|decision|rule|mode|subagent|tool|truncated|drops|id|vendor|product|class|version|pid|ppid|uid|exe|argv|cwd|comm|*_*) continue ;; esac
 	aw log --action "$a" --limit 1 >/dev/null 2>&1 || bad="$bad $a"
 done
 check "log --action accepts each documented action${bad:+: not$bad}" test -z "$bad"

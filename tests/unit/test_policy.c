@@ -258,7 +258,27 @@ static void test_templates_dir(void **state)
 	assert_null(flat_rule(&f, "ipc.display"));
 	assert_null(flat_rule(&f, "ipc.input"));
 	assert_non_null(flat_rule(&f, "ipc.dbus-session"));
-	assert_int_equal(f.n_net_rules, 0);
+	/* ... granted by its computer-use section, the CDP port a loopback
+	 * network rule of its own */
+	assert_int_equal(f.display, 1);
+	assert_int_equal(f.input, 1);
+	assert_int_equal(f.n_cdp, 1);
+	assert_int_equal(f.cdp[0], 9222);
+	assert_int_equal(f.n_net_rules, 1);
+	assert_string_equal(f.net_rules[0]->id, "computer-use.cdp");
+	assert_int_equal(f.net_rules[0]->loopback, 1);
+	assert_int_equal(
+	    aw_net_rule_allows_port(f.net_rules[0], AW_NET_TCP, 9222), 1);
+	assert_int_equal(
+	    aw_net_rule_allows_port(f.net_rules[0], AW_NET_TCP, 9223), 0);
+	aw_policy_flat_free(&f);
+
+	/* every other class: refused */
+	p = aw_policyset_resolve(&set, NULL, "coding-agent");
+	assert_int_equal(aw_policy_flatten(&set, p, &f, &d), 0);
+	assert_int_equal(f.display, 0);
+	assert_int_equal(f.input, 0);
+	assert_int_equal(f.n_cdp, 0);
 	aw_policy_flat_free(&f);
 
 	/* an agent nobody wrote a policy for */
@@ -528,7 +548,16 @@ static const struct err_case err_cases[] = {
     {"unknown top-level key", HEAD "filesytem: []\n", -EINVAL, 3, 1,
      "unknown key 'filesytem' in the top level (expected version, id, "
      "description, extends, applies-to, mode, remove, filesystem, "
-     "network, process)"},
+     "network, process, computer-use)"},
+    {"computer-use: not a boolean", HEAD "computer-use:\n  display: yes\n",
+     -EINVAL, 4, 12, "'display' must be true or false, found 'yes'"},
+    {"computer-use: a port out of range",
+     HEAD "computer-use:\n  cdp-ports: [0]\n", -EINVAL, 4, 15,
+     "'cdp-ports' takes ports 1-65535, found '0'"},
+    {"computer-use: unknown key", HEAD "computer-use:\n  screen: true\n",
+     -EINVAL, 4, 3,
+     "unknown key 'screen' in 'computer-use' (expected display, input, "
+     "cdp-ports)"},
     {"unknown key in a rule",
      HEAD "filesystem:\n  - id: r\n    deny: [\"/a\"]\n    comment: x\n",
      -EINVAL, 6, 5,
