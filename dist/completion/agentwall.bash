@@ -31,7 +31,7 @@ _agentwall()
 	local cur prev cmd ci i
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local commands="status ps top web log signatures run sessions diff commit discard approve gc policy help version"
+	local commands="status ps top web log signatures run sessions diff commit discard approve gc policy inventory help version"
 
 	# The command: the first word that is not a global option.
 	cmd=""
@@ -51,13 +51,15 @@ _agentwall()
 	--policy)
 		COMPREPLY=($(compgen -W "$(_agentwall_policies)" -- "$cur")); return ;;
 	--action)
-		COMPREPLY=($(compgen -W "exec fork exit session-start session-end notice sandbox force syscall commit discard approve quota connect dns discover drop open bind hold policy-load signatures-reload" -- "$cur")); return ;;
+		COMPREPLY=($(compgen -W "exec fork exit session-start session-end notice sandbox force syscall commit discard approve quota connect dns discover drop open bind hold policy-load signatures-reload inventory" -- "$cur")); return ;;
 	--decision)
 		COMPREPLY=($(compgen -W "allow deny sandbox escalate audit" -- "$cur")); return ;;
 	--conflict)
 		COMPREPLY=($(compgen -W "keep beside" -- "$cur")); return ;;
 	--path)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	--user)
+		COMPREPLY=($(compgen -u -- "$cur")); return ;;
 	--agent | --since | --until | --limit | --older-than | --keep-fd | --interval | --listen)
 		return ;;
 	esac
@@ -88,6 +90,8 @@ _agentwall()
 		COMPREPLY=($(compgen -W "--policy --workspace --session --keep-fd -v --help --" -- "$cur")) ;;
 	gc)
 		COMPREPLY=($(compgen -W "--older-than --help" -- "$cur")) ;;
+	inventory)
+		COMPREPLY=($(compgen -W "--json --user --help" -- "$cur")) ;;
 	top)
 		COMPREPLY=($(compgen -W "--once --interval --help" -- "$cur")) ;;
 	web)
@@ -152,9 +156,9 @@ _agentwalld()
 	--export | --launcher | --config)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--group) COMPREPLY=($(compgen -g -- "$cur")); return ;;
-	--max-events | --max-age-days | --ring-mib | --session-quota | --sessions-max | --dns-upstream | --metrics)
+	--max-events | --max-age-days | --ring-mib | --session-quota | --sessions-max | --inventory-interval | --dns-upstream | --metrics)
 		return ;;
 	esac
-	COMPREPLY=($(compgen -W "--scope --mode --state-dir --bpffs-dir --signatures --export --export-format --webhook --webhook-format --webhook-batch --syslog --syslog-format --output-queue --group --max-events --max-age-days --ring-mib --policies --launcher --session-quota --sessions-max --dns-upstream --json --quiet --config --version --help --metrics --metrics-allow-remote" -- "$cur"))
+	COMPREPLY=($(compgen -W "--scope --mode --state-dir --bpffs-dir --signatures --export --export-format --webhook --webhook-format --webhook-batch --syslog --syslog-format --output-queue --group --max-events --max-age-days --ring-mib --policies --launcher --session-quota --sessions-max --inventory-interval --dns-upstream --json --quiet --config --version --help --metrics --metrics-allow-remote" -- "$cur"))
 }
 complete -F _agentwalld agentwalld

@@ -61,6 +61,13 @@ int cmd_commit(struct aw_cli *cli, int argc, char **argv);
 int cmd_discard(struct aw_cli *cli, int argc, char **argv);
 int cmd_approve(struct aw_cli *cli, int argc, char **argv);
 int cmd_gc(struct aw_cli *cli, int argc, char **argv);
+int cmd_inventory(struct aw_cli *cli, int argc, char **argv);
+
+/* The database agentwalld uses without --signatures: the files compiled
+ * in, then /etc/agentwall/signatures.d if present (cmd_signatures.c). */
+struct aw_sigdb;
+struct aw_diag;
+int aw_cli_default_sigdb(struct aw_sigdb *db, struct aw_diag *diag);
 
 /* log --verify (log_verify.c): prove the store's hash chain, check the
  * running daemon's head and `anchor` (may be NULL) against it. */

@@ -30,6 +30,7 @@ static const char *const actions[] = {
     "discard",
     "approve",
     "quota",
+    "inventory",
     "connect",
     "dns",
     "discover",

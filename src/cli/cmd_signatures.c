@@ -19,6 +19,19 @@
 #include "aw_paths.h"
 #define AW_CLI_EXTRA_SIGS AW_DEFAULT_EXTRA_SIGS
 
+int aw_cli_default_sigdb(struct aw_sigdb *db, struct aw_diag *diag)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < aw_embedded_signatures_count && !r; i++)
+		r = aw_sigdb_load_buffer(db, aw_embedded_signatures[i].name,
+					 aw_embedded_signatures[i].data,
+					 aw_embedded_signatures[i].len, diag);
+	if (!r && access(AW_CLI_EXTRA_SIGS, F_OK) == 0)
+		r = aw_sigdb_load_dir(db, AW_CLI_EXTRA_SIGS, diag);
+	return r;
+}
+
 static int check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -114,15 +127,8 @@ static int list(int argc, char **argv)
 			return AW_EXIT_USAGE;
 		json = 1;
 	}
-	if (optind >= argc) {
-		for (size_t i = 0; i < aw_embedded_signatures_count && !r; i++)
-			r = aw_sigdb_load_buffer(
-			    &db, aw_embedded_signatures[i].name,
-			    aw_embedded_signatures[i].data,
-			    aw_embedded_signatures[i].len, &diag);
-		if (!r && access(AW_CLI_EXTRA_SIGS, F_OK) == 0)
-			r = aw_sigdb_load_dir(&db, AW_CLI_EXTRA_SIGS, &diag);
-	}
+	if (optind >= argc)
+		r = aw_cli_default_sigdb(&db, &diag);
 	for (int i = optind; i < argc && !r; i++) {
 		struct stat st;
 

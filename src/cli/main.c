@@ -53,6 +53,8 @@ static const struct {
     {"gc", cmd_gc, "[--older-than AGE]",
      "remove sessions with nothing to review (and, with --older-than, "
      "older ones)"},
+    {"inventory", cmd_inventory, "[--json] [--user NAME]",
+     "agents installed and the MCP servers they are configured to start"},
     {"policy", cmd_policy, "check FILE|DIR... | load | list [--json]",
      "validate policy files; reload or list the daemon's policies"},
 };

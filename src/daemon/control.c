@@ -708,6 +708,8 @@ void aw_status_json(struct aw_daemon *d, struct aw_buf *b)
 	aw_buf_puts(b, ",\"network\":");
 	aw_net_status(d, b);
 	aw_buf_puts(b, ",");
+	aw_inventory_status(d, b);
+	aw_buf_puts(b, ",");
 	aw_buf_printf(b, "\"sessions\":{\"live\":%zu,\"opened\":%llu},",
 		      cc.live, (unsigned long long)st[AW_STAT_SESSIONS]);
 	aw_buf_printf(b,

@@ -57,10 +57,13 @@ struct aw_opts {
 	char dns_upstream[128]; /* "": the first nameserver of resolv.conf */
 	uint64_t session_quota; /* bytes: each session store's size */
 	unsigned sessions_max;	/* stores kept at once; 0: no cap */
+	unsigned inventory_interval; /* seconds between rescans; 0: off */
 };
 
 #define AW_DEFAULT_SESSION_QUOTA (4ull << 30)
 #define AW_DEFAULT_SESSIONS_MAX 64
+#define AW_DEFAULT_INVENTORY_INTERVAL 300
+#define AW_INVENTORY_UNSET 0xffffffffu /* by scope: host 300, cgroup 0 */
 
 /* Kernel feature probe, done once at start and reported by status. */
 struct aw_probe {
@@ -276,6 +279,7 @@ struct aw_daemon {
 	struct aw_secrets *secrets; /* inode marks of masks, see secrets.c */
 	struct aw_metrics *metrics; /* NULL without --metrics (metrics.c) */
 	struct aw_tools *tools;	    /* configured tools per session, tools.c */
+	struct aw_inventory_stage *inventory; /* see inventory.c */
 };
 
 /* tools.c: an exec of a session member that is a tool the agent is
@@ -499,9 +503,25 @@ int aw_daemon_reload_signatures(struct aw_daemon *d, char *err, size_t len);
 /* sigdb.c: the database and the kernel's classification maps only (the
  * rest of a reload is reload.c's). */
 int aw_sigdb_reload(struct aw_daemon *d, char *err, size_t len);
+/* A database parsed from the sources the daemon's comes from (its
+ * --signatures directory, or the embedded files and signatures.d), for
+ * a stage that keeps its own copy (inventory.c's thread). */
+int aw_sigdb_load_sources(struct aw_daemon *d, struct aw_sigdb *db, char *err,
+			  size_t errlen);
 /* The stable number of a signature (kept in task storage). */
 struct aw_signature;
 uint32_t aw_sigdb_number(struct aw_daemon *d, const struct aw_signature *s);
+
+/* inventory.c: installed agents and configured MCP servers, rescanned on
+ * its own thread (timer and inotify); what changed becomes `inventory`
+ * events, emitted from the main loop when its fd is readable. */
+struct aw_inventory_stage;
+int aw_inventory_open(struct aw_daemon *d, char *err, size_t errlen);
+int aw_inventory_fd(struct aw_daemon *d); /* readable: a scan to collect */
+void aw_inventory_collect(struct aw_daemon *d);
+void aw_inventory_sigdb_changed(struct aw_daemon *d);
+void aw_inventory_status(struct aw_daemon *d, struct aw_buf *b);
+void aw_inventory_close(struct aw_daemon *d);
 
 /* control.c */
 struct aw_control;

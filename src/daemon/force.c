@@ -48,7 +48,6 @@
 #include <sys/sysmacros.h>
 #include <linux/fs.h>
 
-#include <openssl/evp.h>
 
 #include "daemon/daemon.h"
 #include "shared/stage.h"
@@ -231,38 +230,6 @@ static void hex(const uint8_t *b, size_t n, char *out)
 	out[2 * n] = 0;
 }
 
-static int sha256_fd(int fd, uint8_t out[32])
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	size_t blen = 1 << 20;
-	uint8_t *buf = malloc(blen);
-	unsigned len = 32;
-	off_t off = 0;
-	ssize_t n;
-	int r = 0;
-
-	if (!c || !buf) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (!EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
-		r = -EIO;
-		goto out;
-	}
-	while ((n = pread(fd, buf, blen, off)) > 0) {
-		EVP_DigestUpdate(c, buf, (size_t)n);
-		off += n;
-	}
-	if (n < 0)
-		r = -errno;
-	else if (!EVP_DigestFinal_ex(c, out, &len))
-		r = -EIO;
-out:
-	free(buf);
-	EVP_MD_CTX_free(c);
-	return r;
-}
-
 /*
  * A path the launcher can open for a content-matched executable: its own
  * path if that still names the same file, else a copy in the daemon's
@@ -346,7 +313,7 @@ static int content_check(struct aw_force *f, uint32_t pid,
 		return fail(res, r, "open its executable to hash it: %s",
 			    strerror(-r));
 	}
-	r = sha256_fd(fd, sha);
+	r = aw_content_sha256_fd(fd, sha);
 	res->hash_ns = aw_now_boottime_ns() - t0;
 	if (r < 0) {
 		close(fd);

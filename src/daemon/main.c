@@ -378,20 +378,25 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	aw_net_set_llm_apis(&d, d.db.llm_apis, d.db.n_llm_apis);
+	/* What is installed and configured: its own thread; a failure is
+	 * said and the daemon goes on without it. */
+	if (aw_inventory_open(&d, err, sizeof(err)) < 0)
+		fprintf(stderr, "agentwalld: no inventory: %s\n", err);
 	if (aw_kernel_net_error(d.kernel))
 		fprintf(stderr,
 			"agentwalld: network policy is not enforced: %s\n",
 			aw_kernel_net_error(d.kernel));
 	{
 		struct epoll_event ev = {.events = EPOLLIN};
-		int fds[6] = {aw_kernel_ring_fd(d.kernel),
+		int fds[7] = {aw_kernel_ring_fd(d.kernel),
 			      sfd,
 			      tfd,
 			      aw_control_fd(ctl),
 			      aw_force_fd(d.force),
-			      aw_secrets_fd(&d)};
+			      aw_secrets_fd(&d),
+			      aw_inventory_fd(&d)};
 
-		for (size_t i = 0; i < 6; i++) {
+		for (size_t i = 0; i < 7; i++) {
 			if (fds[i] < 0)
 				continue;
 			ev.data.fd = fds[i];
@@ -507,6 +512,8 @@ int main(int argc, char **argv)
 				aw_force_collect(&d);
 			} else if (d.secrets && fd == aw_secrets_fd(&d)) {
 				aw_secrets_collect(&d);
+			} else if (d.inventory && fd == aw_inventory_fd(&d)) {
+				aw_inventory_collect(&d);
 			} else if (!aw_net_handle(&d, fd, evs[i].events)) {
 				aw_control_handle(ctl, epfd, fd, evs[i].events);
 			}
@@ -533,6 +540,7 @@ out:
 	d.force = NULL;
 	aw_secrets_collect(&d);
 	aw_secrets_close(&d);
+	aw_inventory_close(&d);
 	if (d.n_pending)
 		aw_sessions_flush_pending(&d);
 	aw_sandbox_cleanup(&d);

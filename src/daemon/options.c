@@ -79,6 +79,12 @@ static void usage(FILE *f)
 	    "                            K, M, G suffixes; at least 16M)\n"
 	    "  --sessions-max N          session stores kept at once "
 	    "(default: 64; 0: no cap)\n"
+	    "  --inventory-interval S    rescan installed agents and their "
+	    "MCP servers\n"
+	    "                            every S seconds, and on changes "
+	    "(default: 300\n"
+	    "                            with --scope host, else 0: no "
+	    "inventory)\n"
 	    "  --dns-upstream ADDR[:PORT] where sessions' resolvers forward "
 	    "(default:\n"
 	    "                            the first nameserver of "
@@ -162,6 +168,7 @@ enum {
 	OPT_LAUNCHER,
 	OPT_QUOTA,
 	OPT_SESSIONS_MAX,
+	OPT_INVENTORY,
 	OPT_DNS_UPSTREAM,
 	OPT_METRICS,
 	OPT_METRICS_REMOTE,
@@ -193,6 +200,7 @@ static const struct option longopts[] = {
     {"launcher", required_argument, NULL, OPT_LAUNCHER},
     {"session-quota", required_argument, NULL, OPT_QUOTA},
     {"sessions-max", required_argument, NULL, OPT_SESSIONS_MAX},
+    {"inventory-interval", required_argument, NULL, OPT_INVENTORY},
     {"dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM},
     {"metrics", required_argument, NULL, OPT_METRICS},
     {"metrics-allow-remote", no_argument, NULL, OPT_METRICS_REMOTE},
@@ -210,6 +218,7 @@ static void opts_defaults(struct aw_opts *o)
 	o->ring_mib = 4;
 	o->session_quota = AW_DEFAULT_SESSION_QUOTA;
 	o->sessions_max = AW_DEFAULT_SESSIONS_MAX;
+	o->inventory_interval = AW_INVENTORY_UNSET;
 	o->limits.max_events = 5000000;
 	o->limits.max_age_s = 90ull * 86400;
 	snprintf(o->store_path, sizeof(o->store_path), "%s/%s",
@@ -425,6 +434,15 @@ static int opt_apply(struct aw_opts *o, int c, const char *name,
 		}
 		o->sessions_max = (unsigned)v;
 		break;
+	case OPT_INVENTORY:
+		if (aw_parse_u64(arg, &v) < 0 || v > 86400) {
+			snprintf(err, errlen,
+				 "%s %s: expected seconds up to 86400 (0: off)",
+				 name, arg);
+			return -EINVAL;
+		}
+		o->inventory_interval = (unsigned)v;
+		break;
 	case OPT_JSON:
 		o->json_stdout = !arg || strcmp(arg, "false");
 		break;
@@ -622,6 +640,13 @@ int aw_opts_parse(int argc, char **argv, struct aw_opts *o)
 			argv[optind]);
 		return -EINVAL;
 	}
+	/* The inventory is of the whole host: on by default for a host
+	 * daemon, off for one scoped to a cgroup (a test's, a trial's)
+	 * unless asked for. */
+	if (o->inventory_interval == AW_INVENTORY_UNSET)
+		o->inventory_interval = o->scope_kind == AW_SCOPE_HOST
+					    ? AW_DEFAULT_INVENTORY_INTERVAL
+					    : 0;
 	if (o->metrics_listen[0]) {
 		struct sockaddr_storage ss;
 		socklen_t sl;

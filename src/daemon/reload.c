@@ -4,7 +4,8 @@
  * the kernel's maps and the daemon's copy (sigdb.c), the resolver's LLM
  * API names (egress.c), the kernel's per-signature modes from the policies
  * (sessions.c), and the digests of binaries named by content (the
- * forcing thread first, then the sizes the kernel holds execs for).
+ * forcing thread first, then the sizes the kernel holds execs for), and
+ * the inventory thread's own copy.
  * Called at start (main.c), on SIGHUP and on `reload` (control.c).
  */
 #include <errno.h>
@@ -72,5 +73,6 @@ int aw_daemon_reload_signatures(struct aw_daemon *d, char *err, size_t len)
 	aw_net_set_llm_apis(d, d->db.llm_apis, d->db.n_llm_apis);
 	aw_policies_apply_modes(d);
 	aw_sigdb_content_publish(d);
+	aw_inventory_sigdb_changed(d);
 	return 0;
 }

@@ -94,8 +94,8 @@ uint32_t aw_sigdb_number(struct aw_daemon *d, const struct aw_signature *s)
 	}
 }
 
-static int load_db(struct aw_daemon *d, struct aw_sigdb *db, char *err,
-		   size_t errlen)
+int aw_sigdb_load_sources(struct aw_daemon *d, struct aw_sigdb *db, char *err,
+			  size_t errlen)
 {
 	struct aw_diag diag = {};
 	int r;
@@ -316,7 +316,7 @@ int aw_sigdb_reload(struct aw_daemon *d, char *err, size_t len)
 	unsigned bank;
 	int r;
 
-	r = load_db(d, &db, err, len);
+	r = aw_sigdb_load_sources(d, &db, err, len);
 	if (r < 0)
 		goto out;
 	r = aw_sigdb_compile(&db, &c, &diag);

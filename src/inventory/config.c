@@ -48,6 +48,7 @@ const struct aw_inv_config_loc aw_inv_config_locs[] = {
     {".codeium/windsurf/mcp_config.json", AW_INV_FMT_MCPSERVERS,
      "windsurf.windsurf", 0},
     /* in a project directory */
+    {".codex/config.toml", AW_INV_FMT_CODEX, "openai.codex-cli", 1},
     {".mcp.json", AW_INV_FMT_MCPSERVERS, "anthropic.claude-code", 1},
     {".vscode/mcp.json", AW_INV_FMT_VSCODE, "microsoft.vscode", 1},
     {".cursor/mcp.json", AW_INV_FMT_MCPSERVERS, "cursor.cursor", 1},
@@ -546,6 +547,51 @@ out:
 			server_clear(&out->v[i]);
 		out->n = before;
 	}
+	return r;
+}
+
+int aw_inv_projects_parse(const char *data, size_t len, enum aw_inv_format fmt,
+			  char ***projects, size_t *n_projects)
+{
+	const struct aw_jv *t;
+	struct aw_jv *doc = NULL;
+	struct aw_diag d = {};
+	int r;
+
+	if (fmt == AW_INV_FMT_CODEX)
+		r = aw_toml_parse(data, len, "", &doc, &d);
+	else if (fmt == AW_INV_FMT_CLAUDE)
+		r = aw_jsonr_parse(data, len, 0, "", &doc, &d);
+	else
+		return 0;
+	if (r)
+		return r;
+	t = aw_jv_get(doc, "projects");
+	for (size_t i = 0; t && t->kind == AW_JV_OBJ && i < t->n; i++) {
+		const char *dir = t->keys[i];
+		int seen = 0;
+		char **nv;
+
+		if (dir[0] != '/' || *n_projects >= AW_INV_PROJECTS_MAX)
+			continue;
+		for (size_t j = 0; j < *n_projects; j++)
+			seen |= !strcmp((*projects)[j], dir);
+		if (seen)
+			continue;
+		nv = realloc(*projects, (*n_projects + 1) * sizeof(*nv));
+		if (!nv) {
+			r = -ENOMEM;
+			break;
+		}
+		*projects = nv;
+		nv[*n_projects] = strdup(dir);
+		if (!nv[*n_projects]) {
+			r = -ENOMEM;
+			break;
+		}
+		(*n_projects)++;
+	}
+	aw_jv_free(doc);
 	return r;
 }
 

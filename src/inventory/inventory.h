@@ -108,6 +108,13 @@ int aw_inv_mcp_servers_for(const char *path, enum aw_inv_format fmt,
 			   uid_t as_uid, gid_t as_gid,
 			   struct aw_inv_servers *out, struct aw_diag *diag);
 
+/* The project directories a configuration file lists (Claude's
+ * `projects`, Codex's [projects."DIR"]): absolute paths, appended to
+ * *projects without repeats, at most AW_INV_PROJECTS_MAX in all. */
+#define AW_INV_PROJECTS_MAX 256
+int aw_inv_projects_parse(const char *data, size_t len, enum aw_inv_format fmt,
+			  char ***projects, size_t *n_projects);
+
 /* A known configuration file, relative to a home directory or to a
  * project directory. */
 struct aw_inv_config_loc {
@@ -171,6 +178,8 @@ struct aw_inventory {
 	/* Directories looked at, for the daemon's inotify watches. */
 	char **dirs;
 	size_t n_dirs;
+	/* Files hashed by this scan (not found in the cache). */
+	size_t hashed;
 };
 
 void aw_inventory_free(struct aw_inventory *inv);
@@ -189,6 +198,10 @@ struct aw_inv_scan_opts {
 	int as_owner;		    /* read as each account (root) */
 };
 
+/* With as_owner, each account's files are opened with its uid, gid and
+ * supplementary groups: the calling thread's file-system identity and
+ * groups change during the scan (raw system calls: that thread only) and
+ * are restored after. */
 int aw_inventory_scan(const struct aw_inv_scan_opts *o,
 		      const struct aw_inv_account *accts, size_t n_accts,
 		      struct aw_inventory *ret);
@@ -202,5 +215,16 @@ void aw_inventory_sort(struct aw_inventory *inv);
 int aw_inv_classify_command(const struct aw_sigdb *db,
 			    const struct aw_compiled *comp, const char *command,
 			    char *const *args, size_t n_args);
+
+/* JSON objects of one item (render.c): the CLI's --json lists and the
+ * daemon's inventory events have the same shape. A server's "known" is
+ * its signature id or "unknown"; env_keys are names only. */
+struct aw_buf;
+void aw_inv_agent_json(struct aw_buf *b, const struct aw_inv_agent *a);
+void aw_inv_server_json(struct aw_buf *b, const struct aw_inv_server *s);
+void aw_inv_problem_json(struct aw_buf *b, const struct aw_inv_problem *p);
+/* The whole inventory: {"agents":[...],"servers":[...],"problems":[...],
+ * "configs":[...]} */
+void aw_inventory_json(struct aw_buf *b, const struct aw_inventory *inv);
 
 #endif

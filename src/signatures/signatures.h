@@ -107,6 +107,16 @@ void aw_sigdb_free(struct aw_sigdb *db);
 const struct aw_signature *aw_sigdb_find(const struct aw_sigdb *db,
 					 const char *id);
 
+/* Content identity (content.c): the SHA-256 of a whole file (read with
+ * pread from offset 0: the descriptor's position is left alone), whether
+ * any `content:` entry has this size (the cheap prefilter), and the
+ * signature a size and digest name (NULL: none). */
+int aw_content_sha256_fd(int fd, uint8_t out[32]);
+int aw_sigdb_content_size_named(const struct aw_sigdb *db, uint64_t size);
+const struct aw_signature *aw_sigdb_content_find(const struct aw_sigdb *db,
+						 uint64_t size,
+						 const uint8_t sha256[32]);
+
 /* Compiled kernel tables. State numbers and rule numbers are relative to
  * 0 here; the daemon adds the bank base when it writes them. State 0 is
  * the dead state and never used as a real state. */

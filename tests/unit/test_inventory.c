@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "inventory/inventory.h"
+#include "signatures/signatures.h"
 
 static void parse_ok(const char *text, enum aw_inv_format fmt,
 		     struct aw_inv_servers *out)
@@ -204,6 +205,45 @@ static void test_format_for(void **state)
 	    AW_INV_FMT_AMP);
 }
 
+/* Which signature a configured command names (the shipped database). */
+static void test_classify(void **state)
+{
+	struct aw_sigdb db = {};
+	struct aw_compiled c = {};
+	struct aw_diag d = {};
+	char *npx[] = {"-y", "@modelcontextprotocol/server-memory@1.2.3", "x"};
+	char *pw[] = {"@playwright/mcp@latest"};
+	char *node[] = {"--inspect", "/srv/node_modules/@modelcontextprotocol/"
+				     "server-filesystem/dist/index.js"};
+	char *git[] = {"mcp-server-git"};
+	int k;
+
+	assert_int_equal(
+	    aw_sigdb_load_dir(&db, AW_SOURCE_DIR "/signatures", &d), 0);
+	assert_int_equal(aw_sigdb_compile(&db, &c, &d), 0);
+	k = aw_inv_classify_command(&db, &c, "npx", npx, 3);
+	assert_true(k >= 0);
+	assert_string_equal(db.sigs[k].id,
+			    "modelcontextprotocol.server-memory");
+	k = aw_inv_classify_command(&db, &c, "npx", pw, 1);
+	assert_true(k >= 0);
+	assert_string_equal(db.sigs[k].id, "microsoft.playwright-mcp");
+	k = aw_inv_classify_command(&db, &c, "/usr/bin/node", node, 2);
+	assert_true(k >= 0);
+	assert_string_equal(db.sigs[k].id,
+			    "modelcontextprotocol.server-filesystem");
+	k = aw_inv_classify_command(&db, &c, "mcp-server-github", NULL, 0);
+	assert_true(k >= 0);
+	assert_string_equal(db.sigs[k].id,
+			    "modelcontextprotocol.server-github");
+	/* the interpreter alone, a runner of an unknown package, nothing */
+	assert_int_equal(aw_inv_classify_command(&db, &c, "node", NULL, 0), -1);
+	assert_int_equal(aw_inv_classify_command(&db, &c, "uvx", git, 1), -1);
+	assert_int_equal(aw_inv_classify_command(&db, &c, NULL, NULL, 0), -1);
+	aw_compiled_free(&c);
+	aw_sigdb_free(&db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +252,7 @@ int main(void)
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_read_file),
 	    cmocka_unit_test(test_format_for),
+	    cmocka_unit_test(test_classify),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
