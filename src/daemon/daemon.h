@@ -450,6 +450,9 @@ int aw_secrets_open(struct aw_daemon *d, char *err, size_t errlen);
 int aw_secrets_fd(struct aw_daemon *d); /* readable: records to emit */
 void aw_secrets_collect(struct aw_daemon *d);
 void aw_secrets_mark_self(struct aw_daemon *d);
+/* -EMLINK (err says which file and what to do) when the store has a
+ * hard link elsewhere: a sandboxed session is refused then. */
+int aw_secrets_store_links(struct aw_daemon *d, char *err, size_t errlen);
 void aw_secrets_request(struct aw_daemon *d, int fd, const char *args,
 			struct aw_buf *out);
 /* "session-masks": the session's mask tmpfs (fd, passed by its launcher)

@@ -1045,6 +1045,77 @@ out:
 }
 
 /*
+ * The store's own files (the database, SQLite's -wal and -shm) are never
+ * reported to us, whoever opens them. SQLite's locks are POSIX locks,
+ * owned by the process, and closing any descriptor of a file drops them
+ * all: every event on the store would hand us a descriptor to close and
+ * take the daemon's locks with it. A program that then opens the store
+ * read-write (sqlite3) and closes it believes it was the last user and
+ * deletes the -wal and -shm under the daemon, and every reader after it
+ * sees the store as it was at the last checkpoint. A hard link to the
+ * store, which these marks were for, is refused at session start instead
+ * (aw_secrets_store_links).
+ */
+static const char *const store_suffix[] = {"", "-wal", "-shm"};
+
+static int store_file(struct aw_daemon *d, const struct stat *st)
+{
+	char p[PATH_MAX + 8];
+	struct stat sst;
+
+	for (size_t i = 0; i < AW_ARRAY_SIZE(store_suffix); i++) {
+		snprintf(p, sizeof(p), "%s%s", d->opts.store_path,
+			 store_suffix[i]);
+		if (stat(p, &sst) == 0 && sst.st_dev == st->st_dev &&
+		    sst.st_ino == st->st_ino)
+			return 1;
+	}
+	return 0;
+}
+
+static void store_ignore(struct aw_daemon *d)
+{
+	char p[PATH_MAX + 8];
+
+	for (size_t i = 0; i < AW_ARRAY_SIZE(store_suffix); i++) {
+		snprintf(p, sizeof(p), "%s%s", d->opts.store_path,
+			 store_suffix[i]);
+		/* Also silences the state directory's FAN_EVENT_ON_CHILD
+		 * for this file. ENOENT: no such file yet, nothing to
+		 * report either. */
+		if (fanotify_mark(d->secrets->fan,
+				  FAN_MARK_ADD | FAN_MARK_IGNORED_MASK |
+				      FAN_MARK_IGNORED_SURV_MODIFY,
+				  MASK_FILE, AT_FDCWD, p) < 0 &&
+		    errno != ENOENT)
+			d->secrets->n_errors++;
+	}
+}
+
+int aw_secrets_store_links(struct aw_daemon *d, char *err, size_t errlen)
+{
+	char p[PATH_MAX + 8];
+	struct stat st;
+
+	for (size_t i = 0; i < AW_ARRAY_SIZE(store_suffix); i++) {
+		snprintf(p, sizeof(p), "%s%s", d->opts.store_path,
+			 store_suffix[i]);
+		if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_nlink > 1) {
+			snprintf(
+			    err, errlen,
+			    "agentwall's store %s has %ju hard links: "
+			    "every session's record can be read through "
+			    "the others; find them (find / -xdev -samefile "
+			    "%s) and remove them",
+			    p, (uintmax_t)st.st_nlink, p);
+			return -EMLINK;
+		}
+	}
+	return 0;
+}
+
+/*
  * agentwall's own state, socket directory and configuration, marked once
  * for every sandboxed session (rule agentwall.self): a hard link to the
  * store made before a root session would read every session's record.
@@ -1102,7 +1173,7 @@ void aw_secrets_mark_self(struct aw_daemon *d)
 		}
 	}
 	for (size_t i = 0; i < w.n; i++) {
-		if (ss)
+		if (ss && !store_file(d, &w.v[i].st))
 			inode_add(s, ss, w.v[i].fd, &w.v[i].st, w.v[i].rule,
 				  w.v[i].path, 0);
 		else
@@ -1110,6 +1181,7 @@ void aw_secrets_mark_self(struct aw_daemon *d)
 		free(w.v[i].path);
 		free(w.v[i].rule);
 	}
+	store_ignore(d);
 	s->self_marked = ss != NULL;
 	pthread_mutex_unlock(&s->lock);
 	free(w.v);

@@ -830,6 +830,12 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 		aw_buf_printf(out, "error: policy %s: %s\n", pol->id, err);
 		goto out;
 	}
+	/* The store is masked by path in the session; a hard link to it is
+	 * refused here (secrets.c says why not by its inode). */
+	if (aw_secrets_store_links(d, err, sizeof(err)) < 0) {
+		aw_buf_printf(out, "error: %s\n", err);
+		goto out;
+	}
 	if (!forced) {
 		size_t mine = 0;
 

@@ -18,6 +18,8 @@ mkdir -p "$T/pol"
 cp "$AW_ROOT"/policies/*.yaml "$T/pol/"
 printf 'version: 1\nid: nossh\nextends: coding-agent\nremove: [secrets.ssh]\n' > "$T/pol/nossh.yaml"
 chmod 755 "$T/pol"; chmod 644 "$T"/pol/*.yaml
+# A file of the daemon's state from before its start (marked as agentwall.self).
+mkdir -p "$STATE/keep" && echo "STATE FILE" > "$STATE/keep/f"
 start_daemon --signatures "$T/sigs" --policies "$T/pol" --mode enforce ||
 	{ nok "daemon starts"; exit 1; }
 
@@ -106,14 +108,33 @@ check "  ... and recorded under the masked directory's rule" \
 check "session end: the marks go with the session" wait_for marks_zero
 
 # agentwall's own state, marked once at the daemon's start for every
-# session: a hard link to its store made before a root session.
-ln "$STATE/events.db" "$O/db-link"
-check "self: a hard link to agentwall's store is refused in a session" \
-	denied run cat "$O/db-link"
+# session: a hard link to a file of it made before a root session. The
+# store itself is not marked (its SQLite locks would go with every event's
+# descriptor, see secrets.c): a session is refused while it has a link.
+ln "$STATE/keep/f" "$O/state-link"
+check "self: a hard link to a file of agentwall's state is refused in a session" \
+	denied run cat "$O/state-link"
 check "  ... recorded under agentwall.self" \
-	wait_for events action=open decision=deny target="$STATE/events.db" rule=agentwall.self
+	wait_for events action=open decision=deny target="$STATE/keep/f" rule=agentwall.self
+rm -f "$O/state-link"
+ln "$STATE/events.db" "$O/db-link"
+run cat "$O/db-link" > "$T/dblink.out" 2>&1; rc=$?
+check "self: with a hard link to the store, a session is refused (exit $rc)" \
+	sh -c "[ $rc -ne 0 ] && ! grep -q SQLite '$T/dblink.out'"
+check "  ... saying the store has a hard link and how to find it" \
+	grep -q "events.db has 2 hard links.*-samefile" "$T/dblink.out"
 check "self: and read by root outside" sh -c "head -c 16 '$O/db-link' | grep -q SQLite"
 rm -f "$O/db-link"
+check "self: the link removed, sessions run again" run true
+# The store's locks hold while others open it: a read-write sqlite3 (an
+# administrator's) leaves the daemon's -wal in place, and what the
+# daemon committed stays visible.
+sqlite3 "$STATE/events.db" 'select count(*) from events' > /dev/null
+sqlite3 "$STATE/events.db" 'select count(*) from events' > /dev/null
+run true
+stored_all() { [ "$(sqlite3 "$STATE/events.db" 'select count(*) from events')" -ge "$("$AW" --state-dir "$STATE" status --json | grep -o '"head_id":[0-9]*' | cut -d: -f2)" ]; }
+check "self: the store's -wal stays while sqlite3 opens and closes it" test -e "$STATE/events.db-wal"
+check "  ... and every committed row is visible to a new reader" wait_for stored_all
 
 
 # --- masked paths, by their own names -----------------------------------
