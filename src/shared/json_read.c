@@ -69,7 +69,7 @@ static __attribute__((noinline)) void comments(struct rd *r)
 
 /* White space; the comments branch costs the strict reader one compare
  * at the first byte that is not white space. */
-static void ws(struct rd *r)
+static void ws_run(struct rd *r)
 {
 	while (r->pos < r->len) {
 		char c = r->s[r->pos];
@@ -81,6 +81,15 @@ static void ws(struct rd *r)
 		}
 		r->pos++;
 	}
+}
+
+/* Our own lines have no white space: the next byte decides inline. */
+static inline void ws(struct rd *r)
+{
+	if (r->pos < r->len && (unsigned char)r->s[r->pos] > ' ' &&
+	    r->s[r->pos] != '/')
+		return;
+	ws_run(r);
 }
 
 static int tok_grow(struct rd *r)
