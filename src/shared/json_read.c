@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The strict JSON reader (json_read.h). Recursive descent over the bytes,
+ * The JSON grammar (json_read.h). Recursive descent over the bytes,
  * tokens appended to a growable array; a container's `next` is patched
  * once its last member is read, so a reader skips a subtree in one step.
+ * A refusal records where and why once (fail()); the paths above it only
+ * pass -1 up, so the hot path carries no diagnostics.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,24 +12,84 @@
 
 #include "shared/json_read.h"
 
-#define TOK_MAX (1u << 20)
-
 struct rd {
 	struct aw_jdoc *doc;
 	const char *s;
 	size_t len, pos;
+	unsigned flags;
 	int err;
 };
 
-static void ws(struct rd *r)
+static __attribute__((noinline, cold)) int fail(struct rd *r, size_t at,
+						const char *what)
+{
+	if (!r->doc->err_what) {
+		r->doc->err_off = at;
+		r->doc->err_what = what;
+	}
+	return -1;
+}
+
+/* JSONC: comments at r->pos, and the white space between and after
+ * them, skipped. Unterminated, a comment is refused and the input taken
+ * as read, so whatever was expected next fails too. */
+static __attribute__((noinline)) void comments(struct rd *r)
+{
+	const char *s = r->s;
+
+	while (r->pos < r->len) {
+		size_t start = r->pos;
+		char c = s[start];
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			r->pos++;
+			continue;
+		}
+		if (c != '/' || start + 1 >= r->len)
+			return;
+		if (s[start + 1] == '/') {
+			const char *nl =
+			    memchr(s + start, '\n', r->len - start);
+
+			r->pos = nl ? (size_t)(nl - s) : r->len;
+			continue;
+		}
+		if (s[start + 1] != '*')
+			return;
+		r->pos = 0;
+		for (size_t i = start + 2; i + 1 < r->len && !r->pos; i++)
+			if (s[i] == '*' && s[i + 1] == '/')
+				r->pos = i + 2;
+		if (!r->pos) {
+			fail(r, start, "unterminated comment");
+			r->pos = r->len;
+		}
+	}
+}
+
+/* White space; the comments branch costs the strict reader one compare
+ * at the first byte that is not white space. */
+static void ws_run(struct rd *r)
 {
 	while (r->pos < r->len) {
 		char c = r->s[r->pos];
 
-		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-			break;
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+			if (c == '/' && (r->flags & AW_JREAD_JSONC))
+				comments(r);
+			return;
+		}
 		r->pos++;
 	}
+}
+
+/* Our own lines have no white space: the next byte decides inline. */
+static inline void ws(struct rd *r)
+{
+	if (r->pos < r->len && (unsigned char)r->s[r->pos] > ' ' &&
+	    r->s[r->pos] != '/')
+		return;
+	ws_run(r);
 }
 
 static int tok_grow(struct rd *r)
@@ -36,14 +98,18 @@ static int tok_grow(struct rd *r)
 	size_t cap = d->cap ? d->cap * 2 : 64;
 	struct aw_jtok *t;
 
-	if (cap > TOK_MAX) {
+	/* The bound is checked only as the array grows: none on the hot
+	 * path. */
+	if (cap > AW_JREAD_TOKENS_MAX)
+		cap = AW_JREAD_TOKENS_MAX;
+	if (cap <= d->n) {
 		r->err = -E2BIG;
-		return -1;
+		return fail(r, r->pos, "too many values");
 	}
 	t = realloc(d->tok, cap * sizeof(*t));
 	if (!t) {
 		r->err = -ENOMEM;
-		return -1;
+		return fail(r, r->pos, "out of memory");
 	}
 	d->tok = t;
 	d->cap = cap;
@@ -84,11 +150,12 @@ static int hex4(const char *p)
 	return v;
 }
 
-/* Length of the well-formed UTF-8 sequence at p (n bytes left), or 0. */
-static size_t utf8_len(const unsigned char *p, size_t n)
+static inline size_t utf8_len(const unsigned char *p, size_t n)
 {
 	unsigned c = p[0];
 
+	if (c < 0x80)
+		return 1;
 	if (c >= 0xc2 && c <= 0xdf)
 		return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
 	if (c >= 0xe0 && c <= 0xef) {
@@ -104,13 +171,61 @@ static size_t utf8_len(const unsigned char *p, size_t n)
 		if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
 		    (p[3] & 0xc0) != 0x80)
 			return 0;
-		if (c == 0xf0 && p[1] < 0x90)
+		if (c == 0xf0 && p[1] < 0x90) /* overlong */
 			return 0;
-		if (c == 0xf4 && p[1] >= 0x90)
+		if (c == 0xf4 && p[1] >= 0x90) /* above U+10FFFF */
 			return 0;
 		return 4;
 	}
 	return 0;
+}
+
+size_t aw_utf8_seq_len(const unsigned char *p, size_t n)
+{
+	return utf8_len(p, n);
+}
+
+size_t aw_utf8_put(char *o, uint32_t cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xc0 | cp >> 6);
+		o[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xe0 | cp >> 12);
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | cp >> 18);
+	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	o[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* A \u escape at p (the backslash) that is refused: why. */
+static __attribute__((noinline, cold)) int bad_u(struct rd *r, size_t start,
+						 size_t p)
+{
+	const char *s = r->s;
+	int v;
+
+	if (p + 6 > r->len || (v = hex4(s + p + 2)) < 0) {
+		if (!memchr(s + p, '"', r->len - p))
+			return fail(r, start - 1, "unterminated string");
+		return fail(r, p, "bad \\u escape");
+	}
+	if (v == 0)
+		return fail(r, p, "\\u0000 in a string");
+	if (v >= 0xdc00 && v <= 0xdfff)
+		return fail(r, p, "lone low surrogate");
+	return fail(r, p, "lone high surrogate");
 }
 
 static int string(struct rd *r)
@@ -155,19 +270,20 @@ static int string(struct rd *r)
 			return t;
 		}
 		if (c < 0x20)
-			return -1;
+			return fail(r, pos, "control character in a string");
 		if (c == '\\') {
 			unsigned char e;
 
 			if (pos + 1 >= len)
-				return -1;
+				break;
 			e = s[pos + 1];
 			if (e == 'u') {
 				int v;
 
+				/* NUL is refused: values go on as C strings. */
 				if (pos + 6 > len ||
-				    (v = hex4(r->s + pos + 2)) < 0)
-					return -1;
+				    (v = hex4(r->s + pos + 2)) <= 0)
+					return bad_u(r, start, pos);
 				/* A high surrogate needs its low half. */
 				if (v >= 0xd800 && v <= 0xdbff) {
 					int lo;
@@ -178,16 +294,16 @@ static int string(struct rd *r)
 					    (lo = hex4(r->s + pos + 8)) <
 						0xdc00 ||
 					    lo > 0xdfff)
-						return -1;
+						return bad_u(r, start, pos);
 					pos += 6;
 				} else if (v >= 0xdc00 && v <= 0xdfff) {
-					return -1;
+					return bad_u(r, start, pos);
 				}
 				pos += 6;
 				continue;
 			}
 			if (!e || !strchr("\"\\/bfnrt", e))
-				return -1;
+				return fail(r, pos, "bad escape");
 			pos += 2;
 			continue;
 		}
@@ -195,11 +311,11 @@ static int string(struct rd *r)
 			size_t n = utf8_len(s + pos, len - pos);
 
 			if (!n)
-				return -1;
+				return fail(r, pos, "invalid UTF-8");
 			pos += n;
 		}
 	}
-	return -1;
+	return fail(r, start - 1, "unterminated string");
 }
 
 static int digits(struct rd *r)
@@ -220,12 +336,14 @@ static int number(struct rd *r)
 		r->pos++;
 	if (r->pos < r->len && r->s[r->pos] == '0')
 		r->pos++;
-	else if (digits(r) < 0)
-		return -1;
+	else if (r->pos >= r->len || r->s[r->pos] < '0' || r->s[r->pos] > '9')
+		return fail(r, start, "expected a value");
+	else
+		digits(r);
 	if (r->pos < r->len && r->s[r->pos] == '.') {
 		r->pos++;
 		if (digits(r) < 0)
-			return -1;
+			return fail(r, r->pos, "expected a digit");
 	}
 	if (r->pos < r->len && (r->s[r->pos] == 'e' || r->s[r->pos] == 'E')) {
 		r->pos++;
@@ -233,7 +351,7 @@ static int number(struct rd *r)
 		    (r->s[r->pos] == '+' || r->s[r->pos] == '-'))
 			r->pos++;
 		if (digits(r) < 0)
-			return -1;
+			return fail(r, r->pos, "expected a digit");
 	}
 	t = tok_new(r, AW_J_NUM, start);
 	if (t < 0)
@@ -249,7 +367,7 @@ static int literal(struct rd *r, const char *word, enum aw_jtype type)
 	int t;
 
 	if (r->len - r->pos < n || memcmp(r->s + r->pos, word, n))
-		return -1;
+		return fail(r, r->pos, "expected a value");
 	t = tok_new(r, type, r->pos);
 	if (t < 0)
 		return -1;
@@ -267,8 +385,10 @@ static int container(struct rd *r, int depth, int obj)
 	int t = tok_new(r, obj ? AW_J_OBJ : AW_J_ARR, r->pos);
 	uint32_t size = 0;
 
-	if (t < 0 || depth >= AW_JREAD_DEPTH)
+	if (t < 0)
 		return -1;
+	if (depth >= AW_JREAD_DEPTH)
+		return fail(r, r->pos, "nested too deeply");
 	r->pos++;
 	ws(r);
 	if (r->pos < r->len && r->s[r->pos] == close) {
@@ -278,12 +398,13 @@ static int container(struct rd *r, int depth, int obj)
 	for (;;) {
 		ws(r);
 		if (obj) {
-			if (r->pos >= r->len || r->s[r->pos] != '"' ||
-			    string(r) < 0)
+			if (r->pos >= r->len || r->s[r->pos] != '"')
+				return fail(r, r->pos, "expected a string key");
+			if (string(r) < 0)
 				return -1;
 			ws(r);
 			if (r->pos >= r->len || r->s[r->pos] != ':')
-				return -1;
+				return fail(r, r->pos, "expected ':'");
 			r->pos++;
 			ws(r);
 		}
@@ -291,14 +412,22 @@ static int container(struct rd *r, int depth, int obj)
 			return -1;
 		size++;
 		ws(r);
-		if (r->pos >= r->len)
-			return -1;
-		if (r->s[r->pos] == ',') {
+		if (r->pos < r->len && r->s[r->pos] == ',') {
 			r->pos++;
+			if (!(r->flags & AW_JREAD_JSONC))
+				continue;
+			/* JSONC: a trailing comma before the closer. */
+			ws(r);
+			if (r->pos < r->len && r->s[r->pos] == close) {
+				r->pos++;
+				break;
+			}
 			continue;
 		}
-		if (r->s[r->pos] != close)
-			return -1;
+		if (r->pos >= r->len || r->s[r->pos] != close)
+			return fail(r, r->pos,
+				    obj ? "expected ',' or '}'"
+					: "expected ',' or ']'");
 		r->pos++;
 		break;
 	}
@@ -312,7 +441,7 @@ done:
 static int value(struct rd *r, int depth)
 {
 	if (r->pos >= r->len)
-		return -1;
+		return fail(r, r->pos, "unexpected end of input");
 	switch (r->s[r->pos]) {
 	case '{':
 		return container(r, depth, 1);
@@ -330,25 +459,43 @@ static int value(struct rd *r, int depth)
 		if (r->s[r->pos] == '-' ||
 		    (r->s[r->pos] >= '0' && r->s[r->pos] <= '9'))
 			return number(r);
-		return -1;
+		return fail(r, r->pos, "expected a value");
 	}
 }
 
-int aw_jread(struct aw_jdoc *doc, const char *s, size_t len)
+int aw_jread_flags(struct aw_jdoc *doc, const char *s, size_t len,
+		   unsigned flags)
 {
-	struct rd r = {.doc = doc, .s = s, .len = len};
+	struct rd r = {.doc = doc, .s = s, .len = len, .flags = flags};
 
-	if (len >= UINT32_MAX)
-		return -E2BIG;
 	doc->s = s;
 	doc->n = 0;
+	doc->err_off = 0;
+	doc->err_what = NULL;
+	if (len >= UINT32_MAX) {
+		fail(&r, 0, "document too large");
+		return -E2BIG;
+	}
+	/* A UTF-8 byte order mark, where asked for (editors on other
+	 * systems write one into configuration files). */
+	if ((flags & AW_JREAD_BOM) && len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3))
+		r.pos = 3;
 	ws(&r);
 	if (value(&r, 0) < 0)
 		return r.err ? r.err : -EINVAL;
 	ws(&r);
-	if (r.pos != len)
+	if (doc->err_what) /* an unterminated comment at the end */
 		return -EINVAL;
+	if (r.pos != len) {
+		fail(&r, r.pos, "data after the document");
+		return -EINVAL;
+	}
 	return 0;
+}
+
+int aw_jread(struct aw_jdoc *doc, const char *s, size_t len)
+{
+	return aw_jread_flags(doc, s, len, 0);
 }
 
 void aw_jdoc_free(struct aw_jdoc *doc)
@@ -361,6 +508,7 @@ int aw_jget(const struct aw_jdoc *doc, int obj, const char *key)
 {
 	size_t klen = strlen(key);
 	uint32_t i;
+	int ret = -1;
 
 	if (obj < 0 || doc->tok[obj].type != AW_J_OBJ)
 		return -1;
@@ -369,10 +517,10 @@ int aw_jget(const struct aw_jdoc *doc, int obj, const char *key)
 		const struct aw_jtok *k = &doc->tok[i];
 
 		if (k->len == klen && !memcmp(doc->s + k->start, key, klen))
-			return i + 1;
+			ret = (int)i + 1;
 		i = doc->tok[i + 1].next;
 	}
-	return -1;
+	return ret;
 }
 
 int aw_jstr_is(const struct aw_jdoc *doc, int i, const char *lit)
@@ -443,11 +591,65 @@ void aw_jget_many(const struct aw_jdoc *doc, int obj, const char *const *keys,
 		const char *s = doc->s + t->start;
 
 		for (size_t k = 0; k < n; k++)
-			if (ret[k] < 0 && t->len == klen[k] &&
-			    s[0] == keys[k][0] && !memcmp(s, keys[k], t->len)) {
+			if (t->len == klen[k] && s[0] == keys[k][0] &&
+			    !memcmp(s, keys[k], t->len)) {
 				ret[k] = i + 1;
 				break;
 			}
 		i = doc->tok[i + 1].next;
 	}
+}
+
+size_t aw_jstr_unescape(const struct aw_jdoc *doc, int i, char *out)
+{
+	const char *p = doc->s + doc->tok[i].start;
+	const char *end = p + doc->tok[i].len;
+	size_t n = 0;
+
+	/* The grammar above has checked every escape and sequence. */
+	while (p < end) {
+		const char *bs = memchr(p, '\\', (size_t)(end - p));
+		size_t run = bs ? (size_t)(bs - p) : (size_t)(end - p);
+		int cp, lo;
+
+		memcpy(out + n, p, run);
+		n += run;
+		p += run;
+		if (!bs)
+			break;
+		switch (p[1]) {
+		case 'b':
+			out[n++] = '\b';
+			break;
+		case 'f':
+			out[n++] = '\f';
+			break;
+		case 'n':
+			out[n++] = '\n';
+			break;
+		case 'r':
+			out[n++] = '\r';
+			break;
+		case 't':
+			out[n++] = '\t';
+			break;
+		case 'u':
+			cp = hex4(p + 2);
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				lo = hex4(p + 8);
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+				     (lo - 0xdc00);
+				p += 6;
+			}
+			n += aw_utf8_put(out + n, (uint32_t)cp);
+			p += 4;
+			break;
+		default: /* " \ / */
+			out[n++] = p[1];
+			break;
+		}
+		p += 2;
+	}
+	out[n] = 0;
+	return n;
 }

@@ -1,18 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * A small strict JSON reader (the writer is json.h): a document becomes a
- * tree of struct aw_jv. Made for files other programs wrote and a hostile
- * user may have edited (agents' configuration files), so every resource
- * is bounded: nesting depth, node count, string length (the caller bounds
- * the input size). Strings must be valid UTF-8 and may not contain NUL
- * (raw or \u0000): values are handed on as C strings. A duplicate key in
- * an object is kept; aw_jv_get() returns the last one, which is what the
- * JavaScript programs that read these files see.
+ * JSON as a tree of struct aw_jv (the writer is json.h), for files other
+ * programs wrote and a hostile user may have edited (agents'
+ * configuration files). The grammar, its escapes, UTF-8 rules and limits
+ * (nesting depth AW_JREAD_DEPTH, AW_JREAD_TOKENS_MAX values and keys; the
+ * caller bounds the input size) are json_read.h's, the one JSON reader; this
+ * builds the tree from its tokens. Strings may not contain NUL (raw or
+ * \u0000): values are handed on as C strings. A duplicate key in an
+ * object is kept; aw_jv_get() returns the last one, which is what the
+ * JavaScript programs that read these files see. A leading UTF-8 byte
+ * order mark is skipped.
  *
  * With AW_JSONR_JSONC, comments (// and slash-star) and trailing commas
  * are accepted, as VS Code's and opencode's configuration files allow.
  *
- * The TOML reader (src/inventory/toml.c) builds the same tree, so code
+ * The TOML reader (src/shared/toml.c) builds the same tree, so code
  * that looks values up works on either.
  */
 #ifndef AW_JSONR_H
@@ -22,9 +24,11 @@
 #include <stdint.h>
 
 #include "shared/diag.h"
+#include "shared/json_read.h"
 
+/* The TOML reader's bounds (its tree is this one). */
 #define AW_JSONR_DEPTH_MAX 64
-#define AW_JSONR_NODES_MAX (256 * 1024)
+#define AW_JSONR_NODES_MAX AW_JREAD_TOKENS_MAX
 
 enum aw_jv_kind {
 	AW_JV_NULL = 1,
@@ -48,7 +52,7 @@ struct aw_jv {
 };
 
 enum {
-	AW_JSONR_JSONC = 1 << 0, /* comments and trailing commas */
+	AW_JSONR_JSONC = AW_JREAD_JSONC, /* comments and trailing commas */
 };
 
 /* Parse len bytes. name is used in diagnostics. Returns 0 and the tree in
@@ -70,10 +74,6 @@ struct aw_jv *aw_jv_new(enum aw_jv_kind kind);
 int aw_jv_add(struct aw_jv *parent, const char *key, size_t key_len,
 	      struct aw_jv *item);
 
-/* UTF-8 helpers both readers use: the length of the valid sequence at s
- * (n bytes left; 0 if invalid: overlong, surrogate, above U+10FFFF), and
- * the encoding of a code point into o (up to 4 bytes), its length. */
-size_t aw_utf8_seq_len(const unsigned char *s, size_t n);
-size_t aw_utf8_put(char *o, uint32_t cp);
+/* UTF-8 (aw_utf8_seq_len, aw_utf8_put): json_read.h. */
 
 #endif

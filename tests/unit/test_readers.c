@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "shared/diag.h"
+#include "shared/json_read.h"
 #include "shared/jsonr.h"
 #include "shared/toml.h"
 
@@ -92,8 +93,58 @@ static void test_json_refused(void **state)
 	json_bad("// c\n{}", 7, 0, 1, 1, "expected a value");
 	json_bad("[1, 2", 5, 0, 1, 6, "expected ',' or ']'");
 	json_bad("{\"a\":1} \0", 9, 0, 1, 9, "data after");
+	/* The one grammar's limit (json_read.h): 32 nested containers. */
 	memset(deep, '[', sizeof(deep));
-	json_bad(deep, sizeof(deep), 0, 1, 66, "nested too deeply");
+	json_bad(deep, sizeof(deep), 0, 1, 33, "nested too deeply");
+	json_bad("\"\\u12", 5, 0, 1, 1, "unterminated string");
+	json_bad("\"\\x\"", 4, 0, 1, 2, "bad escape");
+	json_bad("\"\\udc00\"", 8, 0, 1, 2, "lone low surrogate");
+	json_bad("-", 1, 0, 1, 1, "expected a value");
+	json_bad("1.", 2, 0, 1, 3, "expected a digit");
+	json_bad("1e+", 3, 0, 1, 4, "expected a digit");
+	json_bad("\xef\xbb\xbf", 3, 0, 1, 2, "unexpected end");
+}
+
+/* One grammar: what the tree reader accepts, the in-place tokenizer
+ * accepts too, and the other way round (the BOM aside). */
+static void test_json_one_grammar(void **state)
+{
+	static const char *const docs[] = {
+	    "{}",
+	    "[]",
+	    "0",
+	    "-0.5e+7",
+	    "\"\\ud83d\\ude00\"",
+	    "[1,]",
+	    "01",
+	    "\"\\u0000\"",
+	    "{\"a\":1,\"a\":2}",
+	    "// c\n1",
+	    "\"\xed\xa0\x80\"",
+	    "\"\x7f\"",
+	    "[[[]]]",
+	    " true ",
+	    "nul",
+	    "1 /* c */",
+	};
+	struct aw_jdoc doc = {};
+
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		struct aw_diag d = {};
+		struct aw_jv *v = NULL;
+		int tree = aw_jsonr_parse(docs[i], strlen(docs[i]), 0, "t", &v,
+					  &d) == 0;
+		int flat = aw_jread(&doc, docs[i], strlen(docs[i])) == 0;
+
+		if (tree != flat)
+			fail_msg("%s: tree %d, in place %d", docs[i], tree,
+				 flat);
+		aw_jv_free(v);
+	}
+	/* A repeated key: the last, in both. */
+	assert_int_equal(aw_jread(&doc, "{\"a\":1,\"a\":2}", 13), 0);
+	assert_int_equal(aw_jget(&doc, 0, "a"), 4);
+	aw_jdoc_free(&doc);
 }
 
 static void test_jsonc(void **state)
@@ -105,6 +156,14 @@ static void test_jsonc(void **state)
 	assert_int_equal(aw_jv_get(aw_jv_get(v, "servers"), "a")->n, 2);
 	aw_jv_free(v);
 	json_bad("/* open", 7, AW_JSONR_JSONC, 1, 1, "unterminated comment");
+	json_bad("[1] /* open *", 13, AW_JSONR_JSONC, 1, 5,
+		 "unterminated comment");
+	json_bad("[,]", 3, AW_JSONR_JSONC, 1, 2, "expected a value");
+	json_bad("[1,,]", 5, AW_JSONR_JSONC, 1, 4, "expected a value");
+	v = json_ok("\xef\xbb\xbf[1] /**/", AW_JSONR_JSONC);
+	assert_int_equal(v->n, 1);
+	assert_int_equal(v->items[0]->column, 3);
+	aw_jv_free(v);
 }
 
 static struct aw_jv *toml_ok(const char *s)
@@ -236,6 +295,7 @@ int main(void)
 	    cmocka_unit_test(test_json_values),
 	    cmocka_unit_test(test_json_refused),
 	    cmocka_unit_test(test_jsonc),
+	    cmocka_unit_test(test_json_one_grammar),
 	    cmocka_unit_test(test_toml_codex),
 	    cmocka_unit_test(test_toml_refused),
 	};
