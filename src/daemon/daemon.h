@@ -385,6 +385,9 @@ struct aw_kept {
 	uint32_t approved_by;
 	uint64_t approved_ns; /* 0: escalated changes not approved */
 	int quota_full;
+	/* A change was found (store_has_changes): not looked for again
+	 * until the session runs again. In memory only. */
+	int changes_seen;
 };
 const char *aw_kept_state_name(enum aw_kept_state s);
 struct aw_kept *aw_stores_find(struct aw_daemon *d, uint64_t session);

@@ -651,35 +651,37 @@ static void kept_drop(struct aw_daemon *d, struct aw_kept *k)
 	d->n_kept--;
 }
 
-/* Does the store hold any change? Each upper/N is looked into: readdir
- * only, nothing followed. */
-static int store_has_changes(struct aw_daemon *d, uint64_t session)
+/* Does the store hold a change to review? The review's scan answers
+ * (aw_review_any: the same definition as diff, commit and `sessions`), so
+ * what the launcher itself put into the upper layers -- the whiteouts of
+ * the masks made ahead and the directories on their way -- never keeps a
+ * session. Read with the owner's file system rights, as for render: the
+ * manifest is the owner's. A store that cannot be mounted or read is
+ * kept (nothing unreviewed is thrown away on an error). */
+static int store_has_changes(struct aw_daemon *d, struct aw_kept *k)
 {
-	char up[PATH_MAX];
-	DIR *dir;
-	struct dirent *de;
-	int any = 0;
+	char fs[PATH_MAX], err[1024];
+	int r;
 
-	kept_path(d, session, "fs/upper", up, sizeof(up));
-	dir = opendir(up);
-	if (!dir)
-		return 0;
-	while (!any && (de = readdir(dir))) {
-		char sub[PATH_MAX + 300];
-		DIR *t;
-		struct dirent *e;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", up, de->d_name);
-		t = opendir(sub);
-		while (t && !any && (e = readdir(t)))
-			any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-		if (t)
-			closedir(t);
+	if (k->changes_seen)
+		return 1;
+	if (store_mount(d, k->session, err, sizeof(err)) < 0) {
+		fprintf(stderr, "agentwalld: session %016llx: %s\n",
+			(unsigned long long)k->session, err);
+		return 1;
 	}
-	closedir(dir);
-	return any;
+	kept_path(d, k->session, "fs", fs, sizeof(fs));
+	setfsgid(k->gid);
+	setfsuid(k->uid);
+	r = aw_review_any(fs, err, sizeof(err));
+	setfsuid(0);
+	setfsgid(0);
+	if (r < 0)
+		fprintf(stderr, "agentwalld: session %016llx: %s\n",
+			(unsigned long long)k->session, err);
+	if (r)
+		k->changes_seen = 1;
+	return r != 0;
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -765,7 +767,7 @@ static size_t gc_empty(struct aw_daemon *d, uid_t only_uid, int any_uid,
 		    k->state != AW_KEPT_RUNNING &&
 		    (k->state == AW_KEPT_COMMITTED ||
 		     k->state == AW_KEPT_DISCARDED ||
-		     !store_has_changes(d, k->session))) {
+		     !store_has_changes(d, k))) {
 			if (out)
 				aw_buf_printf(out, "removed %016llx %s\n",
 					      (unsigned long long)k->session,
@@ -936,6 +938,7 @@ int aw_stores_resume(struct aw_daemon *d, uint64_t session, uid_t uid, char *fs,
 		return r;
 	/* What was approved was the change as it stood: more may come. */
 	k->state = AW_KEPT_RUNNING;
+	k->changes_seen = 0;
 	k->approved_by = 0;
 	k->approved_ns = 0;
 	k->ended_ns = 0;

@@ -230,7 +230,8 @@ static int add_change(struct scan *s, enum aw_change_kind kind, const char *rel,
 	c->escalated = aw_manifest_escalated(&r->manifest, c->real);
 	c->selected = 1;
 	r->n_changes++;
-	return 0;
+	/* One is the answer to "any change?": the walk ends here. */
+	return r->first_only ? -ECANCELED : 0;
 }
 
 static int is_mask(const struct scan *s, const char *rel)
@@ -472,11 +473,12 @@ static void pair_renames(struct aw_review *r)
 	}
 }
 
-int aw_review_scan(struct aw_review *r, const char *dir)
+static int scan_store(struct aw_review *r, const char *dir, int first_only)
 {
 	int e;
 
 	memset(r, 0, sizeof(*r));
+	r->first_only = first_only;
 	snprintf(r->dir, sizeof(r->dir), "%s", dir);
 	e = aw_manifest_read(dir, &r->manifest, r->err, sizeof(r->err));
 	if (e == -ENOENT) {
@@ -510,6 +512,8 @@ int aw_review_scan(struct aw_review *r, const char *dir)
 		close(s.up_root);
 		if (s.real_root >= 0)
 			close(s.real_root);
+		if (e == -ECANCELED && first_only)
+			return 0;
 		if (e < 0) {
 			snprintf(r->err, sizeof(r->err), "%s/%s: %s", dir, up,
 				 strerror(-e));
@@ -518,6 +522,30 @@ int aw_review_scan(struct aw_review *r, const char *dir)
 	}
 	pair_renames(r);
 	return 0;
+}
+
+int aw_review_scan(struct aw_review *r, const char *dir)
+{
+	return scan_store(r, dir, 0);
+}
+
+int aw_review_any(const char *dir, char *err, size_t errlen)
+{
+	struct aw_review *r = malloc(sizeof(*r));
+	int e;
+
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	e = scan_store(r, dir, 1);
+	if (e < 0)
+		snprintf(err, errlen, "%s", r->err);
+	else
+		e = r->n_changes > 0;
+	aw_review_free(r);
+	free(r);
+	return e;
 }
 
 /* ---- selection ----------------------------------------------------------- */

@@ -57,6 +57,7 @@ struct aw_review {
 	struct aw_change *changes; /* parents before children */
 	size_t n_changes;
 	char err[1024];
+	int first_only; /* aw_review_any: the scan stops at the first */
 };
 
 const char *aw_change_kind_name(enum aw_change_kind k);
@@ -64,6 +65,15 @@ const char *aw_change_kind_name(enum aw_change_kind k);
 /* Read the manifest and find every change. -errno with r->err set. */
 int aw_review_scan(struct aw_review *r, const char *dir);
 void aw_review_free(struct aw_review *r);
+
+/* Does the store hold any change, by the scan's own definition (it stops
+ * at the first)? 1 yes, 0 no, -errno with err set. The one test of a
+ * session's emptiness (the daemon's cap and gc, `sessions`): what the
+ * launcher itself put into an upper layer -- the masks made ahead and the
+ * directories on their way, made with the real ones' modes -- is no
+ * change, while anything the agent put there, a file where such a mask
+ * was included, is one. */
+int aw_review_any(const char *dir, char *err, size_t errlen);
 
 /* Mark the changes the paths name (a path selects itself, what is below
  * it, and the directories that must be made for it). Absolute paths, or

@@ -316,6 +316,97 @@ check "  ... no record blames a vanished process (pidfd_open)" \
 rm -f "$T"/dleak.* "$T"/dran.*
 stop_daemon
 
+# Sessions without changes do not fill the cap on kept sessions. Every
+# session's store holds what the launcher itself put there: the masks made
+# ahead for secrets absent at start (~/.aws, ~/.kube, ... are not in this
+# home) are whiteouts in the upper layer, with the directories on their
+# way. That is no change: with --sessions-max 3, eight no-op sessions
+# (forced agents and `agentwall run -- true`) all run, and none is listed
+# with changes. A fresh state directory: only these sessions count.
+STATE0=$STATE
+STATE=$T/state-cap
+mkdir -p "$STATE"
+start_daemon --signatures "$T/sigs" --mode enforce --sessions-max 3 ||
+	nok "daemon with --sessions-max 3"
+files_of() { # SESSION: its "files" in `agentwall sessions --json` (- if not listed)
+	aw sessions --json | python3 -c 'import json, sys
+for s in json.load(sys.stdin):
+    if s["session"] == sys.argv[1]:
+        print(s.get("files", "?")); break
+else:
+    print("-")' "$1"
+}
+listed_with_changes() { # how many sessions are listed with files > 0
+	aw sessions --json | python3 -c 'import json, sys
+print(sum(1 for s in json.load(sys.stdin) if s.get("files", 1) != 0))'
+}
+refused=0
+# (`run` under the default policy, and under coding-agent, whose
+# copy-on-write home gets the masks made ahead.)
+for pol in default coding-agent default coding-agent; do
+	in_scope "$(FAKE)" -c 'exit 0' 2>>"$T/cap.err" || refused=$((refused + 1))
+	in_scope "$AW" --state-dir "$STATE" run --policy $pol -- true 2>>"$T/cap.err" ||
+		refused=$((refused + 1))
+done
+check "cap 3: 8 sessions without changes (4 forced no-op agents, 4 run -- true) all ran ($refused refused)" \
+	test $refused = 0
+check "  ... their stores do hold the launcher's masks made ahead (whiteouts)" \
+	test -n "$(find "$STATE"/sessions/*/fs/upper -type c 2>/dev/null | head -1)"
+check "  ... none is listed with changes ($(listed_with_changes))" test "$(listed_with_changes)" = 0
+check "  ... at most 3 are kept" test "$(aw sessions --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -le 3
+# Another owner's sessions: the daemon looks into a store with its
+# owner's rights; that user's empty sessions go too, and one with a
+# change stays.
+mkdir -p "$T/uhome" "$T/uws"
+chown nobody: "$T/uhome" "$T/uws"
+asuser() {
+	(cd "$T/uws" && HOME=$T/uhome in_scope setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$AW" --state-dir "$STATE" run --policy coding-agent -- "$@")
+}
+refused=0
+for i in 1 2 3; do asuser true 2>>"$T/cap.err" || refused=$((refused + 1)); done
+asuser sh -c 'echo u > u.txt' 2>>"$T/cap.err" || refused=$((refused + 1))
+U=$(aw sessions | awk 'NR > 1 { id = $1 } END { print id }')
+for i in 1 2; do asuser true 2>>"$T/cap.err" || refused=$((refused + 1)); done
+check "another owner (nobody): 5 sessions without changes and one with ran ($refused refused)" \
+	test $refused = 0
+check "  ... its session with a change is kept ($(files_of "$U") files)" test "$(files_of "$U")" = 1
+aw discard "$U" > /dev/null
+# Getting around it: the agent writes a file where a mask made ahead was
+# (~/.aws, absent at start): that is its change, held for approval (a
+# dot-path of the home), never hidden as the launcher's. Deleting a real
+# file is a change too. Both stay kept while no-op sessions come and go.
+in_scope "$(FAKE)" -c 'echo planted > ~/.aws' 2>/dev/null
+P=$(aw sessions | awk 'NR > 1 { id = $1 } END { print id }')
+in_scope "$(FAKE)" -c 'rm a.txt' 2>/dev/null
+D=$(aw sessions | awk 'NR > 1 { id = $1 } END { print id }')
+check "a file written at a masked-ahead path is a change ($(files_of "$P") files)" test "$(files_of "$P")" = 1
+aw diff "$P" > "$T/planted.diff" 2>&1
+check "  ... in its diff" grep -q "^+++ b$H/.aws" "$T/planted.diff"
+aw commit "$P" > "$T/planted.out" 2>&1
+check "  ... held for approval, not committed" \
+	test "$(grep -c "^held $H/.aws" "$T/planted.out")" = 1 -a ! -e "$H/.aws"
+check "a real file deleted is a change ($(files_of "$D") files)" test "$(files_of "$D")" = 1
+check "  ... in its diff" grep -q "^deleted file mode" <(aw diff "$D" 2>&1)
+refused=0
+for i in 1 2 3; do
+	in_scope "$(FAKE)" -c 'exit 0' 2>>"$T/cap.err" || refused=$((refused + 1))
+done
+check "cap 3 with 2 sessions with changes: 3 more no-op agents ran ($refused refused)" test $refused = 0
+check "  ... the two sessions with changes are kept" \
+	test "$(files_of "$P")" = 1 -a "$(files_of "$D")" = 1
+in_scope "$(FAKE)" -c 'echo c > c1.txt' 2>/dev/null
+out=$(in_scope "$(FAKE)" -c 'echo c > c2.txt' 2>&1)
+rc=$?
+check "  ... the cap still holds for changes: a 4th agent with 3 sessions of changes kept is refused ($rc)" \
+	test $rc != 0 -a ! -e "$T/ws/c2.txt"
+check "  ... saying why" grep -q "sessions are kept with changes" <<<"$out"
+check "the real tree kept its file and got nothing" test -e "$T/ws/a.txt" -a ! -e "$T/ws/c1.txt"
+check "the daemon could read every store it looked into" \
+	bash -c "! grep '^agentwalld: session [0-9a-f]*: ' '$T/daemon.err'"
+stop_daemon
+STATE=$STATE0
+
 # Audit mode forces nothing.
 start_daemon --signatures "$T/sigs" --mode audit || nok "daemon in audit mode"
 out=$(in_scope "$(FAKE)" -c 'cat ~/.ssh/id_rsa' 2>&1)

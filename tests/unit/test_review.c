@@ -614,6 +614,93 @@ static void test_scan_no_manifest(void **state)
 	assert_int_equal(f->r.n_changes, 0);
 }
 
+/* Masks made ahead: the manifest's mask records, as the launcher writes
+ * them for secrets absent at start. */
+static void masks(const struct fx *f, const char *a, const char *b)
+{
+	struct aw_buf m = {};
+
+	aw_buf_puts(&m, "mask ");
+	aw_pct_encode(&m, rp(f, a), strlen(rp(f, a)));
+	aw_buf_puts(&m, "\nmask ");
+	aw_pct_encode(&m, rp(f, b), strlen(rp(f, b)));
+	aw_buf_puts(&m, "\n");
+	write_manifest(f, m.data);
+	aw_buf_free(&m);
+}
+
+static int any(struct fx *f)
+{
+	char err[1024] = "";
+	int r = aw_review_any(f->store, err, sizeof(err));
+
+	if (r < 0)
+		fail_msg("any: %s", err);
+	return r;
+}
+
+static void test_any_masks_ahead_are_no_change(void **state)
+{
+	struct fx *f = *state;
+
+	/* What the launcher puts into the upper layer for masks made ahead:
+	 * a whiteout at the first missing component (.aws), and one below
+	 * a real directory, made on the way with the real one's mode. */
+	mkdir_m(rp(f, ".config"), 0750);
+	masks(f, ".aws", ".config/gh");
+	whiteout(upp(f, ".aws"));
+	mkdir_m(upp(f, ".config"), 0750);
+	whiteout(upp(f, ".config/gh"));
+	assert_int_equal(any(f), 0);
+	scan(f);
+	assert_int_equal(f->r.n_changes, 0);
+	/* The secret appears in the real tree later: still hidden, and
+	 * still no deletion the agent made. */
+	put(rp(f, ".config/gh"), "token\n", 0600);
+	assert_int_equal(any(f), 0);
+	/* A copy the agent made with nothing different is no change. */
+	put(rp(f, "same.txt"), "same\n", 0644);
+	put(upp(f, "same.txt"), "same\n", 0644);
+	assert_int_equal(any(f), 0);
+}
+
+static void test_any_agent_at_a_mask_is_a_change(void **state)
+{
+	struct fx *f = *state;
+
+	/* The agent writes where a mask made ahead was: its change, held
+	 * like any other (the filter is the whiteout at that path, not the
+	 * path). */
+	masks(f, ".aws", ".kube");
+	whiteout(upp(f, ".kube"));
+	put(upp(f, ".aws"), "planted\n", 0644);
+	assert_int_equal(any(f), 1);
+	scan(f);
+	assert_int_equal(f->r.n_changes, 1);
+	must_find(f, ".aws", AW_CHANGE_CREATED);
+	/* A directory there (it replaced the whiteout: opaque). */
+	assert_int_equal(unlink(upp(f, ".aws")), 0);
+	mkdir_m(upp(f, ".aws"), 0700);
+	make_opaque(upp(f, ".aws"));
+	assert_int_equal(any(f), 1);
+	/* A real file deleted (a whiteout at a path no mask names). */
+	assert_int_equal(rmdir(upp(f, ".aws")), 0);
+	whiteout(upp(f, ".aws"));
+	assert_int_equal(any(f), 0);
+	put(rp(f, "real.txt"), "r\n", 0644);
+	whiteout(upp(f, "real.txt"));
+	assert_int_equal(any(f), 1);
+	/* The directory made on the way to a mask, chmod-ed by the agent. */
+	assert_int_equal(unlink(upp(f, "real.txt")), 0);
+	mkdir_m(rp(f, "d"), 0755);
+	masks(f, "d/k", ".kube");
+	mkdir_m(upp(f, "d"), 0700);
+	whiteout(upp(f, "d/k"));
+	assert_int_equal(any(f), 1);
+	scan(f);
+	must_find(f, "d", AW_CHANGE_MODE);
+}
+
 /* ---- diff and JSON ---------------------------------------------------- */
 
 /* One expected piece of a patch, with the real tree's path substituted
@@ -1540,6 +1627,8 @@ int main(void)
 	    T(test_scan_rename_needs_same_bytes),
 	    T(test_scan_whiteout_over_nothing),
 	    T(test_scan_no_manifest),
+	    T(test_any_masks_ahead_are_no_change),
+	    T(test_any_agent_at_a_mask_is_a_change),
 	    T(test_diff_text),
 	    T(test_diff_binary),
 	    T(test_diff_quoted_paths),
