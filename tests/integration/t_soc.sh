@@ -74,13 +74,13 @@ check "the store: the deny of ~/.ssh/id_rsa, in the Codex session ($SID)" test -
 ended() { [ "$(q "select count(*) from events where action = 'session-end' and session = $SN")" -ge 1 ]; }
 check "  ... the session ended" wait_for ended
 sleep 1 # the outputs' last batch
-N=$(q 'select count(*) from events')
+NEV=$(q 'select count(*) from events')
 NS=$(q "select count(*) from events where session = $SN")
-check "  ... the session's events are stored ($NS of $N)" test "$NS" -gt 5
+check "  ... the session's events are stored ($NS of $NEV)" test "$NS" -gt 5
 
 # 1. The OCSF export file: every stored event, every line valid.
 lines_ge() { [ "$(grep -c . "$1" 2>/dev/null)" -ge "$2" ]; }
-check "OCSF export: one line per stored event ($N)" wait_for lines_ge "$T/export.jsonl" "$N"
+check "OCSF export: one line per stored event ($NEV)" wait_for lines_ge "$T/export.jsonl" "$NEV"
 check "  ... every line validates against the OCSF 1.8 schema" $CHK validate "$SCHEMA" "$T/export.jsonl"
 check "  ... the deny: File System Activity, Open, denied, rule and session" \
 	sh -c "[ -n \"\$($CHK find '$T/export.jsonl' class_uid=1001 activity_id=14 disposition_id=2 policy.name=openai.codex-cli/secrets.ssh actor.session.uid=$SID)\" ]"
@@ -91,8 +91,8 @@ check "log --ocsf of the session: $NS lines, all valid" \
 	sh -c "test \"\$(wc -l < '$T/log.ocsf')\" = $NS && $CHK validate '$SCHEMA' '$T/log.ocsf' > /dev/null"
 
 # 2. The webhook: the receiver got the same events.
-wait_for lines_ge "$T/wh.log" "$N"
-check "webhook: the receiver got every stored event ($(grep -c . "$T/wh.log") lines, $N events)" lines_ge "$T/wh.log" "$N"
+wait_for lines_ge "$T/wh.log" "$NEV"
+check "webhook: the receiver got every stored event ($(grep -c . "$T/wh.log") lines, $NEV events)" lines_ge "$T/wh.log" "$NEV"
 check "  ... valid OCSF too" $CHK validate "$SCHEMA" "$T/wh.log"
 check "  ... with the session's deny" \
 	sh -c "[ -n \"\$($CHK find '$T/wh.log' class_uid=1001 disposition_id=2 actor.session.uid=$SID)\" ]"
