@@ -48,7 +48,6 @@
 #include <sys/sysmacros.h>
 #include <linux/fs.h>
 
-
 #include "daemon/daemon.h"
 #include "shared/stage.h"
 #include "shared/util.h"

@@ -94,8 +94,10 @@ check "ro: cron/systemd persistence is not writable" \
 	denied run sh -c 'mkdir -p /etc/cron.d && echo x > /etc/cron.d/aw-test'
 test ! -e /etc/agentwall-test -a ! -e /usr/agentwall-test -a ! -e /etc/cron.d/aw-test
 check "ro: nothing reached the real /etc or /usr" test $? = 0
-out=$(run /bin/sh -c 'echo t > /tmp/x && cat /tmp/x')
-check "tmpfs: /tmp is private and writable" test "$out" = t -a ! -e /tmp/x
+# (a name of this test's own: the host's /tmp may hold anything)
+TMPNAME=/tmp/aw-private-$ID
+out=$(run /bin/sh -c "echo t > $TMPNAME && cat $TMPNAME")
+check "tmpfs: /tmp is private and writable" test "$out" = t -a ! -e "$TMPNAME"
 
 # --- secrets -------------------------------------------------------------
 check "outside the session the key is readable" $ESC read "$H/.ssh/id_rsa"
