@@ -138,6 +138,10 @@ int aw_kernel_task_get(struct aw_kernel *k, int pidfd,
 		       struct aw_task_state *ret);
 int aw_kernel_task_set(struct aw_kernel *k, int pidfd,
 		       const struct aw_task_state *st);
+/* fn(pidfd of the thread, arg) for every thread of pid; the sum of what
+ * it returned. */
+int aw_kernel_threads_each(uint32_t pid, int (*fn)(int tfd, void *arg),
+			   void *arg);
 /* aw_tasks, for lookups by pidfd from another thread. */
 int aw_kernel_tasks_fd(struct aw_kernel *k);
 uint64_t aw_kernel_new_session(struct aw_kernel *k);

@@ -28,30 +28,6 @@ const struct aw_sigref *aw_daemon_sig(struct aw_daemon *d, uint32_t number)
 	return &d->sigs[number];
 }
 
-/* The hot path formats numbers by hand: vsnprintf was a tenth of the
- * daemon's time in an event storm. */
-static void put_u64(struct aw_buf *b, uint64_t v)
-{
-	char tmp[24];
-	size_t i = sizeof(tmp);
-
-	do {
-		tmp[--i] = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	aw_buf_add(b, tmp + i, sizeof(tmp) - i);
-}
-
-static void put_i64(struct aw_buf *b, int64_t v)
-{
-	if (v < 0) {
-		aw_buf_add(b, "-", 1);
-		put_u64(b, -(uint64_t)v);
-	} else {
-		put_u64(b, v);
-	}
-}
-
 /* RFC 3339 with microseconds; the date and time part is reused while the
  * second does not change. */
 static void format_time_cached(uint64_t ns, char *out, size_t len)
@@ -215,11 +191,11 @@ void aw_emit(struct aw_daemon *d, const struct aw_emit_info *e)
 		struct aw_procinfo *pi = e->pi;
 
 		aw_buf_puts(j, ",\"process\":{\"pid\":");
-		put_u64(j, pi->pid);
+		aw_buf_put_u64(j, pi->pid);
 		aw_buf_puts(j, ",\"ppid\":");
-		put_u64(j, pi->ppid);
+		aw_buf_put_u64(j, pi->ppid);
 		aw_buf_puts(j, ",\"uid\":");
-		put_u64(j, pi->uid);
+		aw_buf_put_u64(j, pi->uid);
 		aw_buf_puts(j, ",");
 		aw_json_key(j, "exe");
 		aw_json_cstr(j, pi->exe);
@@ -233,13 +209,13 @@ void aw_emit(struct aw_daemon *d, const struct aw_emit_info *e)
 		aw_json_key(j, "comm");
 		aw_json_str(j, pi->comm, strnlen(pi->comm, sizeof(pi->comm)));
 		aw_buf_puts(j, ",\"start_time\":");
-		put_u64(j, pi->start_time);
+		aw_buf_put_u64(j, pi->start_time);
 		aw_buf_puts(j, "}");
 		nl = aw_procs_lineage(d->procs, pi, lin, AW_ARRAY_SIZE(lin));
 		aw_buf_puts(j, ",\"lineage\":[");
 		for (size_t i = 0; i < nl; i++) {
 			aw_buf_puts(j, i ? ",{\"pid\":" : "{\"pid\":");
-			put_u64(j, lin[i]->pid);
+			aw_buf_put_u64(j, lin[i]->pid);
 			aw_buf_puts(j, ",\"exe\":");
 			aw_json_cstr(j, lin[i]->exe);
 			aw_buf_puts(j, "}");
@@ -271,7 +247,7 @@ void aw_emit(struct aw_daemon *d, const struct aw_emit_info *e)
 	}
 	if (e->has_exit) {
 		aw_buf_puts(j, ",\"exit_code\":");
-		put_i64(j, e->exit_code);
+		aw_buf_put_i64(j, e->exit_code);
 	}
 	if (e->exe_trunc || e->args_trunc)
 		aw_buf_printf(j, ",\"truncated\":[%s%s%s]",

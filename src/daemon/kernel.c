@@ -4,6 +4,7 @@
  * load -> attach -> pin, signature tables written into maps, ring buffer
  * drained, and everything undone on close.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/magic.h>
 
@@ -24,6 +26,10 @@
 #include "agentwall.skel.h"
 #include "daemon/daemon.h"
 #include "shared/util.h"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
 
 struct aw_kernel {
 	struct agentwall *skel;
@@ -887,6 +893,36 @@ int aw_kernel_task_get(struct aw_kernel *k, int pidfd,
 int aw_kernel_tasks_fd(struct aw_kernel *k)
 {
 	return bpf_map__fd(k->skel->maps.aw_tasks);
+}
+
+int aw_kernel_threads_each(uint32_t pid, int (*fn)(int tfd, void *arg),
+			   void *arg)
+{
+	char p[64];
+	DIR *dir;
+	struct dirent *de;
+	int sum = 0;
+
+	snprintf(p, sizeof(p), "/proc/%u/task", pid);
+	dir = opendir(p);
+	while (dir && (de = readdir(dir))) {
+		uint64_t tid;
+		int tfd;
+
+		if (aw_parse_u64(de->d_name, &tid) < 0)
+			continue;
+		/* Threads (not the leader) need PIDFD_THREAD: task storage
+		 * is per thread, and each gets its own mark. */
+		tfd = syscall(SYS_pidfd_open, (pid_t)tid,
+			      tid == pid ? 0 : PIDFD_THREAD);
+		if (tfd < 0)
+			continue;
+		sum += fn(tfd, arg);
+		close(tfd);
+	}
+	if (dir)
+		closedir(dir);
+	return sum;
 }
 
 int aw_kernel_task_set(struct aw_kernel *k, int pidfd,

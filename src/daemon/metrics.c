@@ -383,11 +383,6 @@ void aw_metrics_set_ring(struct aw_metrics *m, const uint64_t *consumer,
 
 /* ---- exposition --------------------------------------------------------- */
 
-static void put_u64(struct aw_buf *b, uint64_t v)
-{
-	aw_buf_printf(b, "%llu", (unsigned long long)v);
-}
-
 /* A label value: backslash, double quote and newline escaped (both
  * formats). */
 static void label(struct aw_buf *b, const char *name, const char *v, int more)
@@ -429,7 +424,7 @@ static void sample_u64(struct aw_buf *b, const char *name, uint64_t v)
 {
 	aw_buf_puts(b, name);
 	aw_buf_puts(b, " ");
-	put_u64(b, v);
+	aw_buf_put_u64(b, v);
 	aw_buf_puts(b, "\n");
 }
 
@@ -468,7 +463,7 @@ void aw_metrics_render(struct aw_metrics *m, struct aw_buf *b, int om)
 		label(b, "action", p->action, 1);
 		label(b, "decision", p->decision, 0);
 		aw_buf_puts(b, "} ");
-		put_u64(b, v);
+		aw_buf_put_u64(b, v);
 		aw_buf_puts(b, "\n");
 	}
 
@@ -478,7 +473,7 @@ void aw_metrics_render(struct aw_metrics *m, struct aw_buf *b, int om)
 		aw_buf_puts(b, "agentwall_resolver_queries_total{");
 		label(b, "verdict", dns_verdict[i], 0);
 		aw_buf_puts(b, "} ");
-		put_u64(b, load(&m->dns[i]));
+		aw_buf_put_u64(b, load(&m->dns[i]));
 		aw_buf_puts(b, "\n");
 	}
 
@@ -504,7 +499,7 @@ void aw_metrics_render(struct aw_metrics *m, struct aw_buf *b, int om)
 		aw_buf_puts(b, "agentwall_metrics_http_rejected_total{");
 		label(b, "reason", reject_reason[i], 0);
 		aw_buf_puts(b, "} ");
-		put_u64(b, load(&m->rejected[i]));
+		aw_buf_put_u64(b, load(&m->rejected[i]));
 		aw_buf_puts(b, "\n");
 	}
 
@@ -516,7 +511,7 @@ void aw_metrics_render(struct aw_metrics *m, struct aw_buf *b, int om)
 		aw_buf_puts(b, "agentwall_ring_drops_total{");
 		label(b, "event", drops[i].event, 0);
 		aw_buf_puts(b, "} ");
-		put_u64(b, m->sample.kernel[drops[i].stat]);
+		aw_buf_put_u64(b, m->sample.kernel[drops[i].stat]);
 		aw_buf_puts(b, "\n");
 	}
 	family(b, om, "agentwall_kernel_records", "counter", NULL,
@@ -561,7 +556,7 @@ void aw_metrics_render(struct aw_metrics *m, struct aw_buf *b, int om)
 			aw_buf_puts(b, "agentwall_sessions_started_total{");
 			label(b, "agent", m->sp[i].agent, 0);
 			aw_buf_puts(b, "} ");
-			put_u64(b, v);
+			aw_buf_put_u64(b, v);
 			aw_buf_puts(b, "\n");
 		}
 		family(b, om, "agentwall_sessions_sandboxed", "counter", NULL,
@@ -574,7 +569,7 @@ void aw_metrics_render(struct aw_metrics *m, struct aw_buf *b, int om)
 			label(b, "agent", m->sp[i].agent, 1);
 			label(b, "policy", m->sp[i].policy, 0);
 			aw_buf_puts(b, "} ");
-			put_u64(b, m->sp[i].sandboxed);
+			aw_buf_put_u64(b, m->sp[i].sandboxed);
 			aw_buf_puts(b, "\n");
 		}
 		family(b, om, "agentwall_sessions_live", "gauge", NULL,
@@ -585,7 +580,7 @@ void aw_metrics_render(struct aw_metrics *m, struct aw_buf *b, int om)
 			label(b, "agent", m->sp[i].agent, 1);
 			label(b, "policy", m->sp[i].policy, 0);
 			aw_buf_puts(b, "} ");
-			put_u64(b, m->sp[i].live);
+			aw_buf_put_u64(b, m->sp[i].live);
 			aw_buf_puts(b, "\n");
 		}
 	}
@@ -600,7 +595,7 @@ void aw_metrics_render(struct aw_metrics *m, struct aw_buf *b, int om)
 		    "agentwall_force_latency_seconds_bucket{le=\"%s\"}"
 		    " ",
 		    i < FORCE_BUCKETS ? force_le[i] : "+Inf");
-		put_u64(b, cum);
+		aw_buf_put_u64(b, cum);
 		aw_buf_puts(b, "\n");
 	}
 	sample_u64(b, "agentwall_force_latency_seconds_count", m->force_count);

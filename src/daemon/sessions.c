@@ -41,9 +41,6 @@
 #include "shared/stage.h"
 #include "shared/embedded.h"
 
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
 
 /* Sessions with cgroups of ours one user may hold at once: a user who
  * forks launchers in a loop runs out of these, not of the host's. */
@@ -1085,6 +1082,18 @@ out:
 		close(apfd);
 }
 
+struct mark_thread {
+	struct aw_daemon *d;
+	const struct aw_task_state *st;
+};
+
+static int mark_thread(int tfd, void *arg)
+{
+	struct mark_thread *mt = arg;
+
+	return aw_kernel_task_set(mt->d->kernel, tfd, mt->st) == 0;
+}
+
 /*
  * Behaviour-based discovery: a process in scope, in no session, reached
  * an address a known LLM API name resolves to. It is an agent nobody
@@ -1101,11 +1110,10 @@ int aw_session_discovered(struct aw_daemon *d, uint32_t pid, uint32_t uid,
 	struct aw_policy_flat flat = {};
 	struct aw_diag diag = {};
 	struct aw_task_state st = {};
-	char p[64], err[512] = "";
+	char err[512] = "";
 	uint64_t session;
-	DIR *dir;
-	struct dirent *de;
-	int pidfd, marked = 0; /* threads marked here */
+	struct mark_thread mt = {.d = d, .st = &st};
+	int pidfd, marked; /* threads marked here */
 
 	pidfd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
 	if (pidfd < 0)
@@ -1137,23 +1145,7 @@ int aw_session_discovered(struct aw_daemon *d, uint32_t pid, uint32_t uid,
 		fprintf(stderr, "agentwalld: discovered pid %u: %s\n", pid,
 			err);
 	close(pidfd);
-	snprintf(p, sizeof(p), "/proc/%u/task", pid);
-	dir = opendir(p);
-	while (dir && (de = readdir(dir))) {
-		uint64_t tid;
-		int tfd;
-
-		if (aw_parse_u64(de->d_name, &tid) < 0)
-			continue;
-		tfd = syscall(SYS_pidfd_open, (pid_t)tid,
-			      tid == pid ? 0 : PIDFD_THREAD);
-		if (tfd < 0)
-			continue;
-		marked += aw_kernel_task_set(d->kernel, tfd, &st) == 0;
-		close(tfd);
-	}
-	if (dir)
-		closedir(dir);
+	marked = aw_kernel_threads_each(pid, mark_thread, &mt);
 	if (!marked) {
 		aw_net_session_end(d, session);
 		aw_policy_flat_free(&flat);

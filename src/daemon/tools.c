@@ -45,9 +45,6 @@
 #include "shared/json.h"
 #include "shared/util.h"
 
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
 
 #define TOOLS_CACHE_MAX 64
 #define TOOLS_RELOAD_NS 1000000000ull
@@ -256,43 +253,34 @@ static const struct aw_tool_confs *confs_for(struct aw_daemon *d,
 	return &te->confs;
 }
 
+struct tool_mark {
+	struct aw_daemon *d;
+	uint32_t net_counter;
+};
+
+static int tool_mark_thread(int tfd, void *arg)
+{
+	struct tool_mark *tm = arg;
+	struct aw_task_state st;
+
+	if (aw_kernel_task_get(tm->d->kernel, tfd, &st) < 0 || !st.session)
+		return 0;
+	st.flags |= AW_TASK_TOOL | AW_TASK_SUBAGENT;
+	if (tm->net_counter) {
+		/* its sockets fail closed without its entry */
+		st.net_counter = tm->net_counter;
+		st.flags |= AW_TASK_NET;
+	}
+	return aw_kernel_task_set(tm->d->kernel, tfd, &st) == 0;
+}
+
 /* Mark every thread of pid a tool in the kernel (with its own network
  * key if net_counter); the number marked. */
 static int mark_threads(struct aw_daemon *d, uint32_t pid, uint32_t net_counter)
 {
-	char p[64];
-	DIR *dir;
-	struct dirent *de;
-	int marked = 0;
+	struct tool_mark tm = {.d = d, .net_counter = net_counter};
 
-	snprintf(p, sizeof(p), "/proc/%u/task", pid);
-	dir = opendir(p);
-	while (dir && (de = readdir(dir))) {
-		struct aw_task_state st;
-		uint64_t tid;
-		int tfd;
-
-		if (aw_parse_u64(de->d_name, &tid) < 0)
-			continue;
-		tfd = syscall(SYS_pidfd_open, (pid_t)tid,
-			      tid == pid ? 0 : PIDFD_THREAD);
-		if (tfd < 0)
-			continue;
-		if (aw_kernel_task_get(d->kernel, tfd, &st) == 0 &&
-		    st.session) {
-			st.flags |= AW_TASK_TOOL | AW_TASK_SUBAGENT;
-			if (net_counter) {
-				/* its sockets fail closed without its entry */
-				st.net_counter = net_counter;
-				st.flags |= AW_TASK_NET;
-			}
-			marked += aw_kernel_task_set(d->kernel, tfd, &st) == 0;
-		}
-		close(tfd);
-	}
-	if (dir)
-		closedir(dir);
-	return marked;
+	return aw_kernel_threads_each(pid, tool_mark_thread, &tm);
 }
 
 static void promote(struct aw_daemon *d, struct aw_procinfo *pi,

@@ -124,28 +124,6 @@ static void member(struct aw_buf *o, const char *key, const struct aw_jdoc *d,
 	put_raw(o, d, i);
 }
 
-static void put_u64(struct aw_buf *o, uint64_t v)
-{
-	char tmp[24];
-	size_t i = sizeof(tmp);
-
-	do {
-		tmp[--i] = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	aw_buf_add(o, tmp + i, sizeof(tmp) - i);
-}
-
-static void put_i64(struct aw_buf *o, int64_t v)
-{
-	if (v < 0) {
-		aw_buf_add(o, "-", 1);
-		put_u64(o, -(uint64_t)v);
-	} else {
-		put_u64(o, v);
-	}
-}
-
 /* The last component of a path string token, as a JSON string. */
 static void put_basename(struct aw_buf *o, const struct aw_jdoc *d, int i)
 {
@@ -498,7 +476,7 @@ static void network(struct aw_buf *o, const struct ev *e)
 		local_endpoint(o, e);
 	}
 	aw_buf_puts(o, ",\"connection_info\":{\"direction_id\":");
-	put_u64(o, dir);
+	aw_buf_put_u64(o, dir);
 	aw_buf_puts(o, dir == 1	  ? ",\"direction\":\"Inbound\""
 		       : dir == 2 ? ",\"direction\":\"Outbound\""
 				  : ",\"direction\":\"Unknown\"");
@@ -671,11 +649,11 @@ int aw_ocsf_render(struct aw_jdoc *doc, const char *line, size_t len,
 	 * and derived from them; every byte here is written once per event
 	 * (bench/README.md). activity_name stays for "Other" (the action). */
 	aw_buf_puts(out, "{\"class_uid\":");
-	put_u64(out, c.uid);
+	aw_buf_put_u64(out, c.uid);
 	aw_buf_puts(out, ",\"category_uid\":");
-	put_u64(out, cat);
+	aw_buf_put_u64(out, cat);
 	aw_buf_puts(out, ",\"activity_id\":");
-	put_u64(out, c.activity);
+	aw_buf_put_u64(out, c.activity);
 	if (!c.activity_name || c.activity == 99) {
 		aw_buf_puts(out, ",\"activity_name\":\"");
 		if (c.activity_name)
@@ -686,17 +664,17 @@ int aw_ocsf_render(struct aw_jdoc *doc, const char *line, size_t len,
 		aw_buf_puts(out, "\"");
 	}
 	aw_buf_puts(out, ",\"type_uid\":");
-	put_u64(out, (uint64_t)c.uid * 100 + c.activity);
+	aw_buf_put_u64(out, (uint64_t)c.uid * 100 + c.activity);
 	aw_buf_puts(out, ",\"time\":");
-	put_i64(out, ms);
+	aw_buf_put_i64(out, ms);
 	aw_buf_puts(out, ",\"severity_id\":");
-	put_u64(out, oc.severity_id);
+	aw_buf_put_u64(out, oc.severity_id);
 	aw_buf_puts(out, ",\"status_id\":");
-	put_u64(out, oc.status_id);
+	aw_buf_put_u64(out, oc.status_id);
 	aw_buf_puts(out, ",\"action_id\":");
-	put_u64(out, oc.action_id);
+	aw_buf_put_u64(out, oc.action_id);
 	aw_buf_puts(out, ",\"disposition_id\":");
-	put_u64(out, oc.disposition_id);
+	aw_buf_put_u64(out, oc.disposition_id);
 	aw_buf_puts(out,
 		    ",\"metadata\":{\"version\":\"" AW_OCSF_VERSION
 		    "\",\"product\":{\"name\":\"agentwall\","
@@ -747,7 +725,8 @@ int aw_ocsf_render(struct aw_jdoc *doc, const char *line, size_t len,
 			/* A wait status, as the shell would say it. */
 			if (aw_jint(doc, e.k[K_EXIT_CODE], &w) == 0) {
 				aw_buf_puts(out, ",\"exit_code\":");
-				put_i64(out, (w & 0x7f) ? 128 + (w & 0x7f)
+				aw_buf_put_i64(out, (w & 0x7f)
+							? 128 + (w & 0x7f)
 							: (w >> 8) & 0xff);
 			}
 		}
