@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "shared/toml.h"
+#include "shared/util.h"
 
 /* struct aw_jv.flags of tables and arrays, for TOML's rules on what may
  * be defined where. */
@@ -167,17 +168,6 @@ static int skip_ws_nl(struct tp *p)
 	}
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * A string at p->pos: "basic", 'literal', """multi-line basic""" or
  * '''multi-line literal'''. multi is 0 for keys (which cannot be
@@ -318,7 +308,8 @@ static int parse_string(struct tp *p, int allow_multi, char **ret,
 			}
 			if (digits) {
 				for (int i = 0; i < digits; i++) {
-					int h = hexval(peek(p, 2 + (size_t)i));
+					int h =
+					    aw_hexval(peek(p, 2 + (size_t)i));
 
 					if (h < 0) {
 						free(o);
@@ -428,7 +419,7 @@ static int is_dec(int c)
 }
 static int is_hex(int c)
 {
-	return hexval(c) >= 0;
+	return aw_hexval(c) >= 0;
 }
 static int is_oct(int c)
 {

@@ -123,7 +123,7 @@ void aw_pct_encode(struct aw_buf *b, const char *s, size_t n)
 	}
 }
 
-static int hexval(char c)
+int aw_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -147,8 +147,8 @@ int aw_pct_decode(const char *s, size_t n, char *out, size_t outlen,
 
 			if (i + 2 >= n)
 				return -EINVAL;
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
+			hi = aw_hexval(s[i + 1]);
+			lo = aw_hexval(s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -EINVAL;
 			c = (char)(hi << 4 | lo);

@@ -37,6 +37,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
 
+#include "shared/util.h"
 #include "store/chain.h"
 
 /* Rows on either side of a break searched for where a reordered row's
@@ -174,17 +175,6 @@ void aw_chain_hex(const uint8_t hash[AW_CHAIN_HASH], char *hex)
 	hex[2 * AW_CHAIN_HASH] = 0;
 }
 
-static int unhex1(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int aw_chain_unhex(const char *hex, uint8_t ret[AW_CHAIN_HASH])
 {
 	uint8_t v[AW_CHAIN_HASH];
@@ -192,7 +182,7 @@ int aw_chain_unhex(const char *hex, uint8_t ret[AW_CHAIN_HASH])
 	if (!hex || strlen(hex) != 2 * AW_CHAIN_HASH)
 		return -EINVAL;
 	for (int i = 0; i < AW_CHAIN_HASH; i++) {
-		int a = unhex1(hex[2 * i]), b = unhex1(hex[2 * i + 1]);
+		int a = aw_hexval(hex[2 * i]), b = aw_hexval(hex[2 * i + 1]);
 
 		if (a < 0 || b < 0)
 			return -EINVAL;
