@@ -346,9 +346,11 @@ static int build_program(uint32_t allow_mask, int want_notify,
 	 * call and its ABI (a kill by SIGSYS left no record but the
 	 * session's end). Without a supervisor they fail with ENOSYS. */
 	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, act);
-	/* A binary tree over the syscall numbers, not libseccomp's default
-	 * chain of compares: every call of the session runs the filter, and
-	 * the watched calls (sandbox/refusals.c) made the chain longer. */
+	/* A binary tree of system call numbers (libseccomp >= 2.5): the
+	 * calls the kernel cannot cache as always allowed because the
+	 * filter tests their arguments (socket, ioctl, clone, ...) are
+	 * found in ~log2(rules) comparisons, not after a linear walk past
+	 * every denied call. The same decisions either way. */
 	if (r == 0)
 		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	for (size_t i = 0; r == 0 && i < AW_ARRAY_SIZE(rules); i++)
