@@ -10,7 +10,7 @@ AW=$AW_BUILD/agentwall
 TESTPROC=$AW_BUILD/tests/aw-testproc
 CG2=/sys/fs/cgroup/unified
 
-ID=aw-test-$$-$RANDOM
+ID=${AW_TEST_PREFIX:-aw-test}-$$-$RANDOM
 T=/tmp/$ID
 CG=$CG2/$ID
 PINS=/sys/fs/bpf/$ID
