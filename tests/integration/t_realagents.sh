@@ -219,6 +219,20 @@ for where in host netns; do
 		skip "gemini ($where)" "gemini not in the npm cache"
 	fi
 done
+# The end lines of the host runs: Claude Code rewrites ~/.claude.json on
+# every start, and that file names its MCP servers and the projects'
+# trust: held, and counted; Gemini CLI's own state is counted apart.
+end_line() { grep -o "agentwall: session [0-9a-f]* kept [^:]*" "$T/$1-host.err"; }
+if [ -x "$CLAUDE" ]; then
+	check "claude's end line: its file and ~/.claude.json (held), its own state apart ($(end_line claude))" \
+		grep -Eqx "agentwall: session [0-9a-f]{16} kept 2 changes out of your tree \(1 held for approval\), and [1-9][0-9]* of the agent's own state" <<<"$(end_line claude)"
+	check "  ... the hold of ~/.claude.json is recorded" \
+		wait_for events action=hold decision=escalate target="$H/.claude.json"
+fi
+if [ -x "$GEMINI" ]; then
+	check "gemini's end line: kept 1 change, its own state apart ($(end_line gemini))" \
+		grep -Eqx "agentwall: session [0-9a-f]{16} kept 1 change out of your tree, and [1-9][0-9]* of the agent's own state" <<<"$(end_line gemini)"
+fi
 # --- the real Codex CLI asked to read a key: refused, and recorded --------------
 if [ -x "$CODEX" ]; then
 	mkdir -p "$H/.ssh" "$T/ws-codex-key"
