@@ -154,6 +154,16 @@ int aw_manifest_escalated(const struct aw_manifest *m, const char *p)
 	return 0;
 }
 
+int aw_manifest_is_state(const struct aw_manifest *m, const char *p)
+{
+	if (aw_manifest_listed(m, p))
+		return 0;
+	for (size_t j = 0; j < m->n_state; j++)
+		if (at_or_under(p, m->state[j]))
+			return 1;
+	return 0;
+}
+
 static int decode_path(const char *s, char *out, size_t len)
 {
 	size_t n;

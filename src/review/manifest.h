@@ -72,5 +72,10 @@ int aw_manifest_listed(const struct aw_manifest *m, const char *p);
 /* Is real path p held for approval: at or under an escalated path, or a
  * dot-path of a home not under a state path? */
 int aw_manifest_escalated(const struct aw_manifest *m, const char *p);
+/* Is real path p the agent's own state: at or under a state path, and
+ * not at or under an escalated one (~/.codex/config.toml inside
+ * ~/.codex is not)? Taken with the rest, but not the agent's work: the
+ * session's end line counts it apart. */
+int aw_manifest_is_state(const struct aw_manifest *m, const char *p);
 
 #endif

@@ -1154,8 +1154,8 @@ static void tell_end(const struct aw_launch *l)
 {
 	const struct aw_plan *p = l->plan;
 	struct aw_review r = {};
-	size_t held = 0, files = 0, reported = 0;
-	char cmd[PATH_MAX + 64] = "agentwall", hold[64] = "";
+	size_t held = 0, files = 0, state = 0, reported = 0;
+	char cmd[PATH_MAX + 64] = "agentwall", hold[64] = "", own[96] = "";
 	int cow = 0;
 
 	for (size_t i = 0; i < p->n_ops; i++)
@@ -1163,11 +1163,19 @@ static void tell_end(const struct aw_launch *l)
 	if (!cow || aw_review_scan(&r, p->dir) < 0)
 		return;
 	for (size_t i = 0; i < r.n_changes; i++) {
-		if (S_ISDIR(r.changes[i].upper_mode) &&
-		    S_ISDIR(r.changes[i].real_mode))
+		const struct aw_change *c = &r.changes[i];
+
+		if (S_ISDIR(c->upper_mode) && S_ISDIR(c->real_mode))
 			continue; /* a directory only holding changes */
+		/* The agent's own bookkeeping (its history, logs, caches:
+		 * the policy's `state`): taken with the rest, but not what
+		 * the person asked the agent to do, so counted apart. */
+		if (aw_manifest_is_state(&r.manifest, c->real)) {
+			state++;
+			continue;
+		}
 		files++;
-		held += r.changes[i].escalated != 0;
+		held += c->escalated != 0;
 	}
 	for (size_t i = 0; i < r.n_changes && reported < held; i++) {
 		const struct aw_change *c = &r.changes[i];
@@ -1182,19 +1190,22 @@ static void tell_end(const struct aw_launch *l)
 		report_hold(l, &r, c, 0);
 	}
 	aw_review_free(&r);
-	if (!files || !p->notify)
+	if (!(files + state) || !p->notify)
 		return;
 	if (l->state_dir && l->state_dir[0])
 		snprintf(cmd, sizeof(cmd), "agentwall --state-dir %s",
 			 l->state_dir);
 	if (held)
 		snprintf(hold, sizeof(hold), " (%zu held for approval)", held);
+	if (state)
+		snprintf(own, sizeof(own), "%s%zu of the agent's own state",
+			 files ? ", and " : " but ", state);
 	fprintf(stderr,
-		"agentwall: session %s kept %zu change%s out of your tree%s: "
+		"agentwall: session %s kept %zu change%s out of your tree%s%s: "
 		"review them with `%s diff %s`, take them with `%s commit "
 		"%s`, or drop them with `%s discard %s`\n",
-		p->session, files, files == 1 ? "" : "s", hold, cmd, p->session,
-		cmd, p->session, cmd, p->session);
+		p->session, files, files == 1 ? "" : "s", hold, own, cmd,
+		p->session, cmd, p->session, cmd, p->session);
 }
 
 int aw_launch_run(const struct aw_launch *l)

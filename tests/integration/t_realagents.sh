@@ -219,6 +219,20 @@ for where in host netns; do
 		skip "gemini ($where)" "gemini not in the npm cache"
 	fi
 done
+# The end lines of the host runs: Claude Code rewrites ~/.claude.json on
+# every start, and that file names its MCP servers and the projects'
+# trust: held, and counted; Gemini CLI's own state is counted apart.
+end_line() { grep -o "agentwall: session [0-9a-f]* kept [^:]*" "$T/$1-host.err"; }
+if [ -x "$CLAUDE" ]; then
+	check "claude's end line: its file and ~/.claude.json (held), its own state apart ($(end_line claude))" \
+		grep -Eqx "agentwall: session [0-9a-f]{16} kept 2 changes out of your tree \(1 held for approval\), and [1-9][0-9]* of the agent's own state" <<<"$(end_line claude)"
+	check "  ... the hold of ~/.claude.json is recorded" \
+		wait_for events action=hold decision=escalate target="$H/.claude.json"
+fi
+if [ -x "$GEMINI" ]; then
+	check "gemini's end line: kept 1 change, its own state apart ($(end_line gemini))" \
+		grep -Eqx "agentwall: session [0-9a-f]{16} kept 1 change out of your tree, and [1-9][0-9]* of the agent's own state" <<<"$(end_line gemini)"
+fi
 # --- the real Codex CLI asked to read a key: refused, and recorded --------------
 if [ -x "$CODEX" ]; then
 	mkdir -p "$H/.ssh" "$T/ws-codex-key"
@@ -233,6 +247,53 @@ if [ -x "$CODEX" ]; then
 		wait_for events action=open decision=deny target="$H/.ssh/id_rsa" rule=openai.codex-cli/secrets.ssh
 else
 	skip "codex asked to read a key" "codex not in the npm cache"
+fi
+
+# --- the session's end line: the agent's work, its own state apart ----------
+# Codex writes its databases, logs and rollout to ~/.codex on every run
+# (its policy's `state`): taken with the rest, but the line that tells the
+# person what the session kept counts what the tool call wrote, and its
+# own state apart. A developer who has run Codex before has its bundled
+# skills in ~/.codex/skills (Codex unpacks them on a version's first run;
+# they steer later sessions, so a session's copy of them is held): here
+# one unconfined run, outside the scope, does that first.
+if [ -x "$CODEX" ]; then
+	mkdir -p "$T/ws-codex-warm" "$T/ws-codex-line" "$T/ws-codex-cfg" "$T/warm-tmp"
+	(cd "$T/ws-codex-warm" && TMPDIR=$T/warm-tmp bash "$T/agent.sh" codex "$T/ws-codex-warm" "$T/codex-warm" 0)
+	check "codex unconfined, before: it ran (exit $(cat "$T/codex-warm.rc" 2>/dev/null)) and unpacked its skills" \
+		test "$(cat "$T/codex-warm.rc" 2>/dev/null)" = 0 -a -e "$H/.codex/skills/.system"
+	o=$T/codex-line
+	sessions_of openai.codex-cli > "$o.before"
+	(cd "$T/ws-codex-line" && TMPDIR=$UT_RO in_scope bash "$T/agent.sh" codex "$T/ws-codex-line" "$o" 0)
+	line=$(grep -o "agentwall: session [0-9a-f]* kept [^:]*" "$o.err")
+	echo "# ${line:-no end line}"
+	check "codex's end line: kept 1 change (hello.txt), its own state counted apart, nothing held" \
+		grep -Eqx "agentwall: session [0-9a-f]{16} kept 1 change out of your tree, and [1-9][0-9]* of the agent's own state" <<<"$line"
+	S=$(sessions_of openai.codex-cli | grep -vxFf "$o.before" | tail -1)
+	aw diff "$S" "$T/ws-codex-line" > "$o.diff" 2>&1
+	check "  ... and that change is the tool call's hello.txt" grep -qx "+edited by codex" "$o.diff"
+	# Codex's config names the programs it starts: a write to it by the
+	# agent is still held for approval, and counted.
+	o=$T/codex-cfg
+	sessions_of openai.codex-cli > "$o.before"
+	(cd "$T/ws-codex-cfg" && TMPDIR=$UT_RO \
+		MOCK_OPENAI_COMMAND="printf 'edited by codex\\n' > hello.txt; printf '# added by the agent\\n' >> ~/.codex/config.toml" \
+		in_scope bash "$T/agent.sh" codex "$T/ws-codex-cfg" "$o" 0)
+	line=$(grep -o "agentwall: session [0-9a-f]* kept [^:]*" "$o.err")
+	echo "# ${line:-no end line}"
+	check "codex writes ~/.codex/config.toml: kept 2 changes, 1 held for approval" \
+		grep -Eqx "agentwall: session [0-9a-f]{16} kept 2 changes out of your tree \(1 held for approval\), and [1-9][0-9]* of the agent's own state" <<<"$line"
+	check "  ... the real config.toml untouched" bash -c "! grep -q 'added by the agent' '$H/.codex/config.toml'"
+	check "  ... a hold record names it" \
+		wait_for events action=hold decision=escalate target="$H/.codex/config.toml"
+	S=$(sessions_of openai.codex-cli | grep -vxFf "$o.before" | tail -1)
+	aw diff "$S" --json > "$o.json" 2>&1
+	check "  ... the diff marks it escalated" python3 -c '
+import json, sys
+c = [c for c in json.load(open(sys.argv[1]))["changes"] if c["path"] == sys.argv[2]]
+sys.exit(0 if c and all(x["escalated"] for x in c) else 1)' "$o.json" "$H/.codex/config.toml"
+else
+	skip "codex's end line" "codex not in the npm cache"
 fi
 
 # --- by name, through the session's resolver ----------------------------------

@@ -1317,6 +1317,19 @@ static void test_dotpaths(void **state)
 	assert_true(find(f, ".cache/hook")->escalated);
 	assert_false(find(f, ".work/proj/.envrc")->escalated);
 	assert_false(find(f, "notes.txt")->escalated);
+	/* The end line counts state apart: under a state path, not at an
+	 * escalated one inside it, nothing else. */
+	assert_true(aw_manifest_is_state(&f->r.manifest, rp(f, ".cache")));
+	assert_true(
+	    aw_manifest_is_state(&f->r.manifest, rp(f, ".cache/pip.db")));
+	assert_false(
+	    aw_manifest_is_state(&f->r.manifest, rp(f, ".cache/hook")));
+	assert_false(
+	    aw_manifest_is_state(&f->r.manifest, rp(f, ".cache/hook/x")));
+	assert_false(aw_manifest_is_state(&f->r.manifest, rp(f, ".cachex/a")));
+	assert_false(
+	    aw_manifest_is_state(&f->r.manifest, rp(f, ".bash_aliases")));
+	assert_false(aw_manifest_is_state(&f->r.manifest, rp(f, "notes.txt")));
 }
 
 static void test_escalation(void **state)
