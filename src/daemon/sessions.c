@@ -41,7 +41,6 @@
 #include "shared/stage.h"
 #include "shared/embedded.h"
 
-
 /* Sessions with cgroups of ours one user may hold at once: a user who
  * forks launchers in a loop runs out of these, not of the host's. */
 #define SANDBOXES_PER_UID 256

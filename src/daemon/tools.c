@@ -45,7 +45,6 @@
 #include "shared/json.h"
 #include "shared/util.h"
 
-
 #define TOOLS_CACHE_MAX 64
 #define TOOLS_RELOAD_NS 1000000000ull
 

@@ -124,12 +124,29 @@ static int at_or_under(const char *p, const char *dir)
 	return !strncmp(p, dir, n) && (p[n] == 0 || p[n] == '/');
 }
 
+/* The length of the deepest entry of list at or above p, 0 if none. */
+static size_t deepest(char *const *list, size_t n, const char *p)
+{
+	size_t best = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(list[i]);
+
+		if (len > best && at_or_under(p, list[i]))
+			best = len;
+	}
+	return best;
+}
+
+/* Held by a named escalation, unless a deeper `state` rule names the
+ * path: the deepest rule decides, as for the plan's own operations (a
+ * policy holds ~/.codex/skills and takes ~/.codex/skills/.system, the
+ * bundled ones the agent itself unpacks, as its state). */
 int aw_manifest_listed(const struct aw_manifest *m, const char *p)
 {
-	for (size_t i = 0; i < m->n_escalate; i++)
-		if (at_or_under(p, m->escalate[i]))
-			return 1;
-	return 0;
+	size_t e = deepest(m->escalate, m->n_escalate, p);
+
+	return e && e > deepest(m->state, m->n_state, p);
 }
 
 int aw_manifest_escalated(const struct aw_manifest *m, const char *p)

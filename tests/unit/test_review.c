@@ -1283,6 +1283,7 @@ static void test_dotpaths(void **state)
 	    {"home ", ""},
 	    {"state ", ".cache"},
 	    {"escalate ", ".cache/hook"},
+	    {"state ", ".cache/hook/bundled"},
 	    {"workspace ", ".work/proj"},
 	};
 
@@ -1326,6 +1327,14 @@ static void test_dotpaths(void **state)
 	    aw_manifest_is_state(&f->r.manifest, rp(f, ".cache/hook")));
 	assert_false(
 	    aw_manifest_is_state(&f->r.manifest, rp(f, ".cache/hook/x")));
+	/* The deepest rule decides: a state path inside an escalated one
+	 * is state, and not held. */
+	assert_true(aw_manifest_is_state(&f->r.manifest,
+					 rp(f, ".cache/hook/bundled/a")));
+	assert_false(aw_manifest_escalated(&f->r.manifest,
+					   rp(f, ".cache/hook/bundled/a")));
+	assert_true(aw_manifest_escalated(&f->r.manifest,
+					  rp(f, ".cache/hook/bundledx")));
 	assert_false(aw_manifest_is_state(&f->r.manifest, rp(f, ".cachex/a")));
 	assert_false(
 	    aw_manifest_is_state(&f->r.manifest, rp(f, ".bash_aliases")));
