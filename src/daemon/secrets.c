@@ -760,6 +760,37 @@ static void walk_one(struct walk *w, int fd, const char *path, const char *rule,
 	closedir(dir);
 }
 
+/* What a walk found, into session's table (placeholder: the inodes are
+ * the session's own mask placeholders); the walk is used up. */
+static void walk_add(struct aw_secrets *s, uint64_t session, struct walk *w,
+		     int placeholder, size_t *marked, size_t *failed)
+{
+	struct sec_session *ss;
+
+	pthread_mutex_lock(&s->lock);
+	ss = session_find(s, session);
+	if (ss)
+		ss->walked += SECRETS_WALK_MAX - ss->walked - w->budget;
+	for (size_t i = 0; i < w->n; i++) {
+		int r = ss ? inode_add(s, ss, w->v[i].fd, &w->v[i].st,
+				       w->v[i].rule, w->v[i].path, placeholder)
+			   : (close(w->v[i].fd), -ESRCH);
+
+		if (r > 0)
+			(*marked)++;
+		else if (r == -E2BIG)
+			w->over++;
+		else if (r < 0)
+			(*failed)++;
+		free(w->v[i].path);
+		free(w->v[i].rule);
+	}
+	pthread_mutex_unlock(&s->lock);
+	free(w->v);
+	w->v = NULL;
+	w->n = 0;
+}
+
 static int fs_markable(int fd)
 {
 	struct statfs sf;
@@ -856,26 +887,7 @@ void aw_secrets_request(struct aw_daemon *d, int fd, const char *args,
 		}
 		walk_one(&w, rfd, path, rule, rst.st_dev, 0);
 	}
-	pthread_mutex_lock(&s->lock);
-	ss = session_find(s, session);
-	if (ss)
-		ss->walked += SECRETS_WALK_MAX - ss->walked - w.budget;
-	for (size_t i = 0; i < w.n; i++) {
-		int r = ss ? inode_add(s, ss, w.v[i].fd, &w.v[i].st,
-				       w.v[i].rule, w.v[i].path, 0)
-			   : (close(w.v[i].fd), -ESRCH);
-
-		if (r > 0)
-			marked++;
-		else if (r == -E2BIG)
-			w.over++;
-		else if (r < 0)
-			failed++;
-		free(w.v[i].path);
-		free(w.v[i].rule);
-	}
-	pthread_mutex_unlock(&s->lock);
-	free(w.v);
+	walk_add(s, session, &w, 0, &marked, &failed);
 	aw_buf_printf(out,
 		      "ok marked=%zu not-owned=%zu not-found=%zu "
 		      "not-markable-fs=%zu over-limit=%zu failed=%zu "
@@ -1004,26 +1016,7 @@ void aw_secrets_masks(struct aw_daemon *d, int fd, const char *args,
 		n++;
 		walk_one(&w, efd, path, rule, rst.st_dev, 0);
 	}
-	pthread_mutex_lock(&s->lock);
-	ss = session_find(s, session);
-	if (ss)
-		ss->walked += SECRETS_WALK_MAX - ss->walked - w.budget;
-	for (size_t i = 0; i < w.n; i++) {
-		int r = ss ? inode_add(s, ss, w.v[i].fd, &w.v[i].st,
-				       w.v[i].rule, w.v[i].path, 1)
-			   : (close(w.v[i].fd), -ESRCH);
-
-		if (r > 0)
-			marked++;
-		else if (r == -E2BIG)
-			w.over++;
-		else if (r < 0)
-			failed++;
-		free(w.v[i].path);
-		free(w.v[i].rule);
-	}
-	pthread_mutex_unlock(&s->lock);
-	free(w.v);
+	walk_add(s, session, &w, 1, &marked, &failed);
 	aw_buf_printf(out,
 		      "ok masks=%zu marked=%zu not-owned=%zu missing=%zu "
 		      "over-limit=%zu failed=%zu\n",

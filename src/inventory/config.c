@@ -19,6 +19,7 @@
 #include "inventory/inventory.h"
 #include "shared/jsonr.h"
 #include "shared/toml.h"
+#include "shared/util.h"
 
 /*
  * Where agents keep their MCP servers (each read from the agent's own
@@ -127,12 +128,8 @@ static void server_clear(struct aw_inv_server *v)
 	free(v->name);
 	free(v->transport);
 	free(v->command);
-	for (size_t j = 0; j < v->n_args; j++)
-		free(v->args[j]);
-	free(v->args);
-	for (size_t j = 0; j < v->n_env_keys; j++)
-		free(v->env_keys[j]);
-	free(v->env_keys);
+	aw_strv_free(v->args, v->n_args);
+	aw_strv_free(v->env_keys, v->n_env_keys);
 	free(v->url);
 	free(v->known);
 	free(v->account);

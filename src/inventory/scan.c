@@ -24,6 +24,7 @@
 
 #include "inventory/inventory.h"
 #include "shared/jsonr.h"
+#include "shared/util.h"
 #include "signatures/signatures.h"
 
 #define INV_DIR_ENTRIES_MAX 4096 /* entries looked at per directory */
@@ -930,12 +931,8 @@ void aw_inventory_free(struct aw_inventory *inv)
 		free(inv->problems[i].reason);
 	}
 	free(inv->problems);
-	for (size_t i = 0; i < inv->n_configs; i++)
-		free(inv->configs[i]);
-	free(inv->configs);
-	for (size_t i = 0; i < inv->n_dirs; i++)
-		free(inv->dirs[i]);
-	free(inv->dirs);
+	aw_strv_free(inv->configs, inv->n_configs);
+	aw_strv_free(inv->dirs, inv->n_dirs);
 	memset(inv, 0, sizeof(*inv));
 }
 

@@ -20,18 +20,10 @@ void aw_manifest_free(struct aw_manifest *m)
 	for (size_t i = 0; i < m->n_trees; i++)
 		free(m->trees[i].path);
 	free(m->trees);
-	for (size_t i = 0; i < m->n_escalate; i++)
-		free(m->escalate[i]);
-	free(m->escalate);
-	for (size_t i = 0; i < m->n_homes; i++)
-		free(m->homes[i]);
-	free(m->homes);
-	for (size_t i = 0; i < m->n_state; i++)
-		free(m->state[i]);
-	free(m->state);
-	for (size_t i = 0; i < m->n_masks; i++)
-		free(m->masks[i]);
-	free(m->masks);
+	aw_strv_free(m->escalate, m->n_escalate);
+	aw_strv_free(m->homes, m->n_homes);
+	aw_strv_free(m->state, m->n_state);
+	aw_strv_free(m->masks, m->n_masks);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -314,12 +314,12 @@ static void masks_settle(void)
 	masks_root = -1;
 }
 
-/* In the launcher: init's mask tmpfs, to the daemon. Not fatal: without
- * the daemon's marks the placeholders are empty and read-only. */
-static void masks_relay(const struct aw_launch *l, int sock)
+/* A descriptor passed with one byte (SCM_RIGHTS), or -1: the peer is gone
+ * or passed none. */
+static int recv_fd(int sock)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))] = {};
-	char byte = 0, reply[512], taken = 'n';
+	char byte;
 	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
 	struct msghdr m = {.msg_iov = &iov,
 			   .msg_iovlen = 1,
@@ -327,18 +327,29 @@ static void masks_relay(const struct aw_launch *l, int sock)
 			   .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *c;
 	ssize_t n;
-	int fd = -1;
+	int fd;
 
 	while ((n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 &&
 	       errno == EINTR) {
 	}
 	if (n != 1)
-		return; /* init is gone */
+		return -1;
 	c = CMSG_FIRSTHDR(&m);
-	if (c && c->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+/* In the launcher: init's mask tmpfs, to the daemon. Not fatal: without
+ * the daemon's marks the placeholders are empty and read-only. */
+static void masks_relay(const struct aw_launch *l, int sock)
+{
+	char reply[512], taken = 'n';
+	int fd = recv_fd(sock);
+
 	if (fd < 0)
-		return; /* no masks: init waits for nothing */
+		return; /* init is gone, or no masks: init waits for nothing */
 	if (l->masks &&
 	    aw_masks_register(l->plan, l->masks, fd, l->socket_path, reply,
 			      sizeof(reply)) == 0 &&
@@ -933,27 +944,6 @@ static int write_maps(pid_t pid)
 		 (unsigned)getgid());
 	snprintf(p, sizeof(p), "/proc/%d/gid_map", pid);
 	return aw_write_file(p, m);
-}
-
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = {};
-	char byte;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = cbuf,
-			   .msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1)
-		return -1;
-	c = CMSG_FIRSTHDR(&m);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
 }
 
 /* One denial to the daemon: its own connection, a line, the reply. */

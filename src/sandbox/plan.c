@@ -817,9 +817,7 @@ void aw_plan_free(struct aw_plan *plan)
 	free(plan->ops);
 	plan->ops = NULL;
 	plan->n_ops = 0;
-	for (size_t i = 0; i < plan->n_later; i++)
-		free(plan->later[i]);
-	free(plan->later);
+	aw_strv_free(plan->later, plan->n_later);
 	plan->later = NULL;
 	plan->n_later = 0;
 	for (size_t i = 0; i < plan->n_ahead; i++)

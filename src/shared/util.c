@@ -123,6 +123,13 @@ void aw_pct_encode(struct aw_buf *b, const char *s, size_t n)
 	}
 }
 
+void aw_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 int aw_hexval(int c)
 {
 	if (c >= '0' && c <= '9')

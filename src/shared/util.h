@@ -52,6 +52,8 @@ struct aw_buf;
 void aw_pct_encode(struct aw_buf *b, const char *s, size_t n);
 /* Decode n bytes into out (NUL-ended). -EINVAL on a bad escape or a byte
  * that should have been escaped, -ENAMETOOLONG if out is too small. */
+/* Free n strings and the array that holds them (NULL: nothing). */
+void aw_strv_free(char **v, size_t n);
 /* The value of a hexadecimal digit (either case), or -1. */
 int aw_hexval(int c);
 int aw_pct_decode(const char *s, size_t n, char *out, size_t outlen,
