@@ -106,7 +106,6 @@ struct net_sess {
 	uint64_t win_start;
 	unsigned win_count;
 	uint64_t suppressed;
-	int full_reported;
 };
 
 struct tcp_client {
@@ -1138,9 +1137,6 @@ static void answer(struct aw_net *n, size_t i, const uint8_t *msg, size_t len)
 	if (p->host != SIZE_MAX && count > 0 &&
 	    install(n, s, &s->hosts[p->host], p->q.name, addrs, (size_t)count) <
 		0) {
-		if (!s->full_reported) {
-			s->full_reported = 1;
-		}
 		dns_event(n, s, &p->q, "deny", rule,
 			  "the session's allowed addresses are full: answer "
 			  "refused",
