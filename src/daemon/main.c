@@ -153,6 +153,22 @@ int main(int argc, char **argv)
 				"programs)\n");
 		return 1;
 	}
+	/* Before the store is made: a scope that is not there would leave
+	 * an empty store behind and fail later. */
+	if (d.opts.scope_kind == AW_SCOPE_CGROUP) {
+		struct stat st;
+		const char *why = NULL;
+
+		if (stat(d.opts.scope_path, &st) < 0)
+			why = strerror(errno);
+		else if (!S_ISDIR(st.st_mode))
+			why = "not a cgroup directory";
+		if (why) {
+			fprintf(stderr, "agentwalld: --scope cgroup:%s: %s\n",
+				d.opts.scope_path, why);
+			return 1;
+		}
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* The store and export hold every agent's argv and paths: readable
 	 * by root (and the control group, below) only. */

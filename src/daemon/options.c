@@ -658,22 +658,6 @@ int aw_opts_parse(int argc, char **argv, struct aw_opts *o)
 			return -EINVAL;
 		}
 	}
-	/* Checked before the store is made: a scope that is not there
-	 * would leave an empty store behind and fail later. */
-	if (o->scope_kind == AW_SCOPE_CGROUP) {
-		struct stat st;
-		const char *why = NULL;
-
-		if (stat(o->scope_path, &st) < 0)
-			why = strerror(errno);
-		else if (!S_ISDIR(st.st_mode))
-			why = "not a cgroup directory";
-		if (why) {
-			fprintf(stderr, "agentwalld: --scope cgroup:%s: %s\n",
-				o->scope_path, why);
-			return -EINVAL;
-		}
-	}
 	/* A format for no file would be a setting that does nothing. */
 	if (o->export_ocsf && !o->export_path[0]) {
 		fprintf(stderr,

@@ -196,8 +196,8 @@ rm -f "$C"
 check "flags: same message as before the file existed (usage error 2)" \
 	bash -c "[ $? = 2 ] && grep -qx 'agentwalld: --mode loud: expected audit or enforce' '$T/o'"
 "$AWD" --scope "cgroup:$T/no-such-cgroup" --state-dir "$T/scope-state" > "$T/o" 2>&1
-check "a --scope cgroup that is not there: usage error 2, before any store is made" \
-	bash -c "[ $? = 2 ] && grep -qF 'cgroup:$T/no-such-cgroup: No such file or directory' '$T/o' && [ ! -e '$T/scope-state' ]"
+check "a --scope cgroup that is not there: refused (exit 1) before any store is made" \
+	bash -c "[ $? = 1 ] && grep -qF 'cgroup:$T/no-such-cgroup: No such file or directory' '$T/o' && [ ! -e '$T/scope-state' ]"
 notify_listen() { # ADDR OUT: record each datagram as one line in OUT
 	python3 - "$1" "$2" <<'PY' &
 import socket, sys
