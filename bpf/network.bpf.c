@@ -156,15 +156,46 @@ static __always_inline int deny_report_ok(__u64 session)
 	return 0;
 }
 
-/* Sockets a confined session made (value: the session): their packets
- * are checked on the way out for what would route them past the connect
- * decision, and connections arriving at their listeners on the way in. */
+/*
+ * Whose socket is it? A confined session's sockets are checked on the way
+ * out for what would route them past the connect decision, and
+ * connections arriving at their listeners on the way in. A socket belongs
+ * to its creator's cgroup for life, and a confined session has its own
+ * v2 cgroup: the daemon records it (aw_net_cgroups: cgroup id -> the
+ * session's key) before the session's first process and keeps it after
+ * the session ends, so a socket that outlives its session is still known
+ * as a session's (and fails closed). Only a socket made elsewhere (a
+ * discovered process's, a task not yet moved) or under a key of its own
+ * (a tool's) gets storage (aw_net_socks): two allocations at creation
+ * and an RCU free at close that the common case does without.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, __u64);
 } aw_net_socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AW_NET_CGROUPS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, __u64);
+} aw_net_cgroups SEC(".maps");
+
+/* The key a full socket was made under; 0: not a confined session's. */
+static __always_inline __u64 sock_owner(struct bpf_sock *sk)
+{
+	__u64 *owner = bpf_sk_storage_get(&aw_net_socks, sk, 0, 0);
+	__u64 cg;
+
+	if (owner)
+		return *owner;
+	cg = bpf_sk_cgroup_id(sk);
+	owner = cg ? bpf_map_lookup_elem(&aw_net_cgroups, &cg) : 0;
+	return owner ? *owner : 0;
+}
 
 /* The destination as 16 bytes (IPv4 v4-mapped) and its port. */
 static __always_inline void sa_addr(struct bpf_sock_addr *ctx, int v6,
@@ -511,10 +542,16 @@ int aw_sock_create(struct bpf_sock *sk)
 	    sk->type != AW_SOCK_RAW &&
 	    (sk->protocol == AW_IPPROTO_TCP ||
 	     sk->protocol == AW_IPPROTO_UDP)) {
+		/* In its session's own cgroup, the cgroup says whose it is
+		 * (sock_owner). */
+		if (ns && ns->cgroup && ns->cgroup == bpf_get_current_cgroup_id())
+			return 1;
 		flag = bpf_sk_storage_get(&aw_net_socks, sk, 0,
 					  BPF_SK_STORAGE_GET_F_CREATE);
-		if (flag)
+		if (flag) {
 			*flag = session;
+			stat_inc(AW_STAT_NET_SOCK_STORED);
+		}
 		return 1;
 	}
 	stat_inc(AW_STAT_NET_DENIED);
@@ -587,7 +624,7 @@ int aw_egress(struct __sk_buff *skb)
 	if (!sk)
 		return 1;
 	sk = bpf_sk_fullsock(sk);
-	return sk && bpf_sk_storage_get(&aw_net_socks, sk, 0, 0) ? 0 : 1;
+	return sk && sock_owner(sk) ? 0 : 1;
 }
 
 /*
@@ -660,7 +697,7 @@ int aw_ingress(struct __sk_buff *skb)
 	struct bpf_sock *sk = skb->sk;
 	struct aw_net_sess *ns;
 	struct aw_event_net *ev;
-	__u64 *owner, session;
+	__u64 session;
 	__u32 w[4] = {};
 	__u8 a[16], b, family;
 	__u16 port;
@@ -671,10 +708,9 @@ int aw_ingress(struct __sk_buff *skb)
 	sk = bpf_sk_fullsock(sk);
 	if (!sk || sk->state != AW_TCP_LISTEN)
 		return 1; /* not a listener: decided at connect and send */
-	owner = bpf_sk_storage_get(&aw_net_socks, sk, 0, 0);
-	if (!owner || !*owner)
+	session = sock_owner(sk);
+	if (!session)
 		return 1; /* not a confined session's listener */
-	session = *owner;
 	/* The peer: the packet's source. */
 	if (bpf_skb_load_bytes(skb, 0, &b, 1) < 0)
 		return 0; /* fail closed */

@@ -142,7 +142,8 @@ enum aw_stat {
 	AW_STAT_CONTENT_HELD = 13,    /* execs held for a content check */
 	AW_STAT_DROP_FORCE = 14,      /* ring buffer full: force-kill record
 					 lost (the kill itself was sent) */
-	AW_STAT_MAX = 15,
+	AW_STAT_NET_SOCK_STORED = 15, /* session sockets given storage */
+	AW_STAT_MAX = 16,
 };
 
 /* Scope: which processes may be classified as new session roots. */
@@ -331,6 +332,10 @@ struct aw_event_force_kill {
 #define AW_NET_ALLOW_MAX 65536u /* resolved addresses, all sessions */
 #define AW_NET_CIDRS_MAX 16384u
 #define AW_NET_SESSIONS_MAX 4096u
+/* Confined sessions' own v2 cgroups (aw_net_cgroups), kept after their
+ * sessions end for the sockets that outlive them; the daemon prunes the
+ * oldest ended ones. */
+#define AW_NET_CGROUPS_MAX 16384u
 #define AW_LLM_ADDRS_MAX 4096u
 
 enum aw_net_proto_bits {
@@ -346,6 +351,10 @@ struct aw_net_sess {
 	__u32 flags;	/* enum aw_net_sess_flags */
 	__u16 dns_port; /* the session's resolver on 127.0.0.1 / ::1 */
 	__u16 _pad;
+	/* The session's own v2 cgroup (its id), recorded in aw_net_cgroups:
+	 * a socket its tasks make there needs no storage of its own to say
+	 * whose it is. 0: none (a discovered process, a tool's own key). */
+	__u64 cgroup;
 };
 
 struct aw_net_allow {

@@ -153,6 +153,7 @@ enum aw_net_map {
 	AW_NETMAP_ALLOW,
 	AW_NETMAP_CIDRS,
 	AW_NETMAP_LLM,
+	AW_NETMAP_CGROUPS,
 };
 int aw_kernel_net_fd(struct aw_kernel *k, enum aw_net_map m);
 void aw_kernel_set_handler(struct aw_kernel *k,
@@ -421,15 +422,18 @@ void aw_net_close(struct aw_daemon *d);
 /* The session's resolver listens in the network namespace of the process
  * pidfd names (-1: the daemon's own): a session in a container or under
  * `unshare --net` asks 127.0.0.1 of its own namespace. */
+/* cgroup: the id of the session's own v2 cgroup, which only its tasks
+ * are in (0: none); its sockets are known by it (aw_net_cgroups). */
 int aw_net_session_open(struct aw_daemon *d, uint64_t session, uint32_t uid,
-			int pidfd, const struct aw_policy_flat *f, char *err,
+			int pidfd, uint64_t cgroup,
+			const struct aw_policy_flat *f, char *err,
 			size_t errlen);
 /* The same for a tool's own network policy (tools.c): its sockets are
  * decided under the key session, its records go to the session report. */
 int aw_net_session_open_as(struct aw_daemon *d, uint64_t session,
 			   uint64_t report, uint32_t uid, int pidfd,
-			   const struct aw_policy_flat *f, char *err,
-			   size_t errlen);
+			   uint64_t cgroup, const struct aw_policy_flat *f,
+			   char *err, size_t errlen);
 void aw_net_session_end(struct aw_daemon *d, uint64_t session);
 /* 1 if fd was one of the resolvers' (and was handled). */
 int aw_net_handle(struct aw_daemon *d, int fd, uint32_t events);

@@ -156,7 +156,18 @@ struct aw_net {
 	size_t n_llm;
 	uint64_t dns_queries, dns_refused, dns_failed, allow_full;
 	size_t llm_addrs; /* installed for discovery */
+	/* What aw_net_cgroups holds (oldest first): a session's own
+	 * cgroup stays known after the session, for its sockets that
+	 * outlive it, until room is needed. */
+	struct net_cgroup {
+		uint64_t cgroup, session;
+	} *cgroups;
+	size_t n_cgroups;
+	uint64_t cgroups_full; /* sessions whose sockets got storage */
 };
+
+/* Kept after their sessions: all but room for the live ones. */
+#define NET_CGROUPS_KEPT (AW_NET_CGROUPS_MAX - AW_NET_SESSIONS_MAX)
 
 static uint64_t now_ns(void)
 {
@@ -530,17 +541,53 @@ static void lpm_key(uint64_t session, const struct aw_net_cidr *c,
 }
 
 int aw_net_session_open(struct aw_daemon *d, uint64_t session, uint32_t uid,
-			int pidfd, const struct aw_policy_flat *f, char *err,
+			int pidfd, uint64_t cgroup,
+			const struct aw_policy_flat *f, char *err,
 			size_t errlen)
 {
-	return aw_net_session_open_as(d, session, session, uid, pidfd, f, err,
-				      errlen);
+	return aw_net_session_open_as(d, session, session, uid, pidfd, cgroup,
+				      f, err, errlen);
+}
+
+/*
+ * The session's own cgroup into aw_net_cgroups (bpf/network.bpf.c,
+ * sock_owner): its sockets need no storage to be known as its. When
+ * NET_CGROUPS_KEPT are recorded, the oldest whose session ended is
+ * forgotten (a socket that outlived that session by so many others is
+ * then no longer known as a session's). 0, or -errno: the session's
+ * sockets get storage instead, as a discovered process's do.
+ */
+static int cgroup_record(struct aw_net *n, uint64_t cgroup, uint64_t session)
+{
+	int fd = aw_kernel_net_fd(n->d->kernel, AW_NETMAP_CGROUPS);
+	struct net_cgroup *c;
+
+	if (n->n_cgroups >= NET_CGROUPS_KEPT) {
+		size_t i = 0;
+
+		while (i < n->n_cgroups && sess_find(n, n->cgroups[i].session))
+			i++;
+		if (i == n->n_cgroups)
+			return -ENOSPC;
+		bpf_map_delete_elem(fd, &n->cgroups[i].cgroup);
+		memmove(&n->cgroups[i], &n->cgroups[i + 1],
+			(n->n_cgroups - i - 1) * sizeof(*n->cgroups));
+		n->n_cgroups--;
+	}
+	c = realloc(n->cgroups, (n->n_cgroups + 1) * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	n->cgroups = c;
+	if (bpf_map_update_elem(fd, &cgroup, &session, BPF_ANY) < 0)
+		return -errno;
+	c[n->n_cgroups++] = (struct net_cgroup){cgroup, session};
+	return 0;
 }
 
 int aw_net_session_open_as(struct aw_daemon *d, uint64_t session,
 			   uint64_t report, uint32_t uid, int pidfd,
-			   const struct aw_policy_flat *f, char *err,
-			   size_t errlen)
+			   uint64_t cgroup, const struct aw_policy_flat *f,
+			   char *err, size_t errlen)
 {
 	struct aw_net *n = d->net;
 	struct net_sess s = {.session = session, .report = report, .uid = uid},
@@ -634,6 +681,12 @@ int aw_net_session_open_as(struct aw_daemon *d, uint64_t session,
 	}
 	ks.flags = s.enforce ? AW_NETS_ENFORCE : 0;
 	ks.dns_port = s.port;
+	if (cgroup) {
+		if (cgroup_record(n, cgroup, session) == 0)
+			ks.cgroup = cgroup;
+		else
+			n->cgroups_full++;
+	}
 	if (bpf_map_update_elem(aw_kernel_net_fd(d->kernel, AW_NETMAP_SESSIONS),
 				&session, &ks, BPF_ANY) < 0) {
 		snprintf(err, errlen, "network session map: %s",
@@ -1728,6 +1781,7 @@ void aw_net_close(struct aw_daemon *d)
 		free(n->llm_names[i]);
 	free(n->llm_names);
 	free(n->sess);
+	free(n->cgroups);
 	free(n->tcp);
 	free(n->pend);
 	free(n);
@@ -1745,8 +1799,9 @@ void aw_net_status(struct aw_daemon *d, struct aw_buf *b)
 		aw_kernel_stats(d->kernel, st);
 	aw_buf_puts(b, "{\"hooks\":");
 	aw_json_cstr(b, e ? e : "attached");
-	aw_buf_printf(b, ",\"denied\":%llu",
-		      (unsigned long long)st[AW_STAT_NET_DENIED]);
+	aw_buf_printf(b, ",\"denied\":%llu,\"sockets_stored\":%llu",
+		      (unsigned long long)st[AW_STAT_NET_DENIED],
+		      (unsigned long long)st[AW_STAT_NET_SOCK_STORED]);
 	if (n) {
 		size_t other = 0;
 
@@ -1759,12 +1814,14 @@ void aw_net_status(struct aw_daemon *d, struct aw_buf *b)
 			      ",\"sessions\":%zu,\"queries\":%llu,"
 			      "\"refused\":%llu,\"failed\":%llu,"
 			      "\"allow_full\":%llu,\"llm_apis\":%zu,"
-			      "\"llm_addrs\":%zu",
+			      "\"llm_addrs\":%zu,\"cgroups_known\":%zu,"
+			      "\"cgroups_full\":%llu",
 			      n->n_sess, (unsigned long long)n->dns_queries,
 			      (unsigned long long)n->dns_refused,
 			      (unsigned long long)n->dns_failed,
 			      (unsigned long long)n->allow_full, n->n_llm,
-			      n->llm_addrs);
+			      n->llm_addrs, n->n_cgroups,
+			      (unsigned long long)n->cgroups_full);
 	}
 	aw_buf_puts(b, "}");
 }

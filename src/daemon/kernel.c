@@ -344,6 +344,8 @@ int aw_kernel_net_fd(struct aw_kernel *k, enum aw_net_map m)
 		return bpf_map__fd(k->skel->maps.aw_net_cidrs);
 	case AW_NETMAP_LLM:
 		return bpf_map__fd(k->skel->maps.aw_llm_addrs);
+	case AW_NETMAP_CGROUPS:
+		return bpf_map__fd(k->skel->maps.aw_net_cgroups);
 	}
 	return -1;
 }

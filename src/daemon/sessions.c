@@ -397,6 +397,17 @@ static int cg_setup(struct aw_daemon *d, struct aw_sandbox *sb, uint32_t pid,
 	return 0;
 }
 
+/* The id of the session's own v2 cgroup (its directory's inode number),
+ * or 0. Only the session's tasks are ever in it. */
+static uint64_t cg_id(const struct aw_sandbox *sb)
+{
+	struct stat st;
+
+	if (!sb->cg2[0] || stat(sb->cg2, &st) < 0)
+		return 0;
+	return (uint64_t)st.st_ino;
+}
+
 /* The move's outcome, once it is done (0 or -errno, err says which
  * step). Each session's launcher waits for it before it clones the
  * session's first process ("session-ready"). */
@@ -896,8 +907,8 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 		st.flags |= AW_TASK_NET; /* its sockets fail closed */
 	/* The network first: from the mark on, the session's sockets are
 	 * decided by it. */
-	r = aw_net_session_open(d, session, cred.uid, pidfd, &flat, err,
-				sizeof(err));
+	r = aw_net_session_open(d, session, cred.uid, pidfd, cg_id(sb), &flat,
+				err, sizeof(err));
 	if (r < 0) {
 		cg_remove(sb);
 		sandbox_drop(d, sb);
@@ -1139,7 +1150,7 @@ int aw_session_discovered(struct aw_daemon *d, uint32_t pid, uint32_t uid,
 					(flat.has_network ? AW_TASK_NET : 0)};
 	/* The network rules before the mark: no socket of it slips
 	 * between the two. */
-	if (aw_net_session_open(d, session, uid, pidfd, &flat, err,
+	if (aw_net_session_open(d, session, uid, pidfd, 0, &flat, err,
 				sizeof(err)) < 0)
 		fprintf(stderr, "agentwalld: discovered pid %u: %s\n", pid,
 			err);

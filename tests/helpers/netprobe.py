@@ -29,6 +29,9 @@ per step (tests grep them):
                               4 (NETLINK_SOCK_DIAG) -> "netlink P ok|error"
     raw                       a raw socket -> "raw ok" / "raw error"
     rthdr                     set an IPv6 routing header on a socket
+    udpopt HOST PORT          a UDP datagram carrying IPv4 options given
+                              per message (ancillary IP_RETOPTS), the
+                              reply awaited -> "udpopt H P ok|error ..."
     sleep SECONDS
 """
 import errno
@@ -195,6 +198,20 @@ def step(words):
             return "rthdr ok"
         except Exception as e:
             return "rthdr error %s" % err(e)
+    if op == "udpopt":
+        # NOP NOP NOP EOL: harmless options, but any would do; they come
+        # with this one message only, past the setsockopt check.
+        host, port = words[1], int(words[2])
+        try:
+            ai = socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_DGRAM)[0]
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(2)
+            s.sendmsg([b"ping"], [(socket.IPPROTO_IP, 7, bytes([1, 1, 1, 0]))], 0, ai[4])
+            data, _ = s.recvfrom(200)
+            s.close()
+            return "udpopt %s %s ok %s" % (host, port, data.decode().strip())
+        except Exception as e:
+            return "udpopt %s %s error %s" % (host, port, err(e))
     if op == "digx":
         server, name = words[1], words[2]
         fam = socket.AF_INET6 if ":" in server else socket.AF_INET

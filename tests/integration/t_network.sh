@@ -129,7 +129,7 @@ run() { local pol=$1; shift; in_scope nsenter --net=/run/netns/"$NC" "$AW" --sta
 # outside STEP...: the same probe, in scope but in no session.
 outside() { in_scope nsenter --net=/run/netns/"$NC" python3 "$T/ws/netprobe.py" "$@" 2>&1; }
 has() { grep -q -- "$2" <<<"$1"; }
-status_json() { aw status; }
+status_json() { aw status --json; }
 check "the socket hooks are attached" sh -c "\"$AW\" --state-dir \"$STATE\" status --json | grep -q '\"hooks\":\"attached\"'"
 
 # --- names --------------------------------------------------------------------
@@ -197,6 +197,17 @@ out=$(run nettest rthdr; outside rthdr)
 check "source routing: an IPv6 routing header is refused in a session" \
 	test "$(head -1 <<<"$out")" = "rthdr error EPERM"
 check "source routing: ... and not outside one" test "$(tail -1 <<<"$out")" != "rthdr error EPERM"
+# Options given per message (not by setsockopt) reach the packet: the
+# egress hook drops a confined session's, known by its cgroup (no socket
+# storage is made for a session's sockets in its own cgroup).
+stored0=$(status_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["network"]["sockets_stored"])')
+out=$(run nettest "udpopt udp.test 9999" "udp udp.test 9999" "udp udp.test 9999"; outside "udpopt $P.2 9999")
+echo "$out" | sed 's/^/# /'
+check "ip options per message: a session's datagram with them is dropped" has "$out" "udpopt udp.test 9999 error"
+check "  ... the same datagram without options goes through" has "$out" "udp udp.test 9999 ok echo"
+check "  ... and with them from outside a session, too (control)" has "$out" "udpopt $P.2 9999 ok echo"
+stored1=$(status_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["network"]["sockets_stored"])')
+check "a session's sockets in its own cgroup get no socket storage ($stored0 -> $stored1)" test "$stored0" = "$stored1"
 
 # --- resolvers the agent chooses ------------------------------------------------
 out=$(run nettest "dig $P.3 allowed.test" "dig $P.3 other.test" "dig $P.3 allowed.test A tcp" "connect allowed.test 8080")
@@ -303,6 +314,7 @@ in_scope nsenter --net=/run/netns/"$NC" curl -s -m 3 "http://$P.3:8080/" > /dev/
 in_scope nsenter --net=/run/netns/"$NC" curl -s -m 3 "http://$P.6:8080/simple/" > /dev/null 2>&1
 bp=(); for a in 2 3 4 5 6 7; do outside "connect $P.$a 443" > /dev/null & bp+=($!); done; wait "${bp[@]}"
 check "discovery: ordinary traffic to other hosts discovers nothing" sh -c "! python3 $AW_ROOT/tests/evq.py $T/export.jsonl action=discover --count | grep -qv '^0$'"
+stored0=$(status_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["network"]["sockets_stored"])')
 out=$(outside "connect $P.8 443" "connect $P.3 8080" raw)
 echo "$out" | sed 's/^/# /'
 check "discovery: a process reaching a known LLM API is discovered" \
@@ -312,6 +324,8 @@ check "discovery: from then on the default policy holds (its next connect refuse
 check "discovery: the refusal names its new session" wait_for events action=connect decision=deny "target=$P.3:8080" rule=default/network
 check "discovery: a raw socket is refused by the hook (it has CAP_NET_RAW)" has "$out" "raw error EPERM"
 check "  ... and reported" wait_for events action=connect decision=deny "target=icmp socket" rule=default/network.socket
+stored1=$(status_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["network"]["sockets_stored"])')
+check "discovery: outside any session's cgroup, its sockets carry their session ($stored0 -> $stored1)" test "$stored1" -gt "$stored0"
 
 # --- the real Codex CLI, by name to a local mock of its API -------------------------------
 CODEX=/var/cache/agentwall-tests/npm/node_modules/.bin/codex
