@@ -202,8 +202,8 @@ static int meta_read(const char *path, struct aw_kept *k)
 /* ---- the image ---------------------------------------------------------- */
 
 static int is_mounted(const char *fs);
-static int mount_image(const char *image, const char *fs, char *err,
-		       size_t errlen);
+static int mount_image(const char *image, const char *fs, int fresh,
+		       char *err, size_t errlen);
 
 /* e2fsprogs' mkfs.ext4, found once (not through the daemon's PATH). */
 static const char *mkfs_path(void)
@@ -374,7 +374,7 @@ static int spare_make(void)
 		return -EIO;
 	}
 	if ((mkdir(spare.fs, 0700) < 0 && errno != EEXIST) ||
-	    mount_image(spare.img, spare.fs, err, sizeof(err)) < 0) {
+	    mount_image(spare.img, spare.fs, 1, err, sizeof(err)) < 0) {
 		unlink(spare.img);
 		return -EIO;
 	}
@@ -541,9 +541,10 @@ static int is_mounted(const char *fs)
 }
 
 /* image on fs through a loop device (the one it is attached to already,
- * if any). */
-static int mount_image(const char *image, const char *fs, char *err,
-		       size_t errlen)
+ * if any: not looked for when the image is fresh, made here a moment
+ * ago, since the look reads a sysfs file per loop device there is). */
+static int mount_image(const char *image, const char *fs, int fresh,
+		       char *err, size_t errlen)
 {
 	char real[PATH_MAX], dev[64];
 	int loopfd = -1, imgfd = -1, r = 0;
@@ -555,7 +556,7 @@ static int mount_image(const char *image, const char *fs, char *err,
 			 strerror(errno));
 		return -errno;
 	}
-	if (loop_find(real, dev, sizeof(dev)) == 0) {
+	if (!fresh && loop_find(real, dev, sizeof(dev)) == 0) {
 		loopfd = open(dev, O_RDWR | O_CLOEXEC);
 	} else {
 		int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
@@ -604,14 +605,21 @@ static int mount_image(const char *image, const char *fs, char *err,
 	return r;
 }
 
-static int store_mount(struct aw_daemon *d, uint64_t session, char *err,
-		       size_t errlen)
+/* fresh: its image was made a moment ago (see mount_image). */
+static int store_mount_as(struct aw_daemon *d, uint64_t session, int fresh,
+			  char *err, size_t errlen)
 {
 	char image[PATH_MAX], fs[PATH_MAX];
 
 	kept_path(d, session, "image", image, sizeof(image));
 	kept_path(d, session, "fs", fs, sizeof(fs));
-	return mount_image(image, fs, err, errlen);
+	return mount_image(image, fs, fresh, err, errlen);
+}
+
+static int store_mount(struct aw_daemon *d, uint64_t session, char *err,
+		       size_t errlen)
+{
+	return store_mount_as(d, session, 0, err, errlen);
 }
 
 static void store_unmount(struct aw_daemon *d, uint64_t session)
@@ -848,7 +856,7 @@ int aw_stores_create(struct aw_daemon *d, uint64_t session, uid_t uid,
 	 * mounted. */
 	if (mkdir(fs, 0700) == 0 && spare.started &&
 	    image_copy(spare.tmpl, p, d->opts.session_quota) == 0) {
-		if ((r = store_mount(d, session, err, errlen)) < 0 ||
+		if ((r = store_mount_as(d, session, 1, err, errlen)) < 0 ||
 		    (r = chown(fs, uid, gid) < 0 ? -errno : 0) < 0 ||
 		    (r = chmod(fs, 0700) < 0 ? -errno : 0) < 0) {
 			if (!err[0])
@@ -871,7 +879,7 @@ int aw_stores_create(struct aw_daemon *d, uint64_t session, uid_t uid,
 	close(fd);
 	if ((mkdir(fs, 0700) < 0 && errno != EEXIST) ||
 	    (r = run_mkfs(p, uid, gid, err, errlen)) < 0 ||
-	    (r = store_mount(d, session, err, errlen)) < 0 ||
+	    (r = store_mount_as(d, session, 1, err, errlen)) < 0 ||
 	    (r = chmod(fs, 0700) < 0 ? -errno : 0) < 0) {
 		if (!err[0]) {
 			r = -errno;
