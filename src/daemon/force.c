@@ -218,17 +218,6 @@ static uint32_t tracer_of(uint32_t pid, char *comm, size_t len)
 	return t;
 }
 
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = 0;
-}
-
 /*
  * A path the launcher can open for a content-matched executable: its own
  * path if that still names the same file, else a copy in the daemon's
@@ -318,7 +307,7 @@ static int content_check(struct aw_force *f, uint32_t pid,
 		close(fd);
 		return fail(res, r, "hash its executable: %s", strerror(-r));
 	}
-	hex(sha, 32, res->sha);
+	aw_hex(sha, 32, res->sha);
 	res->dev = ((uint64_t)major(fst.st_dev) << 20) | minor(fst.st_dev);
 	res->ino = fst.st_ino;
 	{

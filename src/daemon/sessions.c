@@ -32,11 +32,13 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/filter.h>
 
 #include "daemon/daemon.h"
 #include "daemon/members.h"
 #include "daemon/metrics.h"
 #include "policy/policy.h"
+#include "sandbox/seccomp.h"
 #include "shared/util.h"
 #include "shared/stage.h"
 #include "shared/embedded.h"
@@ -690,6 +692,60 @@ static void reply_self(struct aw_daemon *d, struct aw_buf *b)
 		reply_path(b, "deny", "agentwall.self", d->opts.sig_dir);
 }
 
+/*
+ * The session's seccomp program, made here once per (groups allowed,
+ * what the listener sees) and sent with the rules: making it takes
+ * libseccomp most of a millisecond, in every session's init otherwise.
+ * The launcher installs it only for the mask and flags it expects (any
+ * other, or none: it makes its own). A line of its own, in hex.
+ */
+static void reply_seccomp(struct aw_buf *b, const struct aw_policy_flat *f)
+{
+	static struct {
+		uint32_t mask;
+		int notify;
+		struct sock_filter *insns;
+		size_t n;
+	} made[8];
+	static size_t n_made;
+	int notify = 1 | (f->refusal_records ? AW_SECCOMP_WATCH : 0);
+	size_t i;
+
+	for (i = 0; i < n_made; i++)
+		if (made[i].mask == f->allow_syscalls &&
+		    made[i].notify == notify)
+			break;
+	if (i == n_made) {
+		struct sock_filter *insns = NULL;
+		size_t n = 0;
+
+		if (aw_seccomp_program(f->allow_syscalls, notify, &insns, &n,
+				       NULL, 0) < 0)
+			return;
+		if (n_made == AW_ARRAY_SIZE(made)) {
+			free(made[0].insns); /* the oldest makes room */
+			memmove(&made[0], &made[1],
+				(n_made - 1) * sizeof(made[0]));
+			n_made--;
+		}
+		i = n_made++;
+		made[i].mask = f->allow_syscalls;
+		made[i].notify = notify;
+		made[i].insns = insns;
+		made[i].n = n;
+	}
+	{
+		char *hex = malloc(made[i].n * sizeof(*made[i].insns) * 2 + 1);
+
+		if (!hex)
+			return;
+		aw_hex(made[i].insns, made[i].n * sizeof(*made[i].insns), hex);
+		aw_buf_printf(b, "seccomp mask=%u notify=%d prog=%s\n",
+			      (unsigned)made[i].mask, made[i].notify, hex);
+		free(hex);
+	}
+}
+
 static void reply_rules(struct aw_buf *b, const struct aw_policy_flat *f)
 {
 	for (size_t i = 0; i < f->n_rules; i++) {
@@ -955,6 +1011,7 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 	aw_buf_puts(out, "\n");
 	reply_rules(out, &flat);
 	reply_self(d, out);
+	reply_seccomp(out, &flat);
 	aw_buf_puts(out, "end\n");
 	pending_add(d, cred.pid, cred.uid, session, agent, cu, pol->id, wsp,
 		    forced, note);

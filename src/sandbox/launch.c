@@ -602,12 +602,24 @@ static void narrow(const struct aw_plan *plan, int notify_sock)
 	 * kernel without it is said, not silently accepted: the mounts and
 	 * seccomp still hold, and the session start event carries the note. */
 	r = aw_landlock_apply(&ll, notes, sizeof(notes));
+	aw_stage("landlock");
 	free(write);
 	if (r < 0 && r != -EOPNOTSUPP)
 		die("Landlock: %s (%s)", strerror(-r), notes);
-	r = aw_seccomp_install(plan->allow_syscalls,
-			       1 | (plan->refusals ? AW_SECCOMP_WATCH : 0),
-			       &nfd, why, sizeof(why));
+	{
+		int notify = 1 | (plan->refusals ? AW_SECCOMP_WATCH : 0);
+
+		/* The daemon's program when it is the one this session
+		 * needs; else made here. */
+		if (plan->filter && plan->filter_mask == plan->allow_syscalls &&
+		    plan->filter_notify == notify)
+			r = aw_seccomp_install_program(plan->filter,
+						       plan->n_filter, notify,
+						       &nfd, why, sizeof(why));
+		else
+			r = aw_seccomp_install(plan->allow_syscalls, notify,
+					       &nfd, why, sizeof(why));
+	}
 	if (r < 0)
 		die("seccomp: %s (%s)", strerror(-r), why);
 	/* The listener goes to the launcher, outside the sandbox. */

@@ -40,6 +40,12 @@ struct aw_plan {
 	int display, input; /* computer-use grants (policy) */
 	int refusals;	    /* record what the sandbox refuses by itself */
 	char product[128];  /* the agent's name, for those lines */
+	/* The seccomp program the daemon made, for this mask and these
+	 * listener flags (NULL: init makes its own). */
+	struct sock_filter *filter;
+	size_t n_filter;
+	uint32_t filter_mask;
+	int filter_notify;
 	struct aw_plan_op *ops;
 	size_t n_ops;
 	/* Masked paths that did not exist at start (real paths), and the

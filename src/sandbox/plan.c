@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/filter.h>
 
 #include "review/manifest.h"
 #include "sandbox/launch.h"
@@ -618,6 +619,52 @@ static int masks_ahead(struct aw_plan *p)
 	return 0;
 }
 
+/* "seccomp mask=N notify=N prog=HEX" (len bytes at s, no newline): the
+ * program the daemon made for the session (see aw_seccomp_program). */
+static int seccomp_line(struct aw_plan *plan, const char *s, size_t len)
+{
+	const char *prog = memmem(s, len, " prog=", 6);
+	char head[128], val[32];
+	size_t hexlen, n;
+	uint64_t mask, notify;
+	char *hex;
+	int r;
+
+	if (!prog || (size_t)(prog - s) >= sizeof(head))
+		return -EPROTO;
+	memcpy(head, s, prog - s);
+	head[prog - s] = 0;
+	if (aw_kv_get(head, "mask", val, sizeof(val)) < 0 ||
+	    aw_parse_u64(val, &mask) < 0 || mask > UINT32_MAX ||
+	    aw_kv_get(head, "notify", val, sizeof(val)) < 0 ||
+	    aw_parse_u64(val, &notify) < 0 || notify > 255)
+		return -EPROTO;
+	prog += 6;
+	hexlen = len - (size_t)(prog - s);
+	n = hexlen / (2 * sizeof(struct sock_filter));
+	if (!n || n > BPF_MAXINSNS ||
+	    hexlen != n * 2 * sizeof(struct sock_filter))
+		return -EPROTO;
+	hex = strndup(prog, hexlen);
+	free(plan->filter);
+	plan->filter = malloc(n * sizeof(struct sock_filter));
+	if (!hex || !plan->filter) {
+		free(hex);
+		return -ENOMEM;
+	}
+	r = aw_unhex(hex, n * sizeof(struct sock_filter), plan->filter);
+	free(hex);
+	if (r < 0) {
+		free(plan->filter);
+		plan->filter = NULL;
+		return -EPROTO;
+	}
+	plan->n_filter = n;
+	plan->filter_mask = (uint32_t)mask;
+	plan->filter_notify = (int)notify;
+	return 0;
+}
+
 static enum aw_fs_verb verb_of(const char *s)
 {
 	static const enum aw_fs_verb all[] = {AW_FS_DENY,     AW_FS_COW,
@@ -759,6 +806,16 @@ int aw_plan_from_reply(struct aw_plan *plan, const char *reply,
 		nl = strchr(line, '\n');
 		if (!nl)
 			break;
+		if (!strncmp(line, "seccomp ", 8)) {
+			r = seccomp_line(plan, line + 8, (size_t)(nl - line) - 8);
+			if (r < 0) {
+				snprintf(err, errlen,
+					 "malformed seccomp program from "
+					 "agentwalld");
+				break;
+			}
+			continue;
+		}
 		if ((size_t)(nl - line) >= sizeof(l))
 			continue;
 		memcpy(l, line, nl - line);
@@ -810,6 +867,9 @@ int aw_plan_from_reply(struct aw_plan *plan, const char *reply,
 
 void aw_plan_free(struct aw_plan *plan)
 {
+	free(plan->filter);
+	plan->filter = NULL;
+	plan->n_filter = 0;
 	for (size_t i = 0; i < plan->n_ops; i++) {
 		free(plan->ops[i].rule);
 		free(plan->ops[i].path);

@@ -322,9 +322,9 @@ set_why(char *why, size_t why_len, const char *fmt, ...)
 
 /* Build the program with libseccomp and copy it out (export writes to a
  * file descriptor: a memfd). */
-static int build_program(uint32_t allow_mask, int want_notify,
-			 struct sock_filter **ret_insns, size_t *ret_n,
-			 char *why, size_t why_len)
+int aw_seccomp_program(uint32_t allow_mask, int want_notify,
+		       struct sock_filter **ret_insns, size_t *ret_n, char *why,
+		       size_t why_len)
 {
 	uint32_t act = want_notify ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(EPERM);
 	_cleanup_close_ int mfd = -1;
@@ -437,15 +437,33 @@ int aw_seccomp_install(uint32_t allow_mask, int want_notify, int *ret_notify_fd,
 		       char *why, size_t why_len)
 {
 	_cleanup_free_ struct sock_filter *insns = NULL;
+	size_t n = 0;
+	int r;
+
+	if (why && why_len)
+		why[0] = 0;
+	r = aw_seccomp_program(allow_mask, want_notify, &insns, &n, why,
+			       why_len);
+	if (r < 0)
+		return r;
+	return aw_seccomp_install_program(insns, n, want_notify,
+					  ret_notify_fd, why, why_len);
+}
+
+int aw_seccomp_install_program(const struct sock_filter *insns, size_t n,
+			       int want_notify, int *ret_notify_fd, char *why,
+			       size_t why_len)
+{
 	struct sock_fprog prog;
 	unsigned long flags;
-	size_t n = 0;
 	long r;
 
 	if (why && why_len)
 		why[0] = 0;
 	if (want_notify && !ret_notify_fd)
 		return -EINVAL;
+	if (!n || n > BPF_MAXINSNS)
+		return -E2BIG;
 	/* Without no_new_privs an unprivileged filter is refused, and a
 	 * setuid exec would run under a filter it did not expect. */
 	r = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
@@ -456,11 +474,8 @@ int aw_seccomp_install(uint32_t allow_mask, int want_notify, int *ret_notify_fd,
 		set_why(why, why_len, "no_new_privs: %s", strerror(errno));
 		return r;
 	}
-	r = build_program(allow_mask, want_notify, &insns, &n, why, why_len);
-	if (r < 0)
-		return r;
-	prog.len = n;
-	prog.filter = insns;
+	prog.len = (unsigned short)n;
+	prog.filter = (struct sock_filter *)insns;
 
 	/* Every thread gets the filter, or none does (TSYNC). With a
 	 * listener, TSYNC_ESRCH makes a failed sync return ESRCH instead of

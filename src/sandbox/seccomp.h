@@ -80,6 +80,23 @@ int aw_seccomp_group_of(uint32_t arch, int nr, const uint64_t args[6]);
 int aw_seccomp_install(uint32_t allow_mask, int want_notify, int *ret_notify_fd,
 		       char *why, size_t why_len);
 
+/*
+ * The same in two steps. The program for (allow_mask, want_notify) is
+ * the same for every session with those: the daemon makes it once
+ * (libseccomp takes most of a millisecond) and sends it with the
+ * session's rules; the session's init installs it as it is.
+ * aw_seccomp_program: *ret (malloc'd, *ret_n instructions) or -errno.
+ * aw_seccomp_install_program: a program of at most BPF_MAXINSNS, as
+ * aw_seccomp_install.
+ */
+struct sock_filter;
+int aw_seccomp_program(uint32_t allow_mask, int want_notify,
+		       struct sock_filter **ret, size_t *ret_n, char *why,
+		       size_t why_len);
+int aw_seccomp_install_program(const struct sock_filter *insns, size_t n,
+			       int want_notify, int *ret_notify_fd, char *why,
+			       size_t why_len);
+
 struct aw_seccomp_denial {
 	uint32_t pid;	  /* in the supervisor's pid namespace */
 	int nr;		  /* system call number */

@@ -141,6 +141,33 @@ int aw_hexval(int c)
 	return -1;
 }
 
+void aw_hex(const void *b, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	const uint8_t *p = b;
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[p[i] >> 4];
+		out[2 * i + 1] = d[p[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+int aw_unhex(const char *hex, size_t n, void *out)
+{
+	uint8_t *o = out;
+
+	if (!hex || strlen(hex) != 2 * n)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (aw_hexval(hex[2 * i]) < 0 || aw_hexval(hex[2 * i + 1]) < 0)
+			return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		o[i] = (uint8_t)(aw_hexval(hex[2 * i]) << 4 |
+				 aw_hexval(hex[2 * i + 1]));
+	return 0;
+}
+
 int aw_pct_decode(const char *s, size_t n, char *out, size_t outlen,
 		  size_t *ret_len)
 {

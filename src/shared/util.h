@@ -56,6 +56,11 @@ void aw_pct_encode(struct aw_buf *b, const char *s, size_t n);
 void aw_strv_free(char **v, size_t n);
 /* The value of a hexadecimal digit (either case), or -1. */
 int aw_hexval(int c);
+/* n bytes as 2n lowercase hex digits and a NUL (out: 2n + 1). */
+void aw_hex(const void *b, size_t n, char *out);
+/* Exactly 2n hex digits (either case) into n bytes: 0, or -EINVAL
+ * (out untouched). */
+int aw_unhex(const char *hex, size_t n, void *out);
 int aw_pct_decode(const char *s, size_t n, char *out, size_t outlen,
 		  size_t *ret_len);
 /* The value of key=VALUE among the space-separated words of line,

@@ -166,30 +166,12 @@ int chain_genesis_hash(struct aw_chain_hasher *h, uint64_t row_id,
 
 void aw_chain_hex(const uint8_t hash[AW_CHAIN_HASH], char *hex)
 {
-	static const char d[] = "0123456789abcdef";
-
-	for (int i = 0; i < AW_CHAIN_HASH; i++) {
-		hex[2 * i] = d[hash[i] >> 4];
-		hex[2 * i + 1] = d[hash[i] & 15];
-	}
-	hex[2 * AW_CHAIN_HASH] = 0;
+	aw_hex(hash, AW_CHAIN_HASH, hex);
 }
 
 int aw_chain_unhex(const char *hex, uint8_t ret[AW_CHAIN_HASH])
 {
-	uint8_t v[AW_CHAIN_HASH];
-
-	if (!hex || strlen(hex) != 2 * AW_CHAIN_HASH)
-		return -EINVAL;
-	for (int i = 0; i < AW_CHAIN_HASH; i++) {
-		int a = aw_hexval(hex[2 * i]), b = aw_hexval(hex[2 * i + 1]);
-
-		if (a < 0 || b < 0)
-			return -EINVAL;
-		v[i] = (uint8_t)(a << 4 | b);
-	}
-	memcpy(ret, v, sizeof(v));
-	return 0;
+	return aw_unhex(hex, AW_CHAIN_HASH, ret);
 }
 
 /* ---- verification ---- */

@@ -42,6 +42,7 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <linux/filter.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -361,6 +362,55 @@ static void child_allow_all(void *arg)
 static void test_seccomp_allow_all(void **state)
 {
 	assert_exit_ok(run_child(child_allow_all, NULL));
+}
+
+/* A program made in one process (the daemon), carried as hex and
+ * installed in another (the session's init): the same decisions. */
+static void child_handed(void *arg)
+{
+	const char *hex = arg;
+	size_t n = strlen(hex) / (2 * sizeof(struct sock_filter));
+	struct sock_filter *insns = calloc(n, sizeof(*insns));
+	char why[256] = "";
+	int r;
+
+	CHECK(insns && aw_unhex(hex, n * sizeof(*insns), insns) == 0,
+	      "unhex");
+	CHECK(aw_seccomp_install_program(insns, 0, 0, NULL, why,
+					 sizeof(why)) == -E2BIG,
+	      "an empty program is refused");
+	CHECK(aw_seccomp_install_program(insns, BPF_MAXINSNS + 1, 0, NULL,
+					 why, sizeof(why)) == -E2BIG,
+	      "an oversized program is refused");
+	r = aw_seccomp_install_program(insns, n, 0, NULL, why, sizeof(why));
+	CHECK(r == 0, "install: %s (%s)", strerror(-r), why);
+	FAILS(EPERM, syscall(__NR_bpf, 0, NULL, 0));
+	FAILS(EPERM, syscall(__NR_keyctl, 0, -3, 0));
+	FAILS(EPERM, unshare(CLONE_NEWUSER));
+	PASSES(syscall(__NR_personality, PER_LINUX));
+	SUCCEEDS(getpid());
+	free(insns);
+}
+
+static void test_seccomp_program_handed(void **state)
+{
+	struct sock_filter *insns = NULL;
+	size_t n = 0;
+	char *hex;
+
+	assert_int_equal(aw_seccomp_program(0, 0, &insns, &n, NULL, 0), 0);
+	assert_true(n > 0 && n <= BPF_MAXINSNS);
+	hex = malloc(n * sizeof(*insns) * 2 + 1);
+	assert_non_null(hex);
+	aw_hex(insns, n * sizeof(*insns), hex);
+	assert_exit_ok(run_child(child_handed, hex));
+	/* Not hex, or not whole: refused, nothing written. */
+	hex[3] = 'g';
+	assert_int_equal(aw_unhex(hex, n * sizeof(*insns), insns), -EINVAL);
+	assert_int_equal(aw_unhex("abc", 2, insns), -EINVAL);
+	free(hex);
+	free(insns);
+	(void)state;
 }
 
 static int wait_fd;
@@ -1075,6 +1125,7 @@ int main(void)
 	    cmocka_unit_test(test_seccomp_deny_all),
 	    cmocka_unit_test(test_seccomp_allow_mask),
 	    cmocka_unit_test(test_seccomp_allow_all),
+	    cmocka_unit_test(test_seccomp_program_handed),
 	    cmocka_unit_test(test_seccomp_tsync),
 	    cmocka_unit_test(test_seccomp_notify),
 	    cmocka_unit_test(test_seccomp_notify_caller_dies),
