@@ -83,4 +83,7 @@ int aw_cli_parse_time(const char *s, uint64_t *ret);
 
 #define AW_OPT_STATE_DIR 1000
 
+/* main()'s arguments as given (src/cli/full.c passes them on). */
+extern char **aw_cli_argv;
+
 #endif

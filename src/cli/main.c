@@ -129,9 +129,12 @@ int aw_cli_common_opt(struct aw_cli *cli, int c, const char *arg)
 	return 1;
 }
 
+char **aw_cli_argv;
+
 int main(int argc, char **argv)
 {
 	aw_stage("main");
+	aw_cli_argv = argv;
 	static const struct option longopts[] = {
 	    {"state-dir", required_argument, NULL, AW_OPT_STATE_DIR},
 	    {"help", no_argument, NULL, 'h'},

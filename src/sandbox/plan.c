@@ -28,6 +28,7 @@
 #include "sandbox/launch.h"
 #include "shared/json.h"
 #include "shared/util.h"
+#include "shared/stage.h"
 
 static void note(struct aw_plan *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -47,6 +48,94 @@ static void note(struct aw_plan *p, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * realpath() for the plan's ~110 policy paths, with their directories
+ * remembered: the C library reads each component of each path as a
+ * link (~450 readlink calls, a millisecond of every start), though the
+ * paths share a few directories (~/.ssh, ~/.config, ...). Here a path's
+ * directory is resolved once, and the path is that plus its last
+ * component when that is not a link itself (one lstat); a link, "." or
+ * ".." goes to realpath() whole. The same result as realpath(), errno
+ * included, as long as nothing changes during the plan (which realpath
+ * alone does not promise either).
+ */
+#define RP_MEMO_MAX 256
+
+static struct rp_memo {
+	char *dir;  /* as asked */
+	char *real; /* NULL: failed with err */
+	int err;
+} rp_memo[RP_MEMO_MAX];
+static size_t rp_n;
+
+static void rp_forget(void)
+{
+	for (size_t i = 0; i < rp_n; i++) {
+		free(rp_memo[i].dir);
+		free(rp_memo[i].real);
+	}
+	rp_n = 0;
+}
+
+static char *plan_realpath(const char *path, char *ret)
+{
+	char dir[PATH_MAX], full[PATH_MAX];
+	const char *slash = strrchr(path, '/'), *base;
+	const char *rdir = NULL;
+	struct stat st;
+	size_t i;
+
+	if (!slash || slash == path || !slash[1])
+		return realpath(path, ret);
+	base = slash + 1;
+	if (!strcmp(base, ".") || !strcmp(base, "..") ||
+	    (size_t)(slash - path) >= sizeof(dir))
+		return realpath(path, ret);
+	memcpy(dir, path, slash - path);
+	dir[slash - path] = 0;
+	for (i = 0; i < rp_n; i++)
+		if (!strcmp(rp_memo[i].dir, dir))
+			break;
+	if (i < rp_n) {
+		if (!rp_memo[i].real) {
+			errno = rp_memo[i].err;
+			return NULL;
+		}
+		rdir = rp_memo[i].real;
+	} else {
+		char real[PATH_MAX];
+		int err = 0;
+
+		if (!plan_realpath(dir, real))
+			err = errno;
+		if (rp_n < RP_MEMO_MAX) {
+			rp_memo[rp_n].dir = strdup(dir);
+			rp_memo[rp_n].real = err ? NULL : strdup(real);
+			rp_memo[rp_n].err = err;
+			if (rp_memo[rp_n].dir && (err || rp_memo[rp_n].real))
+				rdir = rp_memo[rp_n++].real;
+			else
+				return realpath(path, ret);
+		}
+		if (err) {
+			errno = err;
+			return NULL;
+		}
+		if (!rdir)
+			return realpath(path, ret);
+	}
+	if ((size_t)snprintf(full, sizeof(full), "%s/%s",
+			     strcmp(rdir, "/") ? rdir : "", base) >=
+	    sizeof(full))
+		return realpath(path, ret);
+	if (lstat(full, &st) < 0)
+		return NULL; /* errno: as realpath's for the last one */
+	if (S_ISLNK(st.st_mode))
+		return realpath(path, ret);
+	memcpy(ret, full, strlen(full) + 1);
+	return ret;
+}
+
 /* The real path of the deepest existing ancestor of path, with the
  * missing components after it. */
 static int real_or_parent(const char *path, char *ret, size_t len)
@@ -57,7 +146,7 @@ static int real_or_parent(const char *path, char *ret, size_t len)
 	snprintf(buf, sizeof(buf), "%s", path);
 	while ((slash = strrchr(buf, '/')) && slash != buf) {
 		*slash = 0;
-		if (realpath(buf, real)) {
+		if (plan_realpath(buf, real)) {
 			if ((size_t)snprintf(ret, len, "%s%s%s",
 					     strcmp(real, "/") ? real : "", "/",
 					     path + (slash - buf) + 1) >= len)
@@ -76,12 +165,12 @@ static int op_add(struct aw_plan *p, enum aw_fs_verb verb, const char *rule,
 	struct aw_plan_op *n;
 
 	if ((verb == AW_FS_ESCALATE || verb == AW_FS_STATE) &&
-	    !realpath(path, real)) {
+	    !plan_realpath(path, real)) {
 		/* Not there yet: what matters is where it would be made
 		 * (~/.config/autostart/x.desktop in a copy-on-write home). */
 		if (real_or_parent(path, real, sizeof(real)) < 0)
 			return 0;
-	} else if (!realpath(path, real) || lstat(real, &st) < 0) {
+	} else if (!plan_realpath(path, real) || lstat(real, &st) < 0) {
 		if (verb == AW_FS_COW || verb == AW_FS_WRITE ||
 		    verb == AW_FS_TMPFS)
 			note(p, "%s: %s: %s (grant skipped)", rule, path,
@@ -734,7 +823,7 @@ static int bind_store(struct aw_plan *plan, char *err, size_t errlen)
 	return r < 0 ? r : 0;
 }
 
-int aw_plan_from_reply(struct aw_plan *plan, const char *reply,
+static int plan_parse(struct aw_plan *plan, const char *reply,
 		       const char *workspace, char *err, size_t errlen)
 {
 	const char *line = reply, *nl;
@@ -846,11 +935,15 @@ int aw_plan_from_reply(struct aw_plan *plan, const char *reply,
 		aw_plan_free(plan);
 		return r;
 	}
+	aw_stage("p-rules");
 	r = add_temp_dirs(plan);
+	aw_stage("p-temp");
 	if (r >= 0)
 		r = masks_ahead(plan);
+	aw_stage("p-ahead");
 	if (r >= 0)
 		r = mask_hard_links(plan);
+	aw_stage("p-links");
 	if (r < 0) {
 		snprintf(err, errlen, "looking for hard links: %s",
 			 strerror(-r));
@@ -863,6 +956,17 @@ int aw_plan_from_reply(struct aw_plan *plan, const char *reply,
 		return r;
 	}
 	return 0;
+}
+
+int aw_plan_from_reply(struct aw_plan *plan, const char *reply,
+		       const char *workspace, char *err, size_t errlen)
+{
+	int r;
+
+	rp_forget();
+	r = plan_parse(plan, reply, workspace, err, errlen);
+	rp_forget();
+	return r;
 }
 
 void aw_plan_free(struct aw_plan *plan)
