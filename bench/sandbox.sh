@@ -68,13 +68,45 @@ signatures:
       - exe: "**/opt/fakeagent/bin/fake-agent"
 YAML
 FA=$T/opt/fakeagent/bin/fake-agent
+# The same stand-in for exec to its first instruction: a copy of the
+# test helper at the signature's path, which prints CLOCK_MONOTONIC first
+# thing in main ("clock"); the time is taken just before its execve.
+FC=$T/opt/fakeagent/bin/fake-agent-clock
+cp "$TP" "$FC"
+printf '      - exe: "**/opt/fakeagent/bin/fake-agent-clock"\n' >> "$T/sigs/t.yaml"
+exec_to_main() { # ms from execve to main, one run
+	in_cg python3 -c 'import os, sys, time
+r, w = os.pipe()
+if os.fork() == 0:
+    os.dup2(w, 1)
+    os.write(1, b"%d\n" % time.clock_gettime_ns(time.CLOCK_MONOTONIC))
+    os.execv(sys.argv[1], [sys.argv[1], "clock"])
+os.close(w)
+out = b""
+while True:
+    b = os.read(r, 64)
+    if not b:
+        break
+    out += b
+os.wait()
+t, m = (int(x) for x in out.split()[:2])
+print("%.3f" % ((m - t) / 1e6))' "$FC" 2>/dev/null
+}
 start --signatures "$T/sigs" --mode audit
-au=(); for _ in $(seq "$ROUNDS"); do au+=("$(ms_per 10 in_cg "$FA")"); done
+au=() ax=()
+for _ in $(seq "$ROUNDS"); do
+	au+=("$(ms_per 10 in_cg "$FA")")
+	for _ in 1 2 3 4 5; do ax+=("$(exec_to_main)"); done
+done
 stop
 # No cap on the sessions kept for review: past it (64 by default) every
 # further forcing is refused, and a refused run is a short one.
 start --signatures "$T/sigs" --mode enforce --sessions-max 100000
-en=(); for _ in $(seq "$ROUNDS"); do en+=("$(ms_per 10 in_cg "$FA")"); done
+en=() ex=()
+for _ in $(seq "$ROUNDS"); do
+	en+=("$(ms_per 10 in_cg "$FA")")
+	for _ in 1 2 3 4 5; do ex+=("$(exec_to_main)"); done
+done
 lat=$(python3 - "$T/export.jsonl" <<'PY'
 import json, sys, statistics
 v = [json.loads(l).get("latency_us") for l in open(sys.argv[1]) if '"action":"force"' in l]
@@ -89,7 +121,11 @@ echo "forced containment (stand-in agent = /bin/true):"
 echo "  unforced run (audit)       $a ms"
 echo "  forced run (enforce)       $e ms   (whole run: force + launcher + sandbox)"
 echo "  stop-to-launcher (daemon)  $lat ms median   (target <= 10)"
-echo "  forcings refused           $refused of $((ROUNDS * 10))   (a refused run is not a forced start)"
+echo "  forcings refused           $refused of $((ROUNDS * 20))   (a refused run is not a forced start)"
+xa=$(printf '%s\n' "${ax[@]}" | median); xe=$(printf '%s\n' "${ex[@]}" | median)
+echo "  exec to main, unforced     $xa ms   (median of $((ROUNDS * 5)))"
+echo "  exec to main, forced       $xe ms"
+echo "  added by forcing           $(awk -v a="$xa" -v b="$xe" 'BEGIN { printf "%.3f", b - a }') ms   (target <= 2)"
 echo
 
 # 3. A build inside a session vs unconfined: compile the project's sources.
