@@ -20,7 +20,8 @@ else
 fi
 
 missing=""
-for f in bin/agentwalld bin/agentwall lib/systemd/system/agentwalld.service \
+for f in bin/agentwalld bin/agentwall libexec/agentwall/agentwall-full \
+	lib/systemd/system/agentwalld.service \
 	etc/agentwall/agentwalld.conf share/agentwall/agentwalld.conf \
 	share/man/man1/agentwall.1 share/man/man8/agentwalld.8 \
 	share/man/man5/agentwall-policy.5 share/man/man5/agentwall-signatures.5 \
@@ -38,6 +39,12 @@ check "all $n_pol policy templates and $n_sig signature files installed for read
 	test "$(ls "$I"/share/agentwall/policies/*.yaml | wc -l)" = "$n_pol" -a \
 	"$(ls "$I"/share/agentwall/signatures/*.yaml | wc -l)" = "$n_sig"
 check "binaries are executable" test -x "$I/bin/agentwalld" -a -x "$I/bin/agentwall"
+# The commands of agentwall-full, run by the installed agentwall from
+# libexec (nothing beside it in bin/).
+check "installed agentwall runs agentwall-full's commands (signatures list)" \
+	bash -c "'$I/bin/agentwall' signatures list | grep -q openai.codex-cli"
+check "  ... and links neither SQLite nor libcrypto itself" \
+	bash -c "! ldd '$I/bin/agentwall' | grep -qE 'libsqlite3|libcrypto'"
 
 # The paths compiled in follow the prefix.
 v=$("$I/bin/agentwalld" --version)
@@ -56,12 +63,12 @@ meson setup --prefix /usr "$T/b-usr" "$AW_ROOT" >/dev/null 2>&1
 meson setup --prefix /opt/aw -Dsysconfdir=/etc/opt/aw -Dlocalstatedir=/var/opt/aw \
 	"$T/b-opt" "$AW_ROOT" >/dev/null 2>&1
 paths() { sed -n 's/^#define \(AW_[A-Z_]*\) "\(.*\)"$/\1=\2/p' "$1/aw_paths.h" | sort | tr '\n' ' '; }
-want="AW_CONF_DIR=/etc/agentwall AW_DEFAULT_CONF=/etc/agentwall/agentwalld.conf AW_DEFAULT_EXTRA_POLICIES=/etc/agentwall/policies.d AW_DEFAULT_EXTRA_SIGS=/etc/agentwall/signatures.d AW_DEFAULT_LAUNCHER=/usr/local/bin/agentwall AW_DEFAULT_RUN_DIR=/run/agentwall AW_DEFAULT_STATE_DIR=/var/lib/agentwall "
+want="AW_CLI_FULL=/usr/local/libexec/agentwall/agentwall-full AW_CONF_DIR=/etc/agentwall AW_DEFAULT_CONF=/etc/agentwall/agentwalld.conf AW_DEFAULT_EXTRA_POLICIES=/etc/agentwall/policies.d AW_DEFAULT_EXTRA_SIGS=/etc/agentwall/signatures.d AW_DEFAULT_LAUNCHER=/usr/local/bin/agentwall AW_DEFAULT_RUN_DIR=/run/agentwall AW_DEFAULT_STATE_DIR=/var/lib/agentwall "
 got=$(paths "$T/b-default")
-check "meson defaults (prefix /usr/local): /etc, /var/lib, /run, /usr/local/bin as before" test "$got" = "$want"
+check "meson defaults (prefix /usr/local): /etc, /var/lib, /run, /usr/local/bin as before, /usr/local/libexec" test "$got" = "$want"
 [ "$got" = "$want" ] || echo "# got: $got"
 got=$(paths "$T/b-usr")
-check "prefix /usr (Debian): /etc, /var/lib, /run, /usr/bin" \
+check "prefix /usr (Debian): /etc, /var/lib, /run, /usr/bin, /usr/libexec" \
 	test "$got" = "${want//usr\/local/usr}"
 got=$(paths "$T/b-opt")
 check "explicit sysconfdir and localstatedir are honoured" \
