@@ -544,7 +544,8 @@ int aw_sock_create(struct bpf_sock *sk)
 	     sk->protocol == AW_IPPROTO_UDP)) {
 		/* In its session's own cgroup, the cgroup says whose it is
 		 * (sock_owner). */
-		if (ns && ns->cgroup && ns->cgroup == bpf_get_current_cgroup_id())
+		if (ns && ns->cgroup &&
+		    ns->cgroup == bpf_get_current_cgroup_id())
 			return 1;
 		flag = bpf_sk_storage_get(&aw_net_socks, sk, 0,
 					  BPF_SK_STORAGE_GET_F_CREATE);

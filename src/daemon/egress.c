@@ -161,7 +161,7 @@ struct aw_net {
 	 * outlive it, until room is needed. */
 	struct net_cgroup {
 		uint64_t cgroup, session;
-	} *cgroups;
+	} * cgroups;
 	size_t n_cgroups;
 	uint64_t cgroups_full; /* sessions whose sockets got storage */
 };

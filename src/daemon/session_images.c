@@ -202,8 +202,8 @@ static int meta_read(const char *path, struct aw_kept *k)
 /* ---- the image ---------------------------------------------------------- */
 
 static int is_mounted(const char *fs);
-static int mount_image(const char *image, const char *fs, int fresh,
-		       char *err, size_t errlen);
+static int mount_image(const char *image, const char *fs, int fresh, char *err,
+		       size_t errlen);
 
 /* e2fsprogs' mkfs.ext4, found once (not through the daemon's PATH). */
 static const char *mkfs_path(void)
@@ -224,9 +224,11 @@ static pid_t spawn_mkfs(const char *image, uid_t uid, gid_t gid, int *err)
 	/* No blocks reserved for growing the file system online (it never
 	 * is): they were 2 MB of the template's 2.2 MB written, copied
 	 * into every session's image. */
-	char *argv[] = {"mkfs.ext4", "-q", "-F",     "-m",	   "0",
-			"-L",	     "agentwall", "-O", "^resize_inode", "-E",
-			ext,	     (char *)image, NULL};
+	char *argv[] = {"mkfs.ext4", "-q", "-F",
+			"-m",	     "0",  "-L",
+			"agentwall", "-O", "^resize_inode",
+			"-E",	     ext,  (char *)image,
+			NULL};
 	char *envp[] = {"PATH=/usr/sbin:/sbin:/usr/bin:/bin", "LC_ALL=C", NULL};
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
@@ -547,8 +549,8 @@ static int is_mounted(const char *fs)
 /* image on fs through a loop device (the one it is attached to already,
  * if any: not looked for when the image is fresh, made here a moment
  * ago, since the look reads a sysfs file per loop device there is). */
-static int mount_image(const char *image, const char *fs, int fresh,
-		       char *err, size_t errlen)
+static int mount_image(const char *image, const char *fs, int fresh, char *err,
+		       size_t errlen)
 {
 	char real[PATH_MAX], dev[64];
 	int loopfd = -1, imgfd = -1, r = 0;

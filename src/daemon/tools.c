@@ -124,8 +124,8 @@ static uint32_t tool_net(struct aw_daemon *d, struct aw_procinfo *pi,
 		snprintf(err, errlen, "gone");
 		return 0;
 	}
-	r = aw_net_session_open_as(d, key, pi->session, pi->uid, pidfd, 0, f, err,
-				   errlen);
+	r = aw_net_session_open_as(d, key, pi->session, pi->uid, pidfd, 0, f,
+				   err, errlen);
 	close(pidfd);
 	if (r < 0)
 		return 0;

@@ -125,8 +125,8 @@ static char *plan_realpath(const char *path, char *ret)
 			return realpath(path, ret);
 	}
 	if ((size_t)snprintf(full, sizeof(full), "%s/%s",
-			     strcmp(rdir, "/") ? rdir : "", base) >=
-	    sizeof(full))
+			     strcmp(rdir, "/") ? rdir : "",
+			     base) >= sizeof(full))
 		return realpath(path, ret);
 	if (lstat(full, &st) < 0)
 		return NULL; /* errno: as realpath's for the last one */
@@ -824,7 +824,7 @@ static int bind_store(struct aw_plan *plan, char *err, size_t errlen)
 }
 
 static int plan_parse(struct aw_plan *plan, const char *reply,
-		       const char *workspace, char *err, size_t errlen)
+		      const char *workspace, char *err, size_t errlen)
 {
 	const char *line = reply, *nl;
 	char val[PATH_MAX];
@@ -896,7 +896,8 @@ static int plan_parse(struct aw_plan *plan, const char *reply,
 		if (!nl)
 			break;
 		if (!strncmp(line, "seccomp ", 8)) {
-			r = seccomp_line(plan, line + 8, (size_t)(nl - line) - 8);
+			r = seccomp_line(plan, line + 8,
+					 (size_t)(nl - line) - 8);
 			if (r < 0) {
 				snprintf(err, errlen,
 					 "malformed seccomp program from "

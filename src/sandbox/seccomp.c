@@ -446,8 +446,8 @@ int aw_seccomp_install(uint32_t allow_mask, int want_notify, int *ret_notify_fd,
 			       why_len);
 	if (r < 0)
 		return r;
-	return aw_seccomp_install_program(insns, n, want_notify,
-					  ret_notify_fd, why, why_len);
+	return aw_seccomp_install_program(insns, n, want_notify, ret_notify_fd,
+					  why, why_len);
 }
 
 int aw_seccomp_install_program(const struct sock_filter *insns, size_t n,

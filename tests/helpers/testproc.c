@@ -77,7 +77,8 @@ int main(int argc, char **argv)
 		struct timespec t;
 
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		printf("%lld\n", (long long)t.tv_sec * 1000000000LL + t.tv_nsec);
+		printf("%lld\n",
+		       (long long)t.tv_sec * 1000000000LL + t.tv_nsec);
 		return 0;
 	}
 	if (argc >= 4 && !strcmp(argv[1], "threads")) {

@@ -374,13 +374,12 @@ static void child_handed(void *arg)
 	char why[256] = "";
 	int r;
 
-	CHECK(insns && aw_unhex(hex, n * sizeof(*insns), insns) == 0,
-	      "unhex");
-	CHECK(aw_seccomp_install_program(insns, 0, 0, NULL, why,
-					 sizeof(why)) == -E2BIG,
+	CHECK(insns && aw_unhex(hex, n * sizeof(*insns), insns) == 0, "unhex");
+	CHECK(aw_seccomp_install_program(insns, 0, 0, NULL, why, sizeof(why)) ==
+		  -E2BIG,
 	      "an empty program is refused");
-	CHECK(aw_seccomp_install_program(insns, BPF_MAXINSNS + 1, 0, NULL,
-					 why, sizeof(why)) == -E2BIG,
+	CHECK(aw_seccomp_install_program(insns, BPF_MAXINSNS + 1, 0, NULL, why,
+					 sizeof(why)) == -E2BIG,
 	      "an oversized program is refused");
 	r = aw_seccomp_install_program(insns, n, 0, NULL, why, sizeof(why));
 	CHECK(r == 0, "install: %s (%s)", strerror(-r), why);
