@@ -224,6 +224,70 @@ run listentest-audit "listen 0.0.0.0 8092 1" > "$T/la.out"
 check "listen, audit: the bind goes through" grep -q "listen 0.0.0.0 8092 ok" "$T/la.out"
 check "listen, audit: ... recorded as audit" wait_for events action=connect decision=audit hook=bind "target=0.0.0.0:8092"
 
+# A listener that outlives its session: taken out of it by a process
+# outside (pidfd_getfd), the session then ends. Its sockets are known by
+# the session's cgroup, kept after the session: still refused (fail closed).
+cat > "$T/ws/hold.py" <<'PY'
+import ctypes, os, socket, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+while True:
+    words = open(sys.argv[1]).read().split()
+    if len(words) >= 3 and words[0] == "passed":
+        break
+    time.sleep(0.05)
+port, fd = int(words[1]), int(words[2])
+# The session's process: the one running pass.py whose fd is a socket.
+pid = None
+for d in os.listdir("/proc"):
+    try:
+        argv = open("/proc/%s/cmdline" % d, "rb").read().split(b"\0")
+        if (len(argv) > 2 and argv[1].endswith(b"/pass.py") and argv[2] == sys.argv[3].encode()
+                and os.readlink("/proc/%s/fd/%d" % (d, fd)).startswith("socket:")):
+            pid = int(d)
+    except (OSError, ValueError):
+        pass
+pfd = libc.syscall(434, pid or 0, 0)           # pidfd_open
+got = libc.syscall(438, pfd, fd, 0)            # pidfd_getfd
+if got < 0:
+    print("hold error", ctypes.get_errno(), flush=True); sys.exit(1)
+s = socket.socket(fileno=got)
+print("holding %d" % s.getsockname()[1], flush=True)
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.05)
+s.settimeout(4)
+try:
+    a, peer = s.accept(); a.sendall(b"secret\n"); print("held accept ok", peer[0], flush=True)
+except socket.timeout:
+    print("held accept timeout", flush=True)
+PY
+cat > "$T/ws/pass.py" <<'PY'
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM); s.listen(4)
+print("passed %d %d" % (s.getsockname()[1], s.fileno()), flush=True)
+time.sleep(3)
+PY
+rm -f "$T/go"; : > "$T/pass.out"
+in_scope nsenter --net=/run/netns/"$NC" python3 "$T/ws/hold.py" "$T/pass.out" "$T/go" "$ID" > "$T/hold.out" 2>&1 &
+HP=$!
+ends0=$(events action=session-end --count)
+in_scope nsenter --net=/run/netns/"$NC" "$AW" --state-dir "$STATE" run --policy listentest \
+	--workspace "$T/ws" -- python3 "$T/ws/pass.py" "$ID" > "$T/pass.out" 2>&1
+wait_for grep -q "^holding " "$T/hold.out"
+port=$(awk '/^holding / { print $2 }' "$T/hold.out")
+wait_for sh -c "[ \"\$(python3 $AW_ROOT/tests/evq.py $T/export.jsonl action=session-end --count)\" -gt $ends0 ]"
+touch "$T/go"
+got=$(ins python3 -c 'import socket, sys
+try:
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
+    print("client got", repr(s.recv(100)))
+except Exception as e:
+    print("client error", type(e).__name__)' "$P.1" "${port:-1}" 2>&1)
+wait $HP
+cat "$T/pass.out" "$T/hold.out" | sed 's/^/# /'; echo "# $got"
+check "listener outliving its session: taken out of it while it ran" grep -q "^holding " "$T/hold.out"
+check "  ... an outside client still cannot connect after the session ended" has "$got" "client error"
+check "  ... the holder accepted nothing" grep -q "held accept timeout" "$T/hold.out"
+
 # --- 3. DNS carries nothing but the question -----------------------------------
 : > "$T/dnsd.raw"
 out=$(run nstest "digx $P.3 AlLoWeD.TeSt" "digx $P6::2 aLLowed.tEST")
