@@ -276,7 +276,10 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 	 * session's (say, under a private /tmp). */
 	exe_fd = open(real, O_PATH | O_CLOEXEC);
 
-	aw_buf_printf(&req, "session-open v=1 forced=%d workspace=", forced);
+	/* seccomp=prog: the daemon's program is welcome (plan.c,
+	 * seccomp_line). */
+	aw_buf_printf(
+	    &req, "session-open v=1 forced=%d seccomp=prog workspace=", forced);
 	aw_pct_encode(&req, ws, strlen(ws));
 	aw_buf_puts(&req, " exe=");
 	aw_pct_encode(&req, real, strlen(real));

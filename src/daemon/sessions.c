@@ -765,7 +765,7 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 	int pidfd = -1;
 	socklen_t pl = sizeof(pidfd);
 	struct aw_task_state st = {};
-	int forced, have_st, r;
+	int forced, have_st, r, prog;
 	char val[PATH_MAX], err[512] = "", note[256] = "";
 	char sdir[PATH_MAX], wsp[PATH_MAX] = "", cu[256] = "";
 	const struct aw_policy *pol;
@@ -788,6 +788,11 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 	}
 	forced = aw_kv_get(args, "forced", val, sizeof(val)) == 0 &&
 		 !strcmp(val, "1");
+	/* The seccomp program goes only to a launcher that asks for it: one
+	 * built before it was sent takes any line but a rule for a
+	 * malformed reply, and would start no session at all. */
+	prog = aw_kv_get(args, "seccomp", val, sizeof(val)) == 0 &&
+	       !strcmp(val, "prog");
 	have_st = aw_kernel_task_get(d->kernel, pidfd, &st) == 0;
 	if (aw_kv_get(args, "workspace", wsp, sizeof(wsp)) < 0)
 		wsp[0] = 0;
@@ -1011,7 +1016,8 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 	aw_buf_puts(out, "\n");
 	reply_rules(out, &flat);
 	reply_self(d, out);
-	reply_seccomp(out, &flat);
+	if (prog)
+		reply_seccomp(out, &flat);
 	aw_buf_puts(out, "end\n");
 	pending_add(d, cred.pid, cred.uid, session, agent, cu, pol->id, wsp,
 		    forced, note);

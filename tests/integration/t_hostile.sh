@@ -159,3 +159,30 @@ mkfifo "$T/trap/node_modules/@fake/mcp-thing/package.json"
 in_scope "$T/bin/node" "$T/trap/node_modules/@fake/mcp-thing/dist/index.js" >/dev/null
 check "a FIFO package.json does not block the daemon" \
 	wait_for sh -c "timeout 3 $AW --state-dir $STATE status --json >/dev/null"
+
+# The session's seccomp program goes only to a launcher that asks for it
+# (seccomp=prog): one that does not know the line would take it for a
+# malformed rule and start no session. (Each client its own process: the
+# daemon places the one that opened a session in it.)
+sock=$STATE/agentwalld.sock
+for ask in "" " seccomp=prog"; do
+	in_scope python3 - "$sock" "$T" "$ask" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(b"session-open v=1 forced=0" + sys.argv[3].encode() + b" workspace=" + sys.argv[2].encode() + b" exe=/bin/true\n")
+data = b""
+while not data.endswith(b"end\n") and not data.startswith(b"error"):
+    c = s.recv(65536)
+    if not c:
+        break
+    data += c
+print("asked" if sys.argv[3] else "plain", "ok" if data.startswith(b"ok ") else repr(data[:80]),
+      "seccomp" if any(l.startswith(b"seccomp ") for l in data.split(b"\n")) else "none")
+PY
+done > "$T/so" 2>&1
+sed 's/^/# /' "$T/so"
+check "session-open without seccomp=prog: a reply without the program" grep -q "^plain ok none" "$T/so"
+check "  ... with it: the program is sent" grep -q "^asked ok seccomp" "$T/so"
+mkdir -p "$T/sws"; out=$(cd "$T/sws" && in_scope "$AW" --state-dir "$STATE" run -- /bin/echo in-session 2>&1)
+echo "$out" | sed 's/^/# /'
+check "  ... and agentwall run asks for it and starts its session" grep -q in-session <<<"$out"
