@@ -557,6 +557,18 @@ int aw_net_session_open(struct aw_daemon *d, uint64_t session, uint32_t uid,
  * then no longer known as a session's). 0, or -errno: the session's
  * sockets get storage instead, as a discovered process's do.
  */
+/* A session whose network entry the kernel still has is live, whether
+ * this daemon opened it or an earlier one did (adopted maps). */
+static int cgroup_live(struct aw_net *n, uint64_t session)
+{
+	struct aw_net_sess ks;
+
+	return sess_find(n, session) ||
+	       bpf_map_lookup_elem(
+		   aw_kernel_net_fd(n->d->kernel, AW_NETMAP_SESSIONS), &session,
+		   &ks) == 0;
+}
+
 static int cgroup_record(struct aw_net *n, uint64_t cgroup, uint64_t session)
 {
 	int fd = aw_kernel_net_fd(n->d->kernel, AW_NETMAP_CGROUPS);
@@ -565,7 +577,8 @@ static int cgroup_record(struct aw_net *n, uint64_t cgroup, uint64_t session)
 	if (n->n_cgroups >= NET_CGROUPS_KEPT) {
 		size_t i = 0;
 
-		while (i < n->n_cgroups && sess_find(n, n->cgroups[i].session))
+		while (i < n->n_cgroups &&
+		       cgroup_live(n, n->cgroups[i].session))
 			i++;
 		if (i == n->n_cgroups)
 			return -ENOSPC;
@@ -1762,6 +1775,28 @@ int aw_net_open(struct aw_daemon *d, int epfd, char *err, size_t errlen)
 		}
 	} else {
 		upstream_default(n);
+	}
+	/* A previous daemon's records (its maps adopted): known, so that
+	 * they are pruned in their turn, before this daemon's. */
+	if (d->kernel && !aw_kernel_net_error(d->kernel)) {
+		int fd = aw_kernel_net_fd(d->kernel, AW_NETMAP_CGROUPS);
+		uint64_t key, next, session;
+		int more = bpf_map_get_next_key(fd, NULL, &next) == 0;
+
+		while (more) {
+			struct net_cgroup *c;
+
+			key = next;
+			more = bpf_map_get_next_key(fd, &key, &next) == 0;
+			if (bpf_map_lookup_elem(fd, &key, &session) < 0)
+				continue;
+			c = realloc(n->cgroups,
+				    (n->n_cgroups + 1) * sizeof(*c));
+			if (!c)
+				break;
+			n->cgroups = c;
+			c[n->n_cgroups++] = (struct net_cgroup){key, session};
+		}
 	}
 	d->net = n;
 	return 0;

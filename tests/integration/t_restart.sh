@@ -16,6 +16,13 @@ root=$(cat "$T/root.pid")
 check "session opened" wait_for events action=session-start process.pid="$root"
 sess=$(events action=session-start process.pid="$root" --field session)
 
+# A session whose network is confined (the default policy's `network:
+# []`) leaves its cgroup's record in the kernel (for its sockets).
+in_scope "$AW" --state-dir "$STATE" run -- true >/dev/null 2>&1
+known() { aw status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["network"]["cgroups_known"])'; }
+before=$(known)
+check "a confined session's cgroup is recorded for its sockets ($before)" test "$before" -ge 1
+
 kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""
 check "after a crash the links stay pinned (enforcement outlives the daemon)" \
 	test -e "$PINS/link_exec" -a -e "$PINS/aw_tasks"
@@ -28,6 +35,8 @@ child=$(cat "$T/child.pid")
 start_daemon --signatures "$T/sigs" --quiet || { nok "daemon restarts on the old pins"; exit 1; }
 ok "a new daemon starts on the pins of a crashed one"
 check "it says it adopted them" wait_for events action=notice rule=daemon/adopt
+after=$(known)
+check "  ... and the new daemon takes over those records, to prune in their turn ($before -> $after)" test "$after" -ge "$before"
 check "the child started while no daemon ran was recorded from the ring" \
 	wait_for events action=exec process.pid="$child" session="$sess"
 aw ps --json > "$T/ps.json"
