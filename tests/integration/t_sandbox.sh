@@ -13,6 +13,12 @@ echo "[default]" > "$H/.aws/credentials"
 echo "export PS1=x" > "$H/.bashrc"
 echo "original" > "$T/ws/a.txt"
 echo "TOKEN=secret" > "$T/ws/.env"
+# `**/.env` anywhere in the workspace: deep in the project, and inside a
+# dependency tree (walked after the rest of the project).
+mkdir -p "$T/ws/app/config" "$T/ws/node_modules/pkg/lib" "$T/ws/pub"
+echo "TOKEN=deep" > "$T/ws/app/config/.env"
+echo "TOKEN=dep" > "$T/ws/node_modules/pkg/lib/.env"
+echo "public" > "$T/ws/pub/env"
 echo "int main(){}" > "$T/ws/src/m.c"
 # The escape helper from the workspace: the tree may live under /tmp,
 # which is private in a session.
@@ -106,6 +112,9 @@ check "secrets: ~/.aws unreadable" denied run $ESC read $H/.aws/credentials
 check "secrets: ~/.ssh listing shows nothing" \
 	test -z "$(run ls -A "$H/.ssh" 2>/dev/null)"
 check "secrets: .env in the workspace unreadable" denied run $ESC read $T/ws/.env
+check "secrets: a .env deep in the project unreadable" denied run $ESC read $T/ws/app/config/.env
+check "secrets: a .env inside node_modules unreadable" denied run $ESC read $T/ws/node_modules/pkg/lib/.env
+check "  ... while a file merely near the name stays readable" test "$(run cat "$T/ws/pub/env" 2>/dev/null)" = public
 out=$(run /bin/sh -c 'echo id > ~/.ssh/authorized_keys' 2>&1)
 check "persist: ~/.ssh/authorized_keys cannot be written" \
 	test "$(cat "$H/.ssh/authorized_keys" 2>/dev/null)" = ""
