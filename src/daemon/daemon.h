@@ -399,6 +399,12 @@ struct aw_kept *aw_stores_find(struct aw_daemon *d, uint64_t session);
 void aw_stores_load(struct aw_daemon *d);
 void aw_stores_close(struct aw_daemon *d);
 /* A new session's store (mkfs + mount); fs gets the mounted root. */
+/* <state dir>/walk/<uid>: the user's cache for the launcher's `**`
+ * walks (src/sandbox/walk.h), made the user's, 0700. Inside the state
+ * directory, which every session has masked: no session writes it. 0 and
+ * the path, or -errno. */
+int aw_stores_walk_cache(struct aw_daemon *d, uid_t uid, gid_t gid, char *ret,
+			 size_t len);
 int aw_stores_create(struct aw_daemon *d, uint64_t session, uid_t uid,
 		     gid_t gid, const char *policy, const char *agent,
 		     const char *workspace, const char *command, char *fs,

@@ -796,6 +796,34 @@ static size_t gc_empty(struct aw_daemon *d, uid_t only_uid, int any_uid,
 	return removed;
 }
 
+int aw_stores_walk_cache(struct aw_daemon *d, uid_t uid, gid_t gid, char *ret,
+			 size_t len)
+{
+	char base[PATH_MAX], p[PATH_MAX];
+	struct stat st;
+
+	sessions_base(d, base, sizeof(base));
+	if (strrchr(base, '/'))
+		*strrchr(base, '/') = 0;
+	/* walk/ is root's and traversable: nobody else makes anything in
+	 * it, so the user's directory cannot be a link put there. */
+	snprintf(p, sizeof(p), "%s/walk", base);
+	if ((mkdir(p, 0711) < 0 && errno != EEXIST) || lstat(p, &st) < 0 ||
+	    !S_ISDIR(st.st_mode) || st.st_uid != 0 || chmod(p, 0711) < 0)
+		return -EPERM;
+	if ((size_t)snprintf(ret, len, "%s/%u", p, (unsigned)uid) >= len)
+		return -ENAMETOOLONG;
+	if (mkdir(ret, 0700) == 0 && lchown(ret, uid, gid) < 0) {
+		int e = -errno;
+
+		rmdir(ret);
+		return e;
+	}
+	if (lstat(ret, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid)
+		return -EPERM;
+	return 0;
+}
+
 int aw_stores_create(struct aw_daemon *d, uint64_t session, uid_t uid,
 		     gid_t gid, const char *policy, const char *agent,
 		     const char *workspace, const char *command, char *fs,

@@ -1012,6 +1012,11 @@ void aw_session_open(struct aw_daemon *d, int fd, const char *args,
 		      strlen(sb->cg2[0] ? sb->cg2 : sb->cgpids));
 	aw_buf_puts(out, " workspace=");
 	aw_pct_encode(out, wsp, strlen(wsp));
+	if (aw_stores_walk_cache(d, cred.uid, cred.gid, val, sizeof(val)) ==
+	    0) {
+		aw_buf_puts(out, " walkcache=");
+		aw_pct_encode(out, val, strlen(val));
+	}
 	cu_grants(&flat, out, cu, sizeof(cu));
 	aw_buf_puts(out, "\n");
 	reply_rules(out, &flat);

@@ -34,7 +34,8 @@ struct aw_plan {
 	char agent[65];
 	char dir[4096]; /* the session's store directory */
 	char workspace[4096];
-	char home[4096]; /* the account's home directory, "" if none */
+	char home[4096];       /* the account's home directory, "" if none */
+	char walk_cache[4096]; /* the daemon's cache for `**` walks, or "" */
 	uint32_t allow_syscalls;
 	int notify;	    /* session lines on the terminal (stderr) */
 	int display, input; /* computer-use grants (policy) */

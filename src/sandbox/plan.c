@@ -26,6 +26,7 @@
 
 #include "review/manifest.h"
 #include "sandbox/launch.h"
+#include "sandbox/walk.h"
 #include "shared/json.h"
 #include "shared/util.h"
 #include "shared/stage.h"
@@ -237,134 +238,24 @@ static int add_glob(struct aw_plan *p, enum aw_fs_verb verb, const char *rule,
 	return r;
 }
 
-/*
- * `**` NAME: every entry called NAME under the workspace (a bounded walk,
- * not followed through symlinks or into other file systems). A real
- * workspace holds dependency trees of tens of thousands of files
- * (node_modules, .git, a virtualenv): the walk goes by directory
- * descriptors (no path looked up again per entry), builds a path only for
- * what it keeps, and leaves those trees for after the rest, so the
- * project's own NAME files are found first if the budget runs out in
- * them.
- */
-struct named_walk {
-	struct aw_plan *p;
-	const char *rule, *name;
-	size_t budget;
-	dev_t dev;
-	char **later; /* deferred trees */
-	size_t n_later;
-};
-
-static int vendored(const char *d)
-{
-	static const char *const trees[] = {
-	    "node_modules", ".git",   ".venv",	"venv", "__pycache__",
-	    "target",	    "vendor", ".cache", ".tox", ".gradle"};
-
-	for (size_t i = 0; i < AW_ARRAY_SIZE(trees); i++)
-		if (!strcmp(d, trees[i]))
-			return 1;
-	return 0;
-}
-
-static int named_dir(struct named_walk *w, int dfd, const char *path, int depth,
-		     int defer)
-{
-	DIR *d;
-	struct dirent *de;
-	int r = 0;
-
-	if (depth > 32 || !w->budget)
-		return 0;
-	d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return 0;
-	}
-	while ((de = readdir(d)) && r >= 0) {
-		char sub[PATH_MAX];
-		struct stat st;
-		int fd;
-
-		if (!--w->budget) {
-			note(w->p,
-			     "%s: stopped looking for %s after %u entries",
-			     w->rule, w->name, AW_PLAN_WALK_MAX);
-			break;
-		}
-		if (de->d_name[0] == '.' &&
-		    (!de->d_name[1] ||
-		     (de->d_name[1] == '.' && !de->d_name[2])))
-			continue;
-		if (!strcmp(de->d_name, w->name)) {
-			if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path,
-					     de->d_name) < sizeof(sub))
-				r = op_add(w->p, AW_FS_DENY, w->rule, sub);
-			continue;
-		}
-		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
-			continue;
-		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path,
-				     de->d_name) >= sizeof(sub))
-			continue;
-		if (defer && vendored(de->d_name)) {
-			char **l =
-			    realloc(w->later, (w->n_later + 1) * sizeof(*l));
-
-			if (!l || !(l[w->n_later] = strdup(sub))) {
-				if (l)
-					w->later = l;
-				r = -ENOMEM;
-				break;
-			}
-			w->later = l;
-			w->n_later++;
-			continue;
-		}
-		fd = openat(dirfd(d), de->d_name,
-			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (fstat(fd, &st) < 0 || st.st_dev != w->dev) {
-			close(fd);
-			continue;
-		}
-		r = named_dir(w, fd, sub, depth + 1, defer);
-	}
-	closedir(d);
-	return r;
-}
-
+/* `**` NAME: every entry called NAME in the workspace (walk.c: bounded,
+ * one file system, dependency trees last, with the cache directory the
+ * daemon gave). */
 static int add_named(struct aw_plan *p, const char *rule, const char *name,
 		     const char *root, dev_t dev)
 {
-	struct named_walk w = {.p = p,
-			       .rule = rule,
-			       .name = name,
-			       .budget = AW_PLAN_WALK_MAX,
-			       .dev = dev};
-	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+	struct aw_walk_result res;
+	int r = aw_walk_named(root, dev, name, p->walk_cache, &res);
 
-	if (fd < 0)
-		return 0;
-	r = named_dir(&w, fd, root, 0, 1);
-	/* The dependency trees, in the order met (inside them, nothing is
-	 * deferred again). */
-	for (size_t i = 0; i < w.n_later; i++) {
-		struct stat st;
-
-		if (r >= 0 && w.budget &&
-		    (fd = open(w.later[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-					       O_CLOEXEC)) >= 0) {
-			if (fstat(fd, &st) == 0 && st.st_dev == dev)
-				r = named_dir(&w, fd, w.later[i], 1, 0);
-			else
-				close(fd);
-		}
-		free(w.later[i]);
-	}
-	free(w.later);
+	for (size_t i = 0; r >= 0 && i < res.n; i++)
+		r = op_add(p, AW_FS_DENY, rule, res.paths[i]);
+	if (res.exhausted)
+		note(p, "%s: stopped looking for %s after %u entries", rule,
+		     name, AW_PLAN_WALK_MAX);
+	if (getenv("AW_STAGES")) /* with the stage timings (stage.h) */
+		fprintf(stderr, "WALK %s read=%zu cached=%zu found=%zu\n",
+			name, res.dirs_read, res.dirs_cached, res.n);
+	aw_walk_result_free(&res);
 	return r;
 }
 
@@ -966,6 +857,12 @@ static int plan_parse(struct aw_plan *plan, const char *reply,
 		plan->refusals =
 		    !(aw_kv_get(first, "refusals", val, sizeof(val)) == 0 &&
 		      !strcmp(val, "0"));
+		/* Where the walks for `**` names keep what they saw
+		 * (walk.h); none from an older daemon. */
+		if (aw_kv_get(first, "walkcache", val, sizeof(val)) == 0 &&
+		    val[0] == '/')
+			snprintf(plan->walk_cache, sizeof(plan->walk_cache),
+				 "%s", val);
 		aw_kv_get(first, "product", plan->product,
 			  sizeof(plan->product));
 		if (aw_kv_get(first, "syscalls", val, sizeof(val)) == 0 &&

@@ -115,6 +115,33 @@ check "secrets: .env in the workspace unreadable" denied run $ESC read $T/ws/.en
 check "secrets: a .env deep in the project unreadable" denied run $ESC read $T/ws/app/config/.env
 check "secrets: a .env inside node_modules unreadable" denied run $ESC read $T/ws/node_modules/pkg/lib/.env
 check "  ... while a file merely near the name stays readable" test "$(run cat "$T/ws/pub/env" 2>/dev/null)" = public
+# The walk for **/.env remembers each directory while its ctime holds
+# (the cache lives in the daemon's state directory, masked in sessions).
+WC=$(ls "$STATE"/walk/0/* 2>/dev/null | head -1)
+check "walk cache: kept in the state directory, the user's own (0700)" \
+	test -n "$WC" -a "$(stat -c %a "$STATE/walk/0")" = 700 -a "$(stat -c %a "$STATE/walk")" = 711
+check "  ... a session cannot see it" denied run $ESC read "$WC"
+# Changes after the cache was made are seen at the next start.
+mkdir -p "$T/ws/app/late" "$T/moved/inner"
+echo "TOKEN=new" > "$T/ws/app/config/new-sibling"; mv "$T/ws/app/config/new-sibling" "$T/ws/app/late/.env"
+echo "TOKEN=moved" > "$T/moved/inner/.env"; mv "$T/moved" "$T/ws/app/moved"
+echo "TOKEN=dep2" > "$T/ws/node_modules/pkg/.env"
+echo "TOKEN=pub" > "$T/ws/pub/.env"
+check "walk cache: a .env made in a directory after the cache, masked" denied run $ESC read $T/ws/app/late/.env
+check "  ... one moved in with its directory, masked" denied run $ESC read $T/ws/app/moved/inner/.env
+check "  ... one added inside node_modules, masked" denied run $ESC read $T/ws/node_modules/pkg/.env
+check "  ... one added to a directory the cache knew, masked" denied run $ESC read $T/ws/pub/.env
+check "  ... the ones found before still masked" denied run $ESC read $T/ws/app/config/.env
+walk=$(AW_STAGES=1 run /bin/true 2>&1 >/dev/null | grep '^WALK .env' | tail -1)
+echo "# $walk"
+check "walk cache: an unchanged workspace is walked from the cache (no directory read)" \
+	grep -qE 'read=0 cached=[1-9][0-9]* found=7' <<<"$walk"
+# A cache file that is not ours, or not a cache, is not believed.
+printf 'AWWALK1\ngarbage' > "$WC"
+check "walk cache: a corrupt cache is ignored (.env still masked)" denied run $ESC read $T/ws/app/config/.env
+run /bin/true
+printf 'AWWALK1\n%s' "$(head -c 64 /dev/zero | tr '\0' 'x')" > "$WC"; chown nobody "$WC"
+check "walk cache: a cache file of another owner is ignored" denied run $ESC read $T/ws/app/config/.env
 out=$(run /bin/sh -c 'echo id > ~/.ssh/authorized_keys' 2>&1)
 check "persist: ~/.ssh/authorized_keys cannot be written" \
 	test "$(cat "$H/.ssh/authorized_keys" 2>/dev/null)" = ""
@@ -228,6 +255,13 @@ echo "$out" | sed 's/^/# user: /'
 check "user: an ordinary user runs a session" test "$(echo "$out" | tail -1)" = hi
 check "user: as itself inside" test "$(echo "$out" | head -1)" = 65534
 check "user: the write stayed in the session" test ! -e "$T/uws/f"
+echo "TOKEN=u" > "$T/uws/.env"; chown nobody: "$T/uws/.env"
+for _ in 1 2; do
+	ucat=$(cd "$T/uws" && in_scope setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env HOME="$T/uhome" "$AW" --state-dir "$STATE" run -- cat .env 2>/dev/null)
+done
+check "user: .env masked, the second start from the walk cache" test -z "$ucat"
+check "user: the user's walk cache is its own" test "$(stat -c %U "$STATE/walk/65534" 2>/dev/null)" = nobody -a -n "$(ls "$STATE/walk/65534")"
 
 ls $CG/agentwall-sessions/ > /tmp/ts-sessions.txt; cp $T/export.jsonl /tmp/ts-export.jsonl
 kill "$BUS" 2>/dev/null
