@@ -11,6 +11,14 @@
  * directory changes its ctime, and a change deeper down is seen at that
  * deeper directory, which is visited (opened and stat'ed) either way.
  * Anything malformed makes the whole file ignored.
+ *
+ * A ctime is only as fine as the file system keeps it: one tick of the
+ * kernel's coarse clock (kernels before 6.13, and file systems without
+ * fine-grained ctimes), two seconds on FAT, an attribute cache's second
+ * on NFS or FUSE. A directory read in the same tick as its last change
+ * can change again without a new ctime, so one changed less than
+ * WC_RACY_SEC before the walk began is read but not remembered (as git
+ * treats an index entry as new as the index itself).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sandbox/launch.h"
@@ -30,6 +39,7 @@
 #define WC_MAGIC "AWWALK1\n"
 #define WC_FILE_MAX (64u << 20)
 #define WC_ENTRIES_MAX 1000000u
+#define WC_RACY_SEC 2
 
 struct wc_ent {
 	uint64_t ino, count;
@@ -50,6 +60,7 @@ struct walk {
 	const char *name;
 	size_t budget;
 	dev_t dev;
+	int64_t settled; /* ctimes before this (seconds) can be remembered */
 	struct wcache old, now;
 	struct aw_walk_result *res;
 	char **later; /* deferred trees */
@@ -279,7 +290,7 @@ static const struct wc_ent *known(const struct walk *w, const struct stat *st)
 
 	return e && e->cs == (int64_t)st->st_ctim.tv_sec &&
 		       e->cns == (int64_t)st->st_ctim.tv_nsec &&
-		       e->count < w->budget
+		       e->cs < w->settled && e->count < w->budget
 		   ? e
 		   : NULL;
 }
@@ -420,7 +431,7 @@ static int walk_dir(struct walk *w, int dfd, const struct stat *dst,
 		r = walk_sub(w, path, de->d_name, depth, defer);
 	}
 	closedir(d);
-	if (r >= 0 && whole && !de) {
+	if (r >= 0 && whole && !de && rec.cs < w->settled) {
 		struct wc_ent *n = wc_add(&w->now);
 
 		if (n) {
@@ -460,9 +471,12 @@ int aw_walk_named(const char *root, dev_t dev, const char *name,
 	    .name = name, .budget = AW_PLAN_WALK_MAX, .dev = dev, .res = ret};
 	char file[PATH_MAX];
 	int use_cache, fd, r;
+	struct timespec now;
 	struct stat st;
 
 	memset(ret, 0, sizeof(*ret));
+	clock_gettime(CLOCK_REALTIME, &now);
+	w.settled = (int64_t)now.tv_sec - WC_RACY_SEC;
 	use_cache = cache_dir && cache_dir[0] &&
 		    cache_file(cache_dir, root, name, file, sizeof(file)) == 0;
 	if (use_cache)

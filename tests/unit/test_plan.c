@@ -184,11 +184,40 @@ static void test_realpath_long(void **state)
 	rp_forget();
 }
 
+/* The `**` walk's cache (walk.c) keeps no directory changed in the last
+ * seconds: its ctime may be one coarse tick (or FAT's two seconds) that
+ * a change right after the walk's read would not move, and the cache
+ * would then hide a NAME made then from every later start. */
+static void test_walk_racy_not_kept(void **state)
+{
+	char ws[PATH_MAX], cache[PATH_MAX], p[PATH_MAX];
+	struct aw_walk_result r;
+	struct stat st;
+
+	(void)state;
+	snprintf(ws, sizeof(ws), "%s/walkws", root);
+	snprintf(cache, sizeof(cache), "%s/walkcache", root);
+	snprintf(p, sizeof(p), "%s/d", ws);
+	assert_int_equal(mkdir(ws, 0755), 0);
+	assert_int_equal(mkdir(cache, 0700), 0);
+	assert_int_equal(mkdir(p, 0755), 0);
+	assert_int_equal(stat(ws, &st), 0);
+	assert_int_equal(aw_walk_named(ws, st.st_dev, ".env", cache, &r), 0);
+	assert_int_equal(r.dirs_read, 2);
+	aw_walk_result_free(&r);
+	/* Unchanged, but changed just now: read again, not believed. */
+	assert_int_equal(aw_walk_named(ws, st.st_dev, ".env", cache, &r), 0);
+	assert_int_equal(r.dirs_cached, 0);
+	assert_int_equal(r.dirs_read, 2);
+	aw_walk_result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_realpath_same),
 	    cmocka_unit_test(test_realpath_long),
+	    cmocka_unit_test(test_walk_racy_not_kept),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
