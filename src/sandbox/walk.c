@@ -12,13 +12,13 @@
  * deeper directory, which is visited (opened and stat'ed) either way.
  * Anything malformed makes the whole file ignored.
  *
- * A ctime is only as fine as the file system keeps it: one tick of the
- * kernel's coarse clock (kernels before 6.13, and file systems without
- * fine-grained ctimes), two seconds on FAT, an attribute cache's second
- * on NFS or FUSE. A directory read in the same tick as its last change
- * can change again without a new ctime, so one changed less than
- * WC_RACY_SEC before the walk began is read but not remembered (as git
- * treats an index entry as new as the index itself).
+ * Only local file systems that keep ctimes themselves are cached
+ * (ctimes_kept()). A ctime is only as fine as the kernel's clock gives
+ * it: one tick of the coarse clock before Linux 6.13. A directory read
+ * in the same tick as its last change can change again without a new
+ * ctime, so one changed less than WC_RACY_SEC before the walk began is
+ * read but not remembered (as git treats an index entry as new as the
+ * index itself).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,7 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -464,6 +466,28 @@ static int cache_file(const char *cache_dir, const char *root, const char *name,
 		   : -ENAMETOOLONG;
 }
 
+/*
+ * Whether the workspace's file system keeps a directory's ctime itself
+ * (a local one): over NFS, FUSE, 9p or SMB a stat answers from an
+ * attribute cache (NFS keeps a directory's up to a minute) or from a
+ * server that may set what it likes, and FAT keeps no ctime at all.
+ * Those are read in full at every start, as without a cache.
+ */
+static int ctimes_kept(int fd)
+{
+	static const unsigned long local[] = {
+	    EXT4_SUPER_MAGIC,  XFS_SUPER_MAGIC,	 TMPFS_MAGIC,
+	    BTRFS_SUPER_MAGIC, F2FS_SUPER_MAGIC, OVERLAYFS_SUPER_MAGIC};
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) < 0)
+		return 0;
+	for (size_t i = 0; i < AW_ARRAY_SIZE(local); i++)
+		if ((unsigned long)sf.f_type == local[i])
+			return 1;
+	return 0;
+}
+
 int aw_walk_named(const char *root, dev_t dev, const char *name,
 		  const char *cache_dir, struct aw_walk_result *ret)
 {
@@ -477,17 +501,16 @@ int aw_walk_named(const char *root, dev_t dev, const char *name,
 	memset(ret, 0, sizeof(*ret));
 	clock_gettime(CLOCK_REALTIME, &now);
 	w.settled = (int64_t)now.tv_sec - WC_RACY_SEC;
-	use_cache = cache_dir && cache_dir[0] &&
-		    cache_file(cache_dir, root, name, file, sizeof(file)) == 0;
-	if (use_cache)
-		wc_load(&w.old, file, dev);
 	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		if (fd >= 0)
 			close(fd);
-		wc_free(&w.old);
 		return 0;
 	}
+	use_cache = cache_dir && cache_dir[0] && ctimes_kept(fd) &&
+		    cache_file(cache_dir, root, name, file, sizeof(file)) == 0;
+	if (use_cache)
+		wc_load(&w.old, file, dev);
 	r = walk_dir(&w, fd, &st, root, 0, 1);
 	/* The dependency trees, in the order met (inside them, nothing is
 	 * deferred again). */
