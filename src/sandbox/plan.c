@@ -253,8 +253,8 @@ static int add_named(struct aw_plan *p, const char *rule, const char *name,
 		note(p, "%s: stopped looking for %s after %u entries", rule,
 		     name, AW_PLAN_WALK_MAX);
 	if (getenv("AW_STAGES")) /* with the stage timings (stage.h) */
-		fprintf(stderr, "WALK %s read=%zu cached=%zu found=%zu\n",
-			name, res.dirs_read, res.dirs_cached, res.n);
+		fprintf(stderr, "WALK %s read=%zu cached=%zu found=%zu\n", name,
+			res.dirs_read, res.dirs_cached, res.n);
 	aw_walk_result_free(&res);
 	return r;
 }
