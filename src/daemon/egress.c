@@ -549,14 +549,6 @@ int aw_net_session_open(struct aw_daemon *d, uint64_t session, uint32_t uid,
 				      f, err, errlen);
 }
 
-/*
- * The session's own cgroup into aw_net_cgroups (bpf/network.bpf.c,
- * sock_owner): its sockets need no storage to be known as its. When
- * NET_CGROUPS_KEPT are recorded, the oldest whose session ended is
- * forgotten (a socket that outlived that session by so many others is
- * then no longer known as a session's). 0, or -errno: the session's
- * sockets get storage instead, as a discovered process's do.
- */
 /* A session whose network entry the kernel still has is live, whether
  * this daemon opened it or an earlier one did (adopted maps). */
 static int cgroup_live(struct aw_net *n, uint64_t session)
@@ -569,10 +561,30 @@ static int cgroup_live(struct aw_net *n, uint64_t session)
 		   &ks) == 0;
 }
 
+/* One more record known (the newest last). */
+static int cgroup_known(struct aw_net *n, uint64_t cgroup, uint64_t session)
+{
+	struct net_cgroup *c =
+	    realloc(n->cgroups, (n->n_cgroups + 1) * sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	n->cgroups = c;
+	c[n->n_cgroups++] = (struct net_cgroup){cgroup, session};
+	return 0;
+}
+
+/*
+ * The session's own cgroup into aw_net_cgroups (bpf/network.bpf.c,
+ * sock_owner): its sockets need no storage to be known as its. When
+ * NET_CGROUPS_KEPT are recorded, the oldest whose session ended is
+ * forgotten (a socket that outlived that session by so many others is
+ * then no longer known as a session's). 0, or -errno: the session's
+ * sockets get storage instead, as a discovered process's do.
+ */
 static int cgroup_record(struct aw_net *n, uint64_t cgroup, uint64_t session)
 {
 	int fd = aw_kernel_net_fd(n->d->kernel, AW_NETMAP_CGROUPS);
-	struct net_cgroup *c;
 
 	if (n->n_cgroups >= NET_CGROUPS_KEPT) {
 		size_t i = 0;
@@ -587,13 +599,12 @@ static int cgroup_record(struct aw_net *n, uint64_t cgroup, uint64_t session)
 			(n->n_cgroups - i - 1) * sizeof(*n->cgroups));
 		n->n_cgroups--;
 	}
-	c = realloc(n->cgroups, (n->n_cgroups + 1) * sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	n->cgroups = c;
 	if (bpf_map_update_elem(fd, &cgroup, &session, BPF_ANY) < 0)
 		return -errno;
-	c[n->n_cgroups++] = (struct net_cgroup){cgroup, session};
+	if (cgroup_known(n, cgroup, session) < 0) {
+		bpf_map_delete_elem(fd, &cgroup);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -1784,18 +1795,11 @@ int aw_net_open(struct aw_daemon *d, int epfd, char *err, size_t errlen)
 		int more = bpf_map_get_next_key(fd, NULL, &next) == 0;
 
 		while (more) {
-			struct net_cgroup *c;
-
 			key = next;
 			more = bpf_map_get_next_key(fd, &key, &next) == 0;
-			if (bpf_map_lookup_elem(fd, &key, &session) < 0)
-				continue;
-			c = realloc(n->cgroups,
-				    (n->n_cgroups + 1) * sizeof(*c));
-			if (!c)
+			if (bpf_map_lookup_elem(fd, &key, &session) == 0 &&
+			    cgroup_known(n, key, session) < 0)
 				break;
-			n->cgroups = c;
-			c[n->n_cgroups++] = (struct net_cgroup){key, session};
 		}
 	}
 	d->net = n;

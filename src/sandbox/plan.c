@@ -78,13 +78,42 @@ static void rp_forget(void)
 	rp_n = 0;
 }
 
+static char *plan_realpath(const char *path, char *ret);
+
+/* The memo's entry for dir, resolved now if it is new; NULL when the memo
+ * is full or memory is short (the caller asks realpath() instead). */
+static const struct rp_memo *rp_dir(const char *dir)
+{
+	char real[PATH_MAX];
+	struct rp_memo *m;
+	int err;
+
+	for (size_t i = 0; i < rp_n; i++)
+		if (!strcmp(rp_memo[i].dir, dir))
+			return &rp_memo[i];
+	/* (Resolving dir may remember its own parents first.) */
+	err = plan_realpath(dir, real) ? 0 : errno;
+	if (rp_n == RP_MEMO_MAX)
+		return NULL;
+	m = &rp_memo[rp_n];
+	m->err = err;
+	m->dir = strdup(dir);
+	m->real = err ? NULL : strdup(real);
+	if (!m->dir || (!err && !m->real)) {
+		free(m->dir);
+		free(m->real);
+		return NULL;
+	}
+	rp_n++;
+	return m;
+}
+
 static char *plan_realpath(const char *path, char *ret)
 {
 	char dir[PATH_MAX], full[PATH_MAX];
 	const char *slash = strrchr(path, '/'), *base;
-	const char *rdir = NULL;
+	const struct rp_memo *m;
 	struct stat st;
-	size_t i;
 
 	if (!slash || slash == path || !slash[1])
 		return realpath(path, ret);
@@ -94,39 +123,15 @@ static char *plan_realpath(const char *path, char *ret)
 		return realpath(path, ret);
 	memcpy(dir, path, slash - path);
 	dir[slash - path] = 0;
-	for (i = 0; i < rp_n; i++)
-		if (!strcmp(rp_memo[i].dir, dir))
-			break;
-	if (i < rp_n) {
-		if (!rp_memo[i].real) {
-			errno = rp_memo[i].err;
-			return NULL;
-		}
-		rdir = rp_memo[i].real;
-	} else {
-		char real[PATH_MAX];
-		int err = 0;
-
-		if (!plan_realpath(dir, real))
-			err = errno;
-		if (rp_n < RP_MEMO_MAX) {
-			rp_memo[rp_n].dir = strdup(dir);
-			rp_memo[rp_n].real = err ? NULL : strdup(real);
-			rp_memo[rp_n].err = err;
-			if (rp_memo[rp_n].dir && (err || rp_memo[rp_n].real))
-				rdir = rp_memo[rp_n++].real;
-			else
-				return realpath(path, ret);
-		}
-		if (err) {
-			errno = err;
-			return NULL;
-		}
-		if (!rdir)
-			return realpath(path, ret);
+	m = rp_dir(dir);
+	if (!m)
+		return realpath(path, ret);
+	if (!m->real) {
+		errno = m->err;
+		return NULL;
 	}
 	if ((size_t)snprintf(full, sizeof(full), "%s/%s",
-			     strcmp(rdir, "/") ? rdir : "",
+			     strcmp(m->real, "/") ? m->real : "",
 			     base) >= sizeof(full))
 		return realpath(path, ret);
 	if (lstat(full, &st) < 0)

@@ -47,6 +47,7 @@ struct wc_ent {
 	uint64_t ino, count;
 	int64_t cs, cns;
 	uint8_t has;
+	uint8_t borrowed; /* subs belong to the loaded cache's entry */
 	uint32_t n_sub;
 	char **subs;
 };
@@ -72,6 +73,8 @@ struct walk {
 static void wc_free(struct wcache *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
+		if (c->v[i].borrowed)
+			continue;
 		for (uint32_t j = 0; j < c->v[i].n_sub; j++)
 			free(c->v[i].subs[j]);
 		free(c->v[i].subs);
@@ -350,16 +353,10 @@ static int walk_cached(struct walk *w, const struct wc_ent *e, const char *path,
 
 	if (!n)
 		return -ENOMEM;
+	/* The same as loaded (the loaded cache outlives the new one's
+	 * save). */
 	*n = *e;
-	n->n_sub = 0;
-	n->subs = calloc(e->n_sub ? e->n_sub : 1, sizeof(*n->subs));
-	if (!n->subs)
-		return -ENOMEM;
-	for (uint32_t j = 0; j < e->n_sub; j++) {
-		if (!(n->subs[j] = strdup(e->subs[j])))
-			return -ENOMEM;
-		n->n_sub = j + 1;
-	}
+	n->borrowed = 1;
 	w->budget -= e->count;
 	w->res->dirs_cached++;
 	if (e->has)
