@@ -28,6 +28,7 @@
 #include "daemon/daemon.h"
 #include "inventory/inventory.h"
 #include "shared/json.h"
+#include "shared/util.h"
 
 #define INV_WATCHES_MAX 512
 /* After a change, wait this long for the burst to end (an editor's save,
@@ -221,6 +222,7 @@ static void *inventory_thread(void *arg)
 	uint64_t last = 0, dirty_at = 0, gap = INV_MIN_GAP_MS;
 	int dirty = 1; /* the first scan at once */
 
+	aw_thread_background();
 	for (;;) {
 		struct pollfd p[2] = {{.fd = s->wake_fd, .events = POLLIN},
 				      {.fd = s->ino_fd, .events = POLLIN}};

@@ -37,6 +37,7 @@
 #include "daemon/outputs.h"
 #include "shared/json_read.h"
 #include "shared/ocsf.h"
+#include "shared/util.h"
 
 /* The formatter's queue: bytes of native lines waiting. */
 #define FILL_CAP (16u << 20)
@@ -461,6 +462,7 @@ static void *webhook_main(void *arg)
 	unsigned n = 0, backoff = BACKOFF_MIN_MS;
 	char err[256];
 
+	aw_thread_background();
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
 		struct timespec ts;
@@ -584,6 +586,7 @@ static void *syslog_main(void *arg)
 	struct queue *q = &s->q;
 	uint64_t stop_by = 0;
 
+	aw_thread_background();
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
 		size_t len;
@@ -719,6 +722,7 @@ static void *formatter_main(void *arg)
 {
 	struct aw_outputs *o = arg;
 
+	aw_thread_background();
 	pthread_mutex_lock(&o->q_lock);
 	for (;;) {
 		struct aw_buf tmp;

@@ -20,6 +20,7 @@
 
 #include "daemon/writer.h"
 #include "shared/json.h"
+#include "shared/util.h"
 
 #define N_STR 8
 
@@ -94,6 +95,7 @@ static void *writer_main(void *arg)
 {
 	struct aw_writer *w = arg;
 
+	aw_thread_background();
 	pthread_mutex_lock(&w->q_lock);
 	for (;;) {
 		struct aw_buf tmp;

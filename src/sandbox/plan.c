@@ -108,13 +108,20 @@ static const struct rp_memo *rp_dir(const char *dir)
 	return m;
 }
 
-static char *plan_realpath(const char *path, char *ret)
+/* With st: also lstat() of the result (a realpath never names a link),
+ * taken from the resolution when it had it; 1 if st is filled. */
+static char *plan_realpath_st(const char *path, char *ret, struct stat *st,
+			      int *have_st)
 {
 	char dir[PATH_MAX], full[PATH_MAX];
 	const char *slash = strrchr(path, '/'), *base;
 	const struct rp_memo *m;
-	struct stat st;
+	struct stat own;
 
+	if (have_st)
+		*have_st = 0;
+	if (!st)
+		st = &own;
 	if (!slash || slash == path || !slash[1])
 		return realpath(path, ret);
 	base = slash + 1;
@@ -134,12 +141,19 @@ static char *plan_realpath(const char *path, char *ret)
 			     strcmp(m->real, "/") ? m->real : "",
 			     base) >= sizeof(full))
 		return realpath(path, ret);
-	if (lstat(full, &st) < 0)
+	if (lstat(full, st) < 0)
 		return NULL; /* errno: as realpath's for the last one */
-	if (S_ISLNK(st.st_mode))
+	if (S_ISLNK(st->st_mode))
 		return realpath(path, ret);
+	if (have_st)
+		*have_st = 1;
 	memcpy(ret, full, strlen(full) + 1);
 	return ret;
+}
+
+static char *plan_realpath(const char *path, char *ret)
+{
+	return plan_realpath_st(path, ret, NULL, NULL);
 }
 
 /* The real path of the deepest existing ancestor of path, with the
@@ -169,6 +183,7 @@ static int op_add(struct aw_plan *p, enum aw_fs_verb verb, const char *rule,
 	char real[PATH_MAX];
 	struct stat st;
 	struct aw_plan_op *n;
+	int have_st;
 
 	if ((verb == AW_FS_ESCALATE || verb == AW_FS_STATE) &&
 	    !plan_realpath(path, real)) {
@@ -176,7 +191,8 @@ static int op_add(struct aw_plan *p, enum aw_fs_verb verb, const char *rule,
 		 * (~/.config/autostart/x.desktop in a copy-on-write home). */
 		if (real_or_parent(path, real, sizeof(real)) < 0)
 			return 0;
-	} else if (!plan_realpath(path, real) || lstat(real, &st) < 0) {
+	} else if (!plan_realpath_st(path, real, &st, &have_st) ||
+		   (!have_st && lstat(real, &st) < 0)) {
 		if (verb == AW_FS_COW || verb == AW_FS_WRITE ||
 		    verb == AW_FS_TMPFS)
 			note(p, "%s: %s: %s (grant skipped)", rule, path,

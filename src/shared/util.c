@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,6 +83,17 @@ uint64_t aw_now_boottime_ns(void)
 	/* BOOTTIME, not MONOTONIC: the kernel stamps records with
 	 * bpf_ktime_get_boot_ns(), which keeps counting during suspend. */
 	return now_ns(CLOCK_BOOTTIME);
+}
+
+void aw_thread_background(void)
+{
+	struct sched_param sp = {0};
+
+	/* A batch thread takes its fair share, but its wakeup does not
+	 * preempt the thread running on that CPU: work woken by a session's
+	 * start (the next store, the event writer) waits its turn instead of
+	 * delaying the reply the launcher waits for. */
+	pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
 }
 
 void aw_format_time(uint64_t realtime_ns, char *buf, size_t len)

@@ -38,6 +38,8 @@ uint64_t aw_name_hash(const char *name, size_t len);
 /* CLOCK_REALTIME and CLOCK_BOOTTIME in ns. */
 uint64_t aw_now_realtime_ns(void);
 uint64_t aw_now_boottime_ns(void);
+/* The calling thread as background work (SCHED_BATCH). */
+void aw_thread_background(void);
 
 /* Format ns since epoch as RFC 3339 UTC with microseconds. */
 void aw_format_time(uint64_t realtime_ns, char *buf, size_t len);
