@@ -239,7 +239,7 @@ tracer_grew() { [ $(($(tracer_records) - $1)) -ge "$2" ]; }
 for how in attach seize; do
 	before=$(tracer_records)
 	in_scope python3 "$T/tracer.py" "$(FAKE)" "$T" "$how" > "$T/tracer-$how.out" 2>&1
-	echo "# $(cat "$T/tracer-$how.out")"
+	sed "s/^/# /" "$T/tracer-$how.out"
 	# (A seizing parent may run it for the daemon's reaction time; the
 	# docs say so. An attaching one never.)
 	[ "$how" = attach ] &&
