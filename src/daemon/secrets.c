@@ -125,7 +125,7 @@ struct sec_owner {
 
 struct sec_inode {
 	uint64_t dev, ino;
-	int fd; /* O_PATH: unmarked through /proc/self/fd/N */
+	int fd; /* readable, or O_PATH (mark_fd) */
 	int dir;
 	struct sec_owner *owners;
 	struct sec_inode *next;
@@ -229,13 +229,20 @@ static struct sec_session *session_get(struct aw_secrets *s, uint64_t session,
 	return ss;
 }
 
+/* fd: a readable descriptor of the inode (the mark is put through it:
+ * 1.3 us), or an O_PATH one, which fanotify_mark does not take (then
+ * through /proc/self/fd/N: a path lookup in /proc, 4.5 us). */
 static int mark_fd(struct aw_secrets *s, int fd, int dir, unsigned flags)
 {
+	unsigned mask = dir ? MASK_DIR : MASK_FILE;
 	char p[64];
+	int fl = fcntl(fd, F_GETFL);
 
+	if (fl >= 0 && !(fl & O_PATH))
+		return fanotify_mark(s->fan, flags, mask, fd, NULL) < 0 ? -errno
+									: 0;
 	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
-	if (fanotify_mark(s->fan, flags, dir ? MASK_DIR : MASK_FILE, AT_FDCWD,
-			  p) < 0)
+	if (fanotify_mark(s->fan, flags, mask, AT_FDCWD, p) < 0)
 		return -errno;
 	return 0;
 }
@@ -674,6 +681,14 @@ struct walk {
 	size_t n, cap;
 	size_t budget;
 	uint32_t uid;
+	/* Files are never opened (agentwall's own state: opening and closing
+	 * the store would drop SQLite's locks; see store_file), nor the store
+	 * when some mask covers it. */
+	int paths_only;
+	struct aw_daemon *d;
+	struct aw_secrets *s; /* (for inodes already marked) */
+	int store_known; /* the store's files' identities, looked up once */
+	struct stat store[3];
 	size_t not_owned, skipped_fs, over;
 };
 
@@ -706,10 +721,69 @@ static void walk_keep(struct walk *w, int fd, const struct stat *st,
 	w->n++;
 }
 
-/* fd: an O_PATH fd of path (taken). Regular files and directories are
- * kept; a directory's entries are walked on the same file system. */
-static void walk_one(struct walk *w, int fd, const char *path, const char *rule,
-		     dev_t dev, int depth)
+static const char *const store_suffix[];
+
+/* Is st one of the store's files (the database, -wal, -shm)? */
+static int walk_store_file(struct walk *w, const struct stat *st)
+{
+	if (!w->d)
+		return 0;
+	if (!w->store_known) {
+		for (size_t i = 0; i < 3; i++) {
+			char p[PATH_MAX + 8];
+
+			snprintf(p, sizeof(p), "%s%s", w->d->opts.store_path,
+				 store_suffix[i]);
+			if (stat(p, &w->store[i]) < 0)
+				memset(&w->store[i], 0, sizeof(w->store[i]));
+		}
+		w->store_known = 1;
+	}
+	for (size_t i = 0; i < 3; i++)
+		if (w->store[i].st_ino && w->store[i].st_dev == st->st_dev &&
+		    w->store[i].st_ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
+/*
+ * A readable descriptor of the regular file fd (O_PATH) names, which is
+ * name in the directory parent, for mark_fd; fd itself if it cannot be
+ * had (then closed or returned). Only on the event loop: opened here, a
+ * file under a directory already marked makes an event that the
+ * permission thread answers, so that thread itself never calls this.
+ * Not for anything but a regular file (a FIFO or device is never
+ * opened).
+ */
+static int readable(int parent, const char *name, int fd, const struct stat *st)
+{
+	struct open_how how = {
+	    .flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
+		     O_NOATIME,
+	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	struct stat rst;
+	int r;
+
+	if (!name)
+		return fd;
+	r = syscall(SYS_openat2, parent, name, &how, sizeof(how));
+	/* The same inode (the name could have been replaced since). */
+	if (r >= 0 && fstat(r, &rst) == 0 && S_ISREG(rst.st_mode) &&
+	    rst.st_dev == st->st_dev && rst.st_ino == st->st_ino) {
+		close(fd);
+		return r;
+	}
+	if (r >= 0)
+		close(r);
+	return fd;
+}
+
+/* fd: an O_PATH fd of path (taken), found as name in the directory
+ * parent (name NULL: not known). Regular files and directories are kept;
+ * a directory's entries are walked on the same file system. */
+static void walk_one(struct walk *w, int parent, const char *name, int fd,
+		     const char *path, const char *rule, dev_t dev, int depth)
 {
 	struct stat st;
 	DIR *dir;
@@ -732,12 +806,42 @@ static void walk_one(struct walk *w, int fd, const char *path, const char *rule,
 		close(fd);
 		return;
 	}
-	walk_keep(w, fd, &st, path, rule);
-	if (!S_ISDIR(st.st_mode) || depth >= SECRETS_DEPTH_MAX)
+	if (S_ISREG(st.st_mode)) {
+		int known = 0;
+
+		/* An inode marked already (another session's mask) takes one
+		 * more owner and no descriptor: not opened, which would wait
+		 * for the permission thread's answer. */
+		if (w->s) {
+			pthread_mutex_lock(&w->s->lock);
+			known = inode_find(w->s, st.st_dev, st.st_ino) != NULL;
+			pthread_mutex_unlock(&w->s->lock);
+		}
+		walk_keep(w,
+			  known || w->paths_only || walk_store_file(w, &st)
+			      ? fd
+			      : readable(parent, name, fd, &st),
+			  &st, path, rule);
 		return;
+	}
 	dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
 	if (dfd < 0)
 		dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* A directory is kept by its readable descriptor when it has one. */
+	if (dfd >= 0) {
+		int keep = dup(dfd);
+
+		if (keep >= 0) {
+			close(fd);
+			fd = keep;
+		}
+	}
+	walk_keep(w, fd, &st, path, rule);
+	if (depth >= SECRETS_DEPTH_MAX) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
 	if (dfd < 0 || !(dir = fdopendir(dfd))) {
 		if (dfd >= 0)
 			close(dfd);
@@ -755,7 +859,8 @@ static void walk_one(struct walk *w, int fd, const char *path, const char *rule,
 		cfd = openat(dirfd(dir), de->d_name,
 			     O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (cfd >= 0)
-			walk_one(w, cfd, sub, rule, dev, depth + 1);
+			walk_one(w, dirfd(dir), de->d_name, cfd, sub, rule, dev,
+				 depth + 1);
 	}
 	closedir(dir);
 }
@@ -824,7 +929,7 @@ void aw_secrets_request(struct aw_daemon *d, int fd, const char *args,
 	int pidfd = -1;
 	struct ucred cred;
 	struct aw_task_state st;
-	struct walk w = {};
+	struct walk w = {.d = d, .s = d->secrets};
 	struct sec_session *ss;
 	size_t marked = 0, failed = 0, refused = 0, odd = 0;
 	uint64_t session;
@@ -885,7 +990,7 @@ void aw_secrets_request(struct aw_daemon *d, int fd, const char *args,
 			close(rfd);
 			continue;
 		}
-		walk_one(&w, rfd, path, rule, rst.st_dev, 0);
+		walk_one(&w, AT_FDCWD, path, rfd, path, rule, rst.st_dev, 0);
 	}
 	walk_add(s, session, &w, 0, &marked, &failed);
 	aw_buf_printf(out,
@@ -955,7 +1060,7 @@ void aw_secrets_masks(struct aw_daemon *d, int fd, const char *args,
 	int pidfd = -1;
 	struct ucred cred;
 	struct aw_task_state st;
-	struct walk w = {};
+	struct walk w = {.d = d, .s = d->secrets};
 	struct sec_session *ss;
 	struct statfs sf;
 	struct stat rst;
@@ -1014,7 +1119,7 @@ void aw_secrets_masks(struct aw_daemon *d, int fd, const char *args,
 			continue;
 		}
 		n++;
-		walk_one(&w, efd, path, rule, rst.st_dev, 0);
+		walk_one(&w, passed_fd, name, efd, path, rule, rst.st_dev, 0);
 	}
 	walk_add(s, session, &w, 1, &marked, &failed);
 	aw_buf_printf(out,
@@ -1121,7 +1226,7 @@ void aw_secrets_mark_self(struct aw_daemon *d)
 	struct aw_secrets *s = d->secrets;
 	char dirs[5][PATH_MAX];
 	size_t n = 0;
-	struct walk w = {.budget = SECRETS_WALK_MAX, .uid = 0};
+	struct walk w = {.budget = SECRETS_WALK_MAX, .uid = 0, .paths_only = 1};
 	struct sec_session *ss;
 
 	if (!s)
@@ -1150,7 +1255,8 @@ void aw_secrets_mark_self(struct aw_daemon *d)
 			close(fd);
 			continue;
 		}
-		walk_one(&w, fd, dirs[i], "agentwall.self", st.st_dev, 0);
+		walk_one(&w, AT_FDCWD, dirs[i], fd, dirs[i], "agentwall.self",
+			 st.st_dev, 0);
 	}
 	pthread_mutex_lock(&s->lock);
 	ss = session_find(s, SELF);

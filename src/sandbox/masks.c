@@ -8,7 +8,7 @@
  * empty placeholder instead, in one read-only tmpfs of the session's own:
  *
  *  - a masked directory becomes a directory (0555) holding, for each
- *    real entry under it (bounded: AW_MASKS_PLACEHOLDERS_MAX), an empty
+ *    real entry under it (bounded, shallowest first: scan_tree), an empty
  *    placeholder of the same name: a directory (0555) or an empty file
  *    (0444, 0555 if the real one is executable). Symlinks, sockets and
  *    devices become empty files: a placeholder never leads anywhere;
@@ -46,9 +46,11 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/statfs.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 
 #include "sandbox/masks.h"
 #include "shared/json.h"
@@ -101,55 +103,86 @@ static int walkable(int fd)
 	}
 }
 
-/* The entries of directory fd (taken), under rel, on its file system. */
-static void scan_dir(struct aw_masks *m, size_t op, int fd, const char *rel,
-		     dev_t dev, int depth, size_t *budget)
+/*
+ * The entries under one masked directory (fd, taken), shallowest first:
+ * a browser profile under ~/.config holds thousands of files, and a
+ * placeholder for each cost a start ~100 ms (this listing, init's tmpfs,
+ * the daemon's marks); the names worth a record (~/.ssh/id_rsa,
+ * Default/Cookies) are near the top. At most AW_MASKS_PER_TREE_MAX
+ * placeholders a tree, on its file system; directories are opened below
+ * fd without following any link.
+ */
+static void scan_tree(struct aw_masks *m, size_t op, int root, dev_t dev,
+		      size_t *budget)
 {
-	DIR *d = fdopendir(fd);
-	struct dirent *de;
+	size_t first = m->n, taken = 0, next = first;
+	const char *rel = "";
 
-	if (!d) {
-		close(fd);
-		return;
+	/* The tree's directories are its placeholders with dir set, in
+	 * the order added: each is listed in turn (breadth first). */
+	for (;;) {
+		struct open_how how = {
+		    .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC |
+			     O_NOATIME,
+		    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+			       RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+		};
+		struct stat dst;
+		struct dirent *de;
+		DIR *d = NULL;
+		int dfd;
+
+		dfd = rel[0]
+			  ? syscall(SYS_openat2, root, rel, &how, sizeof(how))
+			  : dup(root);
+		if (dfd < 0 && rel[0] && errno == EPERM) {
+			how.flags &= ~(uint64_t)O_NOATIME; /* not the owner */
+			dfd =
+			    syscall(SYS_openat2, root, rel, &how, sizeof(how));
+		}
+		if (dfd >= 0 && (fstat(dfd, &dst) < 0 || dst.st_dev != dev ||
+				 !(d = fdopendir(dfd))))
+			close(dfd);
+		while (d && (de = readdir(d))) {
+			char sub[PATH_MAX];
+			struct stat st;
+
+			if (!strcmp(de->d_name, ".") ||
+			    !strcmp(de->d_name, ".."))
+				continue;
+			if (!*budget || taken >= AW_MASKS_PER_TREE_MAX ||
+			    m->n >= AW_MASKS_PLACEHOLDERS_MAX) {
+				m->over++;
+				continue;
+			}
+			--*budget;
+			if ((size_t)snprintf(sub, sizeof(sub), "%s%s%s", rel,
+					     rel[0] ? "/" : "",
+					     de->d_name) >= sizeof(sub) ||
+			    fstatat(dirfd(d), de->d_name, &st,
+				    AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			if (add(m, op, sub, S_ISDIR(st.st_mode),
+				S_ISREG(st.st_mode) && (st.st_mode & 0111)) <
+			    0) {
+				m->over++;
+				continue;
+			}
+			taken++;
+		}
+		if (d)
+			closedir(d);
+		/* The next directory of this tree not listed yet (none once
+		 * the tree's placeholders are all taken: what lies deeper is
+		 * not counted). */
+		while (next < m->n && !m->v[next].dir)
+			next++;
+		if (next >= m->n || taken >= AW_MASKS_PER_TREE_MAX ||
+		    m->n >= AW_MASKS_PLACEHOLDERS_MAX || !*budget)
+			break;
+		rel = m->v[next++].rel;
 	}
-	while ((de = readdir(d))) {
-		char sub[PATH_MAX];
-		struct stat st;
-		int dir;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (!*budget || m->n >= AW_MASKS_PLACEHOLDERS_MAX) {
-			m->over++;
-			continue;
-		}
-		--*budget;
-		if ((size_t)snprintf(sub, sizeof(sub), "%s%s%s", rel,
-				     rel[0] ? "/" : "",
-				     de->d_name) >= sizeof(sub) ||
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		dir = S_ISDIR(st.st_mode);
-		if (add(m, op, sub, dir,
-			S_ISREG(st.st_mode) && (st.st_mode & 0111)) < 0) {
-			m->over++;
-			continue;
-		}
-		if (dir && st.st_dev == dev && depth < AW_MASKS_DEPTH_MAX) {
-			int cfd = openat(dirfd(d), de->d_name,
-					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-					     O_CLOEXEC | O_NOATIME);
-
-			if (cfd < 0)
-				cfd = openat(dirfd(d), de->d_name,
-					     O_RDONLY | O_DIRECTORY |
-						 O_NOFOLLOW | O_CLOEXEC);
-			if (cfd >= 0)
-				scan_dir(m, op, cfd, sub, dev, depth + 1,
-					 budget);
-		}
-	}
-	closedir(d);
+	close(root);
 }
 
 int aw_masks_scan(const struct aw_plan *plan, struct aw_masks *m)
@@ -185,7 +218,7 @@ int aw_masks_scan(const struct aw_plan *plan, struct aw_masks *m)
 			close(fd);
 			continue;
 		}
-		scan_dir(m, i, fd, "", st.st_dev, 1, &budget);
+		scan_tree(m, i, fd, st.st_dev, &budget);
 	}
 	return 0;
 }
