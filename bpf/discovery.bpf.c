@@ -58,6 +58,13 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct aw_launcher_id);
+} aw_launcher SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, AW_SIGS_MAX);
 	__type(key, __u32);
 	__type(value, __u32);
@@ -668,6 +675,25 @@ int BPF_PROG(aw_exec, struct task_struct *p, pid_t old_pid,
 	if (!sc)
 		return 0; /* cannot happen: per-CPU array slot 0 */
 	ev = &sc->ev;
+
+	/* Being forced: the daemon's execve of the launcher, once, and
+	 * nothing else until the session is given (which clears FORCING).
+	 * Killed before the image runs; the record says what it exec'd. */
+	if (st && (st->flags & AW_TASK_FORCING)) {
+		struct inode *fi = BPF_CORE_READ(bprm, file, f_inode);
+		struct aw_launcher_id *li =
+		    bpf_map_lookup_elem(&aw_launcher, &zero);
+
+		if (!li || (st->flags & AW_TASK_LAUNCHED) ||
+		    li->dev != (__u64)BPF_CORE_READ(fi, i_sb, s_dev) ||
+		    li->ino != (__u64)BPF_CORE_READ(fi, i_ino)) {
+			fl |= AW_EXEC_FORCE_KILL | AW_EXEC_NOT_LAUNCHER;
+			stat_inc(AW_STAT_FORCE_KILLED);
+			bpf_send_signal(AW_SIGKILL);
+		} else {
+			st->flags |= AW_TASK_LAUNCHED;
+		}
+	}
 
 	rule = classify(p, bprm, sc, &fl, &have_data);
 

@@ -98,6 +98,9 @@ enum aw_task_flags {
 	 * through a pidfd: it and everything it forks or execs stay that
 	 * tool, under the tool's policy (src/daemon/tools.c). */
 	AW_TASK_TOOL = 1u << 9,
+	/* FORCING, and it has exec'd the launcher (the daemon's injected
+	 * execve): any further exec before its session is given kills it. */
+	AW_TASK_LAUNCHED = 1u << 10,
 };
 
 /* struct aw_event_exec.flags */
@@ -112,14 +115,17 @@ enum aw_exec_flags {
 					 instruction, to be forced */
 	AW_EXEC_FORCE_KILL = 1u << 7, /* killed before its first instruction:
 					 enforce mode and no live daemon */
-	AW_EXEC_FORCE_TRACED = 1u << 8, /* killed before its first
-					   instruction: already ptraced (by
-					   someone else: the daemon could not
-					   hold it) */
-	AW_EXEC_CONTENT = 1u << 9,	/* not classified by path or inode, but
-					   its size is a known agent binary's:
-					   held (FORCE_STOP) or killed
-					   (FORCE_KILL) for a content check */
+	AW_EXEC_FORCE_TRACED = 1u << 8,	 /* killed before its first
+					    instruction: already ptraced (by
+					    someone else: the daemon could not
+					    hold it) */
+	AW_EXEC_CONTENT = 1u << 9,	 /* not classified by path or inode, but
+					    its size is a known agent binary's:
+					    held (FORCE_STOP) or killed
+					    (FORCE_KILL) for a content check */
+	AW_EXEC_NOT_LAUNCHER = 1u << 10, /* killed (FORCE_KILL): being forced,
+					    it exec'd something other than
+					    the launcher, or exec'd again */
 };
 
 /* Per-CPU counters (map aw_stats), summed by user space. */
@@ -184,6 +190,17 @@ struct aw_config {
  * force it). aw_sig_mode[signature number]: enum aw_mode (as __u32) of
  * the policy that agent gets; an audit-mode policy is never forced. */
 #define AW_ALIVE_GRACE_NS (2ull * 1000000000ull)
+
+/* aw_launcher[0]: the launcher's file (dev in the kernel's encoding,
+ * inode), written by the daemon before it forces anything: the one
+ * program a task being forced may exec, once. The daemon's execve names
+ * it by path, which the task's own mount namespace or root resolves: a
+ * file bound over that path, or anything a preloaded library or a tracer
+ * makes it exec instead, is not it. */
+struct aw_launcher_id {
+	__u64 dev;
+	__u64 ino;
+};
 
 /*
  * Content identity. aw_content_sizes[i_size]: the number of known agent

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -170,6 +171,12 @@ int cmd_run(struct aw_cli *cli, int argc, char **argv)
 	char sid[17];
 	size_t n_keep = 0;
 
+	/* First: no process of this user attaches to the launcher (it runs
+	 * in the host's view, and a forced agent's launcher is the agent's
+	 * own pid). A tracer here could have it exec anything, or run the
+	 * agent's code in place, outside the session. Init (launch.c) is
+	 * dumpable only until its id maps are written. */
+	prctl(PR_SET_DUMPABLE, 0);
 	while ((c = getopt_long(argc, argv, "+hv", longopts, NULL)) != -1) {
 		if (aw_cli_common_opt(cli, c, optarg))
 			continue;

@@ -132,6 +132,7 @@ int aw_kernel_sig_mode(struct aw_kernel *k, uint32_t sig);
 int aw_kernel_set_content_sizes(struct aw_kernel *k, const uint64_t *sizes,
 				size_t n);
 int aw_kernel_heartbeat(struct aw_kernel *k, int alive);
+int aw_kernel_set_launcher(struct aw_kernel *k, const char *path);
 int aw_kernel_set_sig_mode(struct aw_kernel *k, uint32_t sig,
 			   enum aw_mode mode);
 int aw_kernel_task_get(struct aw_kernel *k, int pidfd,

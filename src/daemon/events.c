@@ -209,22 +209,32 @@ static int handle_exec(struct aw_daemon *d, const struct aw_event_exec *ev,
 		aw_tools_exec(d, pi, ev->proc.task_flags, ev->hdr.ktime);
 	if (ev->flags & AW_EXEC_FORCE_KILL) {
 		int traced = !!(ev->flags & AW_EXEC_FORCE_TRACED);
+		int other = !!(ev->flags & AW_EXEC_NOT_LAUNCHER);
 		struct aw_emit_info e = {
 		    .action = "force",
 		    .pi = pi,
 		    .session = pi->session,
 		    .ktime = ev->hdr.ktime,
 		    .target = fn,
-		    .rule = traced ? "force/traced" : "force/no-daemon",
+		    .rule = other    ? "force/failed"
+			    : traced ? "force/traced"
+				     : "force/no-daemon",
 		    .decision = "deny",
 		    .extra_json =
-			traced ? "\"detail\":\"already ptraced at exec "
-				 "(PTRACE_TRACEME or attached): the daemon "
-				 "could not hold it and its tracer could run "
-				 "it: killed before its first instruction\""
-			       : "\"detail\":\"enforce mode and no live "
-				 "daemon to force it into a session: killed "
-				 "before its first instruction\"",
+			other	 ? "\"detail\":\"exec'd this while being "
+				   "forced into its session, where only "
+				   "agentwall's launcher may run, once (a file "
+				   "bound over the launcher's path, or a "
+				   "preloaded library or another tracer making "
+				   "it exec something else): killed before its "
+				   "first instruction\""
+			: traced ? "\"detail\":\"already ptraced at exec "
+				   "(PTRACE_TRACEME or attached): the daemon "
+				   "could not hold it and its tracer could run "
+				   "it: killed before its first instruction\""
+				 : "\"detail\":\"enforce mode and no live "
+				   "daemon to force it into a session: killed "
+				   "before its first instruction\"",
 		};
 		aw_emit(d, &e);
 	}

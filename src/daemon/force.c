@@ -651,6 +651,10 @@ static void *force_thread(void *arg)
 
 		if (q.pid == 0)
 			break; /* stop request */
+		/* The launcher's file as it is now (a package upgrade
+		 * replaces it): the one the task may exec (aw_launcher). */
+		if (f->d->kernel)
+			aw_kernel_set_launcher(f->d->kernel, f->launcher);
 		force_one(f, &q, &res);
 		res.latency_ns = aw_now_boottime_ns() - t0;
 		if (write(f->res[1], &res, sizeof(res)) != sizeof(res))
@@ -670,6 +674,8 @@ int aw_force_start(struct aw_daemon *d, struct aw_force **ret)
 	f->d = d;
 	pthread_mutex_init(&f->lock, NULL);
 	snprintf(f->launcher, sizeof(f->launcher), "%s", d->opts.launcher);
+	if (d->kernel)
+		aw_kernel_set_launcher(d->kernel, f->launcher);
 	snprintf(f->state_dir, sizeof(f->state_dir), "%s", d->opts.socket_path);
 	if (strrchr(f->state_dir, '/'))
 		*strrchr(f->state_dir, '/') = 0;

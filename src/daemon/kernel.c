@@ -15,6 +15,7 @@
 #include <sys/random.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -853,6 +854,25 @@ int aw_kernel_set_content_sizes(struct aw_kernel *k, const uint64_t *sizes,
 		bpf_map_delete_elem(fd, &stale[i]);
 	free(stale);
 	return r;
+}
+
+/* The launcher's file, the one program a task being forced may exec
+ * (struct aw_launcher_id). */
+int aw_kernel_set_launcher(struct aw_kernel *k, const char *path)
+{
+	struct aw_launcher_id id = {};
+	struct stat st;
+	uint32_t zero = 0;
+
+	if (stat(path, &st) == 0) {
+		id.dev = ((uint64_t)major(st.st_dev) << 20) | minor(st.st_dev);
+		id.ino = st.st_ino;
+	}
+	/* (Not there: every exec of a task being forced is refused.) */
+	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.aw_launcher), &zero,
+				&id, BPF_ANY))
+		return -errno;
+	return 0;
 }
 
 /* The daemon's pulse: see AW_ALIVE_GRACE_NS. 0 declares it gone. */

@@ -502,6 +502,11 @@ static void build_dev(int input)
 		die("/dev/pts: %s", strerror(errno));
 }
 
+/* Under the session's /proc, what is the host's kernel, not the
+ * session's processes (bubblewrap's list). */
+static const char *const proc_ro[] = {"sys", "sysrq-trigger", "irq", "bus",
+				      "fs"};
+
 static void build_view(const struct aw_plan *plan)
 {
 	const struct aw_plan_op **ops;
@@ -557,6 +562,21 @@ static void build_view(const struct aw_plan *plan)
 	if (mount("proc", NEWROOT "/proc", "proc",
 		  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 		die("mount proc: %s", strerror(errno));
+	/* The kernel's settings are the host's: read-only. Its uid 0 is the
+	 * host's for a root user, and the owner's check on /proc/sys needs
+	 * no capability (kernel.core_pattern runs a program as host root). */
+	for (size_t i = 0; i < AW_ARRAY_SIZE(proc_ro); i++) {
+		char p[64];
+
+		snprintf(p, sizeof(p), NEWROOT "/proc/%s", proc_ro[i]);
+		if (mount(p, p, NULL, MS_BIND | MS_REC, NULL)) {
+			if (errno == ENOENT)
+				continue; /* not in this kernel */
+			die("bind %s: %s", p, strerror(errno));
+		}
+		if (mount_setattr(AT_FDCWD, p, AT_RECURSIVE, &ro, sizeof(ro)))
+			die("%s read-only: %s", p, strerror(errno));
+	}
 	aw_stage("v-proc");
 
 	if (chdir(NEWROOT) || syscall(SYS_pivot_root, ".", ".") ||
@@ -839,10 +859,17 @@ init_main(const struct aw_launch *l, int sync_fd, int notify_sock,
 	int st = 0;
 	pid_t cmd;
 
+	/* The launcher is not dumpable, nor are we (born of it): our
+	 * /proc files would be root's and the launcher could not write our
+	 * id maps. Dumpable until it has; then not again (no process of
+	 * this user attaches to the session's init). */
+	if (prctl(PR_SET_DUMPABLE, 1) < 0 || write(notify_sock, "r", 1) != 1)
+		_exit(AW_LAUNCH_EXIT_FAIL);
 	/* Wait for the launcher to write our id maps. */
 	if (read(sync_fd, &go, 1) != 1 || go != 'g')
 		_exit(AW_LAUNCH_EXIT_FAIL);
 	close(sync_fd);
+	prctl(PR_SET_DUMPABLE, 0);
 	{
 		/* Before the view: the host's /proc lists them. */
 		const int also[] = {notify_sock, status_fd, l->exe_fd};
@@ -1218,7 +1245,7 @@ int aw_launch_run(const struct aw_launch *l)
 	unsigned in_window = 0;
 	unsigned long suppressed = 0;
 	pid_t pid;
-	char fd_notes[768] = "";
+	char fd_notes[768] = "", ready = 0;
 
 	fds_check(l, fd_notes, sizeof(fd_notes));
 	tell_start(l);
@@ -1267,7 +1294,8 @@ int aw_launch_run(const struct aw_launch *l)
 	close(sync[0]);
 	close(nsock[1]);
 	close(stat_pipe[1]);
-	if (write_maps(pid) < 0 || write(sync[1], "g", 1) != 1) {
+	if (read(nsock[0], &ready, 1) != 1 || ready != 'r' ||
+	    write_maps(pid) < 0 || write(sync[1], "g", 1) != 1) {
 		fprintf(stderr, "agentwall: sandbox: user namespace maps: %s\n",
 			strerror(errno));
 		kill(pid, SIGKILL);

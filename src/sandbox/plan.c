@@ -313,14 +313,19 @@ static int expand(struct aw_plan *p, enum aw_fs_verb verb, const char *rule,
 		return add_glob(p, verb, rule, buf);
 	}
 	if (!strncmp(path, "{runtime}", 9)) {
+		/* Both the account's runtime directory and the one the
+		 * environment names (as ~ is both homes). */
 		const char *rt = getenv("XDG_RUNTIME_DIR");
+		char own[64];
 
-		if (rt && rt[0] == '/')
+		snprintf(own, sizeof(own), "/run/user/%u", (unsigned)getuid());
+		snprintf(buf, sizeof(buf), "%s%s", own, path + 9);
+		r = add_glob(p, verb, rule, buf);
+		if (r >= 0 && rt && rt[0] == '/' && strcmp(rt, own)) {
 			snprintf(buf, sizeof(buf), "%s%s", rt, path + 9);
-		else
-			snprintf(buf, sizeof(buf), "/run/user/%u%s",
-				 (unsigned)getuid(), path + 9);
-		return add_glob(p, verb, rule, buf);
+			r = add_glob(p, verb, rule, buf);
+		}
+		return r;
 	}
 	if (!strcmp(path, "{env:SSH_AUTH_SOCK}")) {
 		const char *s = getenv("SSH_AUTH_SOCK");
@@ -535,8 +540,16 @@ static const char *const temp_vars[] = {
 
 static int add_temp_dirs(struct aw_plan *p)
 {
-	for (size_t i = 0; i < AW_ARRAY_SIZE(temp_vars); i++) {
-		const char *v = getenv(temp_vars[i]);
+	char own_rt[64];
+
+	/* The account's own runtime directory too, wherever XDG_RUNTIME_DIR
+	 * points (su, sudo -E, an IDE's or WSLg's own value): its sockets
+	 * (the session bus, agents, tmux, docker) stay out either way. */
+	snprintf(own_rt, sizeof(own_rt), "/run/user/%u", (unsigned)getuid());
+	for (size_t i = 0; i <= AW_ARRAY_SIZE(temp_vars); i++) {
+		const int own = i == AW_ARRAY_SIZE(temp_vars);
+		const char *v = own ? own_rt : getenv(temp_vars[i]);
+		const char *name = own ? "runtime" : temp_vars[i];
 		char real[PATH_MAX], rule[160];
 		const struct aw_plan_op *c;
 		struct stat st;
@@ -547,9 +560,10 @@ static int add_temp_dirs(struct aw_plan *p)
 		errno = 0;
 		if (!realpath(v, real) || stat(real, &st) < 0 ||
 		    !S_ISDIR(st.st_mode)) {
-			note(p, "%s=%s: %s (no temporary directory made)",
-			     temp_vars[i], v,
-			     errno ? strerror(errno) : "not a directory");
+			if (own)
+				continue; /* none: nothing to hide */
+			note(p, "%s=%s: %s (no temporary directory made)", name,
+			     v, errno ? strerror(errno) : "not a directory");
 			continue;
 		}
 		/* The policy's own grant (or mask) holds; under a private
@@ -565,11 +579,10 @@ static int add_temp_dirs(struct aw_plan *p)
 			note(p,
 			     "%s=%s holds the workspace or the home (no "
 			     "temporary directory made)",
-			     temp_vars[i], v);
+			     name, v);
 			continue;
 		}
-		snprintf(rule, sizeof(rule), "%s/temp.%s", p->policy,
-			 temp_vars[i]);
+		snprintf(rule, sizeof(rule), "%s/temp.%s", p->policy, name);
 		r = op_add(p, AW_FS_TMPFS, rule, real);
 		if (r < 0)
 			return r;

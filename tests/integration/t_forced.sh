@@ -257,6 +257,80 @@ for how in attach seize; do
 done
 rm -f "$T"/tr-*
 
+# While it is being forced, the task may exec agentwall's launcher only,
+# once: the daemon's execve names the launcher by path, which the task's
+# own mount namespace resolves, and a library preloaded into the launcher
+# or a tracer could make it exec the agent itself. Each is killed before
+# the agent's first instruction, and the record says what it exec'd.
+LAUNCHER=$AW
+printf '#!/bin/sh\nexec "$@"\n' > "$T/not-launcher"
+chmod 755 "$T/not-launcher"
+fail_before=$(events action=force rule=force/failed --count)
+in_scope unshare -m --propagation private sh -c \
+	'mount --bind "$0" "$1" && exec "$2" -c "echo ran > $3/bound-ran"' \
+	"$T/not-launcher" "$LAUNCHER" "$(FAKE)" "$T" 2>/dev/null
+rc=$?
+check "a file bound over the launcher's path: the agent never ran (status $rc)" \
+	test ! -e "$T/bound-ran" -a $rc = 137
+check "  ... recorded: it exec'd something other than the launcher" \
+	wait_for events action=force decision=deny rule=force/failed \
+	--match "detail=^exec'd this while being forced"
+cat > "$T/pre.c" <<'C'
+#include <stdlib.h>
+#include <unistd.h>
+/* In the launcher, before its main: run the agent itself instead. */
+__attribute__((constructor)) static void hijack(void)
+{
+	const char *a = getenv("HIJACK_AGENT"), *o = getenv("HIJACK_OUT");
+
+	if (a && o) {
+		unsetenv("LD_PRELOAD");
+		execl(a, a, "-c", o, (char *)NULL);
+	}
+}
+C
+if cc -shared -fPIC -o "$T/pre.so" "$T/pre.c" 2>/dev/null; then
+	in_scope env LD_PRELOAD="$T/pre.so" HIJACK_AGENT="$(FAKE)" \
+		HIJACK_OUT="cat ~/.ssh/id_rsa > $T/pre-ran" "$(FAKE)" -c true 2>/dev/null
+	rc=$?
+	check "a library preloaded into the launcher runs the agent: it never ran unconfined (status $rc)" \
+		test ! -s "$T/pre-ran"
+else
+	skip "a library preloaded into the launcher" "no C compiler (cc) to build one"
+fi
+# A tracer of the same user cannot attach to a launcher (it is not
+# dumpable), forced or not, nor to the session's init; the command itself
+# it can (the control: no Yama here, same-user ptrace is allowed).
+(cd / && in_scope setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$AW" --state-dir "$STATE" run -- sleep 4 > /dev/null 2>&1) &
+rp=$!
+lp=""
+for _ in $(seq 50); do
+	lp=$(pgrep -u nobody -f "^$AW --state-dir $STATE run -- sleep 4" | head -1)
+	[ -n "$lp" ] && [ -n "$(pgrep -u nobody -x sleep)" ] && break
+	sleep 0.1
+done
+ip=$(pgrep -P "${lp:-0}" | head -1)
+cp=$(pgrep -P "${ip:-0}" | head -1)
+att=$(setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/bin/python3 - "$lp" "$ip" "$cp" <<'PY'
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+out = []
+for pid in sys.argv[1:]:
+    if not pid:
+        out.append("none")
+        continue
+    # PTRACE_SEIZE: ATTACH's permission check, and no SIGSTOP (the
+    # tracee runs on, and is let go when this tracer exits).
+    r = libc.ptrace(0x4206, int(pid), 0, 0)
+    out.append("attached" if r == 0 else "refused")
+print(" ".join(out))
+PY
+)
+wait $rp
+check "the launcher and the session's init refuse a same-user ptrace, the command does not ($att)" \
+	test "$att" = "refused refused attached"
+
 # A process outside the scope doing the same is never touched.
 out=$("$(FAKE)" -c 'cat ~/.ssh/id_rsa' 2>&1)
 check "outside the scope: the same agent runs unconfined" test "$out" = "PRIVATE KEY"

@@ -62,6 +62,25 @@ check "run: own pid namespace (the command is pid 2, few processes)" \
 	test "$(echo "$out" | head -1)" = 2 -a "$(echo "$out" | tail -1)" -le 4
 check "run: another process's /proc/PID is not there" \
 	denied run test -e /proc/$DAEMON_PID/status
+# The kernel's settings under the session's own /proc are the host's:
+# read-only, also for a root session (its uid 0 is the host's, and the
+# owner's check on /proc/sys needs no capability: kernel.core_pattern
+# would run a program as host root). Each write puts back the value read.
+out=$(run /usr/bin/python3 -c '
+import errno, os
+for p in ("/proc/sys/kernel/core_pattern", "/proc/sys/kernel/hostname", "/proc/sys/fs/protected_hardlinks"):
+    try:
+        cur = open(p).read()
+        fd = os.open(p, os.O_WRONLY)
+        os.write(fd, cur.encode())
+        os.close(fd)
+        print(p, "written")
+    except OSError as e:
+        print(p, errno.errorcode.get(e.errno))
+' 2>&1)
+check "run (root): /proc/sys is read-only in the session ($(echo $out | tr '\n' ' '))" \
+	test "$(grep -c ' EROFS$' <<<"$out")" = 3
+check "  ... and still readable" run grep -q . /proc/sys/kernel/hostname
 run cat /proc/self/cgroup > "$T/cg.out"
 check "run: its own cgroup namespace (its cgroup is its root)" grep -qx '0::/' "$T/cg.out"
 run sleep 1 &
@@ -265,8 +284,24 @@ for _ in 1 2; do
 done
 check "user: .env masked, the second start from the walk cache" test -z "$ucat"
 check "user: the user's walk cache is its own" test "$(stat -c %U "$STATE/walk/65534" 2>/dev/null)" = nobody -a -n "$(ls "$STATE/walk/65534")"
+# The account's runtime directory is out of the session wherever
+# XDG_RUNTIME_DIR points (su, sudo -E, an IDE's own value): its sockets
+# (bus, agents, tmux) are not there. /run/user/65534 is made for this and
+# removed, unless it was there already.
+URT=/run/user/65534 made_urt=0
+if [ ! -e "$URT" ]; then
+	mkdir -p "$URT" && chown nobody: "$URT" && chmod 700 "$URT" && made_urt=1
+fi
+echo sock > "$URT/aw-test-$ID"; chown nobody: "$URT/aw-test-$ID"
+mkdir -p "$T/urt"; chown nobody: "$T/urt"
+seen=$(cd "$T/uws" && in_scope setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	env HOME="$T/uhome" XDG_RUNTIME_DIR="$T/urt" "$AW" --state-dir "$STATE" run -- \
+	/bin/sh -c "test -e $URT/aw-test-$ID && echo visible || echo hidden" 2>/dev/null)
+rm -f "$URT/aw-test-$ID"
+[ $made_urt = 1 ] && rmdir "$URT"
+check "user: XDG_RUNTIME_DIR elsewhere, the account's /run/user/UID is still hidden ($seen)" \
+	test "$seen" = hidden
 
-ls $CG/agentwall-sessions/ > /tmp/ts-sessions.txt; cp $T/export.jsonl /tmp/ts-export.jsonl
 kill "$BUS" 2>/dev/null
 cd /
 stop_daemon
