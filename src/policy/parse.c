@@ -50,15 +50,16 @@
 #include "shared/yaml.h"
 
 static const char *const pol_sc_groups[AW_SC_GROUPS] = {
-    "ptrace",	   "process-vm", "io-uring", "keyring",	  "bpf",     "perf",
-    "mount",	   "namespaces", "modules",  "kexec",	  "handles", "tiocsti",
-    "userfaultfd", "fanotify",	 "system",   "sock-diag",
+    "ptrace",	 "process-vm",	    "io-uring",	   "keyring",  "bpf",
+    "perf",	 "mount",	    "namespaces",  "modules",  "kexec",
+    "handles",	 "tiocsti",	    "userfaultfd", "fanotify", "system",
+    "sock-diag", "socket-families",
 };
 
 #define POL_SC_LIST                                                            \
 	"ptrace, process-vm, io-uring, keyring, bpf, perf, mount, "            \
 	"namespaces, modules, kexec, handles, tiocsti, userfaultfd, "          \
-	"fanotify, system or sock-diag"
+	"fanotify, system, sock-diag or socket-families"
 
 /* Same order as the rule keys in pol_parse_rule(). */
 static const enum aw_fs_verb pol_verbs[] = {

@@ -275,9 +275,10 @@ int aw_net_rule_allows_port(const struct aw_net_rule *r, unsigned proto,
  * aw_sc_group in sandbox/seccomp.h numbers the same groups): ptrace=0
  * process-vm=1 io-uring=2 keyring=3 bpf=4 perf=5 mount=6 namespaces=7
  * modules=8 kexec=9 handles=10 tiocsti=11 userfaultfd=12 fanotify=13
- * system=14 sock-diag=15. Never renumber, only append. */
+ * system=14 sock-diag=15 socket-families=16. Never renumber, only append.
+ */
 #ifndef AW_SC_GROUPS
-#define AW_SC_GROUPS 16
+#define AW_SC_GROUPS 17
 #endif
 
 /* "ptrace", ..., NULL for an index >= AW_SC_GROUPS. */

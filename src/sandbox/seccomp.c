@@ -56,6 +56,52 @@
 #define AW_AF_NETLINK 16
 #define AW_NETLINK_SOCK_DIAG 4
 
+/* Address families whose sockets reach past what the network policy
+ * decides (its cgroup hooks see inet sockets; Unix sockets are files;
+ * netlink and packet sockets are the kernel's and need capabilities the
+ * session has not): a vsock goes to the hypervisor or the WSL host, the
+ * others to buses, radios and clusters. AF_ALG (the kernel's ciphers)
+ * stays. */
+static const uint32_t denied_families[] = {
+    3,	/* AX25 */
+    4,	/* IPX */
+    5,	/* APPLETALK */
+    6,	/* NETROM */
+    7,	/* BRIDGE */
+    8,	/* ATMPVC */
+    9,	/* X25 */
+    11, /* ROSE */
+    12, /* DECnet */
+    13, /* NETBEUI */
+    15, /* KEY */
+    19, /* ECONET */
+    20, /* ATMSVC */
+    21, /* RDS */
+    22, /* SNA */
+    23, /* IRDA */
+    24, /* PPPOX */
+    25, /* WANPIPE */
+    26, /* LLC */
+    27, /* IB */
+    28, /* MPLS */
+    29, /* CAN */
+    30, /* TIPC */
+    31, /* BLUETOOTH */
+    32, /* IUCV */
+    33, /* RXRPC */
+    34, /* ISDN */
+    35, /* PHONET */
+    36, /* IEEE802154 */
+    37, /* CAIF */
+    39, /* NFC */
+    40, /* VSOCK */
+    41, /* KCM */
+    42, /* QIPCRTR */
+    43, /* SMC */
+    44, /* XDP */
+    45, /* MCTP */
+};
+
 enum sc_test {
 	SC_ALWAYS,	/* every call */
 	SC_CLONE_NS,	/* clone: arg0 has a CLONE_NEW* flag */
@@ -64,6 +110,7 @@ enum sc_test {
 	SC_PERSONALITY, /* personality: arg0 other than 0 / the query */
 	SC_ENOSYS,	/* clone3: ENOSYS, never notified */
 	SC_SOCK_DIAG,	/* socket: AF_NETLINK, NETLINK_SOCK_DIAG */
+	SC_SOCK_FAMILY, /* socket: one of denied_families */
 };
 
 struct sc_rule {
@@ -149,6 +196,8 @@ static const struct sc_rule rules[] = {
      * only, so this is refused here. Other netlink families (route:
      * `ip addr`) stay. */
     {"socket", AW_SC_SOCK_DIAG, SC_SOCK_DIAG, 0},
+    {"socket", AW_SC_SOCK_FAMILY, SC_SOCK_FAMILY, 0},
+    {"socketpair", AW_SC_SOCK_FAMILY, SC_SOCK_FAMILY, 0},
     {"ioperm", AW_SC_SYSTEM, SC_ALWAYS, 0},
     {"lookup_dcookie", AW_SC_SYSTEM, SC_ALWAYS, 0},
     {"nfsservctl", AW_SC_SYSTEM, SC_ALWAYS, 0},
@@ -176,6 +225,7 @@ static const char *const group_names[AW_SC_GROUPS] = {
     [AW_SC_FANOTIFY] = "fanotify",
     [AW_SC_SYSTEM] = "system",
     [AW_SC_SOCK_DIAG] = "sock-diag",
+    [AW_SC_SOCK_FAMILY] = "socket-families",
 };
 
 const char *aw_seccomp_group_name(unsigned idx)
@@ -217,6 +267,11 @@ static int rule_matches(const struct sc_rule *r, const uint64_t args[6])
 	case SC_SOCK_DIAG:
 		return (uint32_t)args[0] == AW_AF_NETLINK &&
 		       (uint32_t)args[2] == AW_NETLINK_SOCK_DIAG;
+	case SC_SOCK_FAMILY:
+		for (size_t i = 0; i < AW_ARRAY_SIZE(denied_families); i++)
+			if ((uint32_t)args[0] == denied_families[i])
+				return 1;
+		return 0;
 	}
 	return 0;
 }
@@ -304,6 +359,16 @@ static int add_rule(scmp_filter_ctx ctx, const struct sc_rule *r, uint32_t act)
 		    SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffull, AW_AF_NETLINK),
 		    SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffull,
 			    AW_NETLINK_SOCK_DIAG));
+	case SC_SOCK_FAMILY:
+		for (size_t i = 0; i < AW_ARRAY_SIZE(denied_families); i++) {
+			e = seccomp_rule_add(ctx, act, nr, 1,
+					     SCMP_A0(SCMP_CMP_MASKED_EQ,
+						     0xffffffffull,
+						     denied_families[i]));
+			if (e < 0)
+				return e;
+		}
+		return 0;
 	}
 	return -EINVAL;
 }

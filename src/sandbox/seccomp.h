@@ -46,9 +46,12 @@ enum aw_sc_group {
 				   quotas, port I/O, personality flags, ... */
 	AW_SC_SOCK_DIAG = 15,	/* socket(AF_NETLINK, *, NETLINK_SOCK_DIAG):
 				   every socket of the network namespace */
+	AW_SC_SOCK_FAMILY = 16, /* socket() of an address family the
+				   network policy never sees: AF_VSOCK (the
+				   hypervisor), Bluetooth, CAN, TIPC, ... */
 };
 
-#define AW_SC_GROUPS 16
+#define AW_SC_GROUPS 17
 #define AW_SC_ALL_GROUPS ((1u << AW_SC_GROUPS) - 1)
 
 /* "ptrace", "process-vm", ...; NULL if idx is out of range. */

@@ -209,6 +209,23 @@ check "escape: a thread of the process is confined too" denied run python3 "$T/w
 check "  ... (the same script outside reads the key)" python3 "$T/ws/thread.py"
 
 # --- orchestration sockets -------------------------------------------------
+# A vsock reaches the hypervisor (or the WSL host) past every network
+# rule: refused (socket-families), and recorded; a Unix socketpair stays.
+VS='import socket, sys
+try:
+    socket.socket(40, socket.SOCK_STREAM).close(); print("made")
+except OSError as e:
+    print(e.errno)'
+if [ "$(python3 -c "$VS")" = made ]; then
+	check "ipc: an AF_VSOCK socket is refused in a session ($(run python3 -c "$VS" 2>&1))" \
+		test "$(run python3 -c "$VS" 2>&1)" = 1
+	check "  ... recorded under socket-families" \
+		wait_for events action=syscall decision=deny rule=coding-agent/seccomp.socket-families
+else
+	skip "ipc: an AF_VSOCK socket is refused in a session" "this kernel has no vsock transport outside either"
+fi
+check "ipc: a Unix socketpair still works" \
+	run python3 -c 'import socket; a, b = socket.socketpair(); a.send(b"x"); assert b.recv(1) == b"x"'
 check "outside: the session bus accepts connections" $ESC connect "$T/run/bus"
 check "ipc: the session bus socket is hidden" denied run $ESC connect $T/run/bus
 check "ipc: abstract sockets outside the session refused (Landlock scope)" \

@@ -703,7 +703,8 @@ static const struct err_case err_cases[] = {
      HEAD "process:\n  allow-syscalls: [ptrace, teleport]\n", -EINVAL, 4, 28,
      "unknown syscall group 'teleport' (expected ptrace, process-vm, "
      "io-uring, keyring, bpf, perf, mount, namespaces, modules, kexec, "
-     "handles, tiocsti, userfaultfd, fanotify, system or sock-diag)"},
+     "handles, tiocsti, userfaultfd, fanotify, system, sock-diag or "
+     "socket-families)"},
     {"refusal-records not a bool", HEAD "process:\n  refusal-records: off\n",
      -EINVAL, 4, 20, "'refusal-records' must be true or false, found 'off'"},
     {"pids-max low", HEAD "process:\n  pids-max: 8\n", -EINVAL, 4, 13,
