@@ -690,6 +690,9 @@ static void reply_self(struct aw_daemon *d, struct aw_buf *b)
 		reply_path(b, "deny", "agentwall.self", d->opts.policy_dir);
 	if (d->opts.sig_dir[0])
 		reply_path(b, "deny", "agentwall.self", d->opts.sig_dir);
+	/* Every session's events, command lines included. */
+	if (d->opts.export_path[0])
+		reply_path(b, "deny", "agentwall.self", d->opts.export_path);
 }
 
 /*

