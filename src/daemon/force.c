@@ -357,6 +357,44 @@ static int content_check(struct aw_force *f, uint32_t pid,
 	return 0;
 }
 
+/*
+ * The launcher runs in the host's view as the user: a library its
+ * environment preloads into it (LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH, a
+ * GCONV_PATH module, ...) would run the parent's code there, outside
+ * the session, with the agent's file at hand. So the dynamic loader's
+ * and the C library's loading variables in the agent's environment are
+ * hidden from it, in place on its stack: the first byte of the name gets
+ * its high bit (no longer an LD_ name to the loader); the launcher's init
+ * clears it again for the command, which runs with its environment as it
+ * was, inside the session (launch.c, loader_env_restore).
+ */
+static const char *const loader_vars[] = {
+    "LD_",	"GCONV_PATH=", "GLIBC_TUNABLES=", "MALLOC_TRACE=",
+    "LOCPATH=", "NLSPATH=",    "HOSTALIASES=",	  "RESOLV_HOST_CONF=",
+};
+
+static void hide_loader_env(int memfd, uint64_t envp)
+{
+	for (unsigned i = 0; i < 4096; i++) {
+		uint64_t ptr;
+		char name[24] = "";
+
+		if (pread(memfd, &ptr, 8, (off_t)(envp + 8 * i)) != 8 || !ptr)
+			return;
+		if (pread(memfd, name, sizeof(name) - 1, (off_t)ptr) <= 0)
+			continue;
+		for (size_t v = 0; v < AW_ARRAY_SIZE(loader_vars); v++) {
+			if (strncmp(name, loader_vars[v],
+				    strlen(loader_vars[v])))
+				continue;
+			name[0] = (char)(name[0] | 0x80);
+			if (pwrite(memfd, name, 1, (off_t)ptr) != 1) {
+			}
+			break;
+		}
+	}
+}
+
 static int force_one(struct aw_force *f, const struct force_req *q,
 		     struct force_res *res)
 {
@@ -518,6 +556,7 @@ static int force_one(struct aw_force *f, const struct force_req *q,
 		goto kill;
 	}
 	envp = sp + 8 * (argc + 2);
+	hide_loader_env(memfd, envp);
 
 	/* New argv: launcher, run, --forced, --exec, EXE, --, then the
 	 * original argv pointers; strings first, then the array. */

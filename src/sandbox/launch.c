@@ -817,6 +817,34 @@ static void fds_seal(const int *also, size_t n_also)
 
 /* ---- init: pid 1 of the session ---------------------------------------- */
 
+/*
+ * The daemon hid the loader's variables from a forced agent's launcher
+ * (src/daemon/force.c, hide_loader_env: the high bit of the name's first
+ * byte); the command gets them back, inside the session. Only names the
+ * daemon hides are restored.
+ */
+static void loader_env_restore(void)
+{
+	static const char *const hidden[] = {
+	    "LD_",	"GCONV_PATH=", "GLIBC_TUNABLES=", "MALLOC_TRACE=",
+	    "LOCPATH=", "NLSPATH=",    "HOSTALIASES=",	  "RESOLV_HOST_CONF=",
+	};
+
+	for (char **e = environ; e && *e; e++) {
+		unsigned char c = (unsigned char)(*e)[0];
+
+		if (!(c & 0x80))
+			continue;
+		for (size_t i = 0; i < AW_ARRAY_SIZE(hidden); i++)
+			if ((char)(c & 0x7f) == hidden[i][0] &&
+			    !strncmp(*e + 1, hidden[i] + 1,
+				     strlen(hidden[i]) - 1)) {
+				(*e)[0] = (char)(c & 0x7f);
+				break;
+			}
+	}
+}
+
 static volatile sig_atomic_t child_pid;
 
 /* Signals someone sent us (kill(2): si_code <= 0) go on to the command;
@@ -897,6 +925,8 @@ init_main(const struct aw_launch *l, int sync_fd, int notify_sock,
 	 * session without it is not told where one is. (Its sockets are
 	 * masked by the filesystem rules, the abstract X11 socket is out of
 	 * the Landlock scope.) */
+	if (l->forced)
+		loader_env_restore();
 	if (!l->plan->display) {
 		unsetenv("DISPLAY");
 		unsetenv("WAYLAND_DISPLAY");

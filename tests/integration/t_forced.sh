@@ -290,14 +290,24 @@ __attribute__((constructor)) static void hijack(void)
 }
 C
 if cc -shared -fPIC -o "$T/pre.so" "$T/pre.c" 2>/dev/null; then
+	before=$(events action=force rule=force/failed --count)
 	in_scope env LD_PRELOAD="$T/pre.so" HIJACK_AGENT="$(FAKE)" \
 		HIJACK_OUT="cat ~/.ssh/id_rsa > $T/pre-ran" "$(FAKE)" -c true 2>/dev/null
 	rc=$?
-	check "a library preloaded into the launcher runs the agent: it never ran unconfined (status $rc)" \
+	check "a library preloaded for the agent: it never ran unconfined (status $rc)" \
 		test ! -s "$T/pre-ran"
+	# (Hidden from the launcher by the daemon, it did not run there:
+	# nothing was exec'd in its place.)
+	check "  ... the launcher did not load it (no exec in its place)" \
+		test "$(events action=force rule=force/failed --count)" = "$before"
 else
 	skip "a library preloaded into the launcher" "no C compiler (cc) to build one"
 fi
+# The agent keeps its loader variables: hidden from its launcher only.
+out=$(in_scope env LD_LIBRARY_PATH=/aw-test-none GLIBC_TUNABLES=glibc.malloc.check=0 \
+	"$(FAKE)" -c 'echo "ld:$LD_LIBRARY_PATH:$GLIBC_TUNABLES"' 2>/dev/null)
+check "forced: the agent's LD_LIBRARY_PATH and GLIBC_TUNABLES are its own again inside ($out)" \
+	test "$out" = "ld:/aw-test-none:glibc.malloc.check=0"
 # A tracer of the same user cannot attach to a launcher (it is not
 # dumpable), forced or not, nor to the session's init; the command itself
 # it can (the control: no Yama here, same-user ptrace is allowed).
