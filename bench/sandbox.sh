@@ -24,9 +24,26 @@ start
 cd "$T/ws"
 SRT=""
 [ -x "$NPM/node_modules/.bin/srt" ] && SRT=$NPM/node_modules/.bin/srt
-aw_ms=() bw_ms=() bwe_ms=() srt_ms=()
+# A developer's home as the masks meet it: a browser profile of ~3,000
+# files under a masked ~/.config (the default policy masks the browsers'
+# profiles). HOME names it for the launcher (masks cover both the
+# account's home and HOME).
+PH=$T/profile-home
+python3 - "$PH/.config/google-chrome" <<'PY'
+import os, sys
+root = sys.argv[1]
+for d in ["Default", "Default/Service Worker/CacheStorage", "Default/IndexedDB",
+          "Default/Local Storage/leveldb", "Default/Extensions", "Default/GPUCache",
+          "Default/Code Cache/js", "Profile 1", "Crashpad/reports"]:
+    for i in range(350):
+        sub = os.path.join(root, d, f"d{i % 20}")
+        os.makedirs(sub, exist_ok=True)
+        open(os.path.join(sub, f"f{i}"), "w").write("x")
+PY
+aw_ms=() bw_ms=() bwe_ms=() srt_ms=() awp_ms=()
 for _ in $(seq "$ROUNDS"); do
 	aw_ms+=("$(ms_per 20 in_cg "$B/agentwall" --state-dir "$T/state" run -- true)")
+	awp_ms+=("$(HOME=$PH ms_per 10 in_cg "$B/agentwall" --state-dir "$T/state" run -- true)")
 	bw_ms+=("$(ms_per 20 in_cg bwrap --ro-bind / / --dev /dev --proc /proc true)")
 	# The isolation a session has: every namespace, a private /tmp.
 	bwe_ms+=("$(ms_per 20 in_cg bwrap --unshare-all --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp true)")
@@ -41,6 +58,9 @@ echo "  bwrap ... true             $w"
 echo "  ratio agentwall/bwrap      $(ratio "$a" "$w")"
 echo "  bwrap --unshare-all --tmpfs /tmp ... true   $we   (the same isolation)"
 echo "  ratio agentwall/that       $(ratio "$a" "$we")   (target <= 1)"
+ap=$(printf '%s\n' "${awp_ms[@]}" | median)
+echo "  agentwall run -- true, a 3,150-file browser profile masked in HOME   $ap"
+echo "  ratio that/bwrap with the same isolation   $(ratio "$ap" "$we")"
 if [ -n "$SRT" ]; then
 	s=$(printf '%s\n' "${srt_ms[@]}" | median)
 	echo "  srt true                   $s"
