@@ -677,19 +677,67 @@ out:
 #endif
 }
 
+/* Requests read ahead of the one being forced (a burst of execs). */
+#define FORCE_QUEUE 64
+
+/*
+ * Which waiting request goes next: one classified by path or inode before
+ * any content check. Hashing a file of a known agent binary's size takes
+ * up to a second (Codex's 315 MB), and anyone can make such files: an
+ * agent queued behind them would wait that long unheld (the window in
+ * which a parent's PTRACE_SEIZE could run it, docs/sandbox.md). The stop
+ * request (pid 0) goes last.
+ */
+static size_t force_pick(const struct force_req *queue, size_t n)
+{
+	size_t pick = n;
+
+	for (size_t i = 0; i < n; i++) {
+		if (queue[i].pid && !queue[i].content)
+			return i;
+		if (queue[i].pid && pick == n)
+			pick = i;
+	}
+	return pick == n ? 0 : pick;
+}
+
 static void *force_thread(void *arg)
 {
 	struct aw_force *f = arg;
-	struct force_req q;
+	struct force_req queue[FORCE_QUEUE], q;
+	size_t n = 0;
 
-	while (read(f->req[0], &q, sizeof(q)) == sizeof(q)) {
-		struct force_res res = {.pid = q.pid,
-					.session = q.session,
-					.start_time = q.start_time};
-		uint64_t t0 = aw_now_boottime_ns();
+	for (;;) {
+		struct force_res res;
+		uint64_t t0;
+		size_t i;
 
+		/* The first blocking, then whatever else is waiting. */
+		if (!n) {
+			if (read(f->req[0], &queue[0], sizeof(queue[0])) !=
+			    sizeof(queue[0]))
+				break;
+			n = 1;
+		}
+		while (n < FORCE_QUEUE) {
+			struct pollfd pf = {.fd = f->req[0], .events = POLLIN};
+
+			if (poll(&pf, 1, 0) != 1 ||
+			    read(f->req[0], &queue[n], sizeof(queue[n])) !=
+				sizeof(queue[n]))
+				break;
+			n++;
+		}
+		i = force_pick(queue, n);
+		q = queue[i];
+		memmove(&queue[i], &queue[i + 1], (n - i - 1) * sizeof(q));
+		n--;
 		if (q.pid == 0)
 			break; /* stop request */
+		res = (struct force_res){.pid = q.pid,
+					 .session = q.session,
+					 .start_time = q.start_time};
+		t0 = aw_now_boottime_ns();
 		/* The launcher's file as it is now (a package upgrade
 		 * replaces it): the one the task may exec (aw_launcher). */
 		if (f->d->kernel)

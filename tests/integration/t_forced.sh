@@ -608,6 +608,28 @@ print("execveat failed", ctypes.get_errno())'
 	check "  ... changed in place: checked again (ctime moved)" \
 		test "$out" = changed -a "$(grep -c 'not an agent, released' "$T/daemon.err")" = 2
 	rm -f "$T/c/same-size"
+	# Files of that size queue for a content check, a second of hashing
+	# each here; an agent classified by its path does not wait behind
+	# them (the time it waits unheld is the window a parent's
+	# PTRACE_SEIZE has). Three padded decoys, then the stand-in: it is
+	# forced once the first decoy's hash is done, before the others.
+	for i in 1 2 3; do
+		cp /bin/echo "$T/c/decoy$i"
+		truncate -s "$(stat -c %s "$CXBIN")" "$T/c/decoy$i"
+	done
+	before=$(grep -c 'content checked .* not an agent, released' "$T/daemon.err")
+	dp=()
+	for i in 1 2 3; do
+		in_scope "$T/c/decoy$i" decoy > /dev/null 2>&1 &
+		dp+=($!)
+	done
+	sleep 0.2
+	out=$(in_scope "$(FAKE)" -c 'echo forced' 2>/dev/null)
+	hashed=$(($(grep -c 'content checked .* not an agent, released' "$T/daemon.err") - before))
+	wait "${dp[@]}"
+	check "an agent classified by path is forced before queued content checks ($hashed of 3 hashed before it)" \
+		test "$out" = forced -a "$hashed" -le 2
+	rm -f "$T"/c/decoy*
 else
 	skip "content identity" "the Codex native binary of openai.yaml's digest is not in the npm cache"
 fi
