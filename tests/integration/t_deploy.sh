@@ -33,6 +33,11 @@ for f in bin/agentwalld bin/agentwall libexec/agentwall/agentwall-full \
 	[ -f "$I/$f" ] || missing="$missing $f"
 done
 check "every file lands under the prefix${missing:+: missing$missing}" test -z "$missing"
+# Execute-only: exec makes it non-dumpable before its first instruction,
+# so no process of the same user attaches to a launcher.
+check "the launcher is installed execute-only (0711)" test "$(stat -c %a "$I/bin/agentwall")" = 711
+check "  ... and an ordinary user runs it" \
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$I/bin/agentwall" --version
 n_pol=$(ls "$AW_ROOT"/policies/*.yaml | wc -l)
 n_sig=$(ls "$AW_ROOT"/signatures/*.yaml | wc -l)
 check "all $n_pol policy templates and $n_sig signature files installed for reading" \

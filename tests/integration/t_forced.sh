@@ -219,9 +219,17 @@ for i in range(20):
         if how == "seize":
             libc.ptrace(0x4207, pid, 0, 0)  # PTRACE_INTERRUPT
         _, st = os.waitpid(pid, os.__dict__.get("WALL", 0x40000000))
-        while os.WIFSTOPPED(st):
-            libc.ptrace(7, pid, 0, 0)  # PTRACE_CONT
+        # Resumed with the signal it stopped for (a fault kills it
+        # rather than repeat forever), the tracer's own stops without.
+        for _ in range(1000):
+            if not os.WIFSTOPPED(st):
+                break
+            sig = os.WSTOPSIG(st)
+            libc.ptrace(7, pid, 0, 0 if sig in (5, 19) or st >> 16 else sig)  # PTRACE_CONT
             _, st = os.waitpid(pid, 0x40000000)
+        else:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0x40000000)
     else:
         lost += 1
         _, st = os.waitpid(pid, 0)
