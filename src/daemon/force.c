@@ -46,7 +46,9 @@
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <linux/filter.h>
 #include <linux/fs.h>
+#include <linux/seccomp.h>
 
 #include "daemon/daemon.h"
 #include "shared/stage.h"
@@ -395,6 +397,68 @@ static void hide_loader_env(int memfd, uint64_t envp)
 	}
 }
 
+/*
+ * A seccomp filter the agent inherited (its parent's, kept across exec)
+ * sees the launcher's system calls before the kernel runs them. One that
+ * answers a call with success without running it (SECCOMP_RET_ERRNO with
+ * errno 0), or hands calls to a supervisor that may answer anything
+ * (SECCOMP_RET_USER_NOTIF; a return of the accumulator, whose action
+ * cannot be read), could make the launcher believe it dropped its
+ * capabilities, installed its own filter or restricted itself with
+ * Landlock. Such a task is not forced: killed, and the record says why.
+ * Container runtimes' and systemd's filters refuse (EPERM, ENOSYS) or
+ * kill: they pass. Read with PTRACE_SECCOMP_GET_FILTER while we hold it.
+ * 1 and why set if refused, 0 if not (or the kernel cannot say).
+ */
+static int inherited_filter_fakes(uint32_t pid, char *why, size_t len)
+{
+	for (unsigned long i = 0; i < 64; i++) {
+		long n = ptrace(PTRACE_SECCOMP_GET_FILTER, (pid_t)pid,
+				(void *)i, NULL);
+		struct sock_filter *prog;
+
+		if (n <= 0 || n > BPF_MAXINSNS)
+			return 0; /* no more (ENOENT), none, or unknown */
+		prog = calloc((size_t)n, sizeof(*prog));
+		if (!prog)
+			return 0;
+		if (ptrace(PTRACE_SECCOMP_GET_FILTER, (pid_t)pid, (void *)i,
+			   prog) != n) {
+			free(prog);
+			return 0;
+		}
+		for (long j = 0; j < n; j++) {
+			uint32_t k = prog[j].k,
+				 act = k & SECCOMP_RET_ACTION_FULL;
+
+			if (BPF_CLASS(prog[j].code) != BPF_RET)
+				continue;
+			if (BPF_RVAL(prog[j].code) == BPF_A ||
+			    act == SECCOMP_RET_USER_NOTIF ||
+			    (act == SECCOMP_RET_ERRNO &&
+			     !(k & SECCOMP_RET_DATA))) {
+				snprintf(
+				    why, len,
+				    "it inherited a seccomp filter (#%lu of "
+				    "its parent's) that can answer system "
+				    "calls without running them (%s): its "
+				    "launcher could not know its sandbox "
+				    "took effect; killed",
+				    i + 1,
+				    BPF_RVAL(prog[j].code) == BPF_A
+					? "a computed action"
+				    : act == SECCOMP_RET_USER_NOTIF
+					? "a user-space supervisor"
+					: "errno 0, a success");
+				free(prog);
+				return 1;
+			}
+		}
+		free(prog);
+	}
+	return 0;
+}
+
 static int force_one(struct aw_force *f, const struct force_req *q,
 		     struct force_res *res)
 {
@@ -536,6 +600,14 @@ static int force_one(struct aw_force *f, const struct force_req *q,
 				kill((pid_t)q->pid, SIGCONT);
 			r = 0;
 			goto out;
+		}
+	}
+	{
+		char why[256];
+
+		if (inherited_filter_fakes(q->pid, why, sizeof(why))) {
+			r = fail(res, -EPERM, "%s", why);
+			goto kill;
 		}
 	}
 	snprintf(p, sizeof(p), "/proc/%u/mem", q->pid);

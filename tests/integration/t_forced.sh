@@ -311,6 +311,55 @@ if cc -shared -fPIC -o "$T/pre.so" "$T/pre.c" 2>/dev/null; then
 else
 	skip "a library preloaded into the launcher" "no C compiler (cc) to build one"
 fi
+# A seccomp filter the parent installs before the exec (it is inherited)
+# sees the launcher's own calls first: one that answers "success" without
+# running them (errno 0) could fake the launcher's capability drop,
+# filter and Landlock. Not forced: killed, and said. A filter that
+# refuses (EPERM, as container runtimes' do) is no obstacle.
+cat > "$T/scwrap.c" <<'C'
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+/* scwrap ERRNO NR PROGRAM ARGS...: system call NR gets ERRNO. */
+int main(int argc, char **argv)
+{
+	unsigned e = (unsigned)(argv[1][0] - '0'), nr = 0;
+	struct sock_filter f[4];
+
+	for (const char *c = argv[2]; *c; c++)
+		nr = nr * 10 + (unsigned)(*c - '0');
+	f[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					    offsetof(struct seccomp_data, nr));
+	f[1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1);
+	f[2] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | e);
+	f[3] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog p = {.len = 4, .filter = f};
+
+	(void)argc;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &p))
+		return 99;
+	execv(argv[3], argv + 3);
+	return 98;
+}
+C
+if cc -o "$T/scwrap" "$T/scwrap.c" 2>/dev/null; then
+	# 446: landlock_restrict_self (x86_64); 163: acct
+	out=$(in_scope "$T/scwrap" 0 446 "$(FAKE)" -c 'cat ~/.ssh/id_rsa; echo ran' 2>/dev/null)
+	rc=$?
+	check "an inherited filter faking success: the agent never ran (status $rc)" \
+		test -z "$out" -a $rc = 137
+	check "  ... and the record says why" \
+		wait_for events action=force decision=deny rule=force/failed \
+		--match 'detail=^it inherited a seccomp filter .*[(]errno 0, a success[)]'
+	out=$(in_scope "$T/scwrap" 1 163 "$(FAKE)" -c 'cat ~/.ssh/id_rsa >/dev/null 2>&1 || echo masked' 2>/dev/null)
+	check "an inherited filter that refuses (EPERM): forced as usual ($out)" test "$out" = masked
+else
+	skip "an inherited seccomp filter" "no C compiler (cc) to build the wrapper"
+fi
 # The agent keeps its loader variables: hidden from its launcher only.
 out=$(in_scope env LD_LIBRARY_PATH=/aw-test-none GLIBC_TUNABLES=glibc.malloc.check=0 \
 	"$(FAKE)" -c 'echo "ld:$LD_LIBRARY_PATH:$GLIBC_TUNABLES"' 2>/dev/null)
