@@ -99,7 +99,12 @@ check "forced: the agent reads its controlling terminal" grep -q 'got:typed' <<<
 # killed before its first instruction. Unconfined, the agent would copy
 # the key outside, write a marker outside and connect to a loopback
 # listener (which its policy does not allow in a session).
-in_scope python3 - "$(FAKE)" "$T" "$H" > "$T/spam.out" 2>&1 <<'PY'
+# (Under the sanitizer build a launcher's leak check at its exit stops
+# its threads with ptrace, which 400,000 SIGCONTs a second keep from
+# stopping: an agent forced between two of them then hangs there. Off
+# for this storm; every other test keeps it.)
+in_scope env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	python3 - "$(FAKE)" "$T" "$H" > "$T/spam.out" 2>&1 <<'PY'
 import os, signal, socket, sys, time
 fake, T, H = sys.argv[1:4]
 srv = socket.socket()
