@@ -133,6 +133,9 @@ int aw_kernel_set_content_sizes(struct aw_kernel *k, const uint64_t *sizes,
 				size_t n);
 int aw_kernel_heartbeat(struct aw_kernel *k, int alive);
 int aw_kernel_set_launcher(struct aw_kernel *k, const char *path);
+/* A device number in the kernel's own encoding (s_dev: major << 20 |
+ * minor), as the BPF side reads it from an inode. */
+uint64_t aw_kernel_dev(dev_t dev);
 int aw_kernel_set_sig_mode(struct aw_kernel *k, uint32_t sig,
 			   enum aw_mode mode);
 int aw_kernel_task_get(struct aw_kernel *k, int pidfd,

@@ -45,7 +45,6 @@
 #include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <linux/filter.h>
 #include <linux/fs.h>
 #include <linux/seccomp.h>
@@ -310,7 +309,7 @@ static int content_check(struct aw_force *f, uint32_t pid,
 		return fail(res, r, "hash its executable: %s", strerror(-r));
 	}
 	aw_hex(sha, 32, res->sha);
-	res->dev = ((uint64_t)major(fst.st_dev) << 20) | minor(fst.st_dev);
+	res->dev = aw_kernel_dev(fst.st_dev);
 	res->ino = fst.st_ino;
 	{
 		int gen = 0;
@@ -333,10 +332,9 @@ static int content_check(struct aw_force *f, uint32_t pid,
 	pthread_mutex_unlock(&f->lock);
 	if (res->content == FORCE_CONTENT_RELEASE) {
 		/* Cleared: the next exec of this unchanged file is not
-		 * held. The kernel's encoding of dev (s_dev). */
+		 * held. */
 		struct aw_content_key k = {
-		    .dev =
-			((uint64_t)major(fst.st_dev) << 20) | minor(fst.st_dev),
+		    .dev = aw_kernel_dev(fst.st_dev),
 		    .ino = fst.st_ino,
 		    .size = (uint64_t)fst.st_size,
 		    .ctime_sec = fst.st_ctim.tv_sec,
@@ -370,10 +368,6 @@ static int content_check(struct aw_force *f, uint32_t pid,
  * clears it again for the command, which runs with its environment as it
  * was, inside the session (launch.c, loader_env_restore).
  */
-static const char *const loader_vars[] = {
-    "LD_",	"GCONV_PATH=", "GLIBC_TUNABLES=", "MALLOC_TRACE=",
-    "LOCPATH=", "NLSPATH=",    "HOSTALIASES=",	  "RESOLV_HOST_CONF=",
-};
 
 static void hide_loader_env(int memfd, uint64_t envp)
 {
@@ -385,14 +379,10 @@ static void hide_loader_env(int memfd, uint64_t envp)
 			return;
 		if (pread(memfd, name, sizeof(name) - 1, (off_t)ptr) <= 0)
 			continue;
-		for (size_t v = 0; v < AW_ARRAY_SIZE(loader_vars); v++) {
-			if (strncmp(name, loader_vars[v],
-				    strlen(loader_vars[v])))
-				continue;
+		if (!(name[0] & 0x80) && aw_loader_var(name)) {
 			name[0] = (char)(name[0] | 0x80);
 			if (pwrite(memfd, name, 1, (off_t)ptr) != 1) {
 			}
-			break;
 		}
 	}
 }

@@ -856,6 +856,11 @@ int aw_kernel_set_content_sizes(struct aw_kernel *k, const uint64_t *sizes,
 	return r;
 }
 
+uint64_t aw_kernel_dev(dev_t dev)
+{
+	return ((uint64_t)major(dev) << 20) | minor(dev);
+}
+
 /* The launcher's file, the one program a task being forced may exec
  * (struct aw_launcher_id). */
 int aw_kernel_set_launcher(struct aw_kernel *k, const char *path)
@@ -865,7 +870,7 @@ int aw_kernel_set_launcher(struct aw_kernel *k, const char *path)
 	uint32_t zero = 0;
 
 	if (stat(path, &st) == 0) {
-		id.dev = ((uint64_t)major(st.st_dev) << 20) | minor(st.st_dev);
+		id.dev = aw_kernel_dev(st.st_dev);
 		id.ino = st.st_ino;
 	}
 	/* (Not there: every exec of a task being forced is refused.) */

@@ -682,8 +682,8 @@ struct walk {
 	size_t budget;
 	uint32_t uid;
 	/* Files are never opened (agentwall's own state: opening and closing
-	 * the store would drop SQLite's locks; see store_file), nor the store
-	 * when some mask covers it. */
+	 * the store would drop SQLite's locks; see store_suffix), nor the
+	 * store when some mask covers it. */
 	int paths_only;
 	struct aw_daemon *d;
 	struct aw_secrets *s; /* (for inodes already marked) */
@@ -721,15 +721,28 @@ static void walk_keep(struct walk *w, int fd, const struct stat *st,
 	w->n++;
 }
 
-static const char *const store_suffix[];
+/*
+ * The store's own files (the database, SQLite's -wal and -shm) are never
+ * reported to us, whoever opens them. SQLite's locks are POSIX locks,
+ * owned by the process, and closing any descriptor of a file drops them
+ * all: every event on the store would hand us a descriptor to close and
+ * take the daemon's locks with it. A program that then opens the store
+ * read-write (sqlite3) and closes it believes it was the last user and
+ * deletes the -wal and -shm under the daemon, and every reader after it
+ * sees the store as it was at the last checkpoint. A hard link to the
+ * store, which these marks were for, is refused at session start instead
+ * (aw_secrets_store_links).
+ */
+static const char *const store_suffix[] = {"", "-wal", "-shm"};
 
-/* Is st one of the store's files (the database, -wal, -shm)? */
+/* Is st one of the store's files (the database, -wal, -shm)? Their
+ * identities are looked up once a walk. */
 static int walk_store_file(struct walk *w, const struct stat *st)
 {
 	if (!w->d)
 		return 0;
 	if (!w->store_known) {
-		for (size_t i = 0; i < 3; i++) {
+		for (size_t i = 0; i < AW_ARRAY_SIZE(store_suffix); i++) {
 			char p[PATH_MAX + 8];
 
 			snprintf(p, sizeof(p), "%s%s", w->d->opts.store_path,
@@ -739,7 +752,7 @@ static int walk_store_file(struct walk *w, const struct stat *st)
 		}
 		w->store_known = 1;
 	}
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < AW_ARRAY_SIZE(store_suffix); i++)
 		if (w->store[i].st_ino && w->store[i].st_dev == st->st_dev &&
 		    w->store[i].st_ino == st->st_ino)
 			return 1;
@@ -1142,35 +1155,6 @@ out:
 		close(pidfd);
 }
 
-/*
- * The store's own files (the database, SQLite's -wal and -shm) are never
- * reported to us, whoever opens them. SQLite's locks are POSIX locks,
- * owned by the process, and closing any descriptor of a file drops them
- * all: every event on the store would hand us a descriptor to close and
- * take the daemon's locks with it. A program that then opens the store
- * read-write (sqlite3) and closes it believes it was the last user and
- * deletes the -wal and -shm under the daemon, and every reader after it
- * sees the store as it was at the last checkpoint. A hard link to the
- * store, which these marks were for, is refused at session start instead
- * (aw_secrets_store_links).
- */
-static const char *const store_suffix[] = {"", "-wal", "-shm"};
-
-static int store_file(struct aw_daemon *d, const struct stat *st)
-{
-	char p[PATH_MAX + 8];
-	struct stat sst;
-
-	for (size_t i = 0; i < AW_ARRAY_SIZE(store_suffix); i++) {
-		snprintf(p, sizeof(p), "%s%s", d->opts.store_path,
-			 store_suffix[i]);
-		if (stat(p, &sst) == 0 && sst.st_dev == st->st_dev &&
-		    sst.st_ino == st->st_ino)
-			return 1;
-	}
-	return 0;
-}
-
 static void store_ignore(struct aw_daemon *d)
 {
 	char p[PATH_MAX + 8];
@@ -1226,7 +1210,8 @@ void aw_secrets_mark_self(struct aw_daemon *d)
 	struct aw_secrets *s = d->secrets;
 	char dirs[5][PATH_MAX];
 	size_t n = 0;
-	struct walk w = {.budget = SECRETS_WALK_MAX, .uid = 0, .paths_only = 1};
+	struct walk w = {
+	    .budget = SECRETS_WALK_MAX, .uid = 0, .paths_only = 1, .d = d};
 	struct sec_session *ss;
 
 	if (!s)
@@ -1272,7 +1257,7 @@ void aw_secrets_mark_self(struct aw_daemon *d)
 		}
 	}
 	for (size_t i = 0; i < w.n; i++) {
-		if (ss && !store_file(d, &w.v[i].st))
+		if (ss && !walk_store_file(&w, &w.v[i].st))
 			inode_add(s, ss, w.v[i].fd, &w.v[i].st, w.v[i].rule,
 				  w.v[i].path, 0);
 		else

@@ -821,28 +821,13 @@ static void fds_seal(const int *also, size_t n_also)
  * The daemon hid the loader's variables from a forced agent's launcher
  * (src/daemon/force.c, hide_loader_env: the high bit of the name's first
  * byte); the command gets them back, inside the session. Only names the
- * daemon hides are restored.
+ * daemon hides are restored (aw_loader_var).
  */
 static void loader_env_restore(void)
 {
-	static const char *const hidden[] = {
-	    "LD_",	"GCONV_PATH=", "GLIBC_TUNABLES=", "MALLOC_TRACE=",
-	    "LOCPATH=", "NLSPATH=",    "HOSTALIASES=",	  "RESOLV_HOST_CONF=",
-	};
-
-	for (char **e = environ; e && *e; e++) {
-		unsigned char c = (unsigned char)(*e)[0];
-
-		if (!(c & 0x80))
-			continue;
-		for (size_t i = 0; i < AW_ARRAY_SIZE(hidden); i++)
-			if ((char)(c & 0x7f) == hidden[i][0] &&
-			    !strncmp(*e + 1, hidden[i] + 1,
-				     strlen(hidden[i]) - 1)) {
-				(*e)[0] = (char)(c & 0x7f);
-				break;
-			}
-	}
+	for (char **e = environ; e && *e; e++)
+		if (((unsigned char)(*e)[0] & 0x80) && aw_loader_var(*e))
+			(*e)[0] = (char)((*e)[0] & 0x7f);
 }
 
 static volatile sig_atomic_t child_pid;

@@ -13,7 +13,6 @@
 #define AW_MASKS_PLACEHOLDERS_MAX 1024 /* entries under masked trees */
 #define AW_MASKS_PER_TREE_MAX 256      /* of them, under one masked tree */
 #define AW_MASKS_WALK_MAX 20000	       /* entries looked at */
-#define AW_MASKS_DEPTH_MAX 32
 
 /* One placeholder: the mask of ops[op] itself (rel ""), or an entry
  * under a masked directory (rel "a/b"). */

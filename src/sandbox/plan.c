@@ -201,17 +201,8 @@ static int op_add(struct aw_plan *p, enum aw_fs_verb verb, const char *rule,
 		 * appear, if a copy-on-write tree covers it. */
 		if (verb == AW_FS_DENY && errno == ENOENT &&
 		    p->n_later < AW_PLAN_OPS_MAX &&
-		    real_or_parent(path, real, sizeof(real)) == 0) {
-			char **nl =
-			    realloc(p->later, (p->n_later + 1) * sizeof(*nl));
-
-			if (!nl)
-				return -ENOMEM;
-			p->later = nl;
-			if (!(nl[p->n_later] = strdup(real)))
-				return -ENOMEM;
-			p->n_later++;
-		}
+		    real_or_parent(path, real, sizeof(real)) == 0)
+			return aw_strv_add(&p->later, &p->n_later, real);
 		return 0;
 	}
 	/* The same real path twice (~ and $HOME, or a link to a tree
@@ -281,31 +272,44 @@ static int add_named(struct aw_plan *p, const char *rule, const char *name,
 }
 
 /* Expand one policy path for this user; calls add for each result. */
+/* The account's runtime directory (what XDG_RUNTIME_DIR is set to by a
+ * login; the environment may say otherwise). */
+static void own_runtime_dir(char *buf, size_t len)
+{
+	snprintf(buf, len, "/run/user/%u", (unsigned)getuid());
+}
+
+/* rest under the account's own base and under the one the environment
+ * names, when that differs (CI, containers, su, sudo -E and IDEs point
+ * HOME and XDG_RUNTIME_DIR elsewhere): both are masked or granted. */
+static int expand_both(struct aw_plan *p, enum aw_fs_verb verb,
+		       const char *rule, const char *own, const char *env,
+		       const char *rest)
+{
+	char buf[PATH_MAX * 2];
+	int r = 0;
+
+	if (own[0]) {
+		snprintf(buf, sizeof(buf), "%s%s", own, rest);
+		r = add_glob(p, verb, rule, buf);
+	}
+	if (r >= 0 && env && env[0] == '/' && strcmp(env, own)) {
+		snprintf(buf, sizeof(buf), "%s%s", env, rest);
+		r = add_glob(p, verb, rule, buf);
+	}
+	return r;
+}
+
 static int expand(struct aw_plan *p, enum aw_fs_verb verb, const char *rule,
 		  const char *path)
 {
 	char buf[PATH_MAX * 2];
-	const char *rest;
-	int r = 0;
 
 	if (path[0] == '/')
 		return add_glob(p, verb, rule, path);
-	if (path[0] == '~') {
-		/* Both the account's home and the HOME the agent was given
-		 * (CI, containers and wrappers point HOME elsewhere). */
-		const char *env = getenv("HOME");
-
-		rest = path + 1;
-		if (p->home[0]) {
-			snprintf(buf, sizeof(buf), "%s%s", p->home, rest);
-			r = add_glob(p, verb, rule, buf);
-		}
-		if (r >= 0 && env && env[0] == '/' && strcmp(env, p->home)) {
-			snprintf(buf, sizeof(buf), "%s%s", env, rest);
-			r = add_glob(p, verb, rule, buf);
-		}
-		return r;
-	}
+	if (path[0] == '~')
+		return expand_both(p, verb, rule, p->home, getenv("HOME"),
+				   path + 1);
 	if (!strncmp(path, "{workspace}", 11)) {
 		if (!p->workspace[0])
 			return 0;
@@ -313,19 +317,11 @@ static int expand(struct aw_plan *p, enum aw_fs_verb verb, const char *rule,
 		return add_glob(p, verb, rule, buf);
 	}
 	if (!strncmp(path, "{runtime}", 9)) {
-		/* Both the account's runtime directory and the one the
-		 * environment names (as ~ is both homes). */
-		const char *rt = getenv("XDG_RUNTIME_DIR");
 		char own[64];
 
-		snprintf(own, sizeof(own), "/run/user/%u", (unsigned)getuid());
-		snprintf(buf, sizeof(buf), "%s%s", own, path + 9);
-		r = add_glob(p, verb, rule, buf);
-		if (r >= 0 && rt && rt[0] == '/' && strcmp(rt, own)) {
-			snprintf(buf, sizeof(buf), "%s%s", rt, path + 9);
-			r = add_glob(p, verb, rule, buf);
-		}
-		return r;
+		own_runtime_dir(own, sizeof(own));
+		return expand_both(p, verb, rule, own,
+				   getenv("XDG_RUNTIME_DIR"), path + 9);
 	}
 	if (!strcmp(path, "{env:SSH_AUTH_SOCK}")) {
 		const char *s = getenv("SSH_AUTH_SOCK");
@@ -538,56 +534,56 @@ static const char *const temp_vars[] = {
     "TMPDIR", "TMP", "TEMP", "TEMPDIR", "XDG_RUNTIME_DIR", "XDG_CACHE_HOME",
 };
 
+/* One such directory (v, named by name): a private tmpfs, or a note
+ * saying why not. own: the account's runtime directory, not named by the
+ * environment (its absence is said nowhere). */
+static int temp_dir(struct aw_plan *p, const char *name, const char *v, int own)
+{
+	char real[PATH_MAX], rule[160];
+	const struct aw_plan_op *c;
+	struct stat st;
+
+	if (!v || v[0] != '/')
+		return 0;
+	errno = 0;
+	if (!realpath(v, real) || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		if (!own)
+			note(p, "%s=%s: %s (no temporary directory made)", name,
+			     v, errno ? strerror(errno) : "not a directory");
+		return 0;
+	}
+	/* The policy's own grant (or mask) holds; under a private tmpfs
+	 * (TMPDIR=/tmp/u) the directory must still be made. */
+	c = covering(p, real, WRITABLE | (1u << AW_FS_DENY));
+	if (c && (c->verb != AW_FS_TMPFS || !strcmp(c->path, real)))
+		return 0;
+	/* Never a tmpfs over the root, the workspace, the home or a tree
+	 * that holds them: that would hide the user's files. */
+	if (!strcmp(real, "/") ||
+	    (p->workspace[0] && under(p->workspace, real)) ||
+	    (p->home[0] && under(p->home, real))) {
+		note(p,
+		     "%s=%s holds the workspace or the home (no temporary "
+		     "directory made)",
+		     name, v);
+		return 0;
+	}
+	snprintf(rule, sizeof(rule), "%s/temp.%s", p->policy, name);
+	return op_add(p, AW_FS_TMPFS, rule, real);
+}
+
 static int add_temp_dirs(struct aw_plan *p)
 {
 	char own_rt[64];
+	int r = 0;
 
+	for (size_t i = 0; r >= 0 && i < AW_ARRAY_SIZE(temp_vars); i++)
+		r = temp_dir(p, temp_vars[i], getenv(temp_vars[i]), 0);
 	/* The account's own runtime directory too, wherever XDG_RUNTIME_DIR
 	 * points (su, sudo -E, an IDE's or WSLg's own value): its sockets
 	 * (the session bus, agents, tmux, docker) stay out either way. */
-	snprintf(own_rt, sizeof(own_rt), "/run/user/%u", (unsigned)getuid());
-	for (size_t i = 0; i <= AW_ARRAY_SIZE(temp_vars); i++) {
-		const int own = i == AW_ARRAY_SIZE(temp_vars);
-		const char *v = own ? own_rt : getenv(temp_vars[i]);
-		const char *name = own ? "runtime" : temp_vars[i];
-		char real[PATH_MAX], rule[160];
-		const struct aw_plan_op *c;
-		struct stat st;
-		int r;
-
-		if (!v || v[0] != '/')
-			continue;
-		errno = 0;
-		if (!realpath(v, real) || stat(real, &st) < 0 ||
-		    !S_ISDIR(st.st_mode)) {
-			if (own)
-				continue; /* none: nothing to hide */
-			note(p, "%s=%s: %s (no temporary directory made)", name,
-			     v, errno ? strerror(errno) : "not a directory");
-			continue;
-		}
-		/* The policy's own grant (or mask) holds; under a private
-		 * tmpfs (TMPDIR=/tmp/u) the directory must still be made. */
-		c = covering(p, real, WRITABLE | (1u << AW_FS_DENY));
-		if (c && (c->verb != AW_FS_TMPFS || !strcmp(c->path, real)))
-			continue;
-		/* Never a tmpfs over the root, the workspace, the home or a
-		 * tree that holds them: that would hide the user's files. */
-		if (!strcmp(real, "/") ||
-		    (p->workspace[0] && under(p->workspace, real)) ||
-		    (p->home[0] && under(p->home, real))) {
-			note(p,
-			     "%s=%s holds the workspace or the home (no "
-			     "temporary directory made)",
-			     name, v);
-			continue;
-		}
-		snprintf(rule, sizeof(rule), "%s/temp.%s", p->policy, name);
-		r = op_add(p, AW_FS_TMPFS, rule, real);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	own_runtime_dir(own_rt, sizeof(own_rt));
+	return r < 0 ? r : temp_dir(p, "runtime", own_rt, 1);
 }
 
 /*

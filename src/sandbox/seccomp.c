@@ -25,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/filter.h>
@@ -63,43 +64,13 @@
  * others to buses, radios and clusters. AF_ALG (the kernel's ciphers)
  * stays. */
 static const uint32_t denied_families[] = {
-    3,	/* AX25 */
-    4,	/* IPX */
-    5,	/* APPLETALK */
-    6,	/* NETROM */
-    7,	/* BRIDGE */
-    8,	/* ATMPVC */
-    9,	/* X25 */
-    11, /* ROSE */
-    12, /* DECnet */
-    13, /* NETBEUI */
-    15, /* KEY */
-    19, /* ECONET */
-    20, /* ATMSVC */
-    21, /* RDS */
-    22, /* SNA */
-    23, /* IRDA */
-    24, /* PPPOX */
-    25, /* WANPIPE */
-    26, /* LLC */
-    27, /* IB */
-    28, /* MPLS */
-    29, /* CAN */
-    30, /* TIPC */
-    31, /* BLUETOOTH */
-    32, /* IUCV */
-    33, /* RXRPC */
-    34, /* ISDN */
-    35, /* PHONET */
-    36, /* IEEE802154 */
-    37, /* CAIF */
-    39, /* NFC */
-    40, /* VSOCK */
-    41, /* KCM */
-    42, /* QIPCRTR */
-    43, /* SMC */
-    44, /* XDP */
-    45, /* MCTP */
+    AF_AX25,   AF_IPX,	 AF_APPLETALK, AF_NETROM,  AF_BRIDGE,	  AF_ATMPVC,
+    AF_X25,    AF_ROSE,	 AF_DECnet,    AF_NETBEUI, AF_KEY,	  AF_ECONET,
+    AF_ATMSVC, AF_RDS,	 AF_SNA,       AF_IRDA,	   AF_PPPOX,	  AF_WANPIPE,
+    AF_LLC,    AF_IB,	 AF_MPLS,      AF_CAN,	   AF_TIPC,	  AF_BLUETOOTH,
+    AF_IUCV,   AF_RXRPC, AF_ISDN,      AF_PHONET,  AF_IEEE802154, AF_CAIF,
+    AF_NFC,    AF_VSOCK, AF_KCM,       AF_QIPCRTR, AF_SMC,	  AF_XDP,
+    AF_MCTP,
 };
 
 enum sc_test {

@@ -316,17 +316,8 @@ static int walk_sub(struct walk *w, const char *path, const char *name,
 	if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, name) >=
 	    sizeof(sub))
 		return 0;
-	if (defer && vendored(name)) {
-		char **l = realloc(w->later, (w->n_later + 1) * sizeof(*l));
-
-		if (!l)
-			return -ENOMEM;
-		w->later = l;
-		if (!(l[w->n_later] = strdup(sub)))
-			return -ENOMEM;
-		w->n_later++;
-		return 0;
-	}
+	if (defer && vendored(name))
+		return aw_strv_add(&w->later, &w->n_later, sub);
 	if (depth + 1 > 32 || !w->budget ||
 	    fstatat(AT_FDCWD, sub, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    !S_ISDIR(st.st_mode) || st.st_dev != w->dev)

@@ -85,6 +85,22 @@ uint64_t aw_now_boottime_ns(void)
 	return now_ns(CLOCK_BOOTTIME);
 }
 
+int aw_loader_var(const char *entry)
+{
+	static const char *const vars[] = {
+	    "LD_",	"GCONV_PATH=", "GLIBC_TUNABLES=", "MALLOC_TRACE=",
+	    "LOCPATH=", "NLSPATH=",    "HOSTALIASES=",	  "RESOLV_HOST_CONF=",
+	};
+
+	if (!entry[0])
+		return 0;
+	for (size_t i = 0; i < AW_ARRAY_SIZE(vars); i++)
+		if ((entry[0] & 0x7f) == vars[i][0] &&
+		    !strncmp(entry + 1, vars[i] + 1, strlen(vars[i]) - 1))
+			return 1;
+	return 0;
+}
+
 void aw_thread_background(void)
 {
 	struct sched_param sp = {0};
@@ -141,6 +157,19 @@ void aw_strv_free(char **v, size_t n)
 	for (size_t i = 0; v && i < n; i++)
 		free(v[i]);
 	free(v);
+}
+
+int aw_strv_add(char ***v, size_t *n, const char *str)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	if (!(nv[*n] = strdup(str)))
+		return -ENOMEM;
+	(*n)++;
+	return 0;
 }
 
 int aw_hexval(int c)

@@ -38,6 +38,12 @@ uint64_t aw_name_hash(const char *name, size_t len);
 /* CLOCK_REALTIME and CLOCK_BOOTTIME in ns. */
 uint64_t aw_now_realtime_ns(void);
 uint64_t aw_now_boottime_ns(void);
+/* Is the environment entry one of the dynamic loader's or the C library's
+ * loading variables (LD_*, GCONV_PATH, GLIBC_TUNABLES, ...), its first
+ * byte read without the high bit? The daemon hides them from a forced
+ * agent's launcher by setting that bit (force.c); init clears it for the
+ * command (launch.c). */
+int aw_loader_var(const char *entry);
 /* The calling thread as background work (SCHED_BATCH). */
 void aw_thread_background(void);
 
@@ -56,6 +62,8 @@ void aw_pct_encode(struct aw_buf *b, const char *s, size_t n);
  * that should have been escaped, -ENAMETOOLONG if out is too small. */
 /* Free n strings and the array that holds them (NULL: nothing). */
 void aw_strv_free(char **v, size_t n);
+/* A copy of str appended to v (n entries). 0 or -ENOMEM. */
+int aw_strv_add(char ***v, size_t *n, const char *str);
 /* The value of a hexadecimal digit (either case), or -1. */
 int aw_hexval(int c);
 /* n bytes as 2n lowercase hex digits and a NUL (out: 2n + 1). */
